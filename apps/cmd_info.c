@@ -1,0 +1,11 @@
+/* mrirecon info: placeholder until io lands (replaced in this issue). */
+#include <stdio.h>
+
+int mr_main_info(int argc, char *argv[]);
+int mr_main_info(int argc, char *argv[])
+{
+    (void)argc;
+    (void)argv;
+    fputs("mrirecon info: not built yet\n", stderr);
+    return 1;
+}

@@ -1,0 +1,50 @@
+/* The subcommand table and the top-level usage of mrirecon. */
+#include "apps/commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int mr_main_info(int argc, char *argv[]);
+int mr_main_recon(int argc, char *argv[]);
+
+const struct mr_command mr_commands[] = {
+    { "info", "describe what a fastMRI / ISMRMRD / weight file holds", mr_main_info },
+    { "recon", "reconstruct every slice of a file (zf, sense, cg, cs, model)", mr_main_recon },
+    { NULL, NULL, NULL },
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: mrirecon COMMAND [options] ...\n"
+          "Learned and classical MRI reconstruction from multi-coil k-space.\n\n"
+          "commands:\n",
+          f);
+    for (const struct mr_command *c = mr_commands; c->name != NULL; c++)
+        fprintf(f, "  %-12s %s\n", c->name, c->summary);
+    fputs("\nRun 'mrirecon COMMAND --help' for the options of a command.\n"
+          "Exit codes: 0 success, 1 failure, 2 usage error.\n",
+          f);
+}
+
+int mr_main(int argc, char *argv[])
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        puts("mrirecon 0.1.0");
+        return 0;
+    }
+    for (const struct mr_command *c = mr_commands; c->name != NULL; c++)
+        if (strcmp(c->name, argv[1]) == 0)
+            return c->main(argc - 1, argv + 1);
+    fprintf(stderr, "mrirecon: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,195 @@
+/* The project's array type: allocation, views and small helpers (see array.h). */
+#include "recon/array.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MR_ALIGN 64
+
+size_t mr_dtype_size(enum mr_dtype dtype)
+{
+    return dtype == MR_DTYPE_CF32 ? sizeof(float complex) : sizeof(float);
+}
+
+int64_t mr_dims_numel(int ndim, const int64_t *dims)
+{
+    int64_t n = 1;
+    for (int d = 0; d < ndim; d++)
+        n *= dims[d];
+    return n;
+}
+
+static void set_shape(struct mr_array *a, enum mr_dtype dtype, int ndim, const int64_t *dims)
+{
+    a->dtype = dtype;
+    a->ndim = ndim;
+    for (int d = 0; d < MR_MAX_DIMS; d++)
+        a->dims[d] = d < ndim ? dims[d] : 1;
+}
+
+mr_status mr_array_init(struct mr_array *a, enum mr_dtype dtype, int ndim, const int64_t *dims)
+{
+    memset(a, 0, sizeof(*a));
+    if (ndim < 0 || ndim > MR_MAX_DIMS)
+        return MR_FAIL(MR_ERR_ARG, "array rank %d is outside 0..%d", ndim, MR_MAX_DIMS);
+    for (int d = 0; d < ndim; d++)
+        if (dims[d] < 0)
+            return MR_FAIL(MR_ERR_ARG, "array dimension %d is negative (%lld)", d,
+                           (long long)dims[d]);
+    set_shape(a, dtype, ndim, dims);
+    size_t nbytes = mr_array_nbytes(a);
+    size_t alloc = (nbytes + MR_ALIGN - 1) / MR_ALIGN * MR_ALIGN;
+    if (alloc == 0)
+        alloc = MR_ALIGN;
+    void *p = aligned_alloc(MR_ALIGN, alloc);
+    if (p == NULL) {
+        char buf[128];
+        mr_dims_str(ndim, dims, buf, sizeof(buf));
+        memset(a, 0, sizeof(*a));
+        return MR_FAIL(MR_ERR_NOMEM, "cannot allocate an array of %s (%zu bytes)", buf, nbytes);
+    }
+    memset(p, 0, alloc);
+    a->data = p;
+    a->owned = true;
+    return MR_OK;
+}
+
+mr_status mr_array_init_dims(struct mr_array *a, enum mr_dtype dtype, int ndim, ...)
+{
+    int64_t dims[MR_MAX_DIMS] = { 0 };
+    va_list ap;
+
+    if (ndim < 0 || ndim > MR_MAX_DIMS) {
+        memset(a, 0, sizeof(*a));
+        return MR_FAIL(MR_ERR_ARG, "array rank %d is outside 0..%d", ndim, MR_MAX_DIMS);
+    }
+    va_start(ap, ndim);
+    for (int d = 0; d < ndim; d++)
+        dims[d] = va_arg(ap, int64_t);
+    va_end(ap);
+    return mr_array_init(a, dtype, ndim, dims);
+}
+
+mr_status mr_array_init_like(struct mr_array *a, const struct mr_array *src)
+{
+    return mr_array_init(a, src->dtype, src->ndim, src->dims);
+}
+
+mr_status mr_array_init_copy(struct mr_array *a, const struct mr_array *src)
+{
+    mr_status st = mr_array_init_like(a, src);
+    if (st == MR_OK)
+        memcpy(a->data, src->data, mr_array_nbytes(src));
+    return st;
+}
+
+void mr_array_wrap(struct mr_array *a, enum mr_dtype dtype, int ndim, const int64_t *dims,
+                   void *data)
+{
+    MR_ASSERT(ndim >= 0 && ndim <= MR_MAX_DIMS);
+    memset(a, 0, sizeof(*a));
+    set_shape(a, dtype, ndim, dims);
+    a->data = data;
+    a->owned = false;
+}
+
+void mr_array_cleanup(struct mr_array *a)
+{
+    if (a == NULL)
+        return;
+    if (a->owned)
+        free(a->data);
+    memset(a, 0, sizeof(*a));
+}
+
+int64_t mr_array_numel(const struct mr_array *a)
+{
+    return mr_dims_numel(a->ndim, a->dims);
+}
+
+size_t mr_array_nbytes(const struct mr_array *a)
+{
+    return (size_t)mr_array_numel(a) * mr_dtype_size(a->dtype);
+}
+
+bool mr_array_same_shape(const struct mr_array *a, const struct mr_array *b)
+{
+    if (a->dtype != b->dtype || a->ndim != b->ndim)
+        return false;
+    for (int d = 0; d < a->ndim; d++)
+        if (a->dims[d] != b->dims[d])
+            return false;
+    return true;
+}
+
+float *mr_array_f32(const struct mr_array *a)
+{
+    MR_ASSERT(a->dtype == MR_DTYPE_F32);
+    return a->data;
+}
+
+float complex *mr_array_cf32(const struct mr_array *a)
+{
+    MR_ASSERT(a->dtype == MR_DTYPE_CF32);
+    return a->data;
+}
+
+void mr_array_slab(struct mr_array *view, const struct mr_array *a, int64_t i)
+{
+    MR_ASSERT(a->ndim >= 1 && i >= 0 && i < a->dims[0]);
+    int64_t inner = mr_dims_numel(a->ndim - 1, a->dims + 1);
+    char *base = a->data;
+    mr_array_wrap(view, a->dtype, a->ndim - 1, a->dims + 1,
+                  base + (size_t)(i * inner) * mr_dtype_size(a->dtype));
+}
+
+void mr_array_zero(struct mr_array *a)
+{
+    if (a->data != NULL)
+        memset(a->data, 0, mr_array_nbytes(a));
+}
+
+void mr_array_copy(struct mr_array *dst, const struct mr_array *src)
+{
+    MR_ASSERT(dst->dtype == src->dtype && mr_array_numel(dst) == mr_array_numel(src));
+    if (dst->data != src->data)
+        memmove(dst->data, src->data, mr_array_nbytes(src));
+}
+
+const char *mr_dims_str(int ndim, const int64_t *dims, char *buf, size_t len)
+{
+    size_t used = 0;
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    used += (size_t)snprintf(buf + used, len - used, "(");
+    for (int d = 0; d < ndim && used < len; d++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%lld", d > 0 ? ", " : "",
+                                 (long long)dims[d]);
+    if (used < len)
+        snprintf(buf + used, len - used, ")");
+    return buf;
+}
+
+const char *mr_array_shape_str(const struct mr_array *a, char *buf, size_t len)
+{
+    char dims[160];
+    mr_dims_str(a->ndim, a->dims, dims, sizeof(dims));
+    snprintf(buf, len, "%s %s", dims, a->dtype == MR_DTYPE_CF32 ? "complex64" : "float32");
+    return buf;
+}
+
+mr_status mr_array_check_finite(const struct mr_array *a, const char *what)
+{
+    const float *f = a->data;
+    int64_t n = mr_array_numel(a) * (a->dtype == MR_DTYPE_CF32 ? 2 : 1);
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(f[i]))
+            return MR_FAIL(MR_ERR_DATA, "%s holds a non-finite value (%s) at element %lld",
+                           what, isnan(f[i]) ? "NaN" : "Inf",
+                           (long long)(a->dtype == MR_DTYPE_CF32 ? i / 2 : i));
+    return MR_OK;
+}

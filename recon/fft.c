@@ -1,0 +1,469 @@
+/*
+ * FFTW-backed centred / uncentred 2-D and 1-D FFTs with torch's normalisation modes
+ * (conventions in fft.h; ../shared/specs/e2evn.md §2).
+ *
+ * Centring is done with exact numpy rolls: out-of-place into dst when dst != src, in place by
+ * three reversals otherwise, so odd sizes follow fftshift/ifftshift exactly and no scratch
+ * memory is needed at execution time. Plans are in place; new-array execution picks the plan
+ * made for the pointer's SIMD alignment (an FFTW_UNALIGNED twin covers odd offsets).
+ */
+#include "recon/fft.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+const struct mr_fft_config mr_fft_config_default = { .centered = true,
+                                                     .norm = MR_FFT_NORM_ORTHO };
+
+/* images of at least this many pixels use FFTW threads when transformed one at a time */
+#define MR_FFT_MT_MIN_PIXELS (192 * 192)
+/* a batch is transformed in parallel when it holds at least this many values in all */
+#define MR_FFT_PAR_MIN_VALUES (1 << 15)
+
+enum { DIR_FWD = 0, DIR_INV = 1 };
+enum { AL_ALIGNED = 0, AL_UNALIGNED = 1 };
+
+struct mr_fft2 {
+    int64_t h;
+    int64_t w;
+    struct mr_fft_config cfg;
+    fftwf_plan plan[2][2];    /* [direction][alignment], single-threaded */
+    fftwf_plan plan_mt[2][2]; /* same with FFTW threads; NULL when not worth it */
+    int planned_alignment;
+    float scale[2];
+};
+
+struct mr_fft1 {
+    int64_t n;
+    struct mr_fft_config cfg;
+    fftwf_plan plan[2][2];
+    int planned_alignment;
+    float scale[2];
+};
+
+mr_status mr_fft_norm_parse(const char *s, enum mr_fft_norm *out)
+{
+    if (strcmp(s, "ortho") == 0)
+        *out = MR_FFT_NORM_ORTHO;
+    else if (strcmp(s, "backward") == 0 || strcmp(s, "none") == 0)
+        *out = MR_FFT_NORM_BACKWARD;
+    else if (strcmp(s, "forward") == 0)
+        *out = MR_FFT_NORM_FORWARD;
+    else
+        return MR_FAIL(MR_ERR_ARG,
+                       "unknown FFT normalisation '%s' (expected ortho, backward, forward or "
+                       "none)",
+                       s);
+    return MR_OK;
+}
+
+const char *mr_fft_norm_name(enum mr_fft_norm norm)
+{
+    switch (norm) {
+    case MR_FFT_NORM_ORTHO: return "ortho";
+    case MR_FFT_NORM_BACKWARD: return "backward";
+    case MR_FFT_NORM_FORWARD: return "forward";
+    }
+    return "?";
+}
+
+static void norm_scales(enum mr_fft_norm norm, double n, float scale[2])
+{
+    switch (norm) {
+    case MR_FFT_NORM_ORTHO:
+        scale[DIR_FWD] = (float)(1.0 / sqrt(n));
+        scale[DIR_INV] = (float)(1.0 / sqrt(n));
+        break;
+    case MR_FFT_NORM_BACKWARD:
+        scale[DIR_FWD] = 1.0f;
+        scale[DIR_INV] = (float)(1.0 / n);
+        break;
+    case MR_FFT_NORM_FORWARD:
+        scale[DIR_FWD] = (float)(1.0 / n);
+        scale[DIR_INV] = 1.0f;
+        break;
+    }
+}
+
+static void threads_init_once(void)
+{
+    static int done = 0;
+    /* called inside the planner critical section */
+    if (!done) {
+        fftwf_init_threads();
+        done = 1;
+    }
+}
+
+static fftwf_plan plan_2d(int64_t h, int64_t w, int sign, bool unaligned, int nthreads,
+                          fftwf_complex *buf)
+{
+    fftwf_iodim64 dims[2] = {
+        { .n = h, .is = w, .os = w },
+        { .n = w, .is = 1, .os = 1 },
+    };
+    unsigned flags = FFTW_ESTIMATE | (unaligned ? FFTW_UNALIGNED : 0u);
+    fftwf_plan p;
+#pragma omp critical(mr_fftw_planner)
+    {
+        threads_init_once();
+        fftwf_plan_with_nthreads(nthreads);
+        p = fftwf_plan_guru64_dft(2, dims, 0, NULL, buf, buf, sign, flags);
+        fftwf_plan_with_nthreads(1);
+    }
+    return p;
+}
+
+static fftwf_plan plan_1d(int64_t n, int sign, bool unaligned, fftwf_complex *buf)
+{
+    fftwf_iodim64 dims[1] = { { .n = n, .is = 1, .os = 1 } };
+    unsigned flags = FFTW_ESTIMATE | (unaligned ? FFTW_UNALIGNED : 0u);
+    fftwf_plan p;
+#pragma omp critical(mr_fftw_planner)
+    {
+        threads_init_once();
+        fftwf_plan_with_nthreads(1);
+        p = fftwf_plan_guru64_dft(1, dims, 0, NULL, buf, buf, sign, flags);
+    }
+    return p;
+}
+
+static void destroy_plan(fftwf_plan p)
+{
+    if (p != NULL) {
+#pragma omp critical(mr_fftw_planner)
+        fftwf_destroy_plan(p);
+    }
+}
+
+mr_status mr_fft2_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
+                         struct mr_fft2 **out)
+{
+    mr_status st = MR_OK;
+    struct mr_fft2 *f = NULL;
+    fftwf_complex *buf = NULL;
+    int maxthreads = 1;
+
+    *out = NULL;
+    if (h < 1 || w < 1)
+        return MR_FAIL(MR_ERR_ARG, "FFT size %lldx%lld is empty", (long long)h, (long long)w);
+    f = calloc(1, sizeof(*f));
+    buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(h * w));
+    if (f == NULL || buf == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a %lldx%lld FFT plan", (long long)h,
+                     (long long)w);
+        goto out;
+    }
+    f->h = h;
+    f->w = w;
+    f->cfg = *cfg;
+    norm_scales(cfg->norm, (double)h * (double)w, f->scale);
+    f->planned_alignment = fftwf_alignment_of((float *)buf);
+#ifdef _OPENMP
+    maxthreads = omp_get_max_threads();
+#endif
+    for (int d = 0; d < 2; d++) {
+        int sign = d == DIR_FWD ? FFTW_FORWARD : FFTW_BACKWARD;
+        for (int a = 0; a < 2; a++) {
+            f->plan[d][a] = plan_2d(h, w, sign, a == AL_UNALIGNED, 1, buf);
+            if (f->plan[d][a] == NULL) {
+                st = MR_FAIL(MR_ERR_NOMEM, "FFTW could not plan a %lldx%lld transform",
+                             (long long)h, (long long)w);
+                goto out;
+            }
+            if (maxthreads > 1 && h * w >= MR_FFT_MT_MIN_PIXELS)
+                f->plan_mt[d][a] = plan_2d(h, w, sign, a == AL_UNALIGNED, maxthreads, buf);
+        }
+    }
+    *out = f;
+    f = NULL;
+out:
+    fftwf_free(buf);
+    mr_fft2_free(f);
+    return st;
+}
+
+void mr_fft2_free(struct mr_fft2 *f)
+{
+    if (f == NULL)
+        return;
+    for (int d = 0; d < 2; d++)
+        for (int a = 0; a < 2; a++) {
+            destroy_plan(f->plan[d][a]);
+            destroy_plan(f->plan_mt[d][a]);
+        }
+    free(f);
+}
+
+int64_t mr_fft2_h(const struct mr_fft2 *f)
+{
+    return f->h;
+}
+
+int64_t mr_fft2_w(const struct mr_fft2 *f)
+{
+    return f->w;
+}
+
+const struct mr_fft_config *mr_fft2_config(const struct mr_fft2 *f)
+{
+    return &f->cfg;
+}
+
+/* ---- exact numpy rolls ---------------------------------------------------------------- */
+
+#define DEFINE_ROLL(SUFFIX, T)                                                                   \
+    static void reverse_##SUFFIX(T *x, int64_t n)                                                \
+    {                                                                                            \
+        for (int64_t i = 0, j = n - 1; i < j; i++, j--) {                                        \
+            T t = x[i];                                                                          \
+            x[i] = x[j];                                                                         \
+            x[j] = t;                                                                            \
+        }                                                                                        \
+    }                                                                                            \
+    static void swap_rows_##SUFFIX(T *a, T *b, int64_t w)                                        \
+    {                                                                                            \
+        for (int64_t i = 0; i < w; i++) {                                                        \
+            T t = a[i];                                                                          \
+            a[i] = b[i];                                                                         \
+            b[i] = t;                                                                            \
+        }                                                                                        \
+    }                                                                                            \
+    static void reverse_rows_##SUFFIX(T *x, int64_t r0, int64_t r1, int64_t w)                   \
+    {                                                                                            \
+        for (int64_t i = r0, j = r1 - 1; i < j; i++, j--)                                        \
+            swap_rows_##SUFFIX(x + i * w, x + j * w, w);                                         \
+    }                                                                                            \
+    /* out[i][j] = in[(i - kh) mod h][(j - kw) mod w], in place */                               \
+    static void roll2_inplace_##SUFFIX(T *x, int64_t h, int64_t w, int64_t kh, int64_t kw)       \
+    {                                                                                            \
+        if (kh % h != 0) {                                                                       \
+            reverse_rows_##SUFFIX(x, 0, h, w);                                                   \
+            reverse_rows_##SUFFIX(x, 0, kh, w);                                                  \
+            reverse_rows_##SUFFIX(x, kh, h, w);                                                  \
+        }                                                                                        \
+        if (kw % w != 0)                                                                         \
+            for (int64_t r = 0; r < h; r++) {                                                    \
+                T *row = x + r * w;                                                              \
+                reverse_##SUFFIX(row, w);                                                        \
+                reverse_##SUFFIX(row, kw);                                                       \
+                reverse_##SUFFIX(row + kw, w - kw);                                              \
+            }                                                                                    \
+    }
+
+DEFINE_ROLL(c, float complex)
+DEFINE_ROLL(f, float)
+
+/* dst[i][j] = src[(i - kh) mod h][(j - kw) mod w], dst != src */
+static void roll2_copy(float complex *dst, const float complex *src, int64_t h, int64_t w,
+                       int64_t kh, int64_t kw)
+{
+    for (int64_t r = 0; r < h; r++) {
+        const float complex *s = src + r * w;
+        float complex *d = dst + ((r + kh) % h) * w;
+        memcpy(d + kw, s, sizeof(*d) * (size_t)(w - kw));
+        memcpy(d, s + (w - kw), sizeof(*d) * (size_t)kw);
+    }
+}
+
+void mr_fftshift2(float complex *x, int64_t h, int64_t w)
+{
+    roll2_inplace_c(x, h, w, h / 2, w / 2);
+}
+
+void mr_ifftshift2(float complex *x, int64_t h, int64_t w)
+{
+    roll2_inplace_c(x, h, w, (h + 1) / 2, (w + 1) / 2);
+}
+
+void mr_fftshift2_f32(float *x, int64_t h, int64_t w)
+{
+    roll2_inplace_f(x, h, w, h / 2, w / 2);
+}
+
+void mr_ifftshift2_f32(float *x, int64_t h, int64_t w)
+{
+    roll2_inplace_f(x, h, w, (h + 1) / 2, (w + 1) / 2);
+}
+
+/* ---- execution ------------------------------------------------------------------------- */
+
+static void scale_values(float complex *x, int64_t n, float s)
+{
+    if (s == 1.0f)
+        return;
+    for (int64_t i = 0; i < n; i++)
+        x[i] *= s;
+}
+
+static void fft2_one(const struct mr_fft2 *f, int dir, float complex *dst,
+                     const float complex *src, bool threaded)
+{
+    const int64_t h = f->h;
+    const int64_t w = f->w;
+    const int64_t n = h * w;
+    int al = fftwf_alignment_of((float *)dst) == f->planned_alignment ? AL_ALIGNED
+                                                                      : AL_UNALIGNED;
+    fftwf_plan p = threaded && f->plan_mt[dir][al] != NULL ? f->plan_mt[dir][al]
+                                                           : f->plan[dir][al];
+
+    if (f->cfg.centered) {
+        if (dst != src)
+            roll2_copy(dst, src, h, w, (h + 1) / 2, (w + 1) / 2);
+        else
+            roll2_inplace_c(dst, h, w, (h + 1) / 2, (w + 1) / 2);
+    } else if (dst != src) {
+        memcpy(dst, src, sizeof(*dst) * (size_t)n);
+    }
+    fftwf_execute_dft(p, (fftwf_complex *)dst, (fftwf_complex *)dst);
+    if (f->cfg.centered)
+        roll2_inplace_c(dst, h, w, h / 2, w / 2);
+    scale_values(dst, n, f->scale[dir]);
+}
+
+static void fft2_batch(const struct mr_fft2 *f, int dir, float complex *dst,
+                       const float complex *src, int64_t batch)
+{
+    const int64_t n = f->h * f->w;
+    bool in_parallel = false;
+#ifdef _OPENMP
+    in_parallel = omp_in_parallel() != 0;
+#endif
+    if (batch == 1 || in_parallel) {
+        for (int64_t b = 0; b < batch; b++)
+            fft2_one(f, dir, dst + b * n, src + b * n, !in_parallel);
+        return;
+    }
+#pragma omp parallel for if (batch * n >= MR_FFT_PAR_MIN_VALUES) schedule(static)
+    for (int64_t b = 0; b < batch; b++)
+        fft2_one(f, dir, dst + b * n, src + b * n, false);
+}
+
+void mr_fft2_forward(const struct mr_fft2 *f, float complex *dst, const float complex *src,
+                     int64_t batch)
+{
+    fft2_batch(f, DIR_FWD, dst, src, batch);
+}
+
+void mr_fft2_inverse(const struct mr_fft2 *f, float complex *dst, const float complex *src,
+                     int64_t batch)
+{
+    fft2_batch(f, DIR_INV, dst, src, batch);
+}
+
+static int64_t array_batch(const struct mr_fft2 *f, const struct mr_array *dst,
+                           const struct mr_array *src)
+{
+    MR_ASSERT(src->ndim >= 2 && src->dims[src->ndim - 2] == f->h &&
+              src->dims[src->ndim - 1] == f->w);
+    MR_ASSERT(mr_array_numel(dst) == mr_array_numel(src));
+    return mr_array_numel(src) / (f->h * f->w);
+}
+
+void mr_fft2_forward_array(const struct mr_fft2 *f, struct mr_array *dst,
+                           const struct mr_array *src)
+{
+    int64_t batch = array_batch(f, dst, src);
+    fft2_batch(f, DIR_FWD, mr_array_cf32(dst), mr_array_cf32(src), batch);
+}
+
+void mr_fft2_inverse_array(const struct mr_fft2 *f, struct mr_array *dst,
+                           const struct mr_array *src)
+{
+    int64_t batch = array_batch(f, dst, src);
+    fft2_batch(f, DIR_INV, mr_array_cf32(dst), mr_array_cf32(src), batch);
+}
+
+/* ---- 1-D ------------------------------------------------------------------------------- */
+
+mr_status mr_fft1_create(int64_t n, const struct mr_fft_config *cfg, struct mr_fft1 **out)
+{
+    mr_status st = MR_OK;
+    struct mr_fft1 *f = NULL;
+    fftwf_complex *buf = NULL;
+
+    *out = NULL;
+    if (n < 1)
+        return MR_FAIL(MR_ERR_ARG, "FFT length %lld is empty", (long long)n);
+    f = calloc(1, sizeof(*f));
+    buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)n);
+    if (f == NULL || buf == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a length-%lld FFT plan", (long long)n);
+        goto out;
+    }
+    f->n = n;
+    f->cfg = *cfg;
+    norm_scales(cfg->norm, (double)n, f->scale);
+    f->planned_alignment = fftwf_alignment_of((float *)buf);
+    for (int d = 0; d < 2; d++)
+        for (int a = 0; a < 2; a++) {
+            f->plan[d][a] = plan_1d(n, d == DIR_FWD ? FFTW_FORWARD : FFTW_BACKWARD,
+                                    a == AL_UNALIGNED, buf);
+            if (f->plan[d][a] == NULL) {
+                st = MR_FAIL(MR_ERR_NOMEM, "FFTW could not plan a length-%lld transform",
+                             (long long)n);
+                goto out;
+            }
+        }
+    *out = f;
+    f = NULL;
+out:
+    fftwf_free(buf);
+    mr_fft1_free(f);
+    return st;
+}
+
+void mr_fft1_free(struct mr_fft1 *f)
+{
+    if (f == NULL)
+        return;
+    for (int d = 0; d < 2; d++)
+        for (int a = 0; a < 2; a++)
+            destroy_plan(f->plan[d][a]);
+    free(f);
+}
+
+static void fft1_one(const struct mr_fft1 *f, int dir, float complex *dst,
+                     const float complex *src)
+{
+    const int64_t n = f->n;
+    int al = fftwf_alignment_of((float *)dst) == f->planned_alignment ? AL_ALIGNED
+                                                                      : AL_UNALIGNED;
+    if (f->cfg.centered) {
+        if (dst != src)
+            roll2_copy(dst, src, 1, n, 0, (n + 1) / 2);
+        else
+            roll2_inplace_c(dst, 1, n, 0, (n + 1) / 2);
+    } else if (dst != src) {
+        memcpy(dst, src, sizeof(*dst) * (size_t)n);
+    }
+    fftwf_execute_dft(f->plan[dir][al], (fftwf_complex *)dst, (fftwf_complex *)dst);
+    if (f->cfg.centered)
+        roll2_inplace_c(dst, 1, n, 0, n / 2);
+    scale_values(dst, n, f->scale[dir]);
+}
+
+static void fft1_rows(const struct mr_fft1 *f, int dir, float complex *dst,
+                      const float complex *src, int64_t rows)
+{
+#pragma omp parallel for if (rows * f->n >= MR_FFT_PAR_MIN_VALUES) schedule(static)
+    for (int64_t r = 0; r < rows; r++)
+        fft1_one(f, dir, dst + r * f->n, src + r * f->n);
+}
+
+void mr_fft1_forward(const struct mr_fft1 *f, float complex *dst, const float complex *src,
+                     int64_t rows)
+{
+    fft1_rows(f, DIR_FWD, dst, src, rows);
+}
+
+void mr_fft1_inverse(const struct mr_fft1 *f, float complex *dst, const float complex *src,
+                     int64_t rows)
+{
+    fft1_rows(f, DIR_INV, dst, src, rows);
+}

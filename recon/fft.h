@@ -1,0 +1,94 @@
+/*
+ * 2-D FFTs over the last two axes (H, W) of C-order arrays, with the exact conventions of the
+ * reference frameworks (../shared/specs/e2evn.md §2; the same in fastMRI, ATOMMIC and DIRECT):
+ *
+ *   forward kernel  exp(-2πi (ky·y/H + kx·x/W)),  inverse kernel with +.
+ *   fftshift along an axis of length n:  out[i] = in[(i - n/2)     mod n]   (roll by n//2)
+ *   ifftshift:                           out[i] = in[(i - (n+1)/2) mod n]   (roll by (n+1)//2)
+ *   centred:      FFT(x) = fftshift(fft2(ifftshift(x))),  IFFT(x) = fftshift(ifft2(ifftshift(x)))
+ *                 (ifftshift first in BOTH directions; DC of centred k-space at (H/2, W/2))
+ *   uncentred:    plain fft2 / ifft2 (DC at (0, 0))
+ *   normalisation (torch's `norm`):
+ *     MR_FFT_NORM_ORTHO     both directions scaled by 1/sqrt(H·W)
+ *     MR_FFT_NORM_BACKWARD  forward unscaled, inverse scaled by 1/(H·W)   (ATOMMIC "none" too)
+ *     MR_FFT_NORM_FORWARD   forward scaled by 1/(H·W), inverse unscaled
+ *
+ * A plan is made once for one H×W size (mr_fft2_create, under the FFTW planner lock) and then
+ * executed on any number of images; execution never allocates and is safe to call from several
+ * threads at once on different data. Batches run in parallel with OpenMP over images; a single
+ * large image uses FFTW's own threads when called outside a parallel region.
+ */
+#ifndef MR_RECON_FFT_H
+#define MR_RECON_FFT_H
+
+#include <complex.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "recon/array.h"
+
+enum mr_fft_norm {
+    MR_FFT_NORM_ORTHO = 0,
+    MR_FFT_NORM_BACKWARD = 1,
+    MR_FFT_NORM_FORWARD = 2,
+};
+
+struct mr_fft_config {
+    bool centered;
+    enum mr_fft_norm norm;
+};
+
+/* centred, ortho: fastMRI's fft2c/ifft2c */
+extern const struct mr_fft_config mr_fft_config_default;
+
+/* Parses "ortho" | "backward" | "forward" | "none" (= backward). MR_ERR_ARG otherwise. */
+mr_status mr_fft_norm_parse(const char *s, enum mr_fft_norm *out);
+const char *mr_fft_norm_name(enum mr_fft_norm norm);
+
+struct mr_fft2;
+
+/* Plans forward and inverse transforms of one h×w image. Errors: MR_ERR_ARG (size < 1),
+ * MR_ERR_NOMEM (allocation or FFTW planning failed). */
+mr_status mr_fft2_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
+                         struct mr_fft2 **out);
+void mr_fft2_free(struct mr_fft2 *f);
+
+int64_t mr_fft2_h(const struct mr_fft2 *f);
+int64_t mr_fft2_w(const struct mr_fft2 *f);
+const struct mr_fft_config *mr_fft2_config(const struct mr_fft2 *f);
+
+/* dst[b] = FFT(src[b]) for b in [0, batch), each image h*w contiguous complex values.
+ * dst may equal src (in place); otherwise they must not overlap. */
+void mr_fft2_forward(const struct mr_fft2 *f, float complex *dst, const float complex *src,
+                     int64_t batch);
+/* dst[b] = IFFT(src[b]), same rules. */
+void mr_fft2_inverse(const struct mr_fft2 *f, float complex *dst, const float complex *src,
+                     int64_t batch);
+
+/* Array forms: the last two dims of dst and src must be (h, w) and both CF32 with the same
+ * number of elements (MR_ASSERT); every leading index is one image. */
+void mr_fft2_forward_array(const struct mr_fft2 *f, struct mr_array *dst,
+                           const struct mr_array *src);
+void mr_fft2_inverse_array(const struct mr_fft2 *f, struct mr_array *dst,
+                           const struct mr_array *src);
+
+/* In-place numpy-exact shifts of one h×w complex image (both axes). */
+void mr_fftshift2(float complex *x, int64_t h, int64_t w);
+void mr_ifftshift2(float complex *x, int64_t h, int64_t w);
+/* Same for real images. */
+void mr_fftshift2_f32(float *x, int64_t h, int64_t w);
+void mr_ifftshift2_f32(float *x, int64_t h, int64_t w);
+
+/*
+ * 1-D centred or uncentred FFT along the last axis of `rows` contiguous rows of length n
+ * (used for readout processing of raw data). Same conventions as above.
+ */
+struct mr_fft1;
+mr_status mr_fft1_create(int64_t n, const struct mr_fft_config *cfg, struct mr_fft1 **out);
+void mr_fft1_free(struct mr_fft1 *f);
+void mr_fft1_forward(const struct mr_fft1 *f, float complex *dst, const float complex *src,
+                     int64_t rows);
+void mr_fft1_inverse(const struct mr_fft1 *f, float complex *dst, const float complex *src,
+                     int64_t rows);
+
+#endif
