@@ -1,0 +1,234 @@
+/* `mrirecon apply`: run a learned network from its weight file on the arrays of an HDF5 case
+ * file (the golden layout: /kspace, /mask, optional /sensitivity_map and
+ * /num_low_frequencies, optionally with a leading slice axis) and write /output. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "io/h5.h"
+#include "networks/net.h"
+#include "weights/weights.h"
+
+int mr_main_apply(int argc, char *argv[]);
+
+static const char help[] =
+    "usage: mrirecon apply --weights W.h5 --input CASE.h5 --output OUT.h5 [--raw]\n"
+    "Run the network of a weight file (its `architecture` and `config` attributes) on every\n"
+    "slice of CASE.h5 and write /output to OUT.h5.\n"
+    "\n"
+    "CASE.h5 holds /kspace (C,H,W) complex (masked, as the network expects it), /mask (H,W),\n"
+    "and where the network uses them /sensitivity_map (C,H,W) complex and\n"
+    "/num_low_frequencies (integer; 0 or absent = detect). A leading slice axis on /kspace\n"
+    "(S,C,H,W) runs every slice; /mask, /sensitivity_map and /num_low_frequencies may then\n"
+    "have it too or be shared by all slices.\n"
+    "\n"
+    "  -w, --weights W.h5   weight file (a golden case file is one too)\n"
+    "  -i, --input CASE.h5  input arrays\n"
+    "  -o, --output OUT.h5  written atomically; /output is (H,W) or (S,H,W)\n"
+    "  -r, --raw            write the network's raw output (what the reference forward\n"
+    "                       returns: real or complex); default: the magnitude image, float32\n"
+    "  -h, --help           this text\n"
+    "Exit codes: 0 success, 1 failure, 2 usage error.\n";
+
+struct apply_inputs {
+    struct mr_h5 *h;
+    int64_t nslices; /* 0: no slice axis */
+    int64_t nc;
+    int64_t ny;
+    int64_t nx;
+    bool mask_sliced;
+    bool has_sens;
+    bool sens_sliced;
+    bool has_nlf;
+    struct mr_array nlf; /* (S,) F32 when per slice */
+    int64_t nlf_shared;
+};
+
+static mr_status probe_inputs(struct apply_inputs *a, const char *path)
+{
+    mr_status st = MR_OK;
+    int ndim = 0;
+    int64_t dims[MR_MAX_DIMS];
+    bool cplx = false;
+
+    MR_CHECK(mr_h5_dims(a->h, "/kspace", &ndim, dims, &cplx));
+    if (!cplx || (ndim != 3 && ndim != 4)) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s': /kspace must be complex (C,H,W) or (S,C,H,W)", path);
+        goto out;
+    }
+    a->nslices = ndim == 4 ? dims[0] : 0;
+    a->nc = dims[ndim - 3];
+    a->ny = dims[ndim - 2];
+    a->nx = dims[ndim - 1];
+
+    MR_CHECK(mr_h5_dims(a->h, "/mask", &ndim, dims, &cplx));
+    a->mask_sliced = ndim == 3;
+    if (cplx || (ndim != 2 && !(ndim == 3 && a->nslices > 0 && dims[0] == a->nslices)) ||
+        dims[ndim - 2] != a->ny || dims[ndim - 1] != a->nx) {
+        st = MR_FAIL(MR_ERR_SHAPE, "'%s': /mask must be real (H,W) = (%lld,%lld) or (S,H,W)",
+                     path, (long long)a->ny, (long long)a->nx);
+        goto out;
+    }
+
+    a->has_sens = mr_h5_exists(a->h, "/sensitivity_map");
+    if (a->has_sens) {
+        MR_CHECK(mr_h5_dims(a->h, "/sensitivity_map", &ndim, dims, &cplx));
+        a->sens_sliced = ndim == 4;
+        if (!cplx || (ndim != 3 && !(ndim == 4 && a->nslices > 0 && dims[0] == a->nslices)) ||
+            dims[ndim - 3] != a->nc || dims[ndim - 2] != a->ny || dims[ndim - 1] != a->nx) {
+            st = MR_FAIL(MR_ERR_SHAPE, "'%s': /sensitivity_map must be complex with the shape "
+                         "of /kspace", path);
+            goto out;
+        }
+    }
+
+    a->has_nlf = mr_h5_exists(a->h, "/num_low_frequencies");
+    if (a->has_nlf) {
+        MR_CHECK(mr_h5_dims(a->h, "/num_low_frequencies", &ndim, dims, &cplx));
+        if (ndim == 1 && a->nslices > 0 && dims[0] == a->nslices && a->nslices > 1) {
+            MR_CHECK(mr_h5_read(a->h, "/num_low_frequencies", &a->nlf));
+        } else {
+            MR_CHECK(mr_h5_read_i64(a->h, "/num_low_frequencies", &a->nlf_shared));
+        }
+    }
+out:
+    return st;
+}
+
+static mr_status read_part(const struct mr_h5 *h, const char *name, bool sliced, int64_t s,
+                           struct mr_array *dst)
+{
+    struct mr_array tmp = { 0 };
+    mr_status st;
+
+    if (sliced)
+        return mr_h5_read_slab(h, name, s, dst);
+    st = mr_h5_read(h, name, &tmp);
+    if (st == MR_OK)
+        mr_array_copy(dst, &tmp);
+    mr_array_cleanup(&tmp);
+    return st;
+}
+
+static mr_status apply_file(const char *wpath, const char *ipath, const char *opath, bool raw)
+{
+    mr_status st = MR_OK;
+    struct mr_weights *ws = NULL;
+    struct mr_net *net = NULL;
+    struct mr_h5 *out_h = NULL;
+    struct apply_inputs a = { 0 };
+    struct mr_array ksp = { 0 };
+    struct mr_array mask = { 0 };
+    struct mr_array sens = { 0 };
+    struct mr_array out = { 0 };
+    struct mr_array img = { 0 };
+    struct mr_net_inputs in = mr_net_inputs_default;
+
+    MR_CHECK(mr_weights_load(wpath, &ws));
+    MR_CHECK(mr_net_create_from_weights(ws, &net));
+    MR_CHECK(mr_weights_check_unused(ws));
+    MR_CHECK(mr_h5_open(ipath, &a.h));
+    MR_CHECK(probe_inputs(&a, ipath));
+    MR_CHECK(mr_net_prepare(net, a.nc, a.ny, a.nx));
+    MR_CHECK(mr_array_init_dims(&ksp, MR_DTYPE_CF32, 3, a.nc, a.ny, a.nx));
+    MR_CHECK(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, a.ny, a.nx));
+    if (a.has_sens)
+        MR_CHECK(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, a.nc, a.ny, a.nx));
+    MR_CHECK(mr_net_output_init(net, &out));
+    MR_CHECK(mr_array_init_dims(&img, MR_DTYPE_F32, 2, a.ny, a.nx));
+    const struct mr_array *result = raw ? &out : &img;
+
+    MR_CHECK(mr_h5_create(opath, &out_h));
+    if (a.nslices > 0) {
+        int64_t dims[MR_MAX_DIMS + 1];
+        dims[0] = a.nslices;
+        for (int d = 0; d < result->ndim; d++)
+            dims[d + 1] = result->dims[d];
+        MR_CHECK(mr_h5_create_dataset(out_h, "/output", result->dtype, result->ndim + 1, dims));
+    }
+
+    in.ksp = &ksp;
+    in.mask = &mask;
+    in.sens = a.has_sens ? &sens : NULL;
+    in.num_low_frequencies = a.nlf_shared;
+    const int64_t ns = a.nslices > 0 ? a.nslices : 1;
+    for (int64_t s = 0; s < ns; s++) {
+        MR_CHECK(read_part(a.h, "/kspace", a.nslices > 0, s, &ksp));
+        MR_CHECK(read_part(a.h, "/mask", a.mask_sliced, s, &mask));
+        if (a.has_sens)
+            MR_CHECK(read_part(a.h, "/sensitivity_map", a.sens_sliced, s, &sens));
+        if (a.nlf.data != NULL)
+            in.num_low_frequencies = (int64_t)mr_array_f32(&a.nlf)[s];
+        st = mr_net_run(net, &in, &out, NULL);
+        if (st != MR_OK) {
+            mr_fail_context(st, "slice %lld of '%s'", (long long)s, ipath);
+            goto out;
+        }
+        if (!raw)
+            mr_net_image(net, &img, &out);
+        if (a.nslices > 0)
+            MR_CHECK(mr_h5_write_slab(out_h, "/output", s, result));
+        else
+            MR_CHECK(mr_h5_write(out_h, "/output", result));
+    }
+    MR_CHECK(mr_h5_write_attr_string(out_h, "/", "architecture",
+                                     mr_weights_architecture_raw(ws)));
+    MR_CHECK(mr_h5_write_attr_string(out_h, "/", "config", mr_weights_config_json(ws)));
+    MR_CHECK(mr_h5_write_attr_string(out_h, "/output", "meaning",
+                                     raw ? "raw network output (as the reference forward "
+                                           "returns it)"
+                                         : "magnitude image"));
+    st = mr_h5_commit(out_h);
+    out_h = NULL;
+out:
+    mr_h5_close(out_h);
+    mr_array_cleanup(&img);
+    mr_array_cleanup(&out);
+    mr_array_cleanup(&sens);
+    mr_array_cleanup(&mask);
+    mr_array_cleanup(&ksp);
+    mr_array_cleanup(&a.nlf);
+    mr_h5_close(a.h);
+    mr_net_free(net);
+    mr_weights_free(ws);
+    return st;
+}
+
+int mr_main_apply(int argc, char *argv[])
+{
+    static const struct option opts[] = {
+        { "weights", required_argument, NULL, 'w' },
+        { "input", required_argument, NULL, 'i' },
+        { "output", required_argument, NULL, 'o' },
+        { "raw", no_argument, NULL, 'r' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *weights = NULL;
+    const char *input = NULL;
+    const char *output = NULL;
+    bool raw = false;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "w:i:o:rh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'w': weights = optarg; break;
+        case 'i': input = optarg; break;
+        case 'o': output = optarg; break;
+        case 'r': raw = true; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: fputs(help, stderr); return 2;
+        }
+    }
+    if (optind != argc || weights == NULL || input == NULL || output == NULL) {
+        fputs(help, stderr);
+        return 2;
+    }
+    if (apply_file(weights, input, output, raw) != MR_OK) {
+        fprintf(stderr, "mrirecon apply: %s\n", mr_last_error());
+        return 1;
+    }
+    return 0;
+}

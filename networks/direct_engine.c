@@ -1,0 +1,603 @@
+/*
+ * DIRECT's RecurrentVarNet inference path (NKI-AI/direct@50b9704: mri_transforms.py
+ * EstimateSensitivityMap / Normalize, recurrentvarnet_engine.py, mri_models.py
+ * _process_output; spec ../shared/specs/recurrentvarnet.md §6): sensitivity estimation from the
+ * Gaussian-weighted ACS, the percentile k-space scaling, the per-coil sensitivity U-Net with
+ * renormalisation, the model, padding and the RSS image. All arithmetic in float like DIRECT,
+ * except reductions that only decide (coil exclusion) or are order-insensitive.
+ */
+#include "networks/direct_engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MR_DIRECT_PAR_MIN ((int64_t)1 << 15)
+
+const struct mr_direct_engine_config mr_direct_engine_config_default = {
+    .sens_gaussian = 0.7,
+    .scale_percentile = 0.99,
+};
+
+struct mr_direct_engine {
+    struct mr_direct_engine_config cfg;
+    struct mr_recurrentvarnet *net;
+    struct mr_unet *unet; /* NULL: no refinement */
+    struct mr_unet_config ucfg;
+    struct mr_unet_work *uwork;
+
+    int64_t nc;
+    int64_t h;
+    int64_t w;
+    struct mr_fft2 *fft;
+    struct mr_array kz;    /* (C, H, W) CF32: input with padding zeroed, then y */
+    struct mr_array tmp;   /* (C, H, W) CF32 */
+    struct mr_array sens;  /* (C, H, W) CF32 */
+    struct mr_array kout;  /* (C, H, W) CF32: model output */
+    struct mr_array img;   /* (H, W) F32 */
+    struct mr_array gauss; /* (W) F32 */
+    struct mr_array mod;   /* (C·H·W) F32: moduli for the percentile */
+    struct mr_array uin;   /* (2, H, W) F32 */
+    struct mr_array uout;  /* (2, H, W) F32 */
+};
+
+mr_status mr_direct_engine_config_parse(const struct mr_config *json,
+                                        struct mr_direct_engine_config *out)
+{
+    struct mr_direct_engine_config c = mr_direct_engine_config_default;
+    mr_status st = MR_OK;
+
+    if (mr_config_has(json, "sensitivity_maps_gaussian"))
+        MR_CHECK(mr_config_double(json, "sensitivity_maps_gaussian", c.sens_gaussian,
+                                  &c.sens_gaussian));
+    MR_CHECK(mr_config_double(json, "scale_percentile", c.scale_percentile,
+                              &c.scale_percentile));
+    if (!(c.scale_percentile > 0.0 && c.scale_percentile < 1.0)) {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "DIRECT engine: scale_percentile %g outside (0, 1)",
+                     c.scale_percentile);
+        goto out;
+    }
+    *out = c;
+out:
+    return st;
+}
+
+mr_status mr_direct_unet_config_parse(const struct mr_config *json, struct mr_unet_config *out)
+{
+    struct mr_unet_config c = { .in_chans = 2, .out_chans = 2, .chans = 16, .num_pools = 4 };
+    double dropout = 0.0;
+    mr_status st = MR_OK;
+
+    MR_CHECK(mr_config_int(json, "in_channels", c.in_chans, &c.in_chans));
+    MR_CHECK(mr_config_int(json, "out_channels", c.out_chans, &c.out_chans));
+    MR_CHECK(mr_config_int(json, "num_filters", c.chans, &c.chans));
+    MR_CHECK(mr_config_int(json, "num_pool_layers", c.num_pools, &c.num_pools));
+    MR_CHECK(mr_config_double(json, "dropout_probability", 0.0, &dropout)); /* inference: off */
+    if (c.in_chans != 2 || c.out_chans != 2) {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "DIRECT sensitivity U-Net: %lld → %lld channels, expected "
+                     "2 → 2", (long long)c.in_chans, (long long)c.out_chans);
+        goto out;
+    }
+    *out = c;
+out:
+    return st;
+}
+
+static void engine_release_buffers(struct mr_direct_engine *e)
+{
+    mr_fft2_free(e->fft);
+    e->fft = NULL;
+    mr_unet_work_free(e->uwork);
+    e->uwork = NULL;
+    mr_array_cleanup(&e->kz);
+    mr_array_cleanup(&e->tmp);
+    mr_array_cleanup(&e->sens);
+    mr_array_cleanup(&e->kout);
+    mr_array_cleanup(&e->img);
+    mr_array_cleanup(&e->gauss);
+    mr_array_cleanup(&e->mod);
+    mr_array_cleanup(&e->uin);
+    mr_array_cleanup(&e->uout);
+    e->nc = 0;
+}
+
+void mr_direct_engine_free(struct mr_direct_engine *e)
+{
+    if (e == NULL)
+        return;
+    engine_release_buffers(e);
+    mr_unet_free(e->unet);
+    mr_recurrentvarnet_free(e->net);
+    free(e);
+}
+
+mr_status mr_direct_engine_create(struct mr_weights *ws, const char *model_prefix,
+                                  const struct mr_recurrentvarnet_config *model_cfg,
+                                  const char *unet_prefix, const struct mr_unet_config *unet_cfg,
+                                  const struct mr_direct_engine_config *cfg,
+                                  struct mr_direct_engine **out)
+{
+    struct mr_direct_engine *e = calloc(1, sizeof(*e));
+    mr_status st = MR_OK;
+
+    if (e == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "DIRECT engine");
+    e->cfg = *cfg;
+    MR_CHECK(mr_recurrentvarnet_create(ws, model_prefix, model_cfg, &e->net));
+    if (unet_cfg != NULL) {
+        e->ucfg = *unet_cfg;
+        MR_CHECK(mr_unet_create(ws, unet_prefix, unet_cfg, &e->unet));
+    }
+    *out = e;
+    e = NULL;
+out:
+    mr_direct_engine_free(e);
+    return st;
+}
+
+/* torch.linspace(-1, 1, n) in float32 (both halves stepped from their own end) */
+static float linspace_at(int64_t i, int64_t n)
+{
+    if (n == 1)
+        return -1.0f;
+    const float step = 2.0f / (float)(n - 1);
+    if (i < n / 2)
+        return -1.0f + step * (float)i;
+    return 1.0f - step * (float)(n - 1 - i);
+}
+
+mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64_t h, int64_t w)
+{
+    const struct mr_recurrentvarnet_config *mc = mr_recurrentvarnet_get_config(e->net);
+    mr_status st = MR_OK;
+
+    if (e->fft != NULL && e->nc == nc && e->h == h && e->w == w)
+        return MR_OK;
+    engine_release_buffers(e);
+    MR_CHECK(mr_recurrentvarnet_prepare(e->net, nc, h, w));
+    if (e->unet != NULL && nc > 1)
+        MR_CHECK(mr_unet_work_create(&e->ucfg, h, w, &e->uwork));
+    MR_CHECK(mr_fft2_create(h, w, &mc->fft, &e->fft));
+    MR_CHECK(mr_array_init_dims(&e->kz, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&e->tmp, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&e->kout, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&e->img, MR_DTYPE_F32, 2, h, w));
+    MR_CHECK(mr_array_init_dims(&e->gauss, MR_DTYPE_F32, 1, w));
+    MR_CHECK(mr_array_init_dims(&e->mod, MR_DTYPE_F32, 1, nc * h * w));
+    MR_CHECK(mr_array_init_dims(&e->uin, MR_DTYPE_F32, 3, (int64_t)2, h, w));
+    MR_CHECK(mr_array_init_dims(&e->uout, MR_DTYPE_F32, 3, (int64_t)2, h, w));
+    float *g = mr_array_f32(&e->gauss);
+    for (int64_t j = 0; j < w; j++) {
+        if (e->cfg.sens_gaussian > 0.0) {
+            const float l = linspace_at(j, w) / (float)e->cfg.sens_gaussian;
+            g[j] = expf(-(l * l));
+        } else {
+            g[j] = 1.0f;
+        }
+    }
+    e->nc = nc;
+    e->h = h;
+    e->w = w;
+out:
+    if (st != MR_OK)
+        engine_release_buffers(e);
+    return st;
+}
+
+/* S_c ⊘= sqrt(Σ_c |S_c|²) per pixel (safe divide) */
+static void sens_normalize(float complex *s, int64_t nc, int64_t p)
+{
+    float *f = (float *)s;
+#pragma omp parallel for if (nc * p > MR_DIRECT_PAR_MIN) schedule(static)
+    for (int64_t i = 0; i < p; i++) {
+        float acc = 0.0f;
+        for (int64_t c = 0; c < nc; c++) {
+            const float re = f[2 * (c * p + i)];
+            const float im = f[2 * (c * p + i) + 1];
+            acc += re * re + im * im;
+        }
+        const float n = sqrtf(acc);
+        for (int64_t c = 0; c < nc; c++) {
+            float *v = f + 2 * (c * p + i);
+            v[0] = n == 0.0f ? 0.0f : v[0] / n;
+            v[1] = n == 0.0f ? 0.0f : v[1] / n;
+        }
+    }
+}
+
+void mr_direct_rss_image(const struct mr_fft2 *f, struct mr_array *img, const struct mr_array *k,
+                         struct mr_array *tmp)
+{
+    MR_ASSERT(k->ndim == 3 && mr_array_same_shape(k, tmp));
+    const int64_t nc = k->dims[0];
+    const int64_t p = k->dims[1] * k->dims[2];
+    MR_ASSERT(img->dtype == MR_DTYPE_F32 && mr_array_numel(img) == p);
+    float *o = mr_array_f32(img);
+    const float *t = (const float *)mr_array_cf32(tmp);
+
+    mr_fft2_inverse(f, mr_array_cf32(tmp), mr_array_cf32(k), nc);
+    for (int64_t i = 0; i < p; i++) {
+        float acc = 0.0f;
+        for (int64_t c = 0; c < nc; c++) {
+            const float re = t[2 * (c * p + i)];
+            const float im = t[2 * (c * p + i) + 1];
+            acc += re * re + im * im;
+        }
+        o[i] = sqrtf(acc);
+    }
+}
+
+/* the k-th largest (k ≥ 1) of v[0..n), reordering v (Hoare selection) */
+static float kth_largest(float *v, int64_t n, int64_t k)
+{
+    int64_t target = n - k; /* ascending index */
+    int64_t lo = 0;
+    int64_t hi = n - 1;
+
+    while (lo < hi) {
+        const float pivot = v[lo + (hi - lo) / 2];
+        int64_t i = lo;
+        int64_t j = hi;
+        while (i <= j) {
+            while (v[i] < pivot)
+                i++;
+            while (v[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        }
+        if (target <= j)
+            hi = j;
+        else if (target >= i)
+            lo = i;
+        else
+            break;
+    }
+    return v[target];
+}
+
+/* s = k-th largest modulus of y (C, P); coils whose real and imaginary values sum to exactly
+ * zero are left out (DIRECT's guard for zero-padded coils) */
+static float percentile_scale(const float complex *y, float *mod, int64_t nc, int64_t p,
+                              double percentile)
+{
+    const float *f = (const float *)y;
+    int64_t n = 0;
+
+    for (int64_t c = 0; c < nc; c++) {
+        double sum = 0.0;
+        for (int64_t i = 0; i < 2 * p; i++)
+            sum += (double)f[2 * c * p + i];
+        if (sum == 0.0)
+            continue;
+        for (int64_t i = 0; i < p; i++) {
+            const float re = f[2 * (c * p + i)];
+            const float im = f[2 * (c * p + i) + 1];
+            mod[n++] = sqrtf(re * re + im * im);
+        }
+    }
+    if (n == 0)
+        return 0.0f;
+    int64_t k = (int64_t)((1.0 - percentile) * (double)n) + 1;
+    if (k > n)
+        k = n;
+    return kth_largest(mod, n, k);
+}
+
+static void emit(mr_direct_engine_observer observe, void *ctx, const char *name, int64_t index,
+                 const struct mr_array *a)
+{
+    if (observe != NULL)
+        observe(ctx, name, index, a);
+}
+
+struct model_obs {
+    mr_direct_engine_observer observe;
+    void *ctx;
+};
+
+static void model_observe(void *ctx, const char *name, int64_t step, const struct mr_array *a)
+{
+    const struct model_obs *o = ctx;
+    char full[96];
+
+    if (step < 0)
+        snprintf(full, sizeof(full), "%s", name);
+    else
+        snprintf(full, sizeof(full), "step_%lld/%s", (long long)step, name);
+    o->observe(o->ctx, full, -1, a);
+}
+
+struct mr_recurrentvarnet *mr_direct_engine_model(struct mr_direct_engine *e)
+{
+    return e->net;
+}
+
+mr_status mr_direct_engine_run_model(struct mr_direct_engine *e, struct mr_array *out,
+                                     const struct mr_array *y, const struct mr_array *mask,
+                                     const struct mr_array *sens, const struct mr_array *initial,
+                                     mr_direct_engine_observer observe, void *observe_ctx)
+{
+    struct model_obs mo = { observe, observe_ctx };
+    return mr_recurrentvarnet_run(e->net, out, y, mask, sens, initial,
+                                  observe != NULL ? model_observe : NULL, &mo);
+}
+
+static mr_status check_plane(const struct mr_array *a, int64_t h, int64_t w, const char *what)
+{
+    char have[96];
+    if (a->dtype == MR_DTYPE_F32 && a->ndim == 2 && a->dims[0] == h && a->dims[1] == w)
+        return MR_OK;
+    return MR_FAIL(MR_ERR_SHAPE, "DIRECT engine: %s is %s, expected (%lld, %lld) float32", what,
+                   mr_array_shape_str(a, have, sizeof(have)), (long long)h, (long long)w);
+}
+
+mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array *ksp,
+                               const struct mr_array *mask, const struct mr_array *acs,
+                               const struct mr_array *padding, struct mr_array *img,
+                               struct mr_array *ksp_out, float *scale,
+                               mr_direct_engine_observer observe, void *observe_ctx)
+{
+    const int64_t nc = e->nc;
+    const int64_t h = e->h;
+    const int64_t w = e->w;
+    const int64_t p = h * w;
+    char have[96];
+    mr_status st = MR_OK;
+
+    if (e->fft == NULL)
+        return MR_FAIL(MR_ERR_SHAPE, "DIRECT engine: run before prepare");
+    if (ksp->dtype != MR_DTYPE_CF32 || ksp->ndim != 3 || ksp->dims[0] != nc ||
+        ksp->dims[1] != h || ksp->dims[2] != w)
+        return MR_FAIL(MR_ERR_SHAPE, "DIRECT engine: k-space is %s, expected (%lld, %lld, %lld) "
+                       "complex64", mr_array_shape_str(ksp, have, sizeof(have)), (long long)nc,
+                       (long long)h, (long long)w);
+    MR_CHECK(check_plane(mask, h, w, "mask"));
+    MR_CHECK(check_plane(acs, h, w, "ACS mask"));
+    if (padding != NULL)
+        MR_CHECK(check_plane(padding, h, w, "padding"));
+    if (img != NULL)
+        MR_CHECK(check_plane(img, h, w, "output image"));
+    if (ksp_out != NULL)
+        MR_ASSERT(mr_array_same_shape(ksp_out, ksp));
+
+    const float *m = mr_array_f32(mask);
+    const float *a = mr_array_f32(acs);
+    const float *pad = padding != NULL ? mr_array_f32(padding) : NULL;
+    const float *g = mr_array_f32(&e->gauss);
+    const float *kin = (const float *)mr_array_cf32(ksp);
+    float *kz = (float *)mr_array_cf32(&e->kz);
+    float *t = (float *)mr_array_cf32(&e->tmp);
+    float complex *s = mr_array_cf32(&e->sens);
+
+    /* padding removed; the Gaussian-weighted ACS for the sensitivity estimate */
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t i = 0; i < p; i++) {
+            const int64_t j = 2 * (c * p + i);
+            const bool padded = pad != NULL && pad[i] != 0.0f;
+            kz[j] = padded ? 0.0f : kin[j];
+            kz[j + 1] = padded ? 0.0f : kin[j + 1];
+            const float wa = a[i] != 0.0f ? g[i % w] : 0.0f;
+            t[j] = kz[j] * wa;
+            t[j + 1] = kz[j + 1] * wa;
+        }
+    /* rss_estimate: S = I ⊘ RSS(I), then renormalised */
+    mr_fft2_inverse(e->fft, s, mr_array_cf32(&e->tmp), nc);
+    {
+        float *sf = (float *)s;
+        for (int64_t i = 0; i < p; i++) {
+            float acc = 0.0f;
+            for (int64_t c = 0; c < nc; c++) {
+                const float re = sf[2 * (c * p + i)];
+                const float im = sf[2 * (c * p + i) + 1];
+                acc += re * re + im * im;
+            }
+            const float r = sqrtf(acc);
+            for (int64_t c = 0; c < nc; c++) {
+                float *v = sf + 2 * (c * p + i);
+                v[0] = r == 0.0f ? 0.0f : v[0] / r;
+                v[1] = r == 0.0f ? 0.0f : v[1] / r;
+            }
+        }
+    }
+    sens_normalize(s, nc, p);
+    emit(observe, observe_ctx, "sensitivity_map_estimated", -1, &e->sens);
+
+    /* y_raw and the percentile scaling */
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t i = 0; i < p; i++) {
+            const int64_t j = 2 * (c * p + i);
+            if (m[i] == 0.0f) {
+                kz[j] = 0.0f;
+                kz[j + 1] = 0.0f;
+            }
+        }
+    const float sc = percentile_scale(mr_array_cf32(&e->kz), mr_array_f32(&e->mod), nc, p,
+                                      e->cfg.scale_percentile);
+    if (!isfinite(sc)) {
+        st = MR_FAIL(MR_ERR_DATA, "DIRECT engine: scaling factor is %g (non-finite k-space)",
+                     (double)sc);
+        goto out;
+    }
+    for (int64_t j = 0; j < 2 * nc * p; j++)
+        kz[j] = sc == 0.0f ? 0.0f : kz[j] / sc;
+    if (observe != NULL) {
+        struct mr_array s0;
+        float sv = sc;
+        mr_array_wrap(&s0, MR_DTYPE_F32, 0, NULL, &sv);
+        emit(observe, observe_ctx, "scaling_factor", -1, &s0);
+    }
+    emit(observe, observe_ctx, "masked_kspace_normalized", -1, &e->kz);
+
+    /* sensitivity refinement, one coil at a time, then renormalisation */
+    if (e->unet != NULL && nc > 1) {
+        float *sf = (float *)s;
+        float *ui = mr_array_f32(&e->uin);
+        float *uo = mr_array_f32(&e->uout);
+        for (int64_t c = 0; c < nc; c++) {
+            for (int64_t i = 0; i < p; i++) {
+                ui[i] = sf[2 * (c * p + i)];
+                ui[p + i] = sf[2 * (c * p + i) + 1];
+            }
+            emit(observe, observe_ctx, "sensitivity_unet_input", c, &e->uin);
+            mr_unet_forward(e->unet, e->uwork, &e->uout, &e->uin);
+            emit(observe, observe_ctx, "sensitivity_unet_output", c, &e->uout);
+            for (int64_t i = 0; i < p; i++) {
+                sf[2 * (c * p + i)] = uo[i];
+                sf[2 * (c * p + i) + 1] = uo[p + i];
+            }
+        }
+    }
+    sens_normalize(s, nc, p);
+    emit(observe, observe_ctx, "sensitivity_map_refined", -1, &e->sens);
+
+    {
+        struct model_obs mo = { observe, observe_ctx };
+        MR_CHECK(mr_recurrentvarnet_run(e->net, &e->kout, &e->kz, mask, &e->sens, NULL,
+                                        observe != NULL ? model_observe : NULL, &mo));
+    }
+    emit(observe, observe_ctx, "model_output_kspace", -1, &e->kout);
+    float *ko = (float *)mr_array_cf32(&e->kout);
+    if (pad != NULL)
+        for (int64_t c = 0; c < nc; c++)
+            for (int64_t i = 0; i < p; i++)
+                if (pad[i] != 0.0f) {
+                    ko[2 * (c * p + i)] = 0.0f;
+                    ko[2 * (c * p + i) + 1] = 0.0f;
+                }
+    mr_direct_rss_image(e->fft, &e->img, &e->kout, &e->tmp);
+    emit(observe, observe_ctx, "output_image_normalized", -1, &e->img);
+    if (img != NULL) {
+        const float *x = mr_array_f32(&e->img);
+        float *o = mr_array_f32(img);
+        for (int64_t i = 0; i < p; i++)
+            o[i] = x[i] * sc;
+    }
+    if (ksp_out != NULL) {
+        float *o = (float *)mr_array_cf32(ksp_out);
+        for (int64_t j = 0; j < 2 * nc * p; j++)
+            o[j] = ko[j] * sc;
+    }
+    if (scale != NULL)
+        *scale = sc;
+out:
+    return st;
+}
+
+void mr_direct_acs_disc(struct mr_array *acs, double radius)
+{
+    MR_ASSERT(acs->dtype == MR_DTYPE_F32 && acs->ndim == 2);
+    const int64_t h = acs->dims[0];
+    const int64_t w = acs->dims[1];
+    float *o = mr_array_f32(acs);
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++) {
+            const double di = (double)(i - h / 2);
+            const double dj = (double)(j - w / 2);
+            o[i * w + j] = sqrt(di * di + dj * dj) <= radius ? 1.0f : 0.0f;
+        }
+}
+
+void mr_direct_acs_columns(struct mr_array *acs, int64_t n)
+{
+    MR_ASSERT(acs->dtype == MR_DTYPE_F32 && acs->ndim == 2);
+    const int64_t h = acs->dims[0];
+    const int64_t w = acs->dims[1];
+    const int64_t start = (w - n + 1) / 2;
+    float *o = mr_array_f32(acs);
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++)
+            o[i * w + j] = (j >= start && j < start + n) ? 1.0f : 0.0f;
+}
+
+mr_status mr_direct_acs_detect(struct mr_array *acs, const struct mr_array *mask)
+{
+    MR_ASSERT(mask->dtype == MR_DTYPE_F32 && mask->ndim == 2 && mr_array_same_shape(acs, mask));
+    const int64_t h = mask->dims[0];
+    const int64_t w = mask->dims[1];
+    const float *m = mr_array_f32(mask);
+    bool lines = true;
+
+    if (m[(h / 2) * w + w / 2] == 0.0f)
+        return MR_FAIL(MR_ERR_DATA, "DIRECT engine: the k-space centre (%lld, %lld) is not "
+                       "sampled, no ACS region to estimate sensitivities from",
+                       (long long)(h / 2), (long long)(w / 2));
+    for (int64_t i = 1; i < h && lines; i++)
+        for (int64_t j = 0; j < w && lines; j++)
+            lines = (m[i * w + j] != 0.0f) == (m[j] != 0.0f);
+    if (lines) {
+        int64_t lo = w / 2;
+        int64_t hi = w / 2;
+        while (lo > 0 && m[lo - 1] != 0.0f)
+            lo--;
+        while (hi + 1 < w && m[hi + 1] != 0.0f)
+            hi++;
+        float *o = mr_array_f32(acs);
+        for (int64_t i = 0; i < h; i++)
+            for (int64_t j = 0; j < w; j++)
+                o[i * w + j] = (j >= lo && j <= hi) ? 1.0f : 0.0f;
+        return MR_OK;
+    }
+    /* largest r with every point of the disc sampled: the nearest unsampled point bounds it */
+    double r2min = INFINITY;
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++)
+            if (m[i * w + j] == 0.0f) {
+                const double di = (double)(i - h / 2);
+                const double dj = (double)(j - w / 2);
+                if (di * di + dj * dj < r2min)
+                    r2min = di * di + dj * dj;
+            }
+    /* points with d² < r2min are all sampled; the disc d ≤ r keeps exactly those */
+    float *o = mr_array_f32(acs);
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++) {
+            const double di = (double)(i - h / 2);
+            const double dj = (double)(j - w / 2);
+            o[i * w + j] = di * di + dj * dj < r2min ? 1.0f : 0.0f;
+        }
+    return MR_OK;
+}
+
+static bool column_empty(const float *m, int64_t h, int64_t w, int64_t j)
+{
+    for (int64_t i = 0; i < h; i++)
+        if (m[i * w + j] != 0.0f)
+            return false;
+    return true;
+}
+
+int64_t mr_direct_padding_from_mask(struct mr_array *padding, const struct mr_array *mask)
+{
+    MR_ASSERT(mask->dtype == MR_DTYPE_F32 && mask->ndim == 2 &&
+              mr_array_same_shape(padding, mask));
+    const int64_t h = mask->dims[0];
+    const int64_t w = mask->dims[1];
+    const float *m = mr_array_f32(mask);
+    float *o = mr_array_f32(padding);
+    bool lines = true;
+    int64_t lo = 0;
+    int64_t hi = w;
+
+    mr_array_zero(padding);
+    for (int64_t i = 1; i < h && lines; i++)
+        for (int64_t j = 0; j < w && lines; j++)
+            lines = (m[i * w + j] != 0.0f) == (m[j] != 0.0f);
+    if (lines)
+        return 0;
+    while (lo < w && column_empty(m, h, w, lo))
+        lo++;
+    while (hi > lo && column_empty(m, h, w, hi - 1))
+        hi--;
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++)
+            o[i * w + j] = (j < lo || j >= hi) ? 1.0f : 0.0f;
+    return lo + (w - hi);
+}

@@ -1,0 +1,541 @@
+/*
+ * E2EVN (Sriram, Zbontar, Murrell, Defazio, Zitnick, Yakubova, Knoll, Johnson, "End-to-End
+ * Variational Networks for Accelerated MRI Reconstruction", MICCAI 2020): the fastMRI and
+ * ATOMMIC reference forwards of ../shared/specs/e2evn.md, float32 like the references.
+ *
+ * Data flow per slice (C coils, H×W):
+ *   fastMRI only: ACS k-space → IFFT → per-coil NormUnet → divide by RSS over coils = S
+ *   k = y; for each cascade: k = k − λ·M·(k − y) − E(NormUnet(R(k)))   (no_dc: k = E(...))
+ *     with R(k) = Σ_c conj(S_c)·IFFT(k_c), E(x)_c = FFT(S_c·x)
+ *   output: fastMRI sqrt(Σ_c |IFFT(k_c)|²) real; ATOMMIC SENSE Σ_c conj(S_c)·IFFT(k_c) or the
+ *   per-component "RSS".
+ * All cascades share one set of NormUnet buffers (they have the same shape).
+ */
+#include "networks/e2evn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "networks/unet.h"
+#include "recon/fft.h"
+
+#define E2EVN_MAX_CASCADES 256
+#define E2EVN_PAR_MIN ((int64_t)1 << 15)
+
+enum e2evn_variant {
+    E2EVN_FASTMRI = 0,
+    E2EVN_ATOMMIC = 1,
+};
+
+enum e2evn_combine {
+    E2EVN_COMBINE_RSS_REAL = 0, /* fastMRI: sqrt(Σ|x_c|²), real */
+    E2EVN_COMBINE_SENSE = 1,    /* ATOMMIC SENSE, complex */
+    E2EVN_COMBINE_RSS_PARTS = 2, /* ATOMMIC "RSS": per component, complex */
+    E2EVN_COMBINE_RSS_COMPLEX = 3, /* ATOMMIC "RSS_COMPLEX": sqrt(Σ|x_c|²), real */
+};
+
+struct e2evn {
+    enum e2evn_variant variant;
+    int64_t num_cascades;
+    bool mask_center;
+    bool no_dc;
+    enum e2evn_combine combine;
+    struct mr_fft_config fft_cfg;
+    struct mr_normunet_config reg_cfg;
+    struct mr_normunet_config sens_cfg;
+    struct mr_normunet *sens_net; /* fastMRI only */
+    struct mr_normunet **reg;     /* [num_cascades] */
+    float *dc_weight;             /* [num_cascades] */
+
+    /* prepared for nc × h × w */
+    int64_t nc;
+    int64_t h;
+    int64_t w;
+    struct mr_fft2 *fft;
+    struct mr_normunet_work *reg_work;
+    struct mr_normunet_work *sens_work;
+    struct mr_array k;     /* (C, H, W) current k-space */
+    struct mr_array cimg;  /* (C, H, W) coil images / expanded k-space */
+    struct mr_array sens;  /* (C, H, W) estimated maps (fastMRI) */
+    struct mr_array img;   /* (H, W) reduced image */
+    struct mr_array reg_out; /* (H, W) */
+};
+
+static void e2evn_release_prepared(struct e2evn *e)
+{
+    mr_fft2_free(e->fft);
+    e->fft = NULL;
+    mr_normunet_work_free(e->reg_work);
+    e->reg_work = NULL;
+    mr_normunet_work_free(e->sens_work);
+    e->sens_work = NULL;
+    mr_array_cleanup(&e->k);
+    mr_array_cleanup(&e->cimg);
+    mr_array_cleanup(&e->sens);
+    mr_array_cleanup(&e->img);
+    mr_array_cleanup(&e->reg_out);
+}
+
+static void e2evn_free(void *ctx)
+{
+    struct e2evn *e = ctx;
+
+    if (e == NULL)
+        return;
+    e2evn_release_prepared(e);
+    mr_normunet_free(e->sens_net);
+    if (e->reg != NULL)
+        for (int64_t i = 0; i < e->num_cascades; i++)
+            mr_normunet_free(e->reg[i]);
+    free(e->reg);
+    free(e->dc_weight);
+    free(e);
+}
+
+static mr_status pick_variant(const struct mr_config *cfg, enum e2evn_variant *out)
+{
+    static const char *const atommic_keys[] = {
+        "channels", "pooling_layers", "padding_size", "normalize", "no_dc", "fft_centered",
+        "fft_normalization", "coil_combination_method", "model_name",
+    };
+    const char *v = NULL;
+    mr_status st = mr_config_string(cfg, "variant", NULL, &v);
+
+    if (st != MR_OK)
+        return st;
+    if (v != NULL) {
+        if (strcmp(v, "fastmri") == 0)
+            *out = E2EVN_FASTMRI;
+        else if (strcmp(v, "atommic") == 0)
+            *out = E2EVN_ATOMMIC;
+        else
+            return MR_FAIL(MR_ERR_WEIGHTS, "e2evn: unknown variant '%s' (fastmri or atommic)",
+                           v);
+        return MR_OK;
+    }
+    *out = E2EVN_FASTMRI;
+    for (size_t i = 0; i < sizeof(atommic_keys) / sizeof(atommic_keys[0]); i++)
+        if (mr_config_has(cfg, atommic_keys[i]))
+            *out = E2EVN_ATOMMIC;
+    return MR_OK;
+}
+
+static mr_status read_fastmri_config(struct e2evn *e, const struct mr_config *cfg)
+{
+    mr_status st = MR_OK;
+    int64_t sens_chans;
+    int64_t sens_pools;
+    int64_t chans;
+    int64_t pools;
+
+    MR_CHECK(mr_config_int(cfg, "num_cascades", 12, &e->num_cascades));
+    MR_CHECK(mr_config_int(cfg, "sens_chans", 8, &sens_chans));
+    MR_CHECK(mr_config_int(cfg, "sens_pools", 4, &sens_pools));
+    MR_CHECK(mr_config_int(cfg, "chans", 18, &chans));
+    MR_CHECK(mr_config_int(cfg, "pools", 4, &pools));
+    MR_CHECK(mr_config_bool(cfg, "mask_center", true, &e->mask_center));
+    e->fft_cfg = mr_fft_config_default; /* fastmri.fft2c: centred, ortho */
+    e->combine = E2EVN_COMBINE_RSS_REAL;
+    e->no_dc = false;
+    e->reg_cfg = (struct mr_normunet_config){
+        .chans = chans, .num_pools = pools, .normalize = true, .padding_size = 15,
+    };
+    e->sens_cfg = (struct mr_normunet_config){
+        .chans = sens_chans, .num_pools = sens_pools, .normalize = true, .padding_size = 15,
+    };
+out:
+    return st;
+}
+
+static mr_status read_atommic_config(struct e2evn *e, const struct mr_config *cfg)
+{
+    mr_status st = MR_OK;
+    int64_t chans;
+    int64_t pools;
+    int64_t padding;
+    int64_t dimensionality;
+    int64_t slices;
+    bool normalize;
+    bool nn_maps;
+    const char *norm = NULL;
+    const char *comb = NULL;
+
+    MR_CHECK(mr_config_int(cfg, "num_cascades", 8, &e->num_cascades));
+    MR_CHECK(mr_config_int(cfg, "channels", 18, &chans));
+    MR_CHECK(mr_config_int(cfg, "pooling_layers", 4, &pools));
+    MR_CHECK(mr_config_int(cfg, "padding_size", 11, &padding));
+    MR_CHECK(mr_config_bool(cfg, "normalize", true, &normalize));
+    MR_CHECK(mr_config_bool(cfg, "no_dc", false, &e->no_dc));
+    MR_CHECK(mr_config_bool(cfg, "fft_centered", false, &e->fft_cfg.centered));
+    MR_CHECK(mr_config_string(cfg, "fft_normalization", "backward", &norm));
+    MR_CHECK(mr_config_string(cfg, "coil_combination_method", "SENSE", &comb));
+    MR_CHECK(mr_config_bool(cfg, "estimate_coil_sensitivity_maps_with_nn", false, &nn_maps));
+    MR_CHECK(mr_config_int(cfg, "dimensionality", 2, &dimensionality));
+    MR_CHECK(mr_config_int(cfg, "consecutive_slices", 1, &slices));
+    st = mr_fft_norm_parse(norm, &e->fft_cfg.norm);
+    if (st != MR_OK) {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: fft_normalization '%s' is not ortho, backward, "
+                     "forward or none", norm);
+        goto out;
+    }
+    if (strcmp(comb, "SENSE") == 0) {
+        e->combine = E2EVN_COMBINE_SENSE;
+    } else if (strcmp(comb, "RSS") == 0) {
+        e->combine = E2EVN_COMBINE_RSS_PARTS;
+    } else if (strcmp(comb, "RSS_COMPLEX") == 0) {
+        e->combine = E2EVN_COMBINE_RSS_COMPLEX;
+    } else {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: coil_combination_method '%s' is not SENSE, RSS or "
+                     "RSS_COMPLEX", comb);
+        goto out;
+    }
+    if (nn_maps || dimensionality != 2 || slices != 1) {
+        st = MR_FAIL(MR_ERR_UNSUPPORTED, "e2evn (atommic): estimate_coil_sensitivity_maps_with_nn"
+                     ", dimensionality != 2 and consecutive_slices != 1 are not supported");
+        goto out;
+    }
+    if (padding < 0) {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: padding_size %lld < 0", (long long)padding);
+        goto out;
+    }
+    e->mask_center = false;
+    e->reg_cfg = (struct mr_normunet_config){
+        .chans = chans, .num_pools = pools, .normalize = normalize, .padding_size = padding,
+    };
+out:
+    return st;
+}
+
+static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg, void **out)
+{
+    mr_status st = MR_OK;
+    struct e2evn *e = calloc(1, sizeof(*e));
+    char prefix[128];
+    const struct mr_array *t = NULL;
+
+    if (e == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "e2evn");
+    MR_CHECK(pick_variant(cfg, &e->variant));
+    if (e->variant == E2EVN_FASTMRI)
+        MR_CHECK(read_fastmri_config(e, cfg));
+    else
+        MR_CHECK(read_atommic_config(e, cfg));
+    if (e->num_cascades < 1 || e->num_cascades > E2EVN_MAX_CASCADES) {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: num_cascades %lld outside 1..%d",
+                     (long long)e->num_cascades, E2EVN_MAX_CASCADES);
+        e->num_cascades = 0;
+        goto out;
+    }
+    e->reg = calloc((size_t)e->num_cascades, sizeof(*e->reg));
+    e->dc_weight = calloc((size_t)e->num_cascades, sizeof(*e->dc_weight));
+    if (e->reg == NULL || e->dc_weight == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "e2evn cascades");
+        goto out;
+    }
+    if (e->variant == E2EVN_FASTMRI)
+        MR_CHECK(mr_normunet_create(ws, "sens_net.norm_unet.", &e->sens_cfg, &e->sens_net));
+    for (int64_t i = 0; i < e->num_cascades; i++) {
+        snprintf(prefix, sizeof(prefix), "cascades.%lld.dc_weight", (long long)i);
+        MR_CHECK(mr_weights_get(ws, prefix, 1, (const int64_t[]){ 1 }, &t));
+        e->dc_weight[i] = mr_array_f32(t)[0];
+        snprintf(prefix, sizeof(prefix), "cascades.%lld.model.", (long long)i);
+        MR_CHECK(mr_normunet_create(ws, prefix, &e->reg_cfg, &e->reg[i]));
+    }
+    *out = e;
+    e = NULL;
+out:
+    e2evn_free(e);
+    return st;
+}
+
+static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int *out_ndim,
+                               int64_t *out_dims, enum mr_dtype *out_dtype)
+{
+    mr_status st = MR_OK;
+    struct e2evn *e = ctx;
+
+    e2evn_release_prepared(e);
+    e->nc = nc;
+    e->h = h;
+    e->w = w;
+    MR_CHECK(mr_fft2_create(h, w, &e->fft_cfg, &e->fft));
+    MR_CHECK(mr_normunet_work_create(&e->reg_cfg, h, w, &e->reg_work));
+    MR_CHECK(mr_array_init_dims(&e->k, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&e->cimg, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&e->img, MR_DTYPE_CF32, 2, h, w));
+    MR_CHECK(mr_array_init_dims(&e->reg_out, MR_DTYPE_CF32, 2, h, w));
+    if (e->variant == E2EVN_FASTMRI) {
+        MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work));
+        MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, nc, h, w));
+    }
+    *out_ndim = 2;
+    out_dims[0] = h;
+    out_dims[1] = w;
+    *out_dtype = e->combine == E2EVN_COMBINE_SENSE || e->combine == E2EVN_COMBINE_RSS_PARTS
+                     ? MR_DTYPE_CF32
+                     : MR_DTYPE_F32;
+out:
+    if (st != MR_OK)
+        e2evn_release_prepared(e);
+    return st;
+}
+
+mr_status mr_e2evn_acs_columns(const struct mr_array *mask, int64_t num_low_frequencies,
+                               int64_t *pad, int64_t *nlf)
+{
+    MR_ASSERT(mask->ndim == 2 && mask->dtype == MR_DTYPE_F32);
+    const int64_t w = mask->dims[1];
+    const float *m = mr_array_f32(mask); /* row 0 only, as the reference reads it */
+    int64_t n = num_low_frequencies;
+
+    if (n <= 0) {
+        const int64_t cent = w / 2;
+        int64_t left = 0;
+        int64_t right = 0;
+        while (left < cent && m[cent - 1 - left] != 0.0f)
+            left++;
+        if (left == cent)
+            left = 0; /* argmin over an all-sampled half returns 0 */
+        while (cent + right < w && m[cent + right] != 0.0f)
+            right++;
+        if (cent + right == w)
+            right = 0;
+        n = 2 * (left < right ? left : right);
+        if (n < 1)
+            n = 1;
+    }
+    if (n > w)
+        return MR_FAIL(MR_ERR_ARG, "num_low_frequencies %lld exceeds the %lld k-space columns",
+                       (long long)n, (long long)w);
+    *nlf = n;
+    *pad = (w - n + 1) / 2;
+    return MR_OK;
+}
+
+/* img = Σ_c conj(s_c) · x_c over nc images of npix */
+static void coil_reduce(float complex *img, const float complex *x, const float complex *s,
+                        int64_t nc, int64_t npix)
+{
+#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
+    for (int64_t i = 0; i < npix; i++) {
+        float complex acc = 0.0f;
+        for (int64_t c = 0; c < nc; c++)
+            acc += x[c * npix + i] * conjf(s[c * npix + i]);
+        img[i] = acc;
+    }
+}
+
+/* y_c = s_c · img */
+static void coil_expand(float complex *y, const float complex *img, const float complex *s,
+                        int64_t nc, int64_t npix)
+{
+#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t i = 0; i < npix; i++)
+            y[c * npix + i] = img[i] * s[c * npix + i];
+}
+
+/* fastMRI SensitivityModel (e2evn.md §5): e->sens from the measured k-space */
+static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
+                               const struct mr_net_probe *probe)
+{
+    const int64_t nc = e->nc;
+    const int64_t h = e->h;
+    const int64_t w = e->w;
+    const int64_t npix = h * w;
+    float complex *x = mr_array_cf32(&e->cimg);
+    float complex *s = mr_array_cf32(&e->sens);
+    int64_t pad = 0;
+    int64_t nlf = w;
+
+    mr_array_copy(&e->cimg, in->ksp);
+    if (e->mask_center) {
+        mr_status st = mr_e2evn_acs_columns(in->mask, in->num_low_frequencies, &pad, &nlf);
+        if (st != MR_OK)
+            return st;
+        for (int64_t r = 0; r < nc * h; r++)
+            for (int64_t col = 0; col < w; col++)
+                if (col < pad || col >= pad + nlf)
+                    x[r * w + col] = 0.0f;
+    }
+    mr_net_probe_emit(probe, "sens_acs_kspace", -1, &e->cimg);
+    mr_fft2_inverse(e->fft, x, x, nc);
+    mr_net_probe_emit(probe, "sens_coil_images", -1, &e->cimg);
+    for (int64_t c = 0; c < nc; c++) {
+        struct mr_array xc;
+        struct mr_array sc;
+        mr_array_slab(&xc, &e->cimg, c);
+        mr_array_slab(&sc, &e->sens, c);
+        mr_normunet_forward(e->sens_net, e->sens_work, &sc, &xc);
+        mr_net_probe_emit(probe, "sens_norm_mean", c, mr_normunet_work_mean(e->sens_work));
+        mr_net_probe_emit(probe, "sens_norm_std", c, mr_normunet_work_std(e->sens_work));
+        mr_net_probe_emit(probe, "sens_unet_input", c,
+                          mr_normunet_work_unet_input(e->sens_work));
+        mr_net_probe_emit(probe, "sens_unet_output", c,
+                          mr_normunet_work_unet_output(e->sens_work));
+    }
+    mr_net_probe_emit(probe, "sens_maps_raw", -1, &e->sens);
+    /* S_c = r_c / sqrt(Σ_c' |r_c'|²), no epsilon (the reference divides by zero too) */
+    int64_t zeros = 0;
+#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static) reduction(+ : zeros)
+    for (int64_t i = 0; i < npix; i++) {
+        float ss = 0.0f;
+        for (int64_t c = 0; c < nc; c++) {
+            float a = cabsf(s[c * npix + i]);
+            ss += a * a;
+        }
+        float rss = sqrtf(ss);
+        if (rss == 0.0f)
+            zeros++;
+        for (int64_t c = 0; c < nc; c++)
+            s[c * npix + i] /= rss;
+    }
+    if (zeros > 0)
+        return MR_FAIL(MR_ERR_DATA, "e2evn: the estimated coil sensitivities vanish at %lld "
+                       "pixels (RSS normalisation divides by zero)", (long long)zeros);
+    mr_net_probe_emit(probe, "sens_maps", -1, &e->sens);
+    return MR_OK;
+}
+
+static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
+                    const struct mr_array *sens, const struct mr_net_probe *probe)
+{
+    const int64_t nc = e->nc;
+    const int64_t npix = e->h * e->w;
+    float complex *k = mr_array_cf32(&e->k);
+    float complex *x = mr_array_cf32(&e->cimg);
+    const float complex *y = mr_array_cf32(in->ksp);
+    const float complex *s = mr_array_cf32(sens);
+    const float *m = mr_array_f32(in->mask);
+    const float lambda = e->dc_weight[i];
+    char name[64];
+
+    /* regulariser input R(k) = Σ_c conj(S_c) · IFFT(k_c) */
+    mr_fft2_inverse(e->fft, x, k, nc);
+    coil_reduce(mr_array_cf32(&e->img), x, s, nc, npix);
+    mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
+    if (probe != NULL) {
+        snprintf(name, sizeof(name), "cascade_%lld_reg_input", (long long)i);
+        mr_net_probe_emit(probe, name, -1, &e->img);
+        snprintf(name, sizeof(name), "cascade_%lld_norm_mean", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_mean(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_norm_std", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_std(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_unet_input", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_input(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_unet_output", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_output(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_reg_output", (long long)i);
+        mr_net_probe_emit(probe, name, -1, &e->reg_out);
+    }
+    /* E(r)_c = FFT(S_c · r) */
+    coil_expand(x, mr_array_cf32(&e->reg_out), s, nc, npix);
+    mr_fft2_forward(e->fft, x, x, nc);
+    if (e->no_dc) {
+        mr_array_copy(&e->k, &e->cimg);
+    } else {
+        /* k − λ·[M ≠ 0]·(k − y) − E(r), both terms from the same incoming k */
+#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
+        for (int64_t c = 0; c < nc; c++)
+            for (int64_t p = 0; p < npix; p++) {
+                int64_t j = c * npix + p;
+                float complex dc = m[p] != 0.0f ? (k[j] - y[j]) * lambda : 0.0f;
+                k[j] = k[j] - dc - x[j];
+            }
+    }
+    if (probe != NULL) {
+        snprintf(name, sizeof(name), "cascade_%lld_kspace", (long long)i);
+        mr_net_probe_emit(probe, name, -1, &e->k);
+    }
+}
+
+static void combine(struct e2evn *e, struct mr_array *out, const struct mr_array *sens)
+{
+    const int64_t nc = e->nc;
+    const int64_t npix = e->h * e->w;
+    const float complex *x = mr_array_cf32(&e->cimg);
+
+    mr_fft2_inverse(e->fft, mr_array_cf32(&e->cimg), mr_array_cf32(&e->k), nc);
+    switch (e->combine) {
+    case E2EVN_COMBINE_SENSE:
+        coil_reduce(mr_array_cf32(out), x, mr_array_cf32(sens), nc, npix);
+        break;
+    case E2EVN_COMBINE_RSS_PARTS: {
+        float complex *o = mr_array_cf32(out);
+        for (int64_t i = 0; i < npix; i++) {
+            float re = 0.0f;
+            float im = 0.0f;
+            for (int64_t c = 0; c < nc; c++) {
+                float a = crealf(x[c * npix + i]);
+                float b = cimagf(x[c * npix + i]);
+                re += a * a;
+                im += b * b;
+            }
+            o[i] = CMPLXF(sqrtf(re), sqrtf(im));
+        }
+        break;
+    }
+    case E2EVN_COMBINE_RSS_REAL:
+    case E2EVN_COMBINE_RSS_COMPLEX:
+    default: {
+        float *o = mr_array_f32(out);
+        for (int64_t i = 0; i < npix; i++) {
+            float ss = 0.0f;
+            for (int64_t c = 0; c < nc; c++) {
+                float a = cabsf(x[c * npix + i]);
+                ss += a * a;
+            }
+            o[i] = sqrtf(ss);
+        }
+        break;
+    }
+    }
+}
+
+static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
+                           const struct mr_net_probe *probe)
+{
+    struct e2evn *e = ctx;
+    const struct mr_array *sens = in->sens;
+
+    if (e->variant == E2EVN_FASTMRI) {
+        mr_status st = estimate_sens(e, in, probe);
+        if (st != MR_OK)
+            return st;
+        sens = &e->sens;
+    } else if (sens == NULL) {
+        return MR_FAIL(MR_ERR_ARG, "e2evn (atommic) needs sensitivity maps");
+    }
+    mr_array_copy(&e->k, in->ksp);
+    for (int64_t i = 0; i < e->num_cascades; i++)
+        cascade(e, i, in, sens, probe);
+    combine(e, out, sens);
+    return MR_OK;
+}
+
+static void e2evn_image(void *ctx, struct mr_array *img, const struct mr_array *out)
+{
+    struct e2evn *e = ctx;
+    const int64_t npix = e->h * e->w;
+    float *d = mr_array_f32(img);
+
+    if (out->dtype == MR_DTYPE_CF32) {
+        const float complex *o = mr_array_cf32(out);
+        for (int64_t i = 0; i < npix; i++)
+            d[i] = cabsf(o[i]);
+    } else {
+        mr_array_copy(img, out);
+    }
+}
+
+const struct mr_net_ops mr_e2evn_ops = {
+    .name = "e2evn",
+    .needs = 0, /* the ATOMMIC variant needs maps: checked in run */
+    .create = e2evn_create,
+    .prepare = e2evn_prepare,
+    .run = e2evn_run,
+    .image = e2evn_image,
+    .free = e2evn_free,
+};

@@ -1,0 +1,463 @@
+/*
+ * CNN layer kernels (conventions in layers.h): PyTorch Conv2d / ConvTranspose2d /
+ * InstanceNorm2d / avg_pool2d / F.pad semantics on C-order (channels, H, W) maps.
+ *
+ * Convolution is im2col + SGEMM (Chellapilla et al., "High Performance Convolutional Neural
+ * Networks for Document Processing", 2006): the gather builds a (cin·kh·kw) × (rows·Wo)
+ * matrix for a band of output rows and one GEMM with the (cout) × (cin·kh·kw) weight matrix
+ * writes that band of the output in place (ldc = Ho·Wo). Bands bound the scratch memory and
+ * keep the column matrix in cache for large images. Padding of any mode is fused into the
+ * gather. A 1×1 stride-1 unpadded conv is a plain GEMM on the input.
+ */
+#include "networks/layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* element count above which a leaf kernel runs its outer loop in parallel */
+#define MR_LAYERS_PAR_MIN ((int64_t)1 << 15)
+
+int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n)
+{
+    if (i >= 0 && i < n)
+        return i;
+    switch (mode) {
+    case MR_PAD_MODE_REPLICATE:
+        return i < 0 ? 0 : n - 1;
+    case MR_PAD_MODE_REFLECT:
+        if (n == 1)
+            return 0;
+        /* mirror about 0 and n-1 without repeating them (period 2n-2) */
+        {
+            int64_t p = 2 * n - 2;
+            int64_t j = ((i % p) + p) % p;
+            return j < n ? j : p - j;
+        }
+    case MR_PAD_MODE_ZERO:
+    default:
+        return -1;
+    }
+}
+
+struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pad)
+{
+    struct mr_conv2d c = {
+        .cin = cin,
+        .cout = cout,
+        .kh = k,
+        .kw = k,
+        .stride = { 1, 1 },
+        .dilation = { 1, 1 },
+        .pad = { pad, pad, pad, pad },
+        .pad_mode = MR_PAD_MODE_ZERO,
+        .w = NULL,
+        .b = NULL,
+    };
+    return c;
+}
+
+int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h)
+{
+    int64_t span = c->dilation[0] * (c->kh - 1) + 1;
+    int64_t n = h + c->pad[0] + c->pad[1] - span;
+    MR_ASSERT(n >= 0);
+    return n / c->stride[0] + 1;
+}
+
+int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w)
+{
+    int64_t span = c->dilation[1] * (c->kw - 1) + 1;
+    int64_t n = w + c->pad[2] + c->pad[3] - span;
+    MR_ASSERT(n >= 0);
+    return n / c->stride[1] + 1;
+}
+
+static bool conv_is_pointwise(const struct mr_conv2d *c)
+{
+    return c->kh == 1 && c->kw == 1 && c->stride[0] == 1 && c->stride[1] == 1 &&
+           c->pad[0] == 0 && c->pad[1] == 0 && c->pad[2] == 0 && c->pad[3] == 0;
+}
+
+/* output rows per im2col band for an output of width wo */
+static int64_t conv_band_rows(const struct mr_conv2d *c, int64_t ho, int64_t wo)
+{
+    int64_t kdim = c->cin * c->kh * c->kw;
+    int64_t rows = MR_CONV2D_BAND_FLOATS / (kdim * wo);
+    if (rows < 1)
+        rows = 1;
+    return rows < ho ? rows : ho;
+}
+
+int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    if (conv_is_pointwise(c))
+        return 0;
+    int64_t ho = mr_conv2d_out_h(c, h);
+    int64_t wo = mr_conv2d_out_w(c, w);
+    return c->cin * c->kh * c->kw * conv_band_rows(c, ho, wo) * wo;
+}
+
+/* col[q, (r - r0)·wo + s] for q = (i·kh + a)·kw + b and output rows [r0, r0 + nr) */
+static void conv_im2col(const struct mr_conv2d *c, float *col, const float *x, int64_t h,
+                        int64_t w, int64_t r0, int64_t nr, int64_t wo)
+{
+    const int64_t kdim = c->cin * c->kh * c->kw;
+    const int64_t ncol = nr * wo;
+    const int64_t sh = c->stride[0];
+    const int64_t sw = c->stride[1];
+    const int64_t dh = c->dilation[0];
+    const int64_t dw = c->dilation[1];
+    const int64_t pt = c->pad[0];
+    const int64_t pl = c->pad[2];
+
+#pragma omp parallel for if (kdim * ncol > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t q = 0; q < kdim; q++) {
+        const int64_t i = q / (c->kh * c->kw);
+        const int64_t a = (q / c->kw) % c->kh;
+        const int64_t b = q % c->kw;
+        const float *xi = x + i * h * w;
+        float *row = col + q * ncol;
+        /* columns s with an in-image source: s·sw + b·dw − pl in [0, w) */
+        const int64_t off = b * dw - pl;
+        int64_t s0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
+        int64_t s1 = (w - 1 - off) >= 0 ? (w - 1 - off) / sw + 1 : 0;
+        if (s0 > wo)
+            s0 = wo;
+        if (s1 > wo)
+            s1 = wo;
+        if (s1 < s0)
+            s1 = s0;
+        for (int64_t r = 0; r < nr; r++) {
+            float *out = row + r * wo;
+            int64_t y = mr_pad_index(c->pad_mode, (r0 + r) * sh + a * dh - pt, h);
+            if (y < 0) {
+                memset(out, 0, sizeof(*out) * (size_t)wo);
+                continue;
+            }
+            const float *src = xi + y * w;
+            if (c->pad_mode == MR_PAD_MODE_ZERO) {
+                for (int64_t s = 0; s < s0; s++)
+                    out[s] = 0.0f;
+                for (int64_t s = s1; s < wo; s++)
+                    out[s] = 0.0f;
+            } else {
+                for (int64_t s = 0; s < s0; s++)
+                    out[s] = src[mr_pad_index(c->pad_mode, s * sw + off, w)];
+                for (int64_t s = s1; s < wo; s++)
+                    out[s] = src[mr_pad_index(c->pad_mode, s * sw + off, w)];
+            }
+            if (sw == 1)
+                memcpy(out + s0, src + s0 + off, sizeof(*out) * (size_t)(s1 - s0));
+            else
+                for (int64_t s = s0; s < s1; s++)
+                    out[s] = src[s * sw + off];
+        }
+    }
+}
+
+void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
+                       const struct mr_array *src, struct mr_array *scratch)
+{
+    MR_ASSERT(src->ndim == 3 && dst->ndim == 3);
+    MR_ASSERT(src->dims[0] == c->cin && dst->dims[0] == c->cout);
+    const int64_t h = src->dims[1];
+    const int64_t w = src->dims[2];
+    const int64_t ho = mr_conv2d_out_h(c, h);
+    const int64_t wo = mr_conv2d_out_w(c, w);
+    MR_ASSERT(dst->dims[1] == ho && dst->dims[2] == wo);
+    MR_ASSERT(c->w != NULL);
+
+    const int64_t kdim = c->cin * c->kh * c->kw;
+    const int64_t npix = ho * wo;
+    float *y = mr_array_f32(dst);
+    const float *x = mr_array_f32(src);
+    float beta = 0.0f;
+
+    if (c->b != NULL) {
+        for (int64_t o = 0; o < c->cout; o++)
+            for (int64_t p = 0; p < npix; p++)
+                y[o * npix + p] = c->b[o];
+        beta = 1.0f;
+    }
+    if (conv_is_pointwise(c)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->cout, (int)npix,
+                    (int)kdim, 1.0f, c->w, (int)kdim, x, (int)npix, beta, y, (int)npix);
+        return;
+    }
+    const int64_t band = conv_band_rows(c, ho, wo);
+    MR_ASSERT(scratch != NULL && mr_array_numel(scratch) >= kdim * band * wo);
+    float *col = mr_array_f32(scratch);
+    for (int64_t r0 = 0; r0 < ho; r0 += band) {
+        int64_t nr = ho - r0 < band ? ho - r0 : band;
+        conv_im2col(c, col, x, h, w, r0, nr, wo);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->cout, (int)(nr * wo),
+                    (int)kdim, 1.0f, c->w, (int)kdim, col, (int)(nr * wo), beta, y + r0 * wo,
+                    (int)npix);
+    }
+}
+
+int64_t mr_tconv2x2_scratch_size(int64_t cout, int64_t h, int64_t w)
+{
+    return cout * 4 * h * w;
+}
+
+void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst,
+                         const struct mr_array *src, struct mr_array *scratch)
+{
+    MR_ASSERT(src->ndim == 3 && dst->ndim == 3);
+    const int64_t cin = src->dims[0];
+    const int64_t h = src->dims[1];
+    const int64_t wd = src->dims[2];
+    const int64_t cout = dst->dims[0];
+    MR_ASSERT(dst->dims[1] == 2 * h && dst->dims[2] == 2 * wd);
+    MR_ASSERT(scratch != NULL &&
+              mr_array_numel(scratch) >= mr_tconv2x2_scratch_size(cout, h, wd));
+    const int64_t npix = h * wd;
+    float *t = mr_array_f32(scratch);
+    const float *x = mr_array_f32(src);
+    float *y = mr_array_f32(dst);
+
+    /* t[(o·2 + a)·2 + b, p] = Σ_i w[i, (o, a, b)] · x[i, p]: w viewed as (cin, cout·4) */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(cout * 4), (int)npix, (int)cin,
+                1.0f, w, (int)(cout * 4), x, (int)npix, 0.0f, t, (int)npix);
+
+#pragma omp parallel for if (cout * npix * 4 > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t o = 0; o < cout; o++) {
+        const float bo = bias != NULL ? bias[o] : 0.0f;
+        float *yo = y + o * 4 * npix;
+        for (int64_t a = 0; a < 2; a++)
+            for (int64_t b = 0; b < 2; b++) {
+                const float *tp = t + ((o * 2 + a) * 2 + b) * npix;
+                for (int64_t r = 0; r < h; r++) {
+                    float *yr = yo + (2 * r + a) * (2 * wd) + b;
+                    const float *tr = tp + r * wd;
+                    for (int64_t s = 0; s < wd; s++)
+                        yr[2 * s] = tr[s] + bo;
+                }
+            }
+    }
+}
+
+void mr_instance_norm(struct mr_array *x, float eps)
+{
+    MR_ASSERT(x->ndim == 3);
+    const int64_t nch = x->dims[0];
+    const int64_t n = x->dims[1] * x->dims[2];
+    float *d = mr_array_f32(x);
+
+#pragma omp parallel for if (nch * n > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        float *p = d + ch * n;
+        double sum = 0.0;
+        for (int64_t i = 0; i < n; i++)
+            sum += (double)p[i];
+        const double mean = sum / (double)n;
+        double ss = 0.0;
+        for (int64_t i = 0; i < n; i++) {
+            double t = (double)p[i] - mean;
+            ss += t * t;
+        }
+        const double var = ss / (double)n;
+        const float inv = (float)(1.0 / sqrt(var + (double)eps));
+        const float m = (float)mean;
+        for (int64_t i = 0; i < n; i++)
+            p[i] = (p[i] - m) * inv;
+    }
+}
+
+void mr_avgpool2d(struct mr_array *dst, const struct mr_array *src, int64_t k)
+{
+    MR_ASSERT(src->ndim == 3 && dst->ndim == 3 && k >= 1);
+    const int64_t nch = src->dims[0];
+    const int64_t h = src->dims[1];
+    const int64_t w = src->dims[2];
+    const int64_t ho = h / k;
+    const int64_t wo = w / k;
+    MR_ASSERT(dst->dims[0] == nch && dst->dims[1] == ho && dst->dims[2] == wo);
+    const float *x = mr_array_f32(src);
+    float *y = mr_array_f32(dst);
+    const float inv = 1.0f / (float)(k * k);
+
+#pragma omp parallel for if (nch * h * w > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        const float *xc = x + ch * h * w;
+        float *yc = y + ch * ho * wo;
+        for (int64_t r = 0; r < ho; r++)
+            for (int64_t s = 0; s < wo; s++) {
+                float acc = 0.0f;
+                for (int64_t a = 0; a < k; a++)
+                    for (int64_t b = 0; b < k; b++)
+                        acc += xc[(r * k + a) * w + s * k + b];
+                yc[r * wo + s] = acc * inv;
+            }
+    }
+}
+
+void mr_pad2d(struct mr_array *dst, const struct mr_array *src, enum mr_pad_mode mode,
+              int64_t top, int64_t bottom, int64_t left, int64_t right)
+{
+    MR_ASSERT(src->ndim == 3 && dst->ndim == 3);
+    const int64_t nch = src->dims[0];
+    const int64_t h = src->dims[1];
+    const int64_t w = src->dims[2];
+    const int64_t ho = h + top + bottom;
+    const int64_t wo = w + left + right;
+    MR_ASSERT(top >= 0 && bottom >= 0 && left >= 0 && right >= 0);
+    MR_ASSERT(dst->dims[0] == nch && dst->dims[1] == ho && dst->dims[2] == wo);
+    if (mode == MR_PAD_MODE_REFLECT)
+        MR_ASSERT(top < h && bottom < h && left < w && right < w);
+    const float *x = mr_array_f32(src);
+    float *y = mr_array_f32(dst);
+
+#pragma omp parallel for if (nch * ho * wo > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t ch = 0; ch < nch; ch++) {
+        const float *xc = x + ch * h * w;
+        float *yc = y + ch * ho * wo;
+        for (int64_t r = 0; r < ho; r++) {
+            float *yr = yc + r * wo;
+            int64_t sr = mr_pad_index(mode, r - top, h);
+            if (sr < 0) {
+                memset(yr, 0, sizeof(*yr) * (size_t)wo);
+                continue;
+            }
+            const float *xr = xc + sr * w;
+            for (int64_t s = 0; s < left; s++) {
+                int64_t ss = mr_pad_index(mode, s - left, w);
+                yr[s] = ss < 0 ? 0.0f : xr[ss];
+            }
+            memcpy(yr + left, xr, sizeof(*yr) * (size_t)w);
+            for (int64_t s = left + w; s < wo; s++) {
+                int64_t ss = mr_pad_index(mode, s - left, w);
+                yr[s] = ss < 0 ? 0.0f : xr[ss];
+            }
+        }
+    }
+}
+
+void mr_crop2d(struct mr_array *dst, const struct mr_array *src, int64_t top, int64_t left)
+{
+    MR_ASSERT(src->ndim == 3 && dst->ndim == 3 && dst->dims[0] == src->dims[0]);
+    const int64_t nch = src->dims[0];
+    const int64_t h = src->dims[1];
+    const int64_t w = src->dims[2];
+    const int64_t ho = dst->dims[1];
+    const int64_t wo = dst->dims[2];
+    MR_ASSERT(top >= 0 && left >= 0 && top + ho <= h && left + wo <= w);
+    const float *x = mr_array_f32(src);
+    float *y = mr_array_f32(dst);
+
+    for (int64_t ch = 0; ch < nch; ch++)
+        for (int64_t r = 0; r < ho; r++)
+            memcpy(y + (ch * ho + r) * wo, x + (ch * h + top + r) * w + left,
+                   sizeof(*y) * (size_t)wo);
+}
+
+void mr_concat_channels(struct mr_array *dst, const struct mr_array *a,
+                        const struct mr_array *b)
+{
+    MR_ASSERT(dst->ndim == 3 && a->ndim == 3 && b->ndim == 3);
+    MR_ASSERT(a->dims[1] == b->dims[1] && a->dims[2] == b->dims[2]);
+    MR_ASSERT(dst->dims[0] == a->dims[0] + b->dims[0] && dst->dims[1] == a->dims[1] &&
+              dst->dims[2] == a->dims[2]);
+    float *y = mr_array_f32(dst);
+    size_t na = (size_t)mr_array_numel(a);
+    memcpy(y, mr_array_f32(a), sizeof(*y) * na);
+    memcpy(y + na, mr_array_f32(b), sizeof(*y) * (size_t)mr_array_numel(b));
+}
+
+void mr_channels_view(struct mr_array *view, const struct mr_array *x, int64_t c0, int64_t n)
+{
+    MR_ASSERT(x->ndim == 3 && x->dtype == MR_DTYPE_F32);
+    MR_ASSERT(c0 >= 0 && n >= 0 && c0 + n <= x->dims[0]);
+    const int64_t dims[3] = { n, x->dims[1], x->dims[2] };
+    mr_array_wrap(view, MR_DTYPE_F32, 3, dims,
+                  mr_array_f32(x) + c0 * x->dims[1] * x->dims[2]);
+}
+
+void mr_leaky_relu(struct mr_array *x, float slope)
+{
+    const int64_t n = mr_array_numel(x);
+    float *d = mr_array_f32(x);
+
+#pragma omp parallel for if (n > 4 * MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        d[i] = d[i] < 0.0f ? slope * d[i] : d[i];
+}
+
+void mr_relu(struct mr_array *x)
+{
+    const int64_t n = mr_array_numel(x);
+    float *d = mr_array_f32(x);
+
+#pragma omp parallel for if (n > 4 * MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        d[i] = d[i] < 0.0f ? 0.0f : d[i];
+}
+
+void mr_sigmoid(struct mr_array *x)
+{
+    const int64_t n = mr_array_numel(x);
+    float *d = mr_array_f32(x);
+
+#pragma omp parallel for if (n > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        d[i] = 1.0f / (1.0f + expf(-d[i]));
+}
+
+void mr_tanh(struct mr_array *x)
+{
+    const int64_t n = mr_array_numel(x);
+    float *d = mr_array_f32(x);
+
+#pragma omp parallel for if (n > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t i = 0; i < n; i++)
+        d[i] = tanhf(d[i]);
+}
+
+void mr_softplus(struct mr_array *x, float beta, float threshold)
+{
+    const int64_t n = mr_array_numel(x);
+    float *d = mr_array_f32(x);
+
+#pragma omp parallel for if (n > MR_LAYERS_PAR_MIN) schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+        float bx = beta * d[i];
+        d[i] = bx > threshold ? d[i] : log1pf(expf(bx)) / beta;
+    }
+}
+
+/* number of complex images in a (n, H, W) or (H, W) CF32 array */
+static int64_t complex_count(const struct mr_array *a)
+{
+    MR_ASSERT(a->ndim == 2 || a->ndim == 3);
+    return a->ndim == 3 ? a->dims[0] : 1;
+}
+
+void mr_complex_to_channels(struct mr_array *dst, const struct mr_array *src)
+{
+    const int64_t n = complex_count(src);
+    const int64_t npix = mr_array_numel(src) / n;
+    MR_ASSERT(dst->dtype == MR_DTYPE_F32 && mr_array_numel(dst) == 2 * n * npix);
+    const float complex *x = mr_array_cf32(src);
+    float *re = mr_array_f32(dst);
+    float *im = re + n * npix;
+
+    for (int64_t i = 0; i < n * npix; i++) {
+        re[i] = crealf(x[i]);
+        im[i] = cimagf(x[i]);
+    }
+}
+
+void mr_channels_to_complex(struct mr_array *dst, const struct mr_array *src)
+{
+    const int64_t n = complex_count(dst);
+    const int64_t npix = mr_array_numel(dst) / n;
+    MR_ASSERT(src->dtype == MR_DTYPE_F32 && mr_array_numel(src) == 2 * n * npix);
+    const float *re = mr_array_f32(src);
+    const float *im = re + n * npix;
+    float complex *y = mr_array_cf32(dst);
+
+    for (int64_t i = 0; i < n * npix; i++)
+        y[i] = CMPLXF(re[i], im[i]);
+}

@@ -1,0 +1,130 @@
+/*
+ * CNN layer kernels on mr_array feature maps, with PyTorch's exact semantics.
+ *
+ * Layout: a feature map is F32 (channels, H, W), C order (W fastest), exactly a PyTorch NCHW
+ * tensor of batch 1. Conv weights are (out, in, kh, kw), transposed-conv weights
+ * (in, out, kh, kw), biases (out) — the state_dict layouts, used with no transposes.
+ *
+ * Rules common to every kernel here:
+ *   - No allocation: outputs and scratch are allocated by the caller (a network's prepare) and
+ *     reused; each function states the scratch it needs.
+ *   - Shapes are the caller's invariant: a mismatch is an MR_ASSERT, not an error status.
+ *   - dst never aliases src unless the function says "in place".
+ *   - OpenMP only inside, over the outermost loop, with a size threshold; no kernel calls BLAS
+ *     from inside a parallel region (OpenBLAS threads itself). Do not call these from inside
+ *     an OpenMP parallel region of your own unless OMP nesting is off (the default).
+ *   - Reductions (norm statistics) are accumulated in double.
+ */
+#ifndef MR_NETWORKS_LAYERS_H
+#define MR_NETWORKS_LAYERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recon/array.h"
+
+/* How a kernel reads outside the image (torch F.pad modes / Conv2d padding_mode). */
+enum mr_pad_mode {
+    MR_PAD_MODE_ZERO = 0,      /* 0 outside */
+    MR_PAD_MODE_REPLICATE = 1, /* edge value repeated: x[clamp(i, 0, n-1)] */
+    MR_PAD_MODE_REFLECT = 2,   /* mirror without repeating the edge: x[-1] = x[1], x[n] = x[n-2] */
+};
+
+/* Maps an index i in [-pad, n + pad) onto [0, n) for REPLICATE / REFLECT; returns -1 for ZERO
+ * when i is outside. REFLECT requires pad < n (torch's rule). */
+int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n);
+
+/*
+ * 2-D convolution (PyTorch Conv2d: cross-correlation, groups 1):
+ *   y[o, r, s] = b[o] + Σ_i Σ_a Σ_b w[o, i, a, b] · x̃[i, r·sh + a·dh − pt, s·sw + b·dw − pl]
+ * where x̃ reads x with `pad_mode` outside the image. Output size
+ *   Ho = (H + pt + pb − dh·(kh − 1) − 1) / sh + 1   (floor), likewise Wo.
+ * A "replication pad then conv with padding 0" (CIRIM, RecurrentVarNet) is this with
+ * MR_PAD_MODE_REPLICATE: the padding is fused into the gather, no padded copy is made.
+ */
+struct mr_conv2d {
+    int64_t cin;
+    int64_t cout;
+    int64_t kh;
+    int64_t kw;
+    int64_t stride[2];   /* (h, w) */
+    int64_t dilation[2]; /* (h, w) */
+    int64_t pad[4];      /* top, bottom, left, right */
+    enum mr_pad_mode pad_mode;
+    const float *w; /* borrowed, (cout, cin, kh, kw) */
+    const float *b; /* borrowed, (cout), or NULL for no bias */
+};
+
+/* A conv of kernel k×k, stride 1, dilation 1, symmetric `pad` and ZERO padding with no
+ * weights yet: the common case; edit the fields for anything else. */
+struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pad);
+
+/* Output size for an input of h×w (MR_ASSERT that it is ≥ 1). */
+int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h);
+int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
+
+/* Number of floats of scratch mr_conv2d_forward needs for an h×w input (0 for a 1×1,
+ * stride-1, unpadded conv, which multiplies the input directly). Bounded: the im2col matrix is
+ * built in bands of output rows of at most MR_CONV2D_BAND_FLOATS floats (or one row). */
+#define MR_CONV2D_BAND_FLOATS ((int64_t)1 << 21)
+int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
+
+/* dst (cout, Ho, Wo) = conv(src (cin, H, W)). scratch: F32 with at least
+ * mr_conv2d_scratch_size floats (any shape; may be NULL when that is 0). im2col + SGEMM. */
+void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
+                       const struct mr_array *src, struct mr_array *scratch);
+
+/*
+ * Transposed convolution with kernel 2, stride 2, padding 0 (U-Net up-sampling, no overlap):
+ *   y[o, 2r + a, 2s + b] = bias[o] + Σ_i w[i, o, a, b] · x[i, r, s]
+ * w (cin, cout, 2, 2) borrowed; bias (cout) or NULL. dst (cout, 2H, 2W), src (cin, H, W).
+ * scratch: F32 with at least mr_tconv2x2_scratch_size floats.
+ */
+int64_t mr_tconv2x2_scratch_size(int64_t cout, int64_t h, int64_t w);
+void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst,
+                         const struct mr_array *src, struct mr_array *scratch);
+
+/* In place, per channel over the H×W plane: x = (x − mean) / sqrt(var + eps), var the biased
+ * variance (÷ H·W). torch InstanceNorm2d without affine or running stats. */
+void mr_instance_norm(struct mr_array *x, float eps);
+
+/* Average pooling with kernel = stride = k, no padding, floor: dst (C, H/k, W/k) holds the
+ * mean of each k×k block of src (C, H, W); trailing rows/columns that do not fill a block are
+ * dropped (torch avg_pool2d(k, k)). */
+void mr_avgpool2d(struct mr_array *dst, const struct mr_array *src, int64_t k);
+
+/* dst (C, H + top + bottom, W + left + right) = src (C, H, W) padded with `mode` (torch F.pad).
+ * REFLECT requires each pad < the size it extends. */
+void mr_pad2d(struct mr_array *dst, const struct mr_array *src, enum mr_pad_mode mode,
+              int64_t top, int64_t bottom, int64_t left, int64_t right);
+
+/* dst (C, Ho, Wo) = src[:, top:top+Ho, left:left+Wo] (dst's dims give Ho, Wo). */
+void mr_crop2d(struct mr_array *dst, const struct mr_array *src, int64_t top, int64_t left);
+
+/* dst (Ca + Cb, H, W) = [a; b] along the channel axis (torch.cat(dim=1)). */
+void mr_concat_channels(struct mr_array *dst, const struct mr_array *a,
+                        const struct mr_array *b);
+
+/* Channel view: channels [c0, c0 + n) of x (C, H, W) as a (n, H, W) array sharing x's data. */
+void mr_channels_view(struct mr_array *view, const struct mr_array *x, int64_t c0, int64_t n);
+
+/* Element-wise activations, in place on F32 arrays of any shape. */
+void mr_leaky_relu(struct mr_array *x, float slope); /* x < 0 ? slope·x : x */
+void mr_relu(struct mr_array *x);
+void mr_sigmoid(struct mr_array *x);
+void mr_tanh(struct mr_array *x);
+/* torch Softplus(beta, threshold): β·x > threshold ? x : log1p(exp(β·x)) / β */
+void mr_softplus(struct mr_array *x, float beta, float threshold);
+
+/*
+ * Complex ↔ channel packing (the one definition; e2evn.md §4 step 1 / §4 step 7):
+ * n complex images (n, H, W) CF32  ↔  2n real channels (2n, H, W) F32 with channel
+ * index part·n + k: all real parts first, then all imaginary parts. For n = 1 this is
+ * [re, im], the channels-first view every reference network uses. Rank-2 (H, W) complex
+ * inputs count as n = 1.
+ */
+void mr_complex_to_channels(struct mr_array *dst, const struct mr_array *src);
+void mr_channels_to_complex(struct mr_array *dst, const struct mr_array *src);
+
+#endif

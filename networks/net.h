@@ -1,0 +1,118 @@
+/*
+ * The network interface: every unrolled reconstruction network (E2EVN, CIRIM,
+ * RecurrentVarNet, ...) is a `struct mr_net_ops` row in networks/registry.c.
+ *
+ * Life cycle:
+ *   mr_net_create(name, ws, cfg, &net)     borrow tensors from ws (must outlive net), read cfg
+ *   mr_net_prepare(net, nc, h, w)          allocate every buffer and plan FFTs for one size
+ *   mr_net_output_init(net, &out)          allocate an output array of the right shape/dtype
+ *   mr_net_run(net, &inputs, &out, probe)  one slice; no allocation; repeat for every slice
+ *   mr_net_free(net)
+ * Preparing again for another size releases the old buffers. One net object per thread.
+ *
+ * Inputs are one slice in the reference's layout (C order, e2evn.md §1):
+ *   ksp   (C, H, W) CF32: masked k-space as the reference forward receives it (the networks
+ *         do not mask it themselves), centred or not as the network's FFT config says.
+ *   mask  (H, W) F32: sampled where != 0 (1-D column masks broadcast over rows).
+ *   sens  (C, H, W) CF32 or NULL: coil sensitivities, for networks that take them as input.
+ *   num_low_frequencies: ACS width for networks that estimate sensitivities (0 = detect).
+ *   initial_prediction (H, W) CF32 or NULL; sigma: noise level (reference default 1).
+ * The output is exactly what the reference forward returns for one slice (shape and dtype
+ * from mr_net_output_init); mr_net_image turns it into the final magnitude image (H, W) F32.
+ *
+ * Probes: an optional callback that a network calls at named points with intermediate
+ * tensors (names as in the golden files' /intermediate group, e.g. "cascade_0_kspace"); index
+ * is -1 for a whole tensor or i for entry i along the golden's first axis (one coil of a
+ * per-coil batch). Tests use it to localise mismatches; it costs nothing when NULL.
+ */
+#ifndef MR_NETWORKS_NET_H
+#define MR_NETWORKS_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "recon/array.h"
+#include "weights/weights.h"
+
+struct mr_net_inputs {
+    const struct mr_array *ksp;
+    const struct mr_array *mask;
+    const struct mr_array *sens;
+    int64_t num_low_frequencies;
+    const struct mr_array *initial_prediction;
+    float sigma;
+};
+
+/* ksp/mask NULL, no maps, detect ACS, no initial prediction, sigma 1. */
+extern const struct mr_net_inputs mr_net_inputs_default;
+
+struct mr_net_probe {
+    void (*fn)(void *ctx, const char *name, int64_t index, const struct mr_array *a);
+    void *ctx;
+};
+
+/* Calls probe->fn when probe is not NULL. */
+void mr_net_probe_emit(const struct mr_net_probe *probe, const char *name, int64_t index,
+                       const struct mr_array *a);
+
+/* What a network needs beyond k-space and mask (bit flags of mr_net_ops.needs). */
+enum mr_net_need {
+    MR_NET_NEED_SENS = 1u << 0,
+    MR_NET_NEED_INITIAL_PREDICTION = 1u << 1,
+};
+
+struct mr_net_ops {
+    const char *name;
+    unsigned needs; /* enum mr_net_need bits */
+    /* Builds ctx from the weights and config. Errors: MR_ERR_WEIGHTS, MR_ERR_ARG,
+     * MR_ERR_UNSUPPORTED, MR_ERR_NOMEM. */
+    mr_status (*create)(struct mr_weights *ws, const struct mr_config *cfg, void **ctx);
+    /* Allocates buffers and FFT plans for nc coils of h×w; sets the output shape.
+     * Errors: MR_ERR_SHAPE (size the network cannot run on), MR_ERR_NOMEM. */
+    mr_status (*prepare)(void *ctx, int64_t nc, int64_t h, int64_t w, int *out_ndim,
+                         int64_t *out_dims, enum mr_dtype *out_dtype);
+    /* One slice; inputs already checked against the prepared size. Errors: MR_ERR_DATA
+     * (inputs the network cannot use, e.g. a zero coil-sensitivity norm). */
+    mr_status (*run)(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
+                     const struct mr_net_probe *probe);
+    /* img (H, W) F32 = final magnitude image of a raw output. */
+    void (*image)(void *ctx, struct mr_array *img, const struct mr_array *out);
+    void (*free)(void *ctx);
+};
+
+struct mr_net;
+
+/* Looks name up in the registry and creates the network. Errors: MR_ERR_ARG (unknown name,
+ * listing the known ones), and the network's own. cfg NULL means "{}" (all defaults). */
+mr_status mr_net_create(const char *name, struct mr_weights *ws, const struct mr_config *cfg,
+                        struct mr_net **out);
+
+/* Same with the architecture and config stored in the weight file. */
+mr_status mr_net_create_from_weights(struct mr_weights *ws, struct mr_net **out);
+
+/* The registry row for name, or NULL. */
+const struct mr_net_ops *mr_net_lookup(const char *name);
+
+/* The i-th registered network name, or NULL past the end (for usage texts). */
+const char *mr_net_registered(size_t i);
+
+void mr_net_free(struct mr_net *net);
+const char *mr_net_name(const struct mr_net *net);
+unsigned mr_net_needs(const struct mr_net *net);
+
+/* Prepares for nc coils of h×w (see above). Errors: MR_ERR_ARG (size < 1), the network's own. */
+mr_status mr_net_prepare(struct mr_net *net, int64_t nc, int64_t h, int64_t w);
+
+/* Allocates out with the prepared output shape and dtype (MR_ASSERT prepared). */
+mr_status mr_net_output_init(const struct mr_net *net, struct mr_array *out);
+
+/* Runs one slice. Checks the inputs against the prepared size (MR_ERR_SHAPE naming the
+ * input), their presence (MR_ERR_ARG, e.g. "needs sensitivity maps"), and out's shape. */
+mr_status mr_net_run(struct mr_net *net, const struct mr_net_inputs *in, struct mr_array *out,
+                     const struct mr_net_probe *probe);
+
+/* img (H, W) F32 = the final magnitude image of out. */
+void mr_net_image(const struct mr_net *net, struct mr_array *img, const struct mr_array *out);
+
+#endif

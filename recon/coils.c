@@ -1,0 +1,272 @@
+/*
+ * Coil sensitivities from the ACS (coils.h): detect the calibration block, window it, inverse
+ * FFT to low-resolution coil images and normalise by their root sum of squares (Pruessmann et
+ * al., MRM 1999; McKenzie et al., MRM 2002).
+ */
+#include "recon/coils.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "recon/sense.h"
+
+const struct mr_coils_config mr_coils_config_default = { .window = 0.5f, .threshold = 0.05f };
+
+struct mr_coils {
+    int64_t nc;
+    int64_t h;
+    int64_t w;
+    bool centered;
+    struct mr_fft2 *fft;
+    struct mr_array lowres; /* (C, H, W) CF32 */
+    struct mr_array rss;    /* (H, W) F32 */
+    float *win_y;           /* h window values */
+    float *win_x;           /* w window values */
+};
+
+/* stored index of centred index i on an axis of length n */
+static int64_t stored(int64_t i, int64_t n, bool centered)
+{
+    return centered ? i : ((i - n / 2) % n + n) % n;
+}
+
+/* the mask as a (row stride, pointer) pair: a column pattern has row stride 0 */
+static mr_status mask_layout(const struct mr_array *mask, int64_t h, int64_t w, int64_t *stride)
+{
+    char buf[128];
+    bool full = mask->ndim == 2 && mask->dims[0] == h && mask->dims[1] == w;
+    bool cols = (mask->ndim == 1 && mask->dims[0] == w) ||
+                (mask->ndim == 2 && mask->dims[0] == 1 && mask->dims[1] == w);
+    if (mask->dtype != MR_DTYPE_F32 || !(full || cols))
+        return MR_FAIL(MR_ERR_SHAPE, "mask is %s, expected (%lld, %lld) or (%lld) float32",
+                       mr_array_shape_str(mask, buf, sizeof(buf)), (long long)h, (long long)w,
+                       (long long)w);
+    *stride = full ? w : 0;
+    return MR_OK;
+}
+
+struct mask_view {
+    const float *m;
+    int64_t stride;
+    int64_t h;
+    int64_t w;
+    bool centered;
+};
+
+/* sampled at centred coordinates (y, x) */
+static bool at(const struct mask_view *v, int64_t y, int64_t x)
+{
+    return v->m[stored(y, v->h, v->centered) * v->stride + stored(x, v->w, v->centered)] != 0.0f;
+}
+
+static bool row_full(const struct mask_view *v, int64_t y, int64_t x0, int64_t x1)
+{
+    for (int64_t x = x0; x < x1; x++)
+        if (!at(v, y, x))
+            return false;
+    return true;
+}
+
+static bool col_full(const struct mask_view *v, int64_t x, int64_t y0, int64_t y1)
+{
+    for (int64_t y = y0; y < y1; y++)
+        if (!at(v, y, x))
+            return false;
+    return true;
+}
+
+static bool col_empty(const struct mask_view *v, int64_t x)
+{
+    for (int64_t y = 0; y < v->h; y++)
+        if (at(v, y, x))
+            return false;
+    return true;
+}
+
+mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w, bool centered,
+                        struct mr_acs *acs)
+{
+    struct mask_view v = { .h = h, .w = w, .centered = centered };
+    mr_status st = mask_layout(mask, h, w, &v.stride);
+    if (st != MR_OK)
+        return st;
+    v.m = mr_array_f32(mask);
+
+    const int64_t cy = h / 2;
+    const int64_t cx = w / 2;
+    if (!at(&v, cy, cx))
+        return MR_FAIL(MR_ERR_DATA, "the k-space centre (%lld, %lld) is not sampled: no "
+                       "calibration region", (long long)cy, (long long)cx);
+
+    bool columns = true;
+    for (int64_t x = 0; x < w && columns; x++)
+        columns = col_full(&v, x, 0, h) || col_empty(&v, x);
+
+    struct mr_acs a = { .y0 = cy, .y1 = cy + 1, .x0 = cx, .x1 = cx + 1 };
+    if (columns) {
+        a.y0 = 0;
+        a.y1 = h;
+        while (a.x0 > 0 && col_full(&v, a.x0 - 1, 0, h))
+            a.x0--;
+        while (a.x1 < w && col_full(&v, a.x1, 0, h))
+            a.x1++;
+    } else {
+        bool grown = true;
+        while (grown) {
+            grown = false;
+            if (a.y0 > 0 && row_full(&v, a.y0 - 1, a.x0, a.x1)) {
+                a.y0--;
+                grown = true;
+            }
+            if (a.y1 < h && row_full(&v, a.y1, a.x0, a.x1)) {
+                a.y1++;
+                grown = true;
+            }
+            if (a.x0 > 0 && col_full(&v, a.x0 - 1, a.y0, a.y1)) {
+                a.x0--;
+                grown = true;
+            }
+            if (a.x1 < w && col_full(&v, a.x1, a.y0, a.y1)) {
+                a.x1++;
+                grown = true;
+            }
+        }
+    }
+    *acs = a;
+    return MR_OK;
+}
+
+mr_status mr_coils_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_config *fft,
+                          struct mr_coils **out)
+{
+    mr_status st = MR_OK;
+    struct mr_coils *c = NULL;
+
+    *out = NULL;
+    if (nc < 1 || h < 1 || w < 1)
+        return MR_FAIL(MR_ERR_ARG, "coil estimation size %lld coils x %lldx%lld is empty",
+                       (long long)nc, (long long)h, (long long)w);
+    c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "coil estimator");
+    c->nc = nc;
+    c->h = h;
+    c->w = w;
+    c->centered = fft->centered;
+    MR_CHECK(mr_fft2_create(h, w, fft, &c->fft));
+    MR_CHECK(mr_array_init_dims(&c->lowres, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&c->rss, MR_DTYPE_F32, 2, h, w));
+    c->win_y = malloc(sizeof(float) * (size_t)h);
+    c->win_x = malloc(sizeof(float) * (size_t)w);
+    if (c->win_y == NULL || c->win_x == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "coil estimator windows");
+        goto out;
+    }
+    *out = c;
+    c = NULL;
+out:
+    mr_coils_free(c);
+    return st;
+}
+
+void mr_coils_free(struct mr_coils *c)
+{
+    if (c == NULL)
+        return;
+    mr_fft2_free(c->fft);
+    mr_array_cleanup(&c->lowres);
+    mr_array_cleanup(&c->rss);
+    free(c->win_y);
+    free(c->win_x);
+    free(c);
+}
+
+/* Tukey window of taper fraction alpha over n samples, evaluated at sample centres */
+static void tukey(float *win, int64_t n, double alpha)
+{
+    for (int64_t i = 0; i < n; i++) {
+        double u = ((double)i + 0.5) / (double)n;
+        double t = u < 0.5 ? u : 1.0 - u; /* distance to the nearer end, in (0, 0.5] */
+        win[i] = alpha > 0.0 && t < alpha / 2.0 ? (float)(0.5 - 0.5 * cos(2.0 * M_PI * t / alpha))
+                                                : 1.0f;
+    }
+}
+
+mr_status mr_coils_estimate(struct mr_coils *c, const struct mr_coils_config *cfg,
+                            const struct mr_array *ksp, const struct mr_array *mask,
+                            const struct mr_acs *acs, struct mr_array *sens)
+{
+    char buf[128];
+    struct mr_acs a;
+    mr_status st;
+    const int64_t nc = c->nc;
+    const int64_t h = c->h;
+    const int64_t w = c->w;
+    const int64_t n = h * w;
+
+    if (!mr_array_same_shape(ksp, &c->lowres))
+        return MR_FAIL(MR_ERR_SHAPE, "k-space is %s, expected (%lld, %lld, %lld) complex64",
+                       mr_array_shape_str(ksp, buf, sizeof(buf)), (long long)nc, (long long)h,
+                       (long long)w);
+    if (!mr_array_same_shape(sens, &c->lowres))
+        return MR_FAIL(MR_ERR_SHAPE, "coil maps are %s, expected (%lld, %lld, %lld) complex64",
+                       mr_array_shape_str(sens, buf, sizeof(buf)), (long long)nc, (long long)h,
+                       (long long)w);
+    if (!(cfg->window >= 0.0f && cfg->window <= 1.0f) ||
+        !(cfg->threshold >= 0.0f && cfg->threshold < 1.0f))
+        return MR_FAIL(MR_ERR_ARG, "coil estimation window %g / threshold %g outside [0, 1]",
+                       (double)cfg->window, (double)cfg->threshold);
+    if (acs != NULL) {
+        a = *acs;
+        if (a.y0 < 0 || a.y1 > h || a.y0 >= a.y1 || a.x0 < 0 || a.x1 > w || a.x0 >= a.x1)
+            return MR_FAIL(MR_ERR_ARG,
+                           "calibration region rows [%lld, %lld) x columns [%lld, %lld) is "
+                           "empty or outside %lldx%lld",
+                           (long long)a.y0, (long long)a.y1, (long long)a.x0, (long long)a.x1,
+                           (long long)h, (long long)w);
+    } else {
+        st = mr_acs_detect(mask, h, w, c->centered, &a);
+        if (st != MR_OK)
+            return st;
+    }
+
+    /* 1. windowed ACS block, written at its stored positions */
+    const int64_t ny = a.y1 - a.y0;
+    const int64_t nx = a.x1 - a.x0;
+    tukey(c->win_y, ny, (double)cfg->window);
+    tukey(c->win_x, nx, (double)cfg->window);
+    float complex *lo = mr_array_cf32(&c->lowres);
+    const float complex *k = mr_array_cf32(ksp);
+    mr_array_zero(&c->lowres);
+    for (int64_t ch = 0; ch < nc; ch++)
+        for (int64_t y = a.y0; y < a.y1; y++) {
+            int64_t sy = stored(y, h, c->centered);
+            for (int64_t x = a.x0; x < a.x1; x++) {
+                int64_t i = ch * n + sy * w + stored(x, w, c->centered);
+                lo[i] = k[i] * (c->win_y[y - a.y0] * c->win_x[x - a.x0]);
+            }
+        }
+
+    /* 2. low-resolution coil images */
+    mr_fft2_inverse(c->fft, lo, lo, nc);
+
+    /* 3. normalise by the RSS above the threshold */
+    mr_coil_rss(&c->rss, &c->lowres);
+    const float *r = mr_array_f32(&c->rss);
+    float rmax = 0.0f;
+    for (int64_t i = 0; i < n; i++)
+        if (r[i] > rmax)
+            rmax = r[i];
+    if (!(rmax > 0.0f) || !isfinite(rmax))
+        return MR_FAIL(MR_ERR_DATA, "the calibration region rows [%lld, %lld) x columns "
+                       "[%lld, %lld) holds no finite signal",
+                       (long long)a.y0, (long long)a.y1, (long long)a.x0, (long long)a.x1);
+    const float thr = cfg->threshold * rmax;
+    float complex *s = mr_array_cf32(sens);
+#pragma omp parallel for if (nc * n >= (1 << 15)) schedule(static)
+    for (int64_t ch = 0; ch < nc; ch++)
+        for (int64_t i = 0; i < n; i++)
+            s[ch * n + i] = r[i] > thr ? lo[ch * n + i] / r[i] : 0.0f;
+    return MR_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * Coil sensitivity estimation from the fully sampled k-space centre (autocalibration signal,
+ * ACS), the classic "low-resolution coil images divided by their root sum of squares"
+ * (Pruessmann et al., MRM 42:952, 1999, §Sensitivity assessment; McKenzie et al., MRM 47:529,
+ * 2002). ESPIRiT (recon/espirit.h) produces maps of the same shape and normalisation
+ * (Σ_c |S_c|² = 1 inside the object, 0 outside), so every consumer (recon/sense.h,
+ * recon/classic.h) takes maps from either.
+ *
+ * Shapes (C order): k-space (C, H, W) CF32; mask (H, W) F32, nonzero = sampled ((W) or (1, W)
+ * for a column pattern); maps (C, H, W) CF32.
+ *
+ * ACS coordinates are in centred k-space (DC at (H/2, W/2), numpy fftshift convention), for
+ * centred and uncentred FFT configurations alike: with an uncentred configuration, centred
+ * index i is stored at (i - n/2) mod n.
+ *
+ * Estimation:
+ *   1. k_c = ACS block of k-space (zero outside), times a separable Tukey window across the
+ *      block along each axis: taper fraction `window` (0 = rectangular, 1 = Hann). The taper
+ *      limits Gibbs ringing of the low-resolution images, which would otherwise bleed into
+ *      the maps at the object edge.
+ *   2. low-resolution coil images l_c = IFFT(k_c).
+ *   3. r = sqrt(Σ_c |l_c|²); S_c = l_c / r where r > threshold · max(r), else 0 (the
+ *      threshold removes background, where the maps would be noise; 0.05 keeps faint tissue of
+ *      a low-resolution brain image and drops air).
+ */
+#ifndef MR_RECON_COILS_H
+#define MR_RECON_COILS_H
+
+#include <stdint.h>
+
+#include "recon/array.h"
+#include "recon/fft.h"
+
+/* The calibration block: rows [y0, y1) × columns [x0, x1) of centred k-space. */
+struct mr_acs {
+    int64_t y0;
+    int64_t y1;
+    int64_t x0;
+    int64_t x1;
+};
+
+/*
+ * Finds the fully sampled centre of a mask. A column pattern (every column all sampled or
+ * all empty, or a (W)/(1, W) mask) gives the largest run of sampled columns containing
+ * column W/2, over all H rows. A 2-D pattern gives a maximal fully sampled rectangle grown
+ * one row or column at a time around (H/2, W/2). `centered` tells where DC is stored (see
+ * above). Errors: MR_ERR_SHAPE (mask is not F32 (H, W), (1, W) or (W)), MR_ERR_DATA (the
+ * centre is not sampled, so there is no calibration region).
+ */
+mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w, bool centered,
+                        struct mr_acs *acs);
+
+struct mr_coils_config {
+    float window;    /* Tukey taper fraction in [0, 1] (0 rectangular, 1 Hann) */
+    float threshold; /* maps are 0 where RSS <= threshold · max RSS */
+};
+extern const struct mr_coils_config mr_coils_config_default; /* window 0.5, threshold 0.05 */
+
+/* An estimator for nc coils of h×w: FFT plan and (C, H, W) scratch, made once. */
+struct mr_coils;
+
+/* Errors: MR_ERR_ARG (size < 1), MR_ERR_NOMEM. */
+mr_status mr_coils_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_config *fft,
+                          struct mr_coils **out);
+void mr_coils_free(struct mr_coils *c);
+
+/*
+ * Estimates maps (C, H, W) CF32 from undersampled k-space (C, H, W) CF32 and its mask, using
+ * the ACS given in `acs`, or detected from the mask when acs is NULL. Errors: MR_ERR_SHAPE
+ * (array shapes), MR_ERR_ARG (window or threshold outside [0, 1], ACS outside the matrix),
+ * MR_ERR_DATA (no calibration region, or an all-zero calibration region).
+ */
+mr_status mr_coils_estimate(struct mr_coils *c, const struct mr_coils_config *cfg,
+                            const struct mr_array *ksp, const struct mr_array *mask,
+                            const struct mr_acs *acs, struct mr_array *sens);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * Plug-and-play proximal gradient and ADMM (pnp.h), after the LPN paper's solvers (Fang,
+ * Buchanan, Sulam, ICLR 2024: lpn/inverse_celeba.py main_celeba_pgd; lpn/utils/admm.py, i.e.
+ * scico's ADMM with the update order "132"). The solvers only see struct mr_prior: which
+ * network (or analytic prior) supplies the prox is the caller's business.
+ */
+#include "recon/pnp.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "recon/cg.h"
+#include "recon/vec.h"
+
+const struct mr_pnp_config mr_pnp_config_default = {
+    .iters = 20,
+    .step = 1.0f,
+    .lambda = 1.0f,
+    .tol = 0.0f,
+    .warm_start = false,
+    .rho = 0.05f,
+    .scale = 0.5f,
+    .cg_iters = 30,
+    .cg_tol = 1e-5f,
+    .monitor = NULL,
+    .monitor_arg = NULL,
+};
+
+struct mr_pnp {
+    struct mr_array r;     /* A's output shape: A x − y */
+    struct mr_array g;     /* gradient / prox input */
+    struct mr_array z;     /* PGD: prox input; ADMM: the split variable z */
+    struct mr_array u;     /* ADMM: the scaled dual u */
+    struct mr_array xprev; /* x_{k−1} for the stopping rule */
+    struct mr_array aty;   /* ADMM: Aᴴy */
+    struct mr_cg *cg;
+};
+
+void mr_pnp_free(struct mr_pnp *p)
+{
+    if (p == NULL)
+        return;
+    mr_array_cleanup(&p->r);
+    mr_array_cleanup(&p->g);
+    mr_array_cleanup(&p->z);
+    mr_array_cleanup(&p->u);
+    mr_array_cleanup(&p->xprev);
+    mr_array_cleanup(&p->aty);
+    mr_cg_free(p->cg);
+    free(p);
+}
+
+mr_status mr_pnp_create(const struct mr_linop *A, struct mr_pnp **out)
+{
+    mr_status st = MR_OK;
+    struct mr_pnp *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "PnP solver");
+    MR_CHECK(mr_array_init(&p->r, MR_DTYPE_CF32, A->out_ndim, A->out_dims));
+    MR_CHECK(mr_array_init(&p->g, MR_DTYPE_CF32, A->in_ndim, A->in_dims));
+    MR_CHECK(mr_array_init(&p->z, MR_DTYPE_CF32, A->in_ndim, A->in_dims));
+    MR_CHECK(mr_array_init(&p->u, MR_DTYPE_CF32, A->in_ndim, A->in_dims));
+    MR_CHECK(mr_array_init(&p->xprev, MR_DTYPE_CF32, A->in_ndim, A->in_dims));
+    MR_CHECK(mr_array_init(&p->aty, MR_DTYPE_CF32, A->in_ndim, A->in_dims));
+    MR_CHECK(mr_cg_create(A->in_ndim, A->in_dims, &p->cg));
+    *out = p;
+    p = NULL;
+out:
+    mr_pnp_free(p);
+    return st;
+}
+
+/* shared argument checks of both solvers */
+static mr_status check_common(const struct mr_pnp *p, const struct mr_pnp_config *cfg,
+                              const struct mr_linop *A, const struct mr_prior *prior,
+                              const struct mr_array *y, const struct mr_array *x)
+{
+    if (cfg->iters < 0 || !(cfg->tol >= 0.0f))
+        return MR_FAIL(MR_ERR_ARG, "PnP: iterations %d and tolerance %g must be >= 0",
+                       cfg->iters, (double)cfg->tol);
+    if (prior == NULL || prior->ops == NULL || prior->ops->prox == NULL)
+        return MR_FAIL(MR_ERR_ARG, "PnP: no prior given");
+    if (x->dtype != MR_DTYPE_CF32 || y->dtype != MR_DTYPE_CF32 ||
+        mr_array_numel(x) != mr_array_numel(&p->g) || mr_array_numel(y) != mr_array_numel(&p->r) ||
+        mr_linop_in_numel(A) != mr_array_numel(&p->g) ||
+        mr_linop_out_numel(A) != mr_array_numel(&p->r))
+        return MR_FAIL(MR_ERR_ARG, "PnP: image, data or operator shape differs from the "
+                       "solver's");
+    return MR_OK;
+}
+
+/* relative change ‖x − xprev‖/‖x‖ (xprev is overwritten) */
+static double rel_change(struct mr_array *xprev, const struct mr_array *x)
+{
+    mr_vec_axpy(xprev, -1.0f, x);
+    const double nx = mr_vec_norm(x);
+    const double d = mr_vec_norm(xprev);
+    return nx > 0.0 ? d / nx : (d > 0.0 ? (double)INFINITY : 0.0);
+}
+
+static void monitor(const struct mr_pnp_config *cfg, int k, const struct mr_array *x,
+                    const struct mr_array *z)
+{
+    if (cfg->monitor != NULL)
+        cfg->monitor(cfg->monitor_arg, k, x, z);
+}
+
+mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const struct mr_linop *A,
+                     const struct mr_prior *prior, const struct mr_array *y, struct mr_array *x,
+                     struct mr_pnp_info *info)
+{
+    mr_status st = check_common(p, cfg, A, prior, y, x);
+    struct mr_pnp_info inf = { 0 };
+
+    if (st != MR_OK)
+        return st;
+    if (!(cfg->step > 0.0f) || !isfinite(cfg->step))
+        return MR_FAIL(MR_ERR_ARG, "PnP-PGD: step %g must be positive", (double)cfg->step);
+
+    if (!cfg->warm_start)
+        mr_linop_adjoint(A, x, y); /* x₀ = Aᴴy */
+    monitor(cfg, 0, x, NULL);
+    for (int k = 1; k <= cfg->iters; k++) {
+        mr_linop_forward(A, &p->r, x);      /* r = A x          */
+        mr_vec_axpy(&p->r, -1.0f, y);       /* r = A x − y      */
+        mr_linop_adjoint(A, &p->g, &p->r);  /* g = Aᴴ(A x − y)  */
+        mr_array_copy(&p->z, x);
+        mr_vec_axpy(&p->z, -cfg->step, &p->g); /* z = x − η g   */
+        if (cfg->tol > 0.0f)
+            mr_array_copy(&p->xprev, x);
+        mr_prior_prox(prior, cfg->lambda * cfg->step, x, &p->z); /* x = prox(z) */
+        inf.iters = k;
+        monitor(cfg, k, x, &p->z);
+        if (cfg->tol > 0.0f) {
+            inf.rel_change = rel_change(&p->xprev, x);
+            if (inf.rel_change <= (double)cfg->tol) {
+                inf.converged = true;
+                break;
+            }
+        }
+    }
+    if (!isfinite(mr_vec_norm2(x)))
+        st = MR_FAIL(MR_ERR_DATA, "PnP-PGD: the iterate is not finite after %d iterations "
+                     "(step %g too large for this operator and prior?)",
+                     inf.iters, (double)cfg->step);
+    if (info != NULL)
+        *info = inf;
+    return st;
+}
+
+mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
+                      const struct mr_linop *A, const struct mr_prior *prior,
+                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info)
+{
+    mr_status st = check_common(p, cfg, A, prior, y, x);
+    struct mr_pnp_info inf = { 0 };
+
+    if (st != MR_OK)
+        return st;
+    if (!(cfg->rho > 0.0f) || !(cfg->scale > 0.0f) || !isfinite(cfg->rho) ||
+        !isfinite(cfg->scale) || cfg->cg_iters < 0 || !(cfg->cg_tol >= 0.0f))
+        return MR_FAIL(MR_ERR_ARG, "PnP-ADMM: rho %g and scale %g must be positive, CG "
+                       "iterations %d and tolerance %g non-negative", (double)cfg->rho,
+                       (double)cfg->scale, cfg->cg_iters, (double)cfg->cg_tol);
+
+    /* (2s AᴴA + ρI) x = 2s Aᴴy + ρ(z − u)  ⇔  (AᴴA + μI) x = Aᴴy + μ(z − u),  μ = ρ/(2s) */
+    const float mu = cfg->rho / (2.0f * cfg->scale);
+    const struct mr_cg_config cg_cfg = { .iters = cfg->cg_iters, .lambda = mu,
+                                         .tol = cfg->cg_tol };
+    struct mr_cg_info cg_info = { 0 };
+
+    mr_linop_adjoint(A, &p->aty, y);
+    if (!cfg->warm_start)
+        mr_array_copy(x, &p->aty); /* x₀ = Aᴴy */
+    mr_array_copy(&p->z, x);       /* z₀ = x₀  */
+    mr_array_zero(&p->u);          /* u₀ = 0   */
+    monitor(cfg, 0, x, NULL);
+    for (int k = 1; k <= cfg->iters; k++) {
+        /* 1. x-update: b = Aᴴy + μ(z − u), CG warm-started at x */
+        mr_array_copy(&p->g, &p->aty);
+        mr_vec_axpy(&p->g, mu, &p->z);
+        mr_vec_axpy(&p->g, -mu, &p->u);
+        if (cfg->tol > 0.0f)
+            mr_array_copy(&p->xprev, x);
+        st = mr_cg_solve(p->cg, &cg_cfg, A, &p->g, x, &cg_info);
+        if (st != MR_OK) {
+            mr_fail_context(st, "PnP-ADMM iteration %d", k);
+            break;
+        }
+        /* 2. u = u + x − z (the old z) */
+        mr_vec_axpy(&p->u, 1.0f, x);
+        mr_vec_axpy(&p->u, -1.0f, &p->z);
+        /* 3. z = prox(x + u) */
+        mr_array_copy(&p->g, x);
+        mr_vec_axpy(&p->g, 1.0f, &p->u);
+        mr_prior_prox(prior, cfg->lambda / cfg->rho, &p->z, &p->g);
+        inf.iters = k;
+        inf.cg_iters = cg_info.iters;
+        inf.cg_resid = cg_info.rel_resid;
+        monitor(cfg, k, x, &p->z);
+        if (cfg->tol > 0.0f) {
+            inf.rel_change = rel_change(&p->xprev, x);
+            if (inf.rel_change <= (double)cfg->tol) {
+                inf.converged = true;
+                break;
+            }
+        }
+    }
+    if (st == MR_OK && !isfinite(mr_vec_norm2(x)))
+        st = MR_FAIL(MR_ERR_DATA, "PnP-ADMM: the iterate is not finite after %d iterations",
+                     inf.iters);
+    if (info != NULL)
+        *info = inf;
+    return st;
+}

@@ -1,0 +1,181 @@
+/* Coil sensitivities: ACS detection for column and 2-D masks, centred and uncentred; estimation
+ * recovers smooth synthetic maps inside the object; error paths. */
+#include "mr_test.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "linop_test_util.h"
+#include "recon/coils.h"
+
+enum { H = 48, W = 41 };
+
+static void test_acs_detect_column_mask(void **state)
+{
+    (void)state;
+    struct mr_array mask;
+    struct mr_acs a;
+    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
+    mr_test_column_mask(&mask, 4, 8); /* centre columns 16..23 plus every 4th from 20 */
+    assert_int_equal(mr_acs_detect(&mask, H, W, true, &a), MR_OK);
+    assert_int_equal(a.y0, 0);
+    assert_int_equal(a.y1, H);
+    assert_int_equal(a.x0, 16);
+    assert_int_equal(a.x1, 25); /* column 24 = 20 + 4 is sampled and adjacent */
+
+    /* the (W) form of the same pattern */
+    struct mr_array cols;
+    assert_int_equal(mr_array_init_dims(&cols, MR_DTYPE_F32, 1, (int64_t)W), MR_OK);
+    memcpy(mr_array_f32(&cols), mr_array_f32(&mask), sizeof(float) * W);
+    struct mr_acs b;
+    assert_int_equal(mr_acs_detect(&cols, H, W, true, &b), MR_OK);
+    assert_memory_equal(&a, &b, sizeof(a));
+
+    /* uncentred storage: ifftshift the mask, same ACS in centred coordinates */
+    mr_ifftshift2_f32(mr_array_f32(&mask), H, W);
+    assert_int_equal(mr_acs_detect(&mask, H, W, false, &b), MR_OK);
+    assert_memory_equal(&a, &b, sizeof(a));
+    mr_array_cleanup(&mask);
+    mr_array_cleanup(&cols);
+}
+
+static void test_acs_detect_2d_mask(void **state)
+{
+    (void)state;
+    struct mr_array mask;
+    struct mr_acs a;
+    struct mr_test_rng r;
+    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
+    float *m = mr_array_f32(&mask);
+    mr_test_rng_seed(&r, 4);
+    for (int64_t i = 0; i < H * W; i++)
+        m[i] = mr_test_rng_uniform(&r) < 0.15 ? 1.0f : 0.0f;
+    /* a 10 x 6 block around (24, 20), with rows 19 and 30 kept empty around it */
+    for (int64_t y = 18; y < 32; y++)
+        for (int64_t x = 15; x < 25; x++)
+            m[y * W + x] = y >= 19 && y < 29 && x >= 17 && x < 23 ? 1.0f : 0.0f;
+    assert_int_equal(mr_acs_detect(&mask, H, W, true, &a), MR_OK);
+    assert_int_equal(a.y0, 19);
+    assert_int_equal(a.y1, 29);
+    assert_int_equal(a.x0, 17);
+    assert_int_equal(a.x1, 23);
+
+    m[24 * W + 20] = 0.0f; /* no centre: no calibration region */
+    assert_int_equal(mr_acs_detect(&mask, H, W, true, &a), MR_ERR_DATA);
+    assert_non_null(strstr(mr_last_error(), "not sampled"));
+    mr_array_cleanup(&mask);
+}
+
+/* maps estimated from 24 ACS columns of a smooth phantom match the true maps inside the
+ * object up to a smooth common phase (the object's, here none: rho is real and positive) */
+static void test_coils_estimate_recovers_smooth_maps(void **state)
+{
+    (void)state;
+    const int64_t nc = 4;
+    const struct mr_fft_config cfgs[2] = { { .centered = true, .norm = MR_FFT_NORM_ORTHO },
+                                           { .centered = false,
+                                             .norm = MR_FFT_NORM_BACKWARD } };
+    struct mr_array rho;
+    struct mr_array sens;
+    struct mr_array est;
+    struct mr_array mask;
+    struct mr_array ksp;
+    assert_int_equal(mr_array_init_dims(&rho, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
+    assert_int_equal(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, nc, (int64_t)H, (int64_t)W),
+                     MR_OK);
+    assert_int_equal(mr_array_init_like(&est, &sens), MR_OK);
+    assert_int_equal(mr_array_init_like(&ksp, &sens), MR_OK);
+    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
+    /* a smooth positive object filling most of the FOV */
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++) {
+            double u = ((double)y - H / 2.0) / (H / 2.0);
+            double v = ((double)x - W / 2.0) / (W / 2.0);
+            mr_array_cf32(&rho)[y * W + x] = (float)(1.0 + 0.5 * exp(-(u * u + v * v) / 0.3));
+        }
+    mr_test_smooth_maps(&sens);
+    mr_test_column_mask(&mask, 3, 24);
+    for (int k = 0; k < 2; k++) {
+        struct mr_coils *c = NULL;
+        if (!cfgs[k].centered) /* DC stored at (0, 0) */
+            mr_ifftshift2_f32(mr_array_f32(&mask), H, W);
+        mr_test_simulate(&ksp, &rho, &sens, &mask, &cfgs[k], 0.0, 1);
+        assert_int_equal(mr_coils_create(nc, H, W, &cfgs[k], &c), MR_OK);
+        assert_int_equal(mr_coils_estimate(c, &mr_coils_config_default, &ksp, &mask, NULL, &est),
+                         MR_OK);
+        /* the object covers the whole FOV: no thresholding, compare everywhere but a border */
+        double num = 0.0;
+        double den = 0.0;
+        for (int64_t ch = 0; ch < nc; ch++)
+            for (int64_t y = 3; y < H - 3; y++)
+                for (int64_t x = 3; x < W - 3; x++) {
+                    int64_t i = (ch * H + y) * W + x;
+                    num += pow(cabs((double complex)(mr_array_cf32(&est)[i] -
+                                                     mr_array_cf32(&sens)[i])), 2);
+                    den += pow(cabs((double complex)mr_array_cf32(&sens)[i]), 2);
+                }
+        assert_true(sqrt(num / den) < 0.05);
+        mr_coils_free(c);
+        if (!cfgs[k].centered)
+            mr_fftshift2_f32(mr_array_f32(&mask), H, W);
+    }
+    mr_array_cleanup(&rho);
+    mr_array_cleanup(&sens);
+    mr_array_cleanup(&est);
+    mr_array_cleanup(&mask);
+    mr_array_cleanup(&ksp);
+}
+
+static void test_coils_errors(void **state)
+{
+    (void)state;
+    struct mr_coils *c = NULL;
+    struct mr_array ksp;
+    struct mr_array sens;
+    struct mr_array mask;
+    struct mr_coils_config cfg = mr_coils_config_default;
+    assert_int_equal(mr_coils_create(2, 0, W, &mr_fft_config_default, &c), MR_ERR_ARG);
+    assert_null(c);
+    assert_int_equal(mr_coils_create(2, H, W, &mr_fft_config_default, &c), MR_OK);
+    assert_int_equal(mr_array_init_dims(&ksp, MR_DTYPE_CF32, 3, (int64_t)2, (int64_t)H,
+                                        (int64_t)W), MR_OK);
+    assert_int_equal(mr_array_init_like(&sens, &ksp), MR_OK);
+    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
+    mr_test_column_mask(&mask, 4, 8);
+    /* all-zero k-space: no signal in the calibration region */
+    assert_int_equal(mr_coils_estimate(c, &cfg, &ksp, &mask, NULL, &sens), MR_ERR_DATA);
+    assert_non_null(strstr(mr_last_error(), "no finite signal"));
+    cfg.window = 2.0f;
+    mr_test_rand(&ksp, 1);
+    assert_int_equal(mr_coils_estimate(c, &cfg, &ksp, &mask, NULL, &sens), MR_ERR_ARG);
+    cfg = mr_coils_config_default;
+    struct mr_acs acs = { .y0 = 0, .y1 = H + 1, .x0 = 0, .x1 = 4 };
+    assert_int_equal(mr_coils_estimate(c, &cfg, &ksp, &mask, &acs, &sens), MR_ERR_ARG);
+    assert_non_null(strstr(mr_last_error(), "outside"));
+    acs.y1 = H;
+    assert_int_equal(mr_coils_estimate(c, &cfg, &ksp, &mask, &acs, &sens), MR_OK);
+    mr_array_cleanup(&mask);
+    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)W, (int64_t)H), MR_OK);
+    assert_int_equal(mr_coils_estimate(c, &cfg, &ksp, &mask, NULL, &sens), MR_ERR_SHAPE);
+    assert_non_null(strstr(mr_last_error(), "mask is (41, 48)"));
+    mr_array_cleanup(&sens);
+    assert_int_equal(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, (int64_t)3, (int64_t)H,
+                                        (int64_t)W), MR_OK);
+    assert_int_equal(mr_coils_estimate(c, &cfg, &ksp, &mask, NULL, &sens), MR_ERR_SHAPE);
+    assert_non_null(strstr(mr_last_error(), "coil maps"));
+    mr_coils_free(c);
+    mr_array_cleanup(&ksp);
+    mr_array_cleanup(&sens);
+    mr_array_cleanup(&mask);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_acs_detect_column_mask),
+        cmocka_unit_test(test_acs_detect_2d_mask),
+        cmocka_unit_test(test_coils_estimate_recovers_smooth_maps),
+        cmocka_unit_test(test_coils_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

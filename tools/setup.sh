@@ -1,0 +1,25 @@
+#!/bin/bash
+# Installs the Debian 12 packages mrirecon needs to build and test (as root), or, for a non-root
+# user, prints the exact apt-get line and fails if something is missing.
+set -euo pipefail
+
+PKGS=(build-essential cmake pkg-config
+      libfftw3-dev libhdf5-dev libismrmrd-dev ismrmrd-tools libcmocka-dev
+      libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all build and test packages are installed"
+    exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages: ${missing[*]}" >&2
+    echo "setup: run as root:  apt-get update && apt-get install -y --no-install-recommends ${PKGS[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends "${PKGS[@]}"

@@ -1,0 +1,147 @@
+/* JSON network configs (config.h) on top of cJSON. */
+#include "weights/config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+
+struct mr_config {
+    cJSON *root;
+};
+
+mr_status mr_config_parse(const char *json, struct mr_config **out)
+{
+    struct mr_config *cfg = calloc(1, sizeof(*cfg));
+
+    if (cfg == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "config");
+    cfg->root = cJSON_Parse(json);
+    if (cfg->root == NULL || !cJSON_IsObject(cfg->root)) {
+        mr_config_free(cfg);
+        return MR_FAIL(MR_ERR_WEIGHTS, "config is not a JSON object: '%.80s'", json);
+    }
+    *out = cfg;
+    return MR_OK;
+}
+
+void mr_config_free(struct mr_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    cJSON_Delete(cfg->root);
+    free(cfg);
+}
+
+static const cJSON *item(const struct mr_config *cfg, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(cfg->root, key);
+    return cJSON_IsNull(it) ? NULL : it;
+}
+
+bool mr_config_has(const struct mr_config *cfg, const char *key)
+{
+    return item(cfg, key) != NULL;
+}
+
+static bool whole_number(const cJSON *it, int64_t *v)
+{
+    if (!cJSON_IsNumber(it))
+        return false;
+    double d = it->valuedouble;
+    if (d != floor(d) || fabs(d) > 9.0e15)
+        return false;
+    *v = (int64_t)d;
+    return true;
+}
+
+mr_status mr_config_int(const struct mr_config *cfg, const char *key, int64_t def,
+                        int64_t *out)
+{
+    const cJSON *it = item(cfg, key);
+
+    if (it == NULL) {
+        *out = def;
+        return MR_OK;
+    }
+    if (!whole_number(it, out))
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be an integer", key);
+    return MR_OK;
+}
+
+mr_status mr_config_bool(const struct mr_config *cfg, const char *key, bool def, bool *out)
+{
+    const cJSON *it = item(cfg, key);
+    int64_t v;
+
+    if (it == NULL) {
+        *out = def;
+        return MR_OK;
+    }
+    if (cJSON_IsBool(it)) {
+        *out = cJSON_IsTrue(it);
+        return MR_OK;
+    }
+    if (whole_number(it, &v) && (v == 0 || v == 1)) {
+        *out = v == 1;
+        return MR_OK;
+    }
+    return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be true or false", key);
+}
+
+mr_status mr_config_double(const struct mr_config *cfg, const char *key, double def,
+                           double *out)
+{
+    const cJSON *it = item(cfg, key);
+
+    if (it == NULL) {
+        *out = def;
+        return MR_OK;
+    }
+    if (!cJSON_IsNumber(it))
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be a number", key);
+    *out = it->valuedouble;
+    return MR_OK;
+}
+
+mr_status mr_config_string(const struct mr_config *cfg, const char *key, const char *def,
+                           const char **out)
+{
+    const cJSON *it = item(cfg, key);
+
+    if (it == NULL) {
+        *out = def;
+        return MR_OK;
+    }
+    if (!cJSON_IsString(it))
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be a string", key);
+    *out = it->valuestring;
+    return MR_OK;
+}
+
+mr_status mr_config_int_array(const struct mr_config *cfg, const char *key, const int64_t *def,
+                              int ndef, int64_t *out, int max, int *n)
+{
+    const cJSON *it = item(cfg, key);
+
+    if (it == NULL) {
+        if (ndef > max)
+            return MR_FAIL(MR_ERR_ARG, "default of config key '%s' has %d > %d entries", key,
+                           ndef, max);
+        for (int i = 0; i < ndef; i++)
+            out[i] = def[i];
+        *n = ndef;
+        return MR_OK;
+    }
+    if (!cJSON_IsArray(it))
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be an array of integers", key);
+    int len = cJSON_GetArraySize(it);
+    if (len > max)
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' has %d entries, at most %d allowed", key,
+                       len, max);
+    for (int i = 0; i < len; i++)
+        if (!whole_number(cJSON_GetArrayItem(it, i), &out[i]))
+            return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' entry %d must be an integer", key,
+                           i);
+    *n = len;
+    return MR_OK;
+}
