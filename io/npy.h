@@ -9,7 +9,7 @@
  *   then         HLEN bytes of header: a Python dict literal, ASCII (v1, v2) or UTF-8 (v3),
  *                  {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
  *                padded with spaces and ended by '\n' so that the data starts on a multiple of
- *                64 bytes (numpy >= 1.?; older files use 16 — both are accepted)
+ *                64 bytes (older numpy used 16; any padding is accepted)
  *   then         the raw data, C order (last index fastest), numel * itemsize bytes.
  *
  * Supported dtypes on read: |b1 |u1 <i4 <i8 <f4 <f8 (converted to MR_DTYPE_F32) and <c8 <c16

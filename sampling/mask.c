@@ -147,9 +147,6 @@ mr_status mr_mask_fastmri_equispaced(float *mask, int64_t n, double cf, double a
     int64_t step = (int64_t)acc;
     if (offset < 0)
         offset = mr_rng_randint(rng, (int64_t)rhe(acc));
-    if (offset >= n)
-        return MR_FAIL(MR_ERR_ARG, "equispaced mask: offset %lld >= %lld columns",
-                       (long long)offset, (long long)n);
     for (int64_t j = offset; j < n; j += step)
         mask[j] = 1.0f;
     if (nlow != NULL)

@@ -49,8 +49,8 @@ mr_status mr_mask_fastmri_random(float *mask, int64_t n, double cf, double acc,
                                  struct mr_rng *rng, int64_t *nlow);
 
 /* fastMRI EquiSpacedMaskFunc (§1.3): columns offset + k*acc (acc integer), offset =
- * randint(0, acc) when offset < 0, OR the centre. Errors: acc not a positive integer,
- * offset >= n. */
+ * randint(0, acc) when offset < 0, OR the centre (an offset >= n adds nothing, as in numpy).
+ * Errors: acc not a positive integer. */
 mr_status mr_mask_fastmri_equispaced(float *mask, int64_t n, double cf, double acc,
                                      int64_t offset, struct mr_rng *rng, int64_t *nlow);
 
