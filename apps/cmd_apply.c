@@ -96,6 +96,7 @@ out:
     return st;
 }
 
+/* entry s of a dataset with a slice axis, or the whole dataset when it has none */
 static mr_status read_part(const struct mr_h5 *h, const char *name, bool sliced, int64_t s,
                            struct mr_array *dst)
 {
@@ -153,11 +154,17 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
     in.sens = a.has_sens ? &sens : NULL;
     in.num_low_frequencies = a.nlf_shared;
     const int64_t ns = a.nslices > 0 ? a.nslices : 1;
+    /* inputs shared by all slices are read once */
+    if (!a.mask_sliced)
+        MR_CHECK(read_part(a.h, "/mask", false, 0, &mask));
+    if (a.has_sens && !a.sens_sliced)
+        MR_CHECK(read_part(a.h, "/sensitivity_map", false, 0, &sens));
     for (int64_t s = 0; s < ns; s++) {
         MR_CHECK(read_part(a.h, "/kspace", a.nslices > 0, s, &ksp));
-        MR_CHECK(read_part(a.h, "/mask", a.mask_sliced, s, &mask));
-        if (a.has_sens)
-            MR_CHECK(read_part(a.h, "/sensitivity_map", a.sens_sliced, s, &sens));
+        if (a.mask_sliced)
+            MR_CHECK(read_part(a.h, "/mask", true, s, &mask));
+        if (a.has_sens && a.sens_sliced)
+            MR_CHECK(read_part(a.h, "/sensitivity_map", true, s, &sens));
         if (a.nlf.data != NULL)
             in.num_low_frequencies = (int64_t)mr_array_f32(&a.nlf)[s];
         st = mr_net_run(net, &in, &out, NULL);

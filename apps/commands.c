@@ -6,10 +6,12 @@
 
 int mr_main_info(int argc, char *argv[]);
 int mr_main_recon(int argc, char *argv[]);
+int mr_main_apply(int argc, char *argv[]);
 
 const struct mr_command mr_commands[] = {
     { "info", "describe what a fastMRI / ISMRMRD / weight file holds", mr_main_info },
     { "recon", "reconstruct every slice of a file (zf, sense, cg, cs, model)", mr_main_recon },
+    { "apply", "run a network's forward pass on inputs in the golden layout", mr_main_apply },
     { NULL, NULL, NULL },
 };
 

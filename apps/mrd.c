@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/ismrmrd.h"
+
 _Static_assert(sizeof(ISMRMRD_AcquisitionHeader) == 340, "AcquisitionHeader wire size");
 _Static_assert(sizeof(ISMRMRD_ImageHeader) == 198, "ImageHeader wire size");
 _Static_assert(sizeof(ISMRMRD_WaveformHeader) == 40, "WaveformHeader wire size");
@@ -60,6 +62,14 @@ const char *mr_mrd_id_name(uint16_t id)
     return "unknown";
 }
 
+/* strerror, except that a socket's receive/send timeout (EAGAIN) says what it means */
+static const char *io_error_text(int e)
+{
+    if (e == EAGAIN || e == EWOULDBLOCK)
+        return "timed out (the peer sent or took nothing within the socket timeout)";
+    return strerror(e);
+}
+
 /* Reads exactly n bytes; returns the number read (< n only at end of stream) or -1 on error. */
 static ssize_t read_full(int fd, void *buf, size_t n)
 {
@@ -84,7 +94,7 @@ static mr_status read_part(struct mr_mrd_reader *r, void *buf, size_t n, uint16_
     ssize_t k = read_full(r->fd, buf, n);
     if (k < 0)
         return MR_FAIL(MR_ERR_IO, "%s: read error in %s message (%s): %s", r->what,
-                       mr_mrd_id_name(id), part, strerror(errno));
+                       mr_mrd_id_name(id), part, io_error_text(errno));
     r->bytes += (uint64_t)k;
     if ((size_t)k < n) {
         r->eof = true;
@@ -117,6 +127,9 @@ static mr_status read_acquisition(struct mr_mrd_reader *r, struct mr_mrd_message
     mr_status st = read_part(r, &m->acq.head, sizeof(m->acq.head), m->id, "header");
     if (st != MR_OK)
         return st;
+    /* bound the sizes before the library computes them in int and allocates */
+    if ((st = mr_ismrmrd_check_acquisition_header(&m->acq.head, r->what)) != MR_OK)
+        return st;
     if (ismrmrd_make_consistent_acquisition(&m->acq) != ISMRMRD_NOERROR)
         return MR_FAIL(MR_ERR_NOMEM, "%s: acquisition of %u samples x %u channels", r->what,
                        m->acq.head.number_of_samples, m->acq.head.active_channels);
@@ -135,9 +148,16 @@ static mr_status read_image(struct mr_mrd_reader *r, struct mr_mrd_message *m)
     mr_status st = read_part(r, &m->image.head, sizeof(m->image.head), m->id, "header");
     if (st != MR_OK)
         return st;
-    if (ismrmrd_sizeof_data_type(m->image.head.data_type) == 0)
+    size_t esize = ismrmrd_sizeof_data_type(m->image.head.data_type);
+    if (esize == 0)
         return MR_FAIL(MR_ERR_FORMAT, "%s: IMAGE message with unknown data_type %u", r->what,
                        m->image.head.data_type);
+    const uint16_t *ms = m->image.head.matrix_size;
+    uint64_t nbytes = (uint64_t)ms[0] * ms[1] * ms[2] * m->image.head.channels * esize;
+    if (nbytes > MR_MRD_MAX_DATA)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: IMAGE of %u x %u x %u x %u channels is over the "
+                       "limit of %llu bytes", r->what, ms[0], ms[1], ms[2],
+                       m->image.head.channels, (unsigned long long)MR_MRD_MAX_DATA);
     if ((st = read_part(r, &alen, sizeof(alen), m->id, "attribute length")) != MR_OK)
         return st;
     if (alen > MR_MRD_MAX_TEXT)
@@ -146,6 +166,12 @@ static mr_status read_image(struct mr_mrd_reader *r, struct mr_mrd_message *m)
     m->image.head.attribute_string_len = (uint32_t)alen;
     if (ismrmrd_make_consistent_image(&m->image) != ISMRMRD_NOERROR)
         return MR_FAIL(MR_ERR_NOMEM, "%s: image buffers", r->what);
+    /* one more byte so that the attributes are a C string, as the ISMRMRD writer needs */
+    char *attr = realloc(m->image.attribute_string, (size_t)alen + 1);
+    if (attr == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "%s: image attributes", r->what);
+    m->image.attribute_string = attr;
+    attr[alen] = '\0';
     if (alen > 0 &&
         (st = read_part(r, m->image.attribute_string, (size_t)alen, m->id, "attributes")) !=
             MR_OK)
@@ -162,6 +188,9 @@ static mr_status read_waveform(struct mr_mrd_reader *r, struct mr_mrd_message *m
     if (st != MR_OK)
         return st;
     size_t n = (size_t)m->waveform.channels * m->waveform.number_of_samples;
+    if ((uint64_t)n * sizeof(uint32_t) > MR_MRD_MAX_DATA)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: WAVEFORM of %u channels x %u samples is over the "
+                       "limit", r->what, m->waveform.channels, m->waveform.number_of_samples);
     m->waveform_data = malloc(n > 0 ? n * sizeof(uint32_t) : 1);
     if (m->waveform_data == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "%s: waveform of %zu samples", r->what, n);
@@ -176,7 +205,7 @@ mr_status mr_mrd_read(struct mr_mrd_reader *r, struct mr_mrd_message *m)
     mr_mrd_message_cleanup(m);
     ssize_t k = read_full(r->fd, &id, sizeof(id));
     if (k < 0)
-        return MR_FAIL(MR_ERR_IO, "%s: read error: %s", r->what, strerror(errno));
+        return MR_FAIL(MR_ERR_IO, "%s: read error: %s", r->what, io_error_text(errno));
     if (k == 0) {
         r->eof = true;
         return MR_FAIL(MR_ERR_IO, "%s: the stream ended without a CLOSE message", r->what);
@@ -233,7 +262,8 @@ static mr_status write_full(int fd, const void *buf, size_t n)
         if (k < 0) {
             if (errno == EINTR)
                 continue;
-            return MR_FAIL(MR_ERR_IO, "cannot write to the output stream: %s", strerror(errno));
+            return MR_FAIL(MR_ERR_IO, "cannot write to the output stream: %s",
+                           io_error_text(errno));
         }
         done += (size_t)k;
     }

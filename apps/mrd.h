@@ -17,7 +17,9 @@
  *
  * The packed ISMRMRD C structs are the wire format on little-endian hosts (asserted at compile
  * time). Reading validates every size before allocating: an unknown id, a truncated message,
- * a length over MR_MRD_MAX_TEXT, or an image whose data type is unknown is MR_ERR_FORMAT with
+ * a length over MR_MRD_MAX_TEXT, an acquisition over io/ismrmrd.h's MR_ISMRMRD_MAX_ACQ_SAMPLES
+ * (or without an active channel), an image or waveform over MR_MRD_MAX_DATA, or an image whose
+ * data type is unknown is MR_ERR_FORMAT with
  * a message naming the message id and what was expected; the end of the stream before any
  * byte of a message is MR_ERR_IO with mr_mrd_reader_eof() true.
  */
@@ -47,9 +49,11 @@ enum mr_mrd_id {
 
 #define MR_MRD_CONFIG_FILE_LEN 1024
 #define MR_MRD_MAX_TEXT ((uint64_t)64 << 20) /* 64 MiB for any text payload */
+#define MR_MRD_MAX_DATA ((uint64_t)1 << 30)  /* 1 GiB for one image's or waveform's data */
 
 /* One decoded message. text holds CONFIG_FILE/CONFIG_TEXT/HEADER/TEXT/ERROR payloads
- * (NUL-terminated); acq / image / waveform the others. Owned by the message: reuse it across
+ * (NUL-terminated); acq / image / waveform the others (an image's attribute_string is
+ * NUL-terminated too, one byte past attribute_string_len). Owned by the message: reuse it across
  * reads and release it with mr_mrd_message_cleanup. */
 struct mr_mrd_message {
     uint16_t id;

@@ -21,7 +21,7 @@
 
 #include "weights/config.h"
 
-#define CIRIM_PAR_MIN ((int64_t)1 << 14)
+#define CIRIM_PAR_MIN ((int64_t)1 << 16) /* elements; below, a parallel region costs more */
 
 const struct mr_cirim_config mr_cirim_config_default = {
     .cell = MR_RNN_CELL_TYPE_INDRNN,

@@ -22,7 +22,7 @@
 #include "recon/fft.h"
 
 #define E2EVN_MAX_CASCADES 256
-#define E2EVN_PAR_MIN ((int64_t)1 << 15)
+#define E2EVN_PAR_MIN ((int64_t)1 << 17) /* see MR_LAYERS_PAR_MIN in layers.c */
 
 enum e2evn_variant {
     E2EVN_FASTMRI = 0,

@@ -7,7 +7,9 @@
  * matrix for a band of output rows and one GEMM with the (cout) × (cin·kh·kw) weight matrix
  * writes that band of the output in place (ldc = Ho·Wo). Bands bound the scratch memory and
  * keep the column matrix in cache for large images. Padding of any mode is fused into the
- * gather. A 1×1 stride-1 unpadded conv is a plain GEMM on the input.
+ * gather. A 1×1 stride-1 unpadded conv is a plain GEMM on the input. On AVX-512 CPUs the
+ * stride-1 zero-padded convs take the direct kernel of conv_direct.c instead (about twice as
+ * fast as im2col + OpenBLAS there, and independent of OpenBLAS's CPU detection).
  */
 #include "networks/layers.h"
 
@@ -15,8 +17,11 @@
 #include <math.h>
 #include <string.h>
 
-/* element count above which a leaf kernel runs its outer loop in parallel */
-#define MR_LAYERS_PAR_MIN ((int64_t)1 << 15)
+#include "networks/conv_direct.h"
+
+/* element count above which a leaf kernel runs its outer loop in parallel: about 50 us of
+ * copying, so a fork/join (microseconds on idle cores, a time slice on busy ones) pays off */
+#define MR_LAYERS_PAR_MIN ((int64_t)1 << 17)
 
 int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n)
 {
@@ -53,8 +58,14 @@ struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pa
         .pad_mode = MR_PAD_MODE_ZERO,
         .w = NULL,
         .b = NULL,
+        .algo = MR_CONV2D_ALGO_AUTO,
     };
     return c;
+}
+
+bool mr_conv2d_uses_direct(const struct mr_conv2d *c)
+{
+    return c->algo != MR_CONV2D_ALGO_IM2COL && mr_conv2d_direct_supported(c);
 }
 
 int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h)
@@ -174,6 +185,11 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
     const float *x = mr_array_f32(src);
     float beta = 0.0f;
 
+    /* AUTO leaves outputs narrower than a quarter of the kernel's 32-lane strip to im2col */
+    if (mr_conv2d_uses_direct(c) && (c->algo == MR_CONV2D_ALGO_DIRECT || wo >= 8)) {
+        mr_conv2d_direct(c, y, x, h, w, ho, wo);
+        return;
+    }
     if (c->b != NULL) {
         for (int64_t o = 0; o < c->cout; o++)
             for (int64_t p = 0; p < npix; p++)
@@ -197,9 +213,9 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
     }
 }
 
-int64_t mr_tconv2x2_scratch_size(int64_t cout, int64_t h, int64_t w)
+int64_t mr_tconv2x2_scratch_size(int64_t cin, int64_t cout, int64_t h, int64_t w)
 {
-    return cout * 4 * h * w;
+    return cout * 4 * h * w + cin * cout * 4;
 }
 
 void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst,
@@ -212,15 +228,26 @@ void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst
     const int64_t cout = dst->dims[0];
     MR_ASSERT(dst->dims[1] == 2 * h && dst->dims[2] == 2 * wd);
     MR_ASSERT(scratch != NULL &&
-              mr_array_numel(scratch) >= mr_tconv2x2_scratch_size(cout, h, wd));
+              mr_array_numel(scratch) >= mr_tconv2x2_scratch_size(cin, cout, h, wd));
     const int64_t npix = h * wd;
     float *t = mr_array_f32(scratch);
     const float *x = mr_array_f32(src);
     float *y = mr_array_f32(dst);
 
-    /* t[(o·2 + a)·2 + b, p] = Σ_i w[i, (o, a, b)] · x[i, p]: w viewed as (cin, cout·4) */
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(cout * 4), (int)npix, (int)cin,
-                1.0f, w, (int)(cout * 4), x, (int)npix, 0.0f, t, (int)npix);
+    /* t[(o·2 + a)·2 + b, p] = Σ_i w[i, (o, a, b)] · x[i, p]: a 1×1 conv with the weight
+     * viewed as (cin, cout·4) and transposed to the conv layout (cout·4, cin) */
+    struct mr_conv2d pw = mr_conv2d_make(cin, cout * 4, 1, 0);
+    if (mr_conv2d_uses_direct(&pw)) {
+        float *wt = t + cout * 4 * npix;
+        for (int64_t q = 0; q < cout * 4; q++)
+            for (int64_t i = 0; i < cin; i++)
+                wt[q * cin + i] = w[i * cout * 4 + q];
+        pw.w = wt;
+        mr_conv2d_direct(&pw, t, x, h, wd, h, wd);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(cout * 4), (int)npix,
+                    (int)cin, 1.0f, w, (int)(cout * 4), x, (int)npix, 0.0f, t, (int)npix);
+    }
 
 #pragma omp parallel for if (cout * npix * 4 > MR_LAYERS_PAR_MIN) schedule(static)
     for (int64_t o = 0; o < cout; o++) {
@@ -239,9 +266,36 @@ void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst
     }
 }
 
-void mr_instance_norm(struct mr_array *x, float eps)
+/* mean and biased variance of n floats in double: one pass, shifted by p[0] against
+ * cancellation, four independent accumulators so the loop is not one long dependency chain */
+static void moments(const float *p, int64_t n, double *mean, double *var)
+{
+    const double x0 = (double)p[0];
+    double s[4] = { 0.0, 0.0, 0.0, 0.0 };
+    double q[4] = { 0.0, 0.0, 0.0, 0.0 };
+    int64_t i = 0;
+
+    for (; i + 4 <= n; i += 4)
+        for (int j = 0; j < 4; j++) {
+            double d = (double)p[i + j] - x0;
+            s[j] += d;
+            q[j] += d * d;
+        }
+    for (; i < n; i++) {
+        double d = (double)p[i] - x0;
+        s[0] += d;
+        q[0] += d * d;
+    }
+    const double m = (s[0] + s[1] + s[2] + s[3]) / (double)n;
+    const double v = (q[0] + q[1] + q[2] + q[3]) / (double)n - m * m;
+    *mean = x0 + m;
+    *var = v > 0.0 ? v : 0.0;
+}
+
+void mr_instance_norm_leaky_relu(struct mr_array *x, float eps, float slope)
 {
     MR_ASSERT(x->ndim == 3);
+    MR_ASSERT(slope >= 0.0f && slope <= 1.0f);
     const int64_t nch = x->dims[0];
     const int64_t n = x->dims[1] * x->dims[2];
     float *d = mr_array_f32(x);
@@ -249,21 +303,23 @@ void mr_instance_norm(struct mr_array *x, float eps)
 #pragma omp parallel for if (nch * n > MR_LAYERS_PAR_MIN) schedule(static)
     for (int64_t ch = 0; ch < nch; ch++) {
         float *p = d + ch * n;
-        double sum = 0.0;
-        for (int64_t i = 0; i < n; i++)
-            sum += (double)p[i];
-        const double mean = sum / (double)n;
-        double ss = 0.0;
-        for (int64_t i = 0; i < n; i++) {
-            double t = (double)p[i] - mean;
-            ss += t * t;
-        }
-        const double var = ss / (double)n;
+        double mean;
+        double var;
+        moments(p, n, &mean, &var);
         const float inv = (float)(1.0 / sqrt(var + (double)eps));
         const float m = (float)mean;
-        for (int64_t i = 0; i < n; i++)
-            p[i] = (p[i] - m) * inv;
+        /* for 0 <= slope <= 1, leaky_relu(v) = max(v, slope·v): branch-free, vectorises */
+        for (int64_t i = 0; i < n; i++) {
+            float v = (p[i] - m) * inv;
+            float sv = slope * v;
+            p[i] = v > sv ? v : sv;
+        }
     }
+}
+
+void mr_instance_norm(struct mr_array *x, float eps)
+{
+    mr_instance_norm_leaky_relu(x, eps, 1.0f);
 }
 
 void mr_avgpool2d(struct mr_array *dst, const struct mr_array *src, int64_t k)
@@ -381,8 +437,11 @@ void mr_leaky_relu(struct mr_array *x, float slope)
     float *d = mr_array_f32(x);
 
 #pragma omp parallel for if (n > 4 * MR_LAYERS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        d[i] = d[i] < 0.0f ? slope * d[i] : d[i];
+    for (int64_t i = 0; i < n; i++) {
+        float v = d[i];
+        float sv = slope * v;
+        d[i] = v < 0.0f ? sv : v;
+    }
 }
 
 void mr_relu(struct mr_array *x)
@@ -391,8 +450,10 @@ void mr_relu(struct mr_array *x)
     float *d = mr_array_f32(x);
 
 #pragma omp parallel for if (n > 4 * MR_LAYERS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        d[i] = d[i] < 0.0f ? 0.0f : d[i];
+    for (int64_t i = 0; i < n; i++) {
+        float v = d[i];
+        d[i] = v > 0.0f ? v : 0.0f;
+    }
 }
 
 void mr_sigmoid(struct mr_array *x)

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "networks/layout.h"
 #include "recon/array.h"
 
 /* How a kernel reads outside the image (torch F.pad modes / Conv2d padding_mode). */
@@ -34,6 +35,16 @@ enum mr_pad_mode {
 /* Maps an index i in [-pad, n + pad) onto [0, n) for REPLICATE / REFLECT; returns -1 for ZERO
  * when i is outside. REFLECT requires pad < n (torch's rule). */
 int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n);
+
+/* Which implementation mr_conv2d_forward uses. AUTO picks the direct AVX-512 kernel where the
+ * CPU and shape allow it (stride 1, zero padding, kw <= 32, output width >= 8) and im2col +
+ * SGEMM otherwise; the others force one path (DIRECT falls back to IM2COL where it cannot
+ * run). */
+enum mr_conv2d_algo {
+    MR_CONV2D_ALGO_AUTO = 0,
+    MR_CONV2D_ALGO_IM2COL = 1,
+    MR_CONV2D_ALGO_DIRECT = 2,
+};
 
 /*
  * 2-D convolution (PyTorch Conv2d: cross-correlation, groups 1):
@@ -54,11 +65,15 @@ struct mr_conv2d {
     enum mr_pad_mode pad_mode;
     const float *w; /* borrowed, (cout, cin, kh, kw) */
     const float *b; /* borrowed, (cout), or NULL for no bias */
+    enum mr_conv2d_algo algo; /* AUTO (0) unless testing or benchmarking a path */
 };
 
 /* A conv of kernel k×k, stride 1, dilation 1, symmetric `pad` and ZERO padding with no
  * weights yet: the common case; edit the fields for anything else. */
 struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pad);
+
+/* True if the direct kernel can run c on this CPU and c->algo allows it (AUTO, DIRECT). */
+bool mr_conv2d_uses_direct(const struct mr_conv2d *c);
 
 /* Output size for an input of h×w (MR_ASSERT that it is ≥ 1). */
 int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h);
@@ -71,7 +86,8 @@ int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
 
 /* dst (cout, Ho, Wo) = conv(src (cin, H, W)). scratch: F32 with at least
- * mr_conv2d_scratch_size floats (any shape; may be NULL when that is 0). im2col + SGEMM. */
+ * mr_conv2d_scratch_size floats (any shape; may be NULL when that is 0; the direct kernel does
+ * not touch it). */
 void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
                        const struct mr_array *src, struct mr_array *scratch);
 
@@ -81,13 +97,17 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
  * w (cin, cout, 2, 2) borrowed; bias (cout) or NULL. dst (cout, 2H, 2W), src (cin, H, W).
  * scratch: F32 with at least mr_tconv2x2_scratch_size floats.
  */
-int64_t mr_tconv2x2_scratch_size(int64_t cout, int64_t h, int64_t w);
+int64_t mr_tconv2x2_scratch_size(int64_t cin, int64_t cout, int64_t h, int64_t w);
 void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst,
                          const struct mr_array *src, struct mr_array *scratch);
 
 /* In place, per channel over the H×W plane: x = (x − mean) / sqrt(var + eps), var the biased
  * variance (÷ H·W). torch InstanceNorm2d without affine or running stats. */
 void mr_instance_norm(struct mr_array *x, float eps);
+
+/* The same followed by LeakyReLU(slope), 0 <= slope <= 1, fused into one write pass
+ * (the ConvBlock's "InstanceNorm2d, LeakyReLU(0.2)"). */
+void mr_instance_norm_leaky_relu(struct mr_array *x, float eps, float slope);
 
 /* Average pooling with kernel = stride = k, no padding, floor: dst (C, H/k, W/k) holds the
  * mean of each k×k block of src (C, H, W); trailing rows/columns that do not fill a block are
@@ -116,15 +136,5 @@ void mr_sigmoid(struct mr_array *x);
 void mr_tanh(struct mr_array *x);
 /* torch Softplus(beta, threshold): β·x > threshold ? x : log1p(exp(β·x)) / β */
 void mr_softplus(struct mr_array *x, float beta, float threshold);
-
-/*
- * Complex ↔ channel packing (the one definition; e2evn.md §4 step 1 / §4 step 7):
- * n complex images (n, H, W) CF32  ↔  2n real channels (2n, H, W) F32 with channel
- * index part·n + k: all real parts first, then all imaginary parts. For n = 1 this is
- * [re, im], the channels-first view every reference network uses. Rank-2 (H, W) complex
- * inputs count as n = 1.
- */
-void mr_complex_to_channels(struct mr_array *dst, const struct mr_array *src);
-void mr_channels_to_complex(struct mr_array *dst, const struct mr_array *src);
 
 #endif

@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/cirim.h"
 #include "networks/e2evn.h"
 #include "networks/recurrentvarnet.h"
 
 static const struct mr_net_ops *const registry[] = {
     &mr_e2evn_ops,
+    &mr_cirim_ops,
     &mr_recurrentvarnet_ops,
 };
 

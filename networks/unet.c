@@ -188,8 +188,8 @@ mr_status mr_unet_work_create(const struct mr_unet_config *cfg, int64_t h, int64
         if (k < p) {
             MR_CHECK(mr_array_init_dims(&wk->cat[k], MR_DTYPE_F32, 3, 2 * ch(cfg, k), wk->hs[k],
                                         wk->ws[k]));
-            maxscr = max64(maxscr, mr_tconv2x2_scratch_size(ch(cfg, k), wk->hs[k + 1],
-                                                            wk->ws[k + 1]));
+            maxscr = max64(maxscr, mr_tconv2x2_scratch_size(ch(cfg, k + 1), ch(cfg, k),
+                                                            wk->hs[k + 1], wk->ws[k + 1]));
         }
     }
     MR_CHECK(mr_array_init_dims(&wk->scratch, MR_DTYPE_F32, 1, maxscr));
@@ -224,8 +224,7 @@ static void conv_norm_act(const struct mr_conv2d *c, struct mr_array *dst,
                           const struct mr_array *src, struct mr_array *scratch)
 {
     mr_conv2d_forward(c, dst, src, scratch);
-    mr_instance_norm(dst, UNET_NORM_EPS);
-    mr_leaky_relu(dst, UNET_SLOPE);
+    mr_instance_norm_leaky_relu(dst, UNET_NORM_EPS, UNET_SLOPE);
 }
 
 /* dst = block(src), using tmp for the map between the two convs */
@@ -277,8 +276,7 @@ void mr_unet_forward(const struct mr_unet *u, struct mr_unet_work *wk, struct mr
         const int64_t wu = 2 * wk->ws[k + 1];
         map3(&up, wk->a, ch(cfg, k), hu, wu);
         mr_tconv2x2_forward(u->up_t[j], NULL, &up, &y, &wk->scratch);
-        mr_instance_norm(&up, UNET_NORM_EPS);
-        mr_leaky_relu(&up, UNET_SLOPE);
+        mr_instance_norm_leaky_relu(&up, UNET_NORM_EPS, UNET_SLOPE);
         struct mr_array half;
         mr_channels_view(&half, &wk->cat[k], 0, ch(cfg, k));
         mr_pad2d(&half, &up, MR_PAD_MODE_REFLECT, 0, wk->hs[k] - hu, 0, wk->ws[k] - wu);

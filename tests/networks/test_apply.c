@@ -141,6 +141,62 @@ static void test_apply_slices(void **state)
     mr_array_cleanup(&ksp);
 }
 
+/* fastMRI with a per-slice mask and per-slice num_low_frequencies (case_2 twice) */
+static void test_apply_slices_fastmri(void **state)
+{
+    char golden[512];
+    char in[512];
+    char out[512];
+    struct mr_array ksp = { 0 };
+    struct mr_array mask = { 0 };
+    struct mr_array ref = { 0 };
+    struct mr_array k2 = { 0 };
+    struct mr_array m2 = { 0 };
+    struct mr_array nlf = { 0 };
+    struct mr_array got = { 0 };
+    struct mr_h5 *h = NULL;
+    struct mr_array slab;
+    (void)state;
+
+    snprintf(golden, sizeof(golden), "%s", mr_test_data("e2evn/case_2.h5"));
+    snprintf(in, sizeof(in), "%s", mr_test_tmp("apply_slices2_in.h5"));
+    snprintf(out, sizeof(out), "%s", mr_test_tmp("apply_slices2_out.h5"));
+    read_array(golden, "/kspace", &ksp);
+    read_array(golden, "/mask", &mask);
+    read_array(golden, "/output", &ref);
+    assert_int_equal(mr_array_init_dims(&k2, MR_DTYPE_CF32, 4, (int64_t)2, ksp.dims[0],
+                                        ksp.dims[1], ksp.dims[2]), MR_OK);
+    assert_int_equal(mr_array_init_dims(&m2, MR_DTYPE_F32, 3, (int64_t)2, mask.dims[0],
+                                        mask.dims[1]), MR_OK);
+    assert_int_equal(mr_array_init_dims(&nlf, MR_DTYPE_F32, 1, (int64_t)2), MR_OK);
+    for (int s = 0; s < 2; s++) {
+        memcpy(mr_array_cf32(&k2) + s * mr_array_numel(&ksp), ksp.data, mr_array_nbytes(&ksp));
+        memcpy(mr_array_f32(&m2) + s * mr_array_numel(&mask), mask.data,
+               mr_array_nbytes(&mask));
+        mr_array_f32(&nlf)[s] = 3.0f;
+    }
+    assert_int_equal(mr_h5_create(in, &h), MR_OK);
+    assert_int_equal(mr_h5_write(h, "/kspace", &k2), MR_OK);
+    assert_int_equal(mr_h5_write(h, "/mask", &m2), MR_OK);
+    assert_int_equal(mr_h5_write(h, "/num_low_frequencies", &nlf), MR_OK);
+    assert_int_equal(mr_h5_commit(h), MR_OK);
+
+    assert_int_equal(run_apply(golden, in, out, true), 0);
+    read_array(out, "/output", &got);
+    assert_int_equal(got.ndim, 3);
+    for (int64_t s = 0; s < 2; s++) {
+        mr_array_slab(&slab, &got, s);
+        assert_max_rel_below(&slab, &ref, 1e-4);
+    }
+    mr_array_cleanup(&got);
+    mr_array_cleanup(&nlf);
+    mr_array_cleanup(&m2);
+    mr_array_cleanup(&k2);
+    mr_array_cleanup(&ref);
+    mr_array_cleanup(&mask);
+    mr_array_cleanup(&ksp);
+}
+
 static void test_apply_usage_and_failures(void **state)
 {
     char golden[512];
@@ -177,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_apply_raw_matches_golden),
         cmocka_unit_test(test_apply_magnitude_of_complex_output),
         cmocka_unit_test(test_apply_slices),
+        cmocka_unit_test(test_apply_slices_fastmri),
         cmocka_unit_test(test_apply_usage_and_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -173,6 +173,55 @@ static void test_cirim_golden_rim_gru_explicit_dc(void **state)
     run_golden("cirim/case_04_rim_gru_explicit_dc.h5");
 }
 
+/* the registry row: architecture and config from the file, generic input checks */
+static void test_cirim_registry(void **state)
+{
+    const char *path = mr_test_data("cirim/case_02_cirim_indrnn_3casc.h5");
+    struct mr_h5 *h5 = NULL;
+    struct mr_weights *ws = NULL;
+    struct mr_net *net = NULL;
+    struct mr_array ksp = { 0 };
+    struct mr_array mask = { 0 };
+    struct mr_array sens = { 0 };
+    struct mr_array init = { 0 };
+    struct mr_array ref = { 0 };
+    struct mr_array out = { 0 };
+    (void)state;
+
+    assert_non_null(mr_net_lookup("cirim"));
+    assert_int_equal(mr_h5_open(path, &h5), MR_OK);
+    assert_int_equal(mr_weights_load(path, &ws), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(ws, &net), MR_OK);
+    assert_string_equal(mr_net_name(net), "cirim");
+    assert_int_equal(mr_net_needs(net), MR_NET_NEED_SENS);
+    assert_int_equal(mr_h5_read(h5, "/kspace", &ksp), MR_OK);
+    assert_int_equal(mr_h5_read(h5, "/mask", &mask), MR_OK);
+    assert_int_equal(mr_h5_read(h5, "/sensitivity_map", &sens), MR_OK);
+    assert_int_equal(mr_h5_read(h5, "/initial_prediction", &init), MR_OK);
+    assert_int_equal(mr_h5_read(h5, "/output", &ref), MR_OK);
+    assert_int_equal(mr_net_prepare(net, ksp.dims[0], ksp.dims[1], ksp.dims[2]), MR_OK);
+    assert_int_equal(mr_net_output_init(net, &out), MR_OK);
+
+    struct mr_net_inputs in = mr_net_inputs_default;
+    in.ksp = &ksp;
+    in.mask = &mask;
+    assert_int_equal(mr_net_run(net, &in, &out, NULL), MR_ERR_ARG); /* no maps */
+    in.sens = &sens;
+    in.initial_prediction = &init;
+    assert_int_equal(mr_net_run(net, &in, &out, NULL), MR_OK);
+    assert_max_rel_below(&out, &ref, GOLDEN_TOL);
+
+    mr_array_cleanup(&ksp);
+    mr_array_cleanup(&mask);
+    mr_array_cleanup(&sens);
+    mr_array_cleanup(&init);
+    mr_array_cleanup(&ref);
+    mr_array_cleanup(&out);
+    mr_net_free(net);
+    mr_weights_free(ws);
+    mr_h5_close(h5);
+}
+
 /* ---- cells against a naive reference ---------------------------------------------------- */
 
 static void add_random(struct mr_weights *ws, const char *name, int ndim, const int64_t *dims,
@@ -455,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_cirim_golden_indrnn_3casc),
         cmocka_unit_test(test_cirim_golden_indrnn_rss_backward),
         cmocka_unit_test(test_cirim_golden_rim_gru_explicit_dc),
+        cmocka_unit_test(test_cirim_registry),
         cmocka_unit_test(test_rnn_cells_match_naive),
         cmocka_unit_test(test_rnn_cell_type_parse),
         cmocka_unit_test(test_cirim_config),

@@ -78,8 +78,14 @@ static void check_conv(struct mr_conv2d c, int64_t h, int64_t w, bool bias, uint
                         }
                 mr_array_f32(&ref)[(o * ho + r) * wo + s] = (float)acc;
             }
-    mr_conv2d_forward(&c, &y, &x, ns > 0 ? &scratch : NULL);
-    assert_max_rel_below(&y, &ref, 2e-6);
+    /* every implementation: im2col + SGEMM, and the direct kernel where the CPU and shape
+     * allow it (AUTO and DIRECT then both take it) */
+    for (int algo = 0; algo < 3; algo++) {
+        c.algo = (enum mr_conv2d_algo)algo;
+        mr_array_zero(&y);
+        mr_conv2d_forward(&c, &y, &x, ns > 0 ? &scratch : NULL);
+        assert_max_rel_below(&y, &ref, 2e-6);
+    }
 
     mr_array_cleanup(&x);
     mr_array_cleanup(&y);
@@ -159,6 +165,33 @@ static void test_layers_conv_pointwise_and_lpn_shapes(void **state)
     check_conv(mr_conv2d_make(3, 5, 16, 0), 16, 16, false, 13);
 }
 
+/* the direct kernel's blocks: output widths around its 32-column strips, channel counts around
+ * its 12-channel blocks, dilation and padding in both axes, a wide kernel */
+static void test_layers_conv_direct_blocking(void **state)
+{
+    (void)state;
+    struct mr_conv2d c = mr_conv2d_make(3, 13, 3, 1);
+    check_conv(c, 5, 33, true, 15);
+    check_conv(c, 4, 32, false, 16);
+    check_conv(c, 3, 70, true, 17);
+    c = mr_conv2d_make(2, 25, 3, 2);
+    c.dilation[0] = 2;
+    c.dilation[1] = 3;
+    c.pad[2] = 3;
+    c.pad[3] = 1;
+    check_conv(c, 9, 41, true, 18);
+    c = mr_conv2d_make(2, 12, 7, 3);
+    c.kh = 2;
+    c.pad[0] = 0;
+    c.pad[1] = 1;
+    check_conv(c, 6, 37, false, 19);
+    check_conv(mr_conv2d_make(1, 24, 1, 0), 7, 65, true, 20);
+    /* wider than the image on both sides */
+    check_conv(mr_conv2d_make(2, 3, 5, 4), 3, 2, true, 21);
+    if (!mr_conv2d_uses_direct(&c))
+        print_message("direct convolution kernel not available on this CPU: im2col only\n");
+}
+
 /* an image large enough for several im2col bands */
 static void test_layers_conv_bands(void **state)
 {
@@ -189,7 +222,7 @@ static void test_layers_tconv2x2(void **state)
     assert_int_equal(mr_array_init_dims(&y, MR_DTYPE_F32, 3, cout, 2 * h, 2 * w), MR_OK);
     assert_int_equal(mr_array_init_dims(&ref, MR_DTYPE_F32, 3, cout, 2 * h, 2 * w), MR_OK);
     assert_int_equal(mr_array_init_dims(&scratch, MR_DTYPE_F32, 1,
-                                        mr_tconv2x2_scratch_size(cout, h, w)), MR_OK);
+                                        mr_tconv2x2_scratch_size(cin, cout, h, w)), MR_OK);
     mr_test_rand(&x, 22);
     for (int bias = 0; bias < 2; bias++) {
         /* torch ConvTranspose2d(k=2, s=2): y[o, 2r+a, 2s+b] = Σ_i w[i, o, a, b] x[i, r, s] */
@@ -237,8 +270,15 @@ static void test_layers_instance_norm(void **state)
         for (int64_t i = 0; i < h * w; i++)
             p[i] = (float)(((double)p[i] - m) / sqrt(v + 1e-5));
     }
+    struct mr_array fused = { 0 };
+    assert_int_equal(mr_array_init_copy(&fused, &x), MR_OK);
     mr_instance_norm(&x, 1e-5f);
     assert_max_rel_below(&x, &ref, 1e-5);
+    /* fused with LeakyReLU(0.2) == norm, then the activation */
+    mr_instance_norm_leaky_relu(&fused, 1e-5f, 0.2f);
+    mr_leaky_relu(&ref, 0.2f);
+    assert_max_rel_below(&fused, &ref, 1e-5);
+    mr_array_cleanup(&fused);
     mr_array_cleanup(&x);
     mr_array_cleanup(&ref);
 }
@@ -444,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_layers_conv_replicate),
         cmocka_unit_test(test_layers_conv_reflect),
         cmocka_unit_test(test_layers_conv_pointwise_and_lpn_shapes),
+        cmocka_unit_test(test_layers_conv_direct_blocking),
         cmocka_unit_test(test_layers_conv_bands),
         cmocka_unit_test(test_layers_tconv2x2),
         cmocka_unit_test(test_layers_instance_norm),

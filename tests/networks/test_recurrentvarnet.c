@@ -1,7 +1,8 @@
 /* RecurrentVarNet (DIRECT) against the golden cases in tests/data/recurrentvarnet: the model
  * output and every per-step intermediate of the four model cases, and the final image (plus
  * the engine intermediates) of the Calgary-Campinas-style engine case; config parsing and
- * loader errors. Criterion: max|C − ref| ≤ tol · max|ref|. */
+ * loader errors. Criterion: max|C − ref| ≤ tol · max|ref|. RVN_VERBOSE=1 prints every
+ * intermediate's error. */
 #include "mr_test.h"
 
 #include <math.h>
