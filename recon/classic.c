@@ -20,11 +20,12 @@ const struct mr_classic_config mr_classic_config_default = {
     .cg_lambda = 0.01f,
     .cg_tol = 1e-4f,
     .cs = {
-        .iters = 100,
+        .iters = 50,
         .lambda = 0.01f,
-        .wavelet = { .kind = MR_WAVELET_DB4, .levels = 4, .randshift = true, .seed = 1 },
+        .wavelet = { .kind = MR_WAVELET_HAAR, .levels = 4, .randshift = true, .seed = 1 },
     },
-    .coils = { .window = 0.5f, .threshold = 0.05f },
+    .coils = { .window = 0.25f, .threshold = 0.05f, .refine = 2, .refine_size = 24,
+               .refine_window = 1.0f },
 };
 
 static const char *const method_names[] = { "zf", "sense", "cg", "cs" };
@@ -97,7 +98,7 @@ mr_status mr_classic_create(int64_t nc, int64_t h, int64_t w, const struct mr_cl
         MR_CHECK(mr_coils_create(nc, h, w, &cfg->fft, &c->coils));
         MR_CHECK(mr_array_init_dims(&c->maps, MR_DTYPE_CF32, 3, nc, h, w));
     }
-    if (cfg->method == MR_CLASSIC_CG) {
+    if (cfg->method == MR_CLASSIC_CG || cfg->method == MR_CLASSIC_CS) { /* CS: map refinement */
         MR_CHECK(mr_cg_create(2, img_dims, &c->cg));
         MR_CHECK(mr_array_init(&c->b, MR_DTYPE_CF32, 2, img_dims));
     }
@@ -142,6 +143,22 @@ static mr_status check_shape(const struct mr_array *a, const struct mr_array *li
     return MR_OK;
 }
 
+/* x = CG-SENSE solution for the plan's current maps and mask */
+static mr_status cg_sense(struct mr_classic *c, const struct mr_array *ksp, struct mr_array *x)
+{
+    const double lip = mr_sense_lipschitz(c->sense);
+    if (!(lip > 0.0))
+        return MR_FAIL(MR_ERR_DATA, "CG-SENSE: the coil maps are all zero");
+    const struct mr_cg_config cg = {
+        .iters = c->cfg.cg_iters,
+        .lambda = (float)((double)c->cfg.cg_lambda * lip),
+        .tol = c->cfg.cg_tol,
+    };
+    mr_linop_adjoint(c->op, &c->b, ksp);
+    mr_array_zero(x);
+    return mr_cg_solve(c->cg, &cg, c->op, &c->b, x, NULL);
+}
+
 mr_status mr_classic_run(struct mr_classic *c, const struct mr_array *ksp,
                          const struct mr_array *mask, const struct mr_array *sens,
                          struct mr_array *out_img)
@@ -175,6 +192,11 @@ mr_status mr_classic_run(struct mr_classic *c, const struct mr_array *ksp,
     } else {
         MR_CHECK(mr_coils_estimate(c->coils, &c->cfg.coils, ksp, m, NULL, &c->maps));
         MR_CHECK(mr_sense_set_maps(c->sense, &c->maps));
+        for (int r = 0; r < c->cfg.coils.refine && c->cg != NULL; r++) {
+            MR_CHECK(cg_sense(c, ksp, out_img));
+            MR_CHECK(mr_coils_refine(c->coils, &c->cfg.coils, ksp, m, out_img, &c->maps));
+            MR_CHECK(mr_sense_set_maps(c->sense, &c->maps));
+        }
     }
     c->last_maps = mr_sense_maps(c->sense);
     const double lip = mr_sense_lipschitz(c->sense);
@@ -186,21 +208,9 @@ mr_status mr_classic_run(struct mr_classic *c, const struct mr_array *ksp,
         mr_sense_coil_images(c->sense, &c->coil, ksp);
         mr_coil_sense_combine(out_img, &c->coil, c->last_maps);
         break;
-    case MR_CLASSIC_CG: {
-        if (!(lip > 0.0)) {
-            st = MR_FAIL(MR_ERR_DATA, "CG-SENSE: the coil maps are all zero");
-            goto out;
-        }
-        const struct mr_cg_config cg = {
-            .iters = c->cfg.cg_iters,
-            .lambda = (float)((double)c->cfg.cg_lambda * lip),
-            .tol = c->cfg.cg_tol,
-        };
-        mr_linop_adjoint(c->op, &c->b, ksp);
-        mr_array_zero(out_img);
-        MR_CHECK(mr_cg_solve(c->cg, &cg, c->op, &c->b, out_img, NULL));
+    case MR_CLASSIC_CG:
+        MR_CHECK(cg_sense(c, ksp, out_img));
         break;
-    }
     case MR_CLASSIC_CS:
         if (!(lip > 0.0)) {
             st = MR_FAIL(MR_ERR_DATA, "CS: the coil maps are all zero");

@@ -17,7 +17,9 @@
  *
  * Maps: (C, H, W) CF32 from anywhere (recon/coils.h, recon/espirit.h, a file); NULL makes the
  * context estimate them from the ACS with recon/coils.h (the `coils` config), for every
- * method but zf. Maps should be normalised (Σ_c |S_c|² = 1 inside the object, 0 outside).
+ * method but zf; for cg and cs the estimate is then refined `coils.refine` times, each round
+ * one CG-SENSE solve plus mr_coils_refine (so a run without maps costs refine + 1 solves).
+ * Maps should be normalised (Σ_c |S_c|² = 1 inside the object, 0 outside).
  *
  * k-space is (C, H, W) CF32 and should be zero where the mask is zero: zf and sense use it
  * as given, cg and cs multiply it by the mask (A^H y). The mask is (H, W) F32 (or (W) / (1, W)

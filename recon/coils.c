@@ -11,7 +11,9 @@
 
 #include "recon/sense.h"
 
-const struct mr_coils_config mr_coils_config_default = { .window = 0.5f, .threshold = 0.05f };
+const struct mr_coils_config mr_coils_config_default = {
+    .window = 0.25f, .threshold = 0.05f, .refine = 2, .refine_size = 24, .refine_window = 1.0f,
+};
 
 struct mr_coils {
     int64_t nc;
@@ -20,6 +22,7 @@ struct mr_coils {
     bool centered;
     struct mr_fft2 *fft;
     struct mr_array lowres; /* (C, H, W) CF32 */
+    struct mr_array full;   /* (C, H, W) CF32: completed k-space for a refinement */
     struct mr_array rss;    /* (H, W) F32 */
     float *win_y;           /* h window values */
     float *win_x;           /* w window values */
@@ -156,6 +159,7 @@ mr_status mr_coils_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_
     c->centered = fft->centered;
     MR_CHECK(mr_fft2_create(h, w, fft, &c->fft));
     MR_CHECK(mr_array_init_dims(&c->lowres, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&c->full, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&c->rss, MR_DTYPE_F32, 2, h, w));
     c->win_y = malloc(sizeof(float) * (size_t)h);
     c->win_x = malloc(sizeof(float) * (size_t)w);
@@ -176,6 +180,7 @@ void mr_coils_free(struct mr_coils *c)
         return;
     mr_fft2_free(c->fft);
     mr_array_cleanup(&c->lowres);
+    mr_array_cleanup(&c->full);
     mr_array_cleanup(&c->rss);
     free(c->win_y);
     free(c->win_x);
@@ -269,4 +274,54 @@ mr_status mr_coils_estimate(struct mr_coils *c, const struct mr_coils_config *cf
         for (int64_t i = 0; i < n; i++)
             s[ch * n + i] = r[i] > thr ? lo[ch * n + i] / r[i] : 0.0f;
     return MR_OK;
+}
+
+mr_status mr_coils_refine(struct mr_coils *c, const struct mr_coils_config *cfg,
+                          const struct mr_array *ksp, const struct mr_array *mask,
+                          const struct mr_array *img, struct mr_array *sens)
+{
+    char buf[128];
+    const int64_t nc = c->nc;
+    const int64_t h = c->h;
+    const int64_t w = c->w;
+    const int64_t n = h * w;
+    int64_t stride = 0;
+
+    if (!mr_array_same_shape(ksp, &c->full) || !mr_array_same_shape(sens, &c->full))
+        return MR_FAIL(MR_ERR_SHAPE, "k-space and maps must be (%lld, %lld, %lld) complex64",
+                       (long long)nc, (long long)h, (long long)w);
+    if (img->dtype != MR_DTYPE_CF32 || mr_array_numel(img) != n)
+        return MR_FAIL(MR_ERR_SHAPE, "image is %s, expected (%lld, %lld) complex64",
+                       mr_array_shape_str(img, buf, sizeof(buf)), (long long)h, (long long)w);
+    if (cfg->refine_size < 1 || !(cfg->refine_window >= 0.0f && cfg->refine_window <= 1.0f))
+        return MR_FAIL(MR_ERR_ARG, "coil map refinement block %lld / window %g: the block must "
+                       "be >= 1 and the window in [0, 1]",
+                       (long long)cfg->refine_size, (double)cfg->refine_window);
+    if (mask != NULL) {
+        mr_status st = mask_layout(mask, h, w, &stride);
+        if (st != MR_OK)
+            return st;
+    }
+
+    /* K_c = y_c where sampled, FFT(S_c x) elsewhere */
+    mr_coil_expand(&c->full, img, sens);
+    float complex *k = mr_array_cf32(&c->full);
+    const float complex *y = mr_array_cf32(ksp);
+    const float *m = mask != NULL ? mr_array_f32(mask) : NULL;
+    mr_fft2_forward(c->fft, k, k, nc);
+#pragma omp parallel for if (nc * n >= (1 << 15)) schedule(static)
+    for (int64_t ch = 0; ch < nc; ch++)
+        for (int64_t i = 0; i < n; i++)
+            if (m == NULL || m[(i / w) * stride + i % w] != 0.0f)
+                k[ch * n + i] = y[ch * n + i];
+
+    const int64_t ny = cfg->refine_size < h ? cfg->refine_size : h;
+    const int64_t nx = cfg->refine_size < w ? cfg->refine_size : w;
+    const struct mr_acs block = {
+        .y0 = h / 2 - ny / 2, .y1 = h / 2 - ny / 2 + ny, .x0 = w / 2 - nx / 2,
+        .x1 = w / 2 - nx / 2 + nx,
+    };
+    struct mr_coils_config est = *cfg;
+    est.window = cfg->refine_window;
+    return mr_coils_estimate(c, &est, &c->full, NULL, &block, sens);
 }

@@ -22,6 +22,16 @@
  *   3. r = sqrt(Σ_c |l_c|²); S_c = l_c / r where r > threshold · max(r), else 0 (the
  *      threshold removes background, where the maps would be noise; 0.05 keeps faint tissue of
  *      a low-resolution brain image and drops air).
+ *
+ * Refinement (mr_coils_refine, run by recon/classic.h): with only a few ACS lines (8 of 180
+ * for 4x fastMRI-style masks) the maps above have the ACS's low resolution along the phase
+ * encoding, and where the object varies within that point spread the ratio l_c / r is not
+ * S_c. Given an image x reconstructed with the current maps, the k-space of every coil is
+ * completed as  K_c = y_c where sampled, FFT(S_c x) elsewhere  (in the spirit of JSENSE,
+ * Ying & Sheng, MRM 57:1196, 2007), and steps 1-3 are repeated on the centred
+ * refine_size × refine_size block of K with the refine_window taper. On the bundled 8-coil
+ * brain at 4x (8 ACS columns) two rounds take CG-SENSE from NMSE 0.033 to 0.019 and CS from
+ * 0.024 to 0.014 (BART ESPIRiT maps: 0.022 / 0.014).
  */
 #ifndef MR_RECON_COILS_H
 #define MR_RECON_COILS_H
@@ -51,10 +61,14 @@ mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w, bool 
                         struct mr_acs *acs);
 
 struct mr_coils_config {
-    float window;    /* Tukey taper fraction in [0, 1] (0 rectangular, 1 Hann) */
-    float threshold; /* maps are 0 where RSS <= threshold · max RSS */
+    float window;        /* Tukey taper fraction in [0, 1] (0 rectangular, 1 Hann) */
+    float threshold;     /* maps are 0 where RSS <= threshold · max RSS */
+    int refine;          /* refinement rounds run by recon/classic.h (0: ACS maps only) */
+    int64_t refine_size; /* side of the centred calibration block used by a refinement */
+    float refine_window; /* its Tukey taper fraction */
 };
-extern const struct mr_coils_config mr_coils_config_default; /* window 0.5, threshold 0.05 */
+/* window 0.25, threshold 0.05, refine 2 rounds on a 24 x 24 block with a Hann window */
+extern const struct mr_coils_config mr_coils_config_default;
 
 /* An estimator for nc coils of h×w: FFT plan and (C, H, W) scratch, made once. */
 struct mr_coils;
@@ -66,12 +80,23 @@ void mr_coils_free(struct mr_coils *c);
 
 /*
  * Estimates maps (C, H, W) CF32 from undersampled k-space (C, H, W) CF32 and its mask, using
- * the ACS given in `acs`, or detected from the mask when acs is NULL. Errors: MR_ERR_SHAPE
- * (array shapes), MR_ERR_ARG (window or threshold outside [0, 1], ACS outside the matrix),
- * MR_ERR_DATA (no calibration region, or an all-zero calibration region).
+ * the ACS given in `acs` (mask may then be NULL), or detected from the mask when acs is NULL.
+ * Errors: MR_ERR_SHAPE (array shapes), MR_ERR_ARG (window or threshold outside [0, 1], ACS
+ * outside the matrix), MR_ERR_DATA (no calibration region, or an all-zero calibration region).
  */
 mr_status mr_coils_estimate(struct mr_coils *c, const struct mr_coils_config *cfg,
                             const struct mr_array *ksp, const struct mr_array *mask,
                             const struct mr_acs *acs, struct mr_array *sens);
+
+/*
+ * One refinement round (see above): sens (C, H, W), in: the maps img (H, W) CF32 was
+ * reconstructed with; out: maps from the completed k-space. The FFT is the estimator's
+ * configuration, so img must be in the units of A x = y for that FFT. mask may be NULL
+ * (fully sampled). Errors: as mr_coils_estimate, and MR_ERR_ARG (refine_size < 1 or
+ * refine_window outside [0, 1]).
+ */
+mr_status mr_coils_refine(struct mr_coils *c, const struct mr_coils_config *cfg,
+                          const struct mr_array *ksp, const struct mr_array *mask,
+                          const struct mr_array *img, struct mr_array *sens);
 
 #endif

@@ -11,9 +11,9 @@
 #include "recon/vec.h"
 
 const struct mr_cs_config mr_cs_config_default = {
-    .iters = 100,
+    .iters = 50,
     .lambda = 0.01f,
-    .wavelet = { .kind = MR_WAVELET_DB4, .levels = 4, .randshift = true, .seed = 1 },
+    .wavelet = { .kind = MR_WAVELET_HAAR, .levels = 4, .randshift = true, .seed = 1 },
 };
 
 struct mr_fista {

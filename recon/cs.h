@@ -68,7 +68,13 @@ struct mr_cs_config {
     float lambda; /* relative λ (see above) */
     struct mr_wavelet_config wavelet;
 };
-/* 100 iterations, λ_rel 0.01, db4 wavelet with 4 levels and random shifts */
+/*
+ * 50 iterations, λ_rel 0.01, Haar wavelet with 4 levels and random shifts. Chosen on the
+ * bundled 8-coil brain (data/sample/brain8_full.h5, every 4th column + 8 centre columns, BART
+ * ESPIRiT maps), NMSE vs the fully sampled RSS after least-squares scaling, 30 iterations:
+ * Haar 0.0142, db2 0.0148, db4 0.0158 (BART pics -l1 -r 0.01: 0.0148); λ 0.005 / 0.02 are
+ * worse for every filter; 50 -> 100 iterations gains < 3 %. Levels 3/4/5: 0.0150/0.0142/0.0140.
+ */
 extern const struct mr_cs_config mr_cs_config_default;
 
 /* A CS solver for h×w images: the wavelet prior, FISTA work vectors, and scratch for A^H y. */

@@ -7,8 +7,9 @@
 
 #include <math.h>
 
-/* below this many values the kernels run on the calling thread */
-#define MR_VEC_PAR_MIN (1 << 15)
+/* below this many values the kernels run on the calling thread: an image-sized axpy takes
+ * tens of microseconds, less than waking a team costs on a loaded machine */
+#define MR_VEC_PAR_MIN (1 << 18)
 
 static int64_t check_pair(const struct mr_array *x, const struct mr_array *y)
 {

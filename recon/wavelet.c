@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MR_WAVELET_PAR_MIN (1 << 14)
+#define MR_WAVELET_PAR_MIN (1 << 17)
 #define MR_WAVELET_MAX_TAPS 8
 
 const struct mr_wavelet_config mr_wavelet_config_default = {
-    .kind = MR_WAVELET_DB4, .levels = 4, .randshift = true, .seed = 1,
+    .kind = MR_WAVELET_HAAR, .levels = 4, .randshift = true, .seed = 1,
 };
 
 static const double haar[2] = { 0.70710678118654752440, 0.70710678118654752440 };

@@ -82,7 +82,7 @@ struct mr_wavelet_config {
                        randshift); otherwise s = 0 */
     uint64_t seed;  /* seeds the shift sequence */
 };
-/* db4, 4 levels, random shifts, seed 1 */
+/* Haar, 4 levels, random shifts, seed 1 (see recon/cs.h for why Haar) */
 extern const struct mr_wavelet_config mr_wavelet_config_default;
 
 /*
