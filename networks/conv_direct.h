@@ -1,10 +1,10 @@
 /*
  * Internal to networks/layers.c: a direct (implicit-GEMM) convolution kernel for AVX-512
- * CPUs, chosen at run time. It covers stride-1, zero-padded convolutions of any kernel size up
- * to 32 columns, any dilation, with or without bias: every conv of the U-Nets and most of
- * CIRIM / RecurrentVarNet. Everything else goes through im2col + SGEMM.
+ * CPUs, chosen at run time. It covers stride-1 convolutions with kernels up to 32×32, any
+ * dilation and padding mode, with or without bias: every conv of the U-Nets, CIRIM and
+ * RecurrentVarNet. Strided convs go through im2col + SGEMM.
  *
- * Why: it reads the input rows in place (masked vector loads do the zero padding), so neither
+ * Why: it reads the input rows in place (masked loads / gathers do the padding), so neither
  * the im2col copy nor BLAS packing is needed, and it does not depend on OpenBLAS recognising
  * the CPU (0.3.21 falls back to SSE3 kernels on Sapphire Rapids).
  */

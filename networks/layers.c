@@ -8,8 +8,8 @@
  * writes that band of the output in place (ldc = Ho·Wo). Bands bound the scratch memory and
  * keep the column matrix in cache for large images. Padding of any mode is fused into the
  * gather. A 1×1 stride-1 unpadded conv is a plain GEMM on the input. On AVX-512 CPUs the
- * stride-1 zero-padded convs take the direct kernel of conv_direct.c instead (about twice as
- * fast as im2col + OpenBLAS there, and independent of OpenBLAS's CPU detection).
+ * stride-1 convs take the direct kernel of conv_direct.c instead (about twice as fast as
+ * im2col + OpenBLAS there, and independent of OpenBLAS's CPU detection).
  */
 #include "networks/layers.h"
 

@@ -37,7 +37,7 @@ enum mr_pad_mode {
 int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n);
 
 /* Which implementation mr_conv2d_forward uses. AUTO picks the direct AVX-512 kernel where the
- * CPU and shape allow it (stride 1, zero padding, kw <= 32, output width >= 8) and im2col +
+ * CPU and shape allow it (stride 1, kernel up to 32×32, output width >= 8) and im2col +
  * SGEMM otherwise; the others force one path (DIRECT falls back to IM2COL where it cannot
  * run). */
 enum mr_conv2d_algo {

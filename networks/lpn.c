@@ -71,11 +71,31 @@ struct mr_lpn {
 
 /* ---- element-wise pieces -------------------------------------------------------------- */
 
-/* torch Softplus(beta, threshold 20) and its derivative, in float as torch computes them */
+/*
+ * torch Softplus(beta, threshold 20) and its derivative, in float as torch computes them, with
+ * one deliberate difference: results below 2^-100 are flushed to zero (and β·z < −80, where
+ * both are below e^-80 ≈ 1.8e-35, gives zero directly). Saturated units (β = 100 makes that
+ * every z < −0.8) otherwise fill the activations and gradients with subnormal floats, and
+ * every GEMM that touches them runs 10–100 times slower on x86 (microcode assists). The
+ * values dropped are < 1e-30 in absolute terms, far below float32 resolution of any sum they
+ * enter; the goldens do not move.
+ */
+#define LPN_TINY 7.88860905e-31f /* 2^-100 */
+#define LPN_CUT (-80.0f)
+
+static inline float flush_tiny(float v)
+{
+    return fabsf(v) < LPN_TINY ? 0.0f : v;
+}
+
 static inline float softplus(float z, float beta)
 {
     const float bz = z * beta;
-    return bz > LPN_THRESHOLD ? z : log1pf(expf(bz)) / beta;
+    if (bz > LPN_THRESHOLD)
+        return z;
+    if (bz < LPN_CUT)
+        return 0.0f;
+    return flush_tiny(log1pf(expf(bz)) / beta);
 }
 
 static inline float softplus_grad(float z, float beta)
@@ -83,6 +103,8 @@ static inline float softplus_grad(float z, float beta)
     const float bz = z * beta;
     if (bz > LPN_THRESHOLD)
         return 1.0f;
+    if (bz < LPN_CUT)
+        return 0.0f;
     const float e = expf(bz);
     return e / (e + 1.0f);
 }
@@ -105,7 +127,7 @@ static void mul_softplus_grad(struct mr_array *g, const struct mr_array *z, floa
     MR_ASSERT(mr_array_numel(z) == n);
 #pragma omp parallel for if (n > LPN_PAR_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++)
-        gd[i] = gd[i] * softplus_grad(zd[i], beta);
+        gd[i] = flush_tiny(gd[i] * softplus_grad(zd[i], beta));
 }
 
 /*
@@ -524,7 +546,7 @@ static void lpn_backward(struct mr_lpn *n, struct mr_array *gx, const struct mr_
     float *g6 = mr_array_f32(&n->g[last]);
     const float *z6 = mr_array_f32(&n->z[last]);
     for (int64_t o = 0; o < LPN_TOP; o++)
-        g6[o] = n->w7[o] * softplus_grad(z6[o], beta);
+        g6[o] = flush_tiny(n->w7[o] * softplus_grad(z6[o], beta));
 
     /* gx = 2αx first: x is not needed after this, so gx may be x */
     {

@@ -11,12 +11,14 @@
 
 #include "networks/cirim.h"
 #include "networks/e2evn.h"
+#include "networks/lpn.h"
 #include "networks/recurrentvarnet.h"
 
 static const struct mr_net_ops *const registry[] = {
     &mr_e2evn_ops,
     &mr_cirim_ops,
     &mr_recurrentvarnet_ops,
+    &mr_lpn_ops,
 };
 
 #define REGISTRY_LEN (sizeof(registry) / sizeof(registry[0]))

@@ -43,7 +43,7 @@ void mr_cg_free(struct mr_cg *cg);
  * Runs CG from the initial guess in x (zero it for the usual start). b and x have the
  * operator's input shape and the solver's numel (MR_ASSERT). info may be NULL. Errors:
  * MR_ERR_ARG (iters < 0, λ < 0 or not finite), MR_ERR_DATA (b or the iterates stop being
- * finite); x is then left at the last finite iterate.
+ * finite; x is then not meaningful).
  */
 mr_status mr_cg_solve(struct mr_cg *cg, const struct mr_cg_config *cfg, const struct mr_linop *op,
                       const struct mr_array *b, struct mr_array *x, struct mr_cg_info *info);

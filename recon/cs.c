@@ -197,6 +197,14 @@ double mr_cs_quantile_abs(const struct mr_array *x, double q, float *scratch)
     return (double)select_kth(scratch, n, k);
 }
 
+double mr_cs_scale_reference(const struct mr_array *x, float *scratch)
+{
+    const double med = mr_cs_quantile_abs(x, 0.5, scratch);
+    const double p90 = mr_cs_quantile_abs(x, 0.9, scratch);
+    const double max = mr_vec_max_abs(x);
+    return max - p90 < 2.0 * (p90 - med) ? p90 : max;
+}
+
 mr_status mr_cs_solve(struct mr_cs *cs, const struct mr_linop *op, double lipschitz,
                       const struct mr_array *support, const struct mr_array *y,
                       struct mr_array *x)
@@ -204,9 +212,7 @@ mr_status mr_cs_solve(struct mr_cs *cs, const struct mr_linop *op, double lipsch
     if (!(lipschitz > 0.0) || !isfinite(lipschitz))
         return MR_FAIL(MR_ERR_ARG, "CS: the Lipschitz constant %g must be positive", lipschitz);
     mr_linop_adjoint(op, &cs->aty, y);
-    double ref = mr_cs_quantile_abs(&cs->aty, 0.9, cs->mag) / lipschitz;
-    if (!(ref > 0.0))
-        ref = mr_vec_max_abs(&cs->aty) / lipschitz; /* very sparse images: fall back to max */
+    double ref = mr_cs_scale_reference(&cs->aty, cs->mag) / lipschitz;
     if (!(ref > 0.0) || !isfinite(ref))
         return MR_FAIL(MR_ERR_DATA, "CS: the zero-filled image A^H y is zero or not finite");
 
@@ -218,5 +224,6 @@ mr_status mr_cs_solve(struct mr_cs *cs, const struct mr_linop *op, double lipsch
         .support = support,
     };
     mr_array_zero(x);
+    mr_wavelet_prior_seed(&cs->prior, cs->cfg.wavelet.seed); /* same input, same output */
     return mr_fista_solve(cs->fista, &fc, op, &cs->prior, &cs->aty, x);
 }

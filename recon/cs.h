@@ -16,11 +16,11 @@
  *
  * λ scaling (mr_cs_solve): the configured λ is relative, so one default works for every data
  * scale, FFT normalisation and map scaling. The threshold applied per iteration is
- *     τ = λ_rel · q90(|A^H y| / L),
- * q90 being the 90th percentile of the zero-filled image magnitude A^H y / L (an estimate of x
- * of the right units, robust to a few bright pixels). This is BART pics' convention (it scales
- * the data so that the 90th percentile of the zero-filled RSS image is 1, then thresholds by
- * -r λ), so BART's λ values carry over.
+ *     τ = λ_rel · ref(|A^H y|) / L
+ * with BART's data-scaling reference (pics normalises the data by it, then thresholds by
+ * -r λ, so BART's λ values carry over): ref = p90 if max - p90 < 2 (p90 - median) else max,
+ * percentiles of |A^H y| over all pixels (the 90th percentile, robust to a few bright pixels,
+ * unless the distribution is so spread that the maximum is the better scale).
  */
 #ifndef MR_RECON_CS_H
 #define MR_RECON_CS_H
@@ -94,7 +94,12 @@ mr_status mr_cs_solve(struct mr_cs *cs, const struct mr_linop *op, double lipsch
                       const struct mr_array *support, const struct mr_array *y,
                       struct mr_array *x);
 
-/* The 90th percentile of |x| over all elements (scratch: numel(x) floats; x CF32). */
+/* The q-quantile (0..1, nearest rank) of |x| over all elements (scratch: numel(x) floats;
+ * x CF32). */
 double mr_cs_quantile_abs(const struct mr_array *x, double q, float *scratch);
+
+/* BART's scale reference of an image: p90 if max - p90 < 2 (p90 - median), else max, of |x|
+ * (scratch: numel(x) floats). */
+double mr_cs_scale_reference(const struct mr_array *x, float *scratch);
 
 #endif

@@ -451,6 +451,15 @@ static void fft1_one(const struct mr_fft1 *f, int dir, float complex *dst,
 static void fft1_rows(const struct mr_fft1 *f, int dir, float complex *dst,
                       const float complex *src, int64_t rows)
 {
+    bool serial = rows == 1;
+#ifdef _OPENMP
+    serial = serial || omp_in_parallel() != 0;
+#endif
+    if (serial) { /* never open a nested parallel region */
+        for (int64_t r = 0; r < rows; r++)
+            fft1_one(f, dir, dst + r * f->n, src + r * f->n);
+        return;
+    }
 #pragma omp parallel for if (rows * f->n >= MR_FFT_PAR_MIN_VALUES) schedule(static)
     for (int64_t r = 0; r < rows; r++)
         fft1_one(f, dir, dst + r * f->n, src + r * f->n);

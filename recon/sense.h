@@ -16,8 +16,13 @@
  * s_inv are the forward and inverse scale factors (ortho: g = 1, so A^H uses the plain IFFT;
  * backward: g = H·W; forward: g = 1/(H·W)). The mask is used as a 0/1 indicator (M² = M).
  *
- * The plan (mr_sense_create) owns an mr_fft2, a copy of the maps and mask, and (C, H, W)
- * scratch; forward/adjoint/normal never allocate. A plan is used by one thread at a time.
+ * When every row of the mask is the same (a column pattern), the normal operator uses 1-D FFTs
+ * along the rows only (the transforms along y cancel): the same result for less than half the
+ * work.
+ *
+ * The plan (mr_sense_create) owns an mr_fft2 and an mr_fft1 (rows), a copy of the maps and
+ * mask, and (C, H, W) scratch; forward/adjoint/normal never allocate. A plan is used by one
+ * thread at a time.
  */
 #ifndef MR_RECON_SENSE_H
 #define MR_RECON_SENSE_H

@@ -417,6 +417,15 @@ static const struct mr_prior_ops wavelet_prior_ops = {
     .name = "l1-wavelet", .prox = wavelet_prox, .free = wavelet_prior_free,
 };
 
+void mr_wavelet_prior_seed(struct mr_prior *prior, uint64_t seed)
+{
+    MR_ASSERT(prior->ops == &wavelet_prior_ops);
+    struct wavelet_prior *p = prior->ctx;
+    p->rng = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
+    if (p->rng == 0)
+        p->rng = 1;
+}
+
 mr_status mr_wavelet_prior_init(struct mr_prior *prior, int64_t h, int64_t w,
                                 const struct mr_wavelet_config *cfg)
 {
@@ -429,11 +438,9 @@ mr_status mr_wavelet_prior_init(struct mr_prior *prior, int64_t h, int64_t w,
         return MR_FAIL(MR_ERR_NOMEM, "wavelet prior");
     MR_CHECK(mr_wavelet_create(h, w, cfg->kind, cfg->levels, &p->wt));
     p->randshift = cfg->randshift;
-    p->rng = cfg->seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
-    if (p->rng == 0)
-        p->rng = 1;
     prior->ops = &wavelet_prior_ops;
     prior->ctx = p;
+    mr_wavelet_prior_seed(prior, cfg->seed);
     p = NULL;
 out:
     wavelet_prior_free(p);

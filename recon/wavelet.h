@@ -93,4 +93,8 @@ extern const struct mr_wavelet_config mr_wavelet_config_default;
 mr_status mr_wavelet_prior_init(struct mr_prior *prior, int64_t h, int64_t w,
                                 const struct mr_wavelet_config *cfg);
 
+/* Restarts the shift sequence of a prior made by mr_wavelet_prior_init (MR_ASSERTed), so a
+ * solve is reproducible whatever ran before on the same prior. */
+void mr_wavelet_prior_seed(struct mr_prior *prior, uint64_t seed);
+
 #endif

@@ -1,7 +1,7 @@
 /* FISTA and L1-wavelet CS: FISTA with a quadratic test prior reaches the CG (ridge) solution,
  * so any prior plugs in through recon/prior.h; CS beats zero-filled and CG-SENSE on a
  * piecewise-constant phantom at 4x; the support constraint; invariance to the data scale;
- * the percentile; argument and data errors. */
+ * the percentile and BART's scale reference; argument and data errors. */
 #include "mr_test.h"
 
 #include <math.h>
@@ -158,7 +158,8 @@ static void test_cs_beats_zero_filled_and_cg_on_phantom(void **state)
     mr_array_cleanup(&coil);
 }
 
-/* CS output scales with the data (relative λ), and the support constraint zeroes the rest */
+/* CS output scales with the data (relative λ), repeats exactly, and the support constraint
+ * zeroes the rest */
 static void test_cs_scale_invariance_and_support(void **state)
 {
     struct phantom *p = *state;
@@ -183,6 +184,9 @@ static void test_cs_scale_invariance_and_support(void **state)
     assert_int_equal(mr_cs_solve(cs2, p->a, lip, NULL, &ky, &x2), MR_OK);
     mr_vec_scale(&x1, 1000.0f);
     assert_nrmse_below(&x2, &x1, 1e-4);
+    /* a second solve on the same object repeats the random shifts: identical result */
+    assert_int_equal(mr_cs_solve(cs2, p->a, lip, NULL, &ky, &x1), MR_OK);
+    assert_true(memcmp(x1.data, x2.data, mr_array_nbytes(&x1)) == 0);
 
     for (int64_t i = 0; i < H * W; i++)
         mr_array_f32(&support)[i] = (i / W) % 2 == 0 ? 1.0f : 0.0f; /* even rows */
@@ -213,6 +217,10 @@ static void test_cs_quantile(void **state)
     assert_true(mr_cs_quantile_abs(&a, 0.9, scratch) == 8.0); /* index round(0.9 * 9) = 8 */
     assert_true(mr_cs_quantile_abs(&a, 1.0, scratch) == 9.0);
     assert_true(mr_cs_quantile_abs(&a, 0.0, scratch) == 0.0);
+    assert_true(mr_cs_scale_reference(&a, scratch) == 8.0); /* 9 - 8 < 2 (8 - 5): p90 */
+    for (int i = 0; i < 10; i++)
+        d[i] = i == 3 ? 1000.0f : 1.0f; /* flat with one spike: p90 = median, so the max */
+    assert_true(mr_cs_scale_reference(&a, scratch) == 1000.0);
 }
 
 static void test_cs_errors(void **state)
