@@ -10,6 +10,7 @@
 
 #include "io/fastmri.h"
 #include "io/h5.h"
+#include "io/ismrmrd.h"
 #include "io/ismrmrd_header.h"
 #include "weights/weights.h"
 
@@ -103,26 +104,24 @@ static mr_status info_weights(const char *path)
     return MR_OK;
 }
 
-static mr_status info_ismrmrd(struct mr_h5 *h, const char *path)
+static mr_status info_ismrmrd(const char *path)
 {
     mr_status st = MR_OK;
-    char *xml = NULL;
-    size_t len = 0;
+    struct mr_ismrmrd_file *f = NULL;
     struct mr_ismrmrd_header hdr;
-    int ndim = 0;
-    int64_t dims[MR_MAX_DIMS];
+    size_t len = 0;
 
+    MR_CHECK(mr_ismrmrd_open(path, &f));
     printf("%s: ISMRMRD dataset\n", path);
-    if (mr_h5_exists(h, "/dataset/xml")) {
-        MR_CHECK(mr_h5_read_string_dataset(h, "/dataset/xml", &xml, &len));
+    const char *xml = mr_ismrmrd_xml(f, &len);
+    if (len > 0) {
         MR_CHECK(mr_ismrmrd_header_parse(xml, len, path, &hdr));
         print_header(&hdr);
     }
-    if (mr_h5_exists(h, "/dataset/data") &&
-        mr_h5_dims(h, "/dataset/data", &ndim, dims, NULL) == MR_OK && ndim >= 1)
-        printf("  acquisitions     %lld\n", (long long)dims[0]);
+    printf("  acquisitions     %u\n", mr_ismrmrd_acquisition_count(f));
+    printf("  waveforms        %u\n", mr_ismrmrd_waveform_count(f));
 out:
-    free(xml);
+    mr_ismrmrd_close(f);
     return st;
 }
 
@@ -137,7 +136,9 @@ static mr_status info(const char *path)
         h = NULL;
         st = info_weights(path);
     } else if (mr_h5_exists(h, "/dataset")) {
-        st = info_ismrmrd(h, path);
+        mr_h5_close(h);
+        h = NULL;
+        st = info_ismrmrd(path);
     } else if (mr_h5_exists(h, "/kspace")) {
         mr_h5_close(h);
         h = NULL;

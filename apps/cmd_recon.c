@@ -10,7 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "apps/ismrmrd_recon.h"
 #include "apps/recon_output.h"
+#include "io/ismrmrd.h"
 #include "io/fastmri.h"
 #include "io/npy.h"
 #include "recon/classic.h"
@@ -20,7 +22,8 @@ int mr_main_recon(int argc, char *argv[]);
 
 static const char help[] =
     "usage: mrirecon recon [options] IN.h5 OUT.{h5,png,nii}\n"
-    "Reconstruct every slice of a fastMRI-layout multi-coil file.\n"
+    "Reconstruct every slice of a fastMRI-layout multi-coil file or an ISMRMRD raw dataset\n"
+    "(detected by content; ISMRMRD output .h5 holds ISMRMRD images).\n"
     "\n"
     "  -m, --method M       zf | sense | cg | cs (default cs)\n"
     "      --maps SRC       coil maps for sense/cg/cs: espirit (default), acs (low-resolution\n"
@@ -358,6 +361,27 @@ int mr_main_recon(int argc, char *argv[])
         fprintf(stderr, "mrirecon recon: output '%s' must end in .h5, .png or .nii\n",
                 argv[optind + 1]);
         return 2;
+    }
+    bool is_ismrmrd = false;
+    if (mr_ismrmrd_probe(argv[optind], &is_ismrmrd) == MR_OK && is_ismrmrd) {
+        if (strcmp(o.maps, "file") == 0) {
+            fprintf(stderr, "mrirecon recon: --maps file does not apply to ISMRMRD raw data\n");
+            return 2;
+        }
+        if (o.mask_path != NULL || o.slice0 >= 0) {
+            fprintf(stderr, "mrirecon recon: --mask and --slices apply to fastMRI files only\n");
+            return 2;
+        }
+        struct mr_stage_config sc = mr_stage_config_default;
+        sc.classic = &o.cfg;
+        sc.method = o.cfg.method;
+        sc.maps = strcmp(o.maps, "acs") == 0 ? MR_STAGE_MAPS_ACS : MR_STAGE_MAPS_ESPIRIT;
+        sc.espirit_crop = o.espirit_crop;
+        if (mr_ismrmrd_recon_file(&sc, argv[optind], argv[optind + 1]) != MR_OK) {
+            fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
+            return 1;
+        }
+        return 0;
     }
     if (run(&o, argv[optind], argv[optind + 1]) != MR_OK) {
         fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());

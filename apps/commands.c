@@ -7,11 +7,17 @@
 int mr_main_info(int argc, char *argv[]);
 int mr_main_recon(int argc, char *argv[]);
 int mr_main_apply(int argc, char *argv[]);
+int mr_main_stage(int argc, char *argv[]);
+int mr_main_to_stream(int argc, char *argv[]);
+int mr_main_from_stream(int argc, char *argv[]);
 
 const struct mr_command mr_commands[] = {
     { "info", "describe what a fastMRI / ISMRMRD / weight file holds", mr_main_info },
     { "recon", "reconstruct every slice of a file (zf, sense, cg, cs, model)", mr_main_recon },
     { "apply", "run a network's forward pass on inputs in the golden layout", mr_main_apply },
+    { "stage", "reconstruct an MRD stream (stdin/stdout, or TCP with --listen)", mr_main_stage },
+    { "to-stream", "write an ISMRMRD file as an MRD stream on stdout", mr_main_to_stream },
+    { "from-stream", "write an MRD stream from stdin as an ISMRMRD file", mr_main_from_stream },
     { NULL, NULL, NULL },
 };
 

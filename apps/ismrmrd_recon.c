@@ -1,0 +1,181 @@
+/*
+ * ISMRMRD file → stage → ISMRMRD images / PNG / NIfTI (see ismrmrd_recon.h). The file is read
+ * one acquisition at a time, so memory stays at the stage's open slices plus the images.
+ */
+#include "apps/ismrmrd_recon.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/recon_output.h"
+#include "io/ismrmrd.h"
+#include "io/nifti.h"
+
+/* Images kept for .png / .nii: their headers and (ny, W) magnitude data. */
+struct image_list {
+    struct mr_ismrmrd_writer *writer; /* .h5: images go straight to the file */
+    ISMRMRD_ImageHeader *heads;
+    float **data;
+    size_t n;
+    size_t cap;
+};
+
+static mr_status sink_image(void *ctx, const ISMRMRD_Image *im)
+{
+    struct image_list *l = ctx;
+
+    if (l->writer != NULL) {
+        char group[32];
+        snprintf(group, sizeof(group), "image_%u", im->head.image_series_index);
+        return mr_ismrmrd_writer_image(l->writer, group, im);
+    }
+    if (l->n == l->cap) {
+        size_t cap = l->cap > 0 ? 2 * l->cap : 16;
+        ISMRMRD_ImageHeader *h = realloc(l->heads, sizeof(*h) * cap);
+        if (h == NULL)
+            return MR_FAIL(MR_ERR_NOMEM, "image list");
+        l->heads = h;
+        float **d = realloc(l->data, sizeof(*d) * cap);
+        if (d == NULL)
+            return MR_FAIL(MR_ERR_NOMEM, "image list");
+        l->data = d;
+        l->cap = cap;
+    }
+    size_t bytes = ismrmrd_size_of_image_data(im);
+    float *copy = malloc(bytes);
+    if (copy == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "image of %zu bytes", bytes);
+    memcpy(copy, im->data, bytes);
+    l->heads[l->n] = im->head;
+    l->data[l->n] = copy;
+    l->n++;
+    return MR_OK;
+}
+
+/* Stack order: set, phase, repetition, contrast, slice (slice fastest). */
+static int compare_heads(const ISMRMRD_ImageHeader *a, const ISMRMRD_ImageHeader *b)
+{
+    const uint16_t ka[5] = { a->set, a->phase, a->repetition, a->contrast, a->slice };
+    const uint16_t kb[5] = { b->set, b->phase, b->repetition, b->contrast, b->slice };
+    for (int i = 0; i < 5; i++)
+        if (ka[i] != kb[i])
+            return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+}
+
+static mr_status write_stack(const struct image_list *l, const struct mr_ismrmrd_header *hdr,
+                             const char *out, const char *method)
+{
+    mr_status st = MR_OK;
+    struct mr_array vol = { 0 };
+    size_t *order = malloc(sizeof(*order) * l->n);
+
+    if (order == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "image order");
+    const int64_t w = l->heads[0].matrix_size[0];
+    const int64_t h = l->heads[0].matrix_size[1];
+    /* insertion sort by index: stable, and n is the number of images of one file */
+    for (size_t i = 0; i < l->n; i++) {
+        size_t j = i;
+        while (j > 0 && compare_heads(&l->heads[order[j - 1]], &l->heads[i]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    MR_CHECK(mr_array_init_dims(&vol, MR_DTYPE_F32, 3, (int64_t)l->n, h, w));
+    for (size_t i = 0; i < l->n; i++)
+        memcpy(mr_array_f32(&vol) + (int64_t)i * h * w, l->data[order[i]],
+               sizeof(float) * (size_t)(h * w));
+    MR_CHECK(mr_make_parent_dirs(out));
+    size_t n = strlen(out);
+    if (n >= 4 && strcmp(out + n - 4, ".nii") == 0) {
+        struct mr_nifti_config ncfg = mr_nifti_config_default;
+        ncfg.voxel_mm[0] = hdr->recon_fov_mm[0] / (double)w;
+        ncfg.voxel_mm[1] = hdr->recon_fov_mm[1] / (double)h;
+        ncfg.voxel_mm[2] = hdr->recon_fov_mm[2];
+        ncfg.descrip = method;
+        MR_CHECK(mr_nifti_write(out, &vol, &ncfg));
+    } else {
+        MR_CHECK(mr_recon_output_write(out, &vol, NULL, method));
+    }
+out:
+    mr_array_cleanup(&vol);
+    free(order);
+    return st;
+}
+
+mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const char *in,
+                                const char *out)
+{
+    mr_status st = MR_OK;
+    struct mr_ismrmrd_file *f = NULL;
+    struct mr_stage *stage = NULL;
+    struct image_list list = { 0 };
+    ISMRMRD_Acquisition acq;
+    size_t n = strlen(out);
+    bool h5 = n >= 3 && strcmp(out + n - 3, ".h5") == 0;
+    const char *method = cfg->recon != NULL ? cfg->recon->name
+                                            : mr_classic_method_name(cfg->method);
+
+    ismrmrd_init_acquisition(&acq);
+    if (!mr_recon_output_format_known(out)) {
+        st = MR_FAIL(MR_ERR_ARG, "output '%s' must end in .h5, .png or .nii", out);
+        goto out;
+    }
+    MR_CHECK(mr_ismrmrd_open(in, &f));
+    size_t xml_len = 0;
+    const char *xml = mr_ismrmrd_xml(f, &xml_len);
+    if (xml_len == 0) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s' has no XML header (/dataset/xml): not raw data", in);
+        goto out;
+    }
+    if (h5) {
+        MR_CHECK(mr_make_parent_dirs(out));
+        MR_CHECK(mr_ismrmrd_writer_create(out, &list.writer));
+        MR_CHECK(mr_ismrmrd_writer_header(list.writer, xml));
+    }
+    const struct mr_stage_sink sink = { .image = sink_image, .ctx = &list };
+    st = mr_stage_create(cfg, xml, xml_len, &sink, &stage);
+    if (st != MR_OK) {
+        mr_fail_context(st, "'%s'", in);
+        goto out;
+    }
+    const uint32_t nacq = mr_ismrmrd_acquisition_count(f);
+    for (uint32_t i = 0; i < nacq; i++) {
+        MR_CHECK(mr_ismrmrd_read_acquisition(f, i, &acq));
+        st = mr_stage_push(stage, &acq);
+        if (st != MR_OK) {
+            mr_fail_context(st, "acquisition %u of '%s'", i, in);
+            goto out;
+        }
+    }
+    st = mr_stage_close(stage);
+    if (st != MR_OK) {
+        mr_fail_context(st, "'%s'", in);
+        goto out;
+    }
+    if (mr_stage_images(stage) == 0) {
+        st = MR_FAIL(MR_ERR_DATA, "'%s' gave no image (%u acquisitions, none of them imaging)",
+                     in, nacq);
+        goto out;
+    }
+    if (h5) {
+        st = mr_ismrmrd_writer_commit(list.writer);
+        list.writer = NULL;
+        MR_CHECK(st);
+    } else {
+        MR_CHECK(write_stack(&list, mr_stage_header(stage), out, method));
+    }
+out:
+    mr_ismrmrd_writer_free(list.writer);
+    for (size_t i = 0; i < list.n; i++)
+        free(list.data[i]);
+    free(list.data);
+    free(list.heads);
+    mr_stage_free(stage);
+    mr_ismrmrd_close(f);
+    ismrmrd_cleanup_acquisition(&acq);
+    return st;
+}

@@ -1,0 +1,992 @@
+/*
+ * The streaming reconstruction stage (see stage.h): raw Cartesian readouts in, images out.
+ *
+ * The raw-data handling follows what Gadgetron's NoiseAdjustGadget (Cholesky prewhitening,
+ * Pruessmann et al., MRM 46:638, 2001, appendix), RemoveROOversamplingGadget and
+ * BucketToBufferGadget (line placement by center_sample and the encoding limits' centre) do,
+ * for one encoding space; the per-slice reconstruction is recon/classic.h or any other
+ * mr_stage_recon_ops.
+ *
+ * Memory: line scratch and FFT plans are made with the stage; each open slice takes one of
+ * cfg.max_open pooled buffers, allocated at its first use and reused afterwards; the recon and
+ * its output images are made once, at the first acquisition (when C is known).
+ */
+#include "apps/stage.h"
+
+#include <complex.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/ismrmrd.h"
+#include "recon/coils.h"
+#include "recon/espirit.h"
+#include "recon/fft.h"
+
+const struct mr_stage_config mr_stage_config_default = {
+    .method = MR_CLASSIC_CG,
+    .iters = 0,
+    .lambda = -1.0f,
+    .classic = NULL,
+    .maps = MR_STAGE_MAPS_ESPIRIT,
+    .espirit_crop = 0.0f,
+    .image_series_index = 0,
+    .max_open = 256,
+    .recon = NULL,
+    .recon_arg = NULL,
+};
+
+void mr_stage_config_classic(const struct mr_stage_config *cfg, struct mr_classic_config *out)
+{
+    *out = cfg->classic != NULL ? *cfg->classic : mr_classic_config_default;
+    out->method = cfg->method;
+    if (cfg->iters > 0) {
+        out->cg_iters = cfg->iters;
+        out->cs.iters = cfg->iters;
+    }
+    if (cfg->lambda >= 0.0f) {
+        out->cg_lambda = cfg->lambda;
+        out->cs.lambda = cfg->lambda;
+    }
+}
+
+mr_status mr_stage_maps_parse(const char *s, enum mr_stage_maps *out)
+{
+    if (strcmp(s, "espirit") == 0)
+        *out = MR_STAGE_MAPS_ESPIRIT;
+    else if (strcmp(s, "acs") == 0)
+        *out = MR_STAGE_MAPS_ACS;
+    else
+        return MR_FAIL(MR_ERR_ARG, "maps must be espirit or acs, not '%s'", s);
+    return MR_OK;
+}
+
+const char *mr_stage_maps_name(enum mr_stage_maps maps)
+{
+    return maps == MR_STAGE_MAPS_ACS ? "acs" : "espirit";
+}
+
+/* ---- config text -------------------------------------------------------------------------- */
+
+static bool parse_long(const char *v, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end != '\0' || x < lo || x > hi)
+        return false;
+    *out = x;
+    return true;
+}
+
+static bool parse_float(const char *v, float lo, float hi_excl, float *out)
+{
+    char *end = NULL;
+    float x = strtof(v, &end);
+    if (end == v || *end != '\0' || !(x >= lo && x < hi_excl))
+        return false;
+    *out = x;
+    return true;
+}
+
+mr_status mr_stage_config_set(struct mr_stage_config *cfg, const char *key, const char *value)
+{
+    long l = 0;
+    float f = 0.0f;
+
+    if (strcmp(key, "method") == 0)
+        return mr_classic_method_parse(value, &cfg->method);
+    if (strcmp(key, "maps") == 0)
+        return mr_stage_maps_parse(value, &cfg->maps);
+    if (strcmp(key, "iterations") == 0) {
+        if (!parse_long(value, 1, 100000, &l))
+            return MR_FAIL(MR_ERR_ARG, "config: iterations must be an integer >= 1, not '%s'",
+                           value);
+        cfg->iters = (int)l;
+        return MR_OK;
+    }
+    if (strcmp(key, "lambda") == 0) {
+        if (!parse_float(value, 0.0f, INFINITY, &f))
+            return MR_FAIL(MR_ERR_ARG, "config: lambda must be a number >= 0, not '%s'", value);
+        cfg->lambda = f;
+        return MR_OK;
+    }
+    if (strcmp(key, "espirit_crop") == 0) {
+        if (!parse_float(value, 0.0f, 1.0f, &f))
+            return MR_FAIL(MR_ERR_ARG, "config: espirit_crop must be in [0, 1), not '%s'", value);
+        cfg->espirit_crop = f;
+        return MR_OK;
+    }
+    if (strcmp(key, "series") == 0) {
+        if (!parse_long(value, 0, 65535, &l))
+            return MR_FAIL(MR_ERR_ARG, "config: series must be in 0..65535, not '%s'", value);
+        cfg->image_series_index = (uint16_t)l;
+        return MR_OK;
+    }
+    return MR_FAIL(MR_ERR_ARG,
+                   "config: unknown key '%s' (known: method, maps, iterations, lambda, "
+                   "espirit_crop, series)",
+                   key);
+}
+
+static mr_status set_property(void *ctx, const char *name, const char *value)
+{
+    return mr_stage_config_set(ctx, name, value);
+}
+
+mr_status mr_stage_config_parse_text(struct mr_stage_config *cfg, const char *text, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
+        i++;
+    if (i < len && text[i] == '<')
+        return mr_ismrmrd_config_properties(text, len, set_property, cfg);
+
+    while (i < len) {
+        char tok[512];
+        size_t k = 0;
+        char c = text[i];
+        if (c == '#') { /* comment to the end of the line */
+            while (i < len && text[i] != '\n')
+                i++;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' || c == '\0') {
+            i++;
+            continue;
+        }
+        while (i < len && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
+               text[i] != '\r' && text[i] != ';' && text[i] != '#' && text[i] != '\0') {
+            if (k + 1 >= sizeof(tok))
+                return MR_FAIL(MR_ERR_ARG, "config: a token is longer than %zu characters",
+                               sizeof(tok) - 1);
+            tok[k++] = text[i++];
+        }
+        tok[k] = '\0';
+        char *eq = strchr(tok, '=');
+        if (eq == NULL || eq == tok)
+            return MR_FAIL(MR_ERR_ARG, "config: '%s' is not key=value", tok);
+        *eq = '\0';
+        mr_status st = mr_stage_config_set(cfg, tok, eq + 1);
+        if (st != MR_OK)
+            return st;
+    }
+    return MR_OK;
+}
+
+/* ---- the classical recon behind the vtable ------------------------------------------------ */
+
+struct classic_recon {
+    struct mr_classic *ctx;
+    struct mr_array img; /* (H, W) CF32 */
+};
+
+static bool classic_needs_maps(const struct mr_stage_config *cfg)
+{
+    return cfg->method != MR_CLASSIC_ZF;
+}
+
+static void classic_free(void *ctx)
+{
+    struct classic_recon *r = ctx;
+    if (r == NULL)
+        return;
+    mr_classic_free(r->ctx);
+    mr_array_cleanup(&r->img);
+    free(r);
+}
+
+static mr_status classic_create(const struct mr_stage_config *cfg, int64_t nc, int64_t h,
+                                int64_t w, void **out)
+{
+    mr_status st = MR_OK;
+    struct classic_recon *r = calloc(1, sizeof(*r));
+    struct mr_classic_config ccfg;
+
+    if (r == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "stage recon context");
+    mr_stage_config_classic(cfg, &ccfg);
+    MR_CHECK(mr_classic_create(nc, h, w, &ccfg, &r->ctx));
+    MR_CHECK(mr_array_init_dims(&r->img, MR_DTYPE_CF32, 2, h, w));
+    *out = r;
+    r = NULL;
+out:
+    classic_free(r);
+    return st;
+}
+
+static mr_status classic_run(void *ctx, const struct mr_stage_slice *s, struct mr_array *img)
+{
+    struct classic_recon *r = ctx;
+    mr_status st = mr_classic_run(r->ctx, s->ksp, s->mask, s->sens, &r->img);
+    if (st != MR_OK)
+        return st;
+    const float complex *x = mr_array_cf32(&r->img);
+    float *m = mr_array_f32(img);
+    const int64_t n = mr_array_numel(img);
+    for (int64_t i = 0; i < n; i++)
+        m[i] = cabsf(x[i]);
+    return MR_OK;
+}
+
+const struct mr_stage_recon_ops mr_stage_recon_classic = {
+    .name = "classic",
+    .needs_maps = classic_needs_maps,
+    .create = classic_create,
+    .run = classic_run,
+    .free = classic_free,
+};
+
+/* ---- the stage ---------------------------------------------------------------------------- */
+
+struct slice_key {
+    uint16_t slice;
+    uint16_t contrast;
+    uint16_t phase;
+    uint16_t repetition;
+    uint16_t set;
+};
+
+/* One pooled buffer: an imaging slice or a slice's calibration lines. */
+struct buf {
+    bool used;
+    bool calib;             /* calibration lines of key.slice */
+    bool fresh;             /* no line added yet */
+    bool have_center;       /* imaging: head is the centre row's header */
+    struct slice_key key;
+    uint64_t order;         /* opening order */
+    struct mr_array ksp;    /* (C, H, W) CF32, allocated at first use */
+    float *count;           /* H: lines added per row */
+    ISMRMRD_AcquisitionHeader head;
+};
+
+/* Maps cached per slice index, made from that slice's calibration lines. */
+struct maps_entry {
+    uint16_t slice;
+    struct mr_array sens; /* (C, H, W) CF32 */
+};
+
+struct mr_stage {
+    struct mr_stage_config cfg;
+    struct mr_classic_config classic; /* mr_stage_config_classic(cfg): FFT and ACS settings */
+    struct mr_stage_sink sink;
+    const struct mr_stage_recon_ops *ops;
+    struct mr_ismrmrd_header hdr;
+
+    /* geometry */
+    int64_t enc_x; /* encoded readout length */
+    int64_t h;     /* k-space rows */
+    int64_t w;     /* k-space columns = image columns */
+    int64_t ny;    /* image rows (centre of h) */
+    int64_t ky_offset;
+    float fov[3];
+
+    /* set at the first acquisition */
+    int64_t nc;
+    bool started;    /* the first non-noise acquisition was seen: whitening fixed */
+    bool broken;     /* stage_start_channels failed: every later push fails */
+    void *recon;     /* ops->create */
+    struct mr_fft1 *fft_enc; /* readout resampling, only when enc_x != w */
+    struct mr_fft1 *fft_w;
+    float complex *line; /* (C, enc_x) scratch */
+    float complex *raw;  /* (C, ns) whitened copy of the samples */
+    size_t raw_len;
+    float complex *rs;   /* (C, W) resampled line */
+
+    /* noise */
+    double complex *psi; /* C×C accumulated Σ n n^H */
+    double noise_samples;
+    float noise_dwell_us;
+    double complex *chol; /* C×C lower Cholesky factor, or NULL: no whitening */
+    double complex *wvec; /* C scratch */
+
+    /* buffers */
+    struct buf *bufs;
+    int nbufs;
+    uint64_t next_order;
+    struct maps_entry *maps;
+    int nmaps;
+    int maps_cap;
+
+    /* per-slice scratch */
+    struct mr_array mask; /* (H, W) F32 */
+    struct mr_array sens; /* (C, H, W) CF32 */
+    struct mr_array img;  /* (H, W) F32 */
+    struct mr_coils *coils;
+    ISMRMRD_Image out;    /* (W, ny) float image for the sink */
+    int64_t images;
+};
+
+static bool flag(const ISMRMRD_AcquisitionHeader *h, int f)
+{
+    return MR_ISMRMRD_FLAG(h->flags, f) != 0;
+}
+
+mr_status mr_stage_create(const struct mr_stage_config *cfg, const char *xml, size_t len,
+                          const struct mr_stage_sink *sink, struct mr_stage **out)
+{
+    mr_status st = MR_OK;
+    struct mr_stage *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "stage");
+    ismrmrd_init_image(&s->out);
+    s->cfg = *cfg;
+    mr_stage_config_classic(cfg, &s->classic);
+    s->sink = *sink;
+    s->ops = cfg->recon != NULL ? cfg->recon : &mr_stage_recon_classic;
+    if (s->cfg.max_open < 1) {
+        st = MR_FAIL(MR_ERR_ARG, "stage: max_open must be >= 1, not %d", s->cfg.max_open);
+        goto out;
+    }
+    MR_CHECK(mr_ismrmrd_header_parse(xml, len, "stream header", &s->hdr));
+    const struct mr_ismrmrd_header *hd = &s->hdr;
+    if (hd->trajectory[0] != '\0' && strcmp(hd->trajectory, "cartesian") != 0) {
+        st = MR_FAIL(MR_ERR_UNSUPPORTED, "stage: trajectory '%s' (only cartesian is supported)",
+                     hd->trajectory);
+        goto out;
+    }
+    if (hd->enc_matrix[2] > 1) {
+        st = MR_FAIL(MR_ERR_UNSUPPORTED,
+                     "stage: 3-D encoding (encodedSpace z = %lld) is not supported; 2-D "
+                     "multi-slice only",
+                     (long long)hd->enc_matrix[2]);
+        goto out;
+    }
+    for (int d = 0; d < 2; d++)
+        if (hd->enc_matrix[d] < 1 || hd->recon_matrix[d] < 1 || hd->enc_matrix[d] > 16384 ||
+            hd->recon_matrix[d] > 16384) {
+            st = MR_FAIL(MR_ERR_FORMAT,
+                         "stage: matrix sizes encoded %lld x %lld, recon %lld x %lld are outside "
+                         "1..16384",
+                         (long long)hd->enc_matrix[0], (long long)hd->enc_matrix[1],
+                         (long long)hd->recon_matrix[0], (long long)hd->recon_matrix[1]);
+            goto out;
+        }
+    s->enc_x = hd->enc_matrix[0];
+    s->w = hd->recon_matrix[0];
+    s->ny = hd->recon_matrix[1];
+    s->h = hd->enc_matrix[1] > s->ny ? hd->enc_matrix[1] : s->ny;
+    s->ky_offset = hd->kspace_encoding_step_1.present
+                       ? s->h / 2 - hd->kspace_encoding_step_1.center
+                       : 0;
+    for (int d = 0; d < 3; d++)
+        s->fov[d] = (float)hd->recon_fov_mm[d];
+    s->bufs = calloc((size_t)s->cfg.max_open, sizeof(*s->bufs));
+    if (s->bufs == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "stage: %d slice buffers", s->cfg.max_open);
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    mr_stage_free(s);
+    return st;
+}
+
+void mr_stage_free(struct mr_stage *s)
+{
+    if (s == NULL)
+        return;
+    if (s->recon != NULL)
+        s->ops->free(s->recon);
+    mr_fft1_free(s->fft_enc);
+    mr_fft1_free(s->fft_w);
+    free(s->line);
+    free(s->raw);
+    free(s->rs);
+    free(s->psi);
+    free(s->chol);
+    free(s->wvec);
+    for (int i = 0; i < s->nbufs; i++) {
+        mr_array_cleanup(&s->bufs[i].ksp);
+        free(s->bufs[i].count);
+    }
+    free(s->bufs);
+    for (int i = 0; i < s->nmaps; i++)
+        mr_array_cleanup(&s->maps[i].sens);
+    free(s->maps);
+    mr_array_cleanup(&s->mask);
+    mr_array_cleanup(&s->sens);
+    mr_array_cleanup(&s->img);
+    mr_coils_free(s->coils);
+    ismrmrd_cleanup_image(&s->out);
+    free(s);
+}
+
+int mr_stage_open_slices(const struct mr_stage *s)
+{
+    int n = 0;
+    for (int i = 0; i < s->nbufs; i++)
+        n += s->bufs[i].used && !s->bufs[i].calib;
+    return n;
+}
+
+int64_t mr_stage_images(const struct mr_stage *s)
+{
+    return s->images;
+}
+
+const struct mr_ismrmrd_header *mr_stage_header(const struct mr_stage *s)
+{
+    return &s->hdr;
+}
+
+/* Sizes everything by the channel count (first acquisition of any kind). */
+static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
+{
+    mr_status st = MR_OK;
+    const size_t c2 = (size_t)(nc * nc);
+
+    if (nc * s->h * s->w > ((int64_t)1 << 27))
+        return MR_FAIL(MR_ERR_DATA,
+                       "stage: a slice of %lld channels x %lld x %lld is over the limit of 2^27 "
+                       "samples (1 GiB)",
+                       (long long)nc, (long long)s->h, (long long)s->w);
+    s->nc = nc;
+    s->psi = calloc(c2, sizeof(*s->psi));
+    s->wvec = calloc((size_t)nc, sizeof(*s->wvec));
+    s->rs = malloc(sizeof(*s->rs) * (size_t)(nc * s->w));
+    s->line = malloc(sizeof(*s->line) * (size_t)(nc * s->enc_x));
+    if (s->psi == NULL || s->wvec == NULL || s->rs == NULL || s->line == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "stage: buffers for %lld channels", (long long)nc);
+    if (s->enc_x != s->w) {
+        MR_CHECK(mr_fft1_create(s->enc_x, &mr_fft_config_default, &s->fft_enc));
+        MR_CHECK(mr_fft1_create(s->w, &mr_fft_config_default, &s->fft_w));
+    }
+    MR_CHECK(mr_array_init_dims(&s->mask, MR_DTYPE_F32, 2, s->h, s->w));
+    MR_CHECK(mr_array_init_dims(&s->img, MR_DTYPE_F32, 2, s->h, s->w));
+    if (s->ops->needs_maps(&s->cfg)) {
+        MR_CHECK(mr_array_init_dims(&s->sens, MR_DTYPE_CF32, 3, nc, s->h, s->w));
+        MR_CHECK(mr_coils_create(nc, s->h, s->w, &s->classic.fft, &s->coils));
+    }
+    MR_CHECK(s->ops->create(&s->cfg, nc, s->h, s->w, &s->recon));
+
+    ISMRMRD_ImageHeader *ih = &s->out.head;
+    ismrmrd_init_image_header(ih);
+    ih->data_type = ISMRMRD_FLOAT;
+    ih->image_type = ISMRMRD_IMTYPE_MAGNITUDE;
+    ih->matrix_size[0] = (uint16_t)s->w;
+    ih->matrix_size[1] = (uint16_t)s->ny;
+    ih->matrix_size[2] = 1;
+    ih->channels = 1;
+    for (int d = 0; d < 3; d++)
+        ih->field_of_view[d] = s->fov[d];
+    char meta[256];
+    int n = snprintf(meta, sizeof(meta),
+                     "<?xml version=\"1.0\"?><ismrmrdMeta><meta><name>mrirecon.recon</name>"
+                     "<value>%s</value></meta></ismrmrdMeta>",
+                     s->ops == &mr_stage_recon_classic ? mr_classic_method_name(s->cfg.method)
+                                                       : s->ops->name);
+    ih->attribute_string_len = (uint32_t)n;
+    if (ismrmrd_make_consistent_image(&s->out) != ISMRMRD_NOERROR) {
+        st = MR_FAIL(MR_ERR_NOMEM, "stage: output image");
+        goto out;
+    }
+    char *attr = realloc(s->out.attribute_string, (size_t)n + 1);
+    if (attr == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "stage: image attributes");
+        goto out;
+    }
+    memcpy(attr, meta, (size_t)n + 1);
+    s->out.attribute_string = attr;
+out:
+    return st;
+}
+
+/* ---- noise -------------------------------------------------------------------------------- */
+
+static void noise_accumulate(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
+{
+    const int64_t nc = s->nc;
+    const int64_t ns = acq->head.number_of_samples;
+    const float complex *d = acq->data;
+
+    for (int64_t i = 0; i < nc; i++)
+        for (int64_t j = 0; j <= i; j++) {
+            double complex acc = 0.0;
+            for (int64_t t = 0; t < ns; t++)
+                acc += (double complex)d[i * ns + t] * conj((double complex)d[j * ns + t]);
+            s->psi[i * nc + j] += acc;
+        }
+    s->noise_samples += (double)ns;
+    if (acq->head.sample_time_us > 0.0f)
+        s->noise_dwell_us = acq->head.sample_time_us;
+}
+
+/* Ψ (lower triangle) → its Cholesky factor L, Ψ = L L^H, scaled to the data's bandwidth. */
+static mr_status noise_factor(struct mr_stage *s, float data_dwell_us)
+{
+    const int64_t nc = s->nc;
+    double scale = 1.0 / s->noise_samples;
+
+    if (s->noise_dwell_us > 0.0f && data_dwell_us > 0.0f)
+        scale *= (double)s->noise_dwell_us / (double)data_dwell_us;
+    s->chol = calloc((size_t)(nc * nc), sizeof(*s->chol));
+    if (s->chol == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "stage: noise whitening matrix");
+    double complex *L = s->chol;
+    for (int64_t j = 0; j < nc; j++) {
+        double d = creal(s->psi[j * nc + j]) * scale;
+        for (int64_t k = 0; k < j; k++)
+            d -= creal(L[j * nc + k] * conj(L[j * nc + k]));
+        if (!(d > 0.0) || !isfinite(d))
+            return MR_FAIL(MR_ERR_DATA,
+                           "stage: the noise covariance of %.0f noise samples is not positive "
+                           "definite (channel %lld)",
+                           s->noise_samples, (long long)j);
+        L[j * nc + j] = sqrt(d);
+        for (int64_t i = j + 1; i < nc; i++) {
+            double complex v = s->psi[i * nc + j] * scale;
+            for (int64_t k = 0; k < j; k++)
+                v -= L[i * nc + k] * conj(L[j * nc + k]);
+            L[i * nc + j] = v / creal(L[j * nc + j]);
+        }
+    }
+    return MR_OK;
+}
+
+/* x <- L^-1 x for every sample of a (C, ns) line: forward substitution per sample. */
+static void whiten(const struct mr_stage *s, float complex *d, int64_t ns)
+{
+    const int64_t nc = s->nc;
+    const double complex *L = s->chol;
+    double complex *v = s->wvec;
+
+    for (int64_t t = 0; t < ns; t++) {
+        for (int64_t i = 0; i < nc; i++) {
+            double complex x = d[i * ns + t];
+            for (int64_t k = 0; k < i; k++)
+                x -= L[i * nc + k] * v[k];
+            v[i] = x / creal(L[i * nc + i]);
+        }
+        for (int64_t i = 0; i < nc; i++)
+            d[i * ns + t] = (float complex)v[i];
+    }
+}
+
+/* ---- buffers ------------------------------------------------------------------------------ */
+
+static bool key_equal(const struct slice_key *a, const struct slice_key *b)
+{
+    return a->slice == b->slice && a->contrast == b->contrast && a->phase == b->phase &&
+           a->repetition == b->repetition && a->set == b->set;
+}
+
+/* Finds the open buffer (imaging, or calibration of key->slice), or opens one. */
+static mr_status buf_get(struct mr_stage *s, const struct slice_key *key, bool calib,
+                         struct buf **out)
+{
+    struct buf *free_slot = NULL;
+
+    for (int i = 0; i < s->nbufs; i++) {
+        struct buf *b = &s->bufs[i];
+        if (!b->used) {
+            if (free_slot == NULL)
+                free_slot = b;
+            continue;
+        }
+        if (b->calib != calib)
+            continue;
+        if (calib ? b->key.slice == key->slice : key_equal(&b->key, key)) {
+            *out = b;
+            return MR_OK;
+        }
+    }
+    if (free_slot == NULL) {
+        if (s->nbufs >= s->cfg.max_open)
+            return MR_FAIL(MR_ERR_DATA,
+                           "stage: more than %d slices open at once (slice %u, contrast %u, "
+                           "repetition %u); are LAST_IN_SLICE flags missing?",
+                           s->cfg.max_open, key->slice, key->contrast, key->repetition);
+        free_slot = &s->bufs[s->nbufs++];
+    }
+    struct buf *b = free_slot;
+    if (b->ksp.data == NULL) {
+        mr_status st = mr_array_init_dims(&b->ksp, MR_DTYPE_CF32, 3, s->nc, s->h, s->w);
+        if (st != MR_OK)
+            return st;
+        b->count = calloc((size_t)s->h, sizeof(*b->count));
+        if (b->count == NULL)
+            return MR_FAIL(MR_ERR_NOMEM, "stage: slice buffer");
+    } else {
+        mr_array_zero(&b->ksp);
+        memset(b->count, 0, sizeof(*b->count) * (size_t)s->h);
+    }
+    b->used = true;
+    b->calib = calib;
+    b->fresh = true;
+    b->have_center = false;
+    b->key = *key;
+    b->order = s->next_order++;
+    *out = b;
+    return MR_OK;
+}
+
+static void buf_release(struct buf *b)
+{
+    b->used = false;
+}
+
+/* Adds the processed line s->rs (C, W) to row `row` of b. */
+static void buf_add_line(const struct mr_stage *s, struct buf *b, int64_t row)
+{
+    const int64_t hw = s->h * s->w;
+    float complex *k = mr_array_cf32(&b->ksp);
+    for (int64_t c = 0; c < s->nc; c++) {
+        float complex *dst = k + c * hw + row * s->w;
+        const float complex *src = s->rs + c * s->w;
+        for (int64_t x = 0; x < s->w; x++)
+            dst[x] += src[x];
+    }
+    b->count[row] += 1.0f;
+}
+
+/* Averages repeated rows (idempotent) and fills s->mask with the acquired rows. */
+static void buf_finish(struct mr_stage *s, struct buf *b)
+{
+    const int64_t hw = s->h * s->w;
+    float complex *k = mr_array_cf32(&b->ksp);
+    float *m = mr_array_f32(&s->mask);
+
+    for (int64_t y = 0; y < s->h; y++) {
+        float cnt = b->count[y];
+        for (int64_t x = 0; x < s->w; x++)
+            m[y * s->w + x] = cnt > 0.0f ? 1.0f : 0.0f;
+        if (cnt > 1.0f) {
+            for (int64_t c = 0; c < s->nc; c++)
+                for (int64_t x = 0; x < s->w; x++)
+                    k[c * hw + y * s->w + x] /= cnt;
+            b->count[y] = 1.0f; /* averaged: finishing twice changes nothing */
+        }
+    }
+}
+
+/* ---- coil maps ---------------------------------------------------------------------------- */
+
+static mr_status estimate_maps(struct mr_stage *s, const struct mr_array *ksp,
+                               const struct mr_array *mask, struct mr_array *sens)
+{
+    if (s->cfg.maps == MR_STAGE_MAPS_ACS)
+        return mr_coils_estimate(s->coils, &s->classic.coils, ksp, mask, NULL, sens);
+    struct mr_espirit_config ecfg = mr_espirit_config_default;
+    ecfg.crop = s->cfg.espirit_crop;
+    for (int d = 0; d < 2; d++) {
+        int64_t n = d == 0 ? s->h : s->w;
+        if (ecfg.kernel[d] > n)
+            ecfg.kernel[d] = n;
+        if (ecfg.calib[d] < ecfg.kernel[d])
+            ecfg.calib[d] = ecfg.kernel[d];
+    }
+    return mr_espirit_maps(&ecfg, ksp, sens);
+}
+
+static struct maps_entry *maps_find(struct mr_stage *s, uint16_t slice)
+{
+    for (int i = 0; i < s->nmaps; i++)
+        if (s->maps[i].slice == slice)
+            return &s->maps[i];
+    return NULL;
+}
+
+/* The maps for imaging buffer b: from its slice's calibration lines (cached), else from b. */
+static mr_status maps_for(struct mr_stage *s, struct buf *b, const struct mr_array **out)
+{
+    mr_status st = MR_OK;
+    struct buf *cal = NULL;
+
+    for (int i = 0; i < s->nbufs; i++)
+        if (s->bufs[i].used && s->bufs[i].calib && s->bufs[i].key.slice == b->key.slice)
+            cal = &s->bufs[i];
+    struct maps_entry *e = maps_find(s, b->key.slice);
+
+    if (cal != NULL) { /* new calibration data: (re)compute the maps */
+        if (e == NULL) {
+            if (s->nmaps >= s->cfg.max_open)
+                return MR_FAIL(MR_ERR_DATA,
+                               "stage: calibration data for more than %d slices", s->nmaps);
+            if (s->nmaps == s->maps_cap) {
+                int cap = s->maps_cap > 0 ? 2 * s->maps_cap : 8;
+                struct maps_entry *m = realloc(s->maps, sizeof(*m) * (size_t)cap);
+                if (m == NULL)
+                    return MR_FAIL(MR_ERR_NOMEM, "stage: coil map cache");
+                s->maps = m;
+                s->maps_cap = cap;
+            }
+            e = &s->maps[s->nmaps];
+            memset(e, 0, sizeof(*e));
+            MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, s->nc, s->h, s->w));
+            e->slice = b->key.slice;
+            s->nmaps++;
+        }
+        /* calibration rows: averaged, mask of their own (the imaging mask is rebuilt later) */
+        buf_finish(s, cal);
+        st = estimate_maps(s, &cal->ksp, &s->mask, &e->sens);
+        if (st != MR_OK) {
+            mr_fail_context(st, "coil maps from the calibration lines of slice %u",
+                            b->key.slice);
+            goto out;
+        }
+        buf_release(cal); /* maps made; the next calibration line opens a fresh buffer */
+    }
+    if (e != NULL) {
+        *out = &e->sens;
+        return MR_OK;
+    }
+    /* no calibration lines for this slice: the fully sampled centre of its own data */
+    buf_finish(s, b);
+    st = estimate_maps(s, &b->ksp, &s->mask, &s->sens);
+    if (st != MR_OK) {
+        mr_fail_context(st, "coil maps of slice %u (no calibration lines; its own k-space)",
+                        b->key.slice);
+        goto out;
+    }
+    *out = &s->sens;
+out:
+    return st;
+}
+
+/* ---- reconstruction and output ------------------------------------------------------------ */
+
+static mr_status recon_buffer(struct mr_stage *s, struct buf *b)
+{
+    mr_status st = MR_OK;
+    const struct mr_array *sens = NULL;
+
+    if (s->ops->needs_maps(&s->cfg))
+        MR_CHECK(maps_for(s, b, &sens));
+    buf_finish(s, b);
+    struct mr_stage_slice sl = { .ksp = &b->ksp, .mask = &s->mask, .sens = sens, .head = &b->head };
+    st = s->ops->run(s->recon, &sl, &s->img);
+    if (st != MR_OK) {
+        mr_fail_context(st, "slice %u contrast %u repetition %u", b->key.slice, b->key.contrast,
+                        b->key.repetition);
+        goto out;
+    }
+
+    ISMRMRD_ImageHeader *ih = &s->out.head;
+    const ISMRMRD_AcquisitionHeader *ah = &b->head;
+    ih->measurement_uid = ah->measurement_uid;
+    for (int d = 0; d < 3; d++) {
+        ih->position[d] = ah->position[d];
+        ih->read_dir[d] = ah->read_dir[d];
+        ih->phase_dir[d] = ah->phase_dir[d];
+        ih->slice_dir[d] = ah->slice_dir[d];
+        ih->patient_table_position[d] = ah->patient_table_position[d];
+    }
+    ih->average = 0;
+    ih->slice = b->key.slice;
+    ih->contrast = b->key.contrast;
+    ih->phase = b->key.phase;
+    ih->repetition = b->key.repetition;
+    ih->set = b->key.set;
+    ih->acquisition_time_stamp = ah->acquisition_time_stamp;
+    for (int i = 0; i < ISMRMRD_PHYS_STAMPS; i++)
+        ih->physiology_time_stamp[i] = ah->physiology_time_stamp[i];
+    ih->image_index = (uint16_t)(s->images + 1);
+    ih->image_series_index = s->cfg.image_series_index;
+
+    /* centre rows of the (H, W) image */
+    const int64_t y0 = (s->h - s->ny) / 2;
+    const float *src = mr_array_f32(&s->img);
+    float *dst = s->out.data;
+    memcpy(dst, src + y0 * s->w, sizeof(float) * (size_t)(s->ny * s->w));
+    st = s->sink.image(s->sink.ctx, &s->out);
+    if (st != MR_OK)
+        goto out;
+    s->images++;
+out:
+    buf_release(b);
+    return st;
+}
+
+/* Reconstructs the open imaging buffers selected by (all, or repetition == rep), in opening
+ * order. */
+static mr_status recon_open(struct mr_stage *s, bool all, uint16_t rep)
+{
+    for (;;) {
+        struct buf *next = NULL;
+        for (int i = 0; i < s->nbufs; i++) {
+            struct buf *b = &s->bufs[i];
+            if (!b->used || b->calib || (!all && b->key.repetition != rep))
+                continue;
+            if (next == NULL || b->order < next->order)
+                next = b;
+        }
+        if (next == NULL)
+            return MR_OK;
+        mr_status st = recon_buffer(s, next);
+        if (st != MR_OK)
+            return st;
+    }
+}
+
+/* ---- readout processing ------------------------------------------------------------------- */
+
+/* acq's samples → s->rs (C, W): discard, reverse, centre placement, readout resampling. */
+static void process_readout(struct mr_stage *s, const float complex *d,
+                            const ISMRMRD_AcquisitionHeader *h)
+{
+    const int64_t nc = s->nc;
+    const int64_t ns = h->number_of_samples;
+    const int64_t ex = s->enc_x;
+    const bool rev = flag(h, ISMRMRD_ACQ_IS_REVERSE);
+    const int64_t dpre = h->discard_pre;
+    const int64_t dpost = h->discard_post;
+    const int64_t center = h->center_sample != 0 ? h->center_sample : ns / 2;
+    const int64_t shift = ex / 2 - center;
+
+    memset(s->line, 0, sizeof(*s->line) * (size_t)(nc * ex));
+    for (int64_t c = 0; c < nc; c++) {
+        const float complex *src = d + c * ns;
+        float complex *dst = s->line + c * ex;
+        for (int64_t t = 0; t < ns; t++) {
+            int64_t acq_t = rev ? ns - 1 - t : t; /* sample t of the k-ordered line */
+            if (acq_t < dpre || acq_t >= ns - dpost)
+                continue;
+            int64_t p = t + shift;
+            if (p >= 0 && p < ex)
+                dst[p] = src[acq_t];
+        }
+    }
+    if (ex == s->w) {
+        memcpy(s->rs, s->line, sizeof(*s->rs) * (size_t)(nc * ex));
+        return;
+    }
+    /* readout resampling in the image domain: centred IFFT, crop/pad, centred FFT */
+    mr_fft1_inverse(s->fft_enc, s->line, s->line, nc);
+    for (int64_t c = 0; c < nc; c++) {
+        float complex *dst = s->rs + c * s->w;
+        const float complex *src = s->line + c * ex;
+        if (ex > s->w) {
+            memcpy(dst, src + (ex - s->w) / 2, sizeof(*dst) * (size_t)s->w);
+        } else {
+            memset(dst, 0, sizeof(*dst) * (size_t)s->w);
+            memcpy(dst + (s->w - ex) / 2, src, sizeof(*dst) * (size_t)ex);
+        }
+    }
+    mr_fft1_forward(s->fft_w, s->rs, s->rs, nc);
+}
+
+/* ---- push / close ------------------------------------------------------------------------- */
+
+static bool skipped(const ISMRMRD_AcquisitionHeader *h)
+{
+    static const int skip[] = {
+        ISMRMRD_ACQ_IS_NAVIGATION_DATA,   ISMRMRD_ACQ_IS_PHASECORR_DATA,
+        ISMRMRD_ACQ_IS_HPFEEDBACK_DATA,   ISMRMRD_ACQ_IS_DUMMYSCAN_DATA,
+        ISMRMRD_ACQ_IS_RTFEEDBACK_DATA,   ISMRMRD_ACQ_IS_SURFACECOILCORRECTIONSCAN_DATA,
+        ISMRMRD_ACQ_IS_PHASE_STABILIZATION_REFERENCE, ISMRMRD_ACQ_IS_PHASE_STABILIZATION,
+    };
+    if (h->encoding_space_ref != 0)
+        return true;
+    for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+        if (flag(h, skip[i]))
+            return true;
+    return false;
+}
+
+mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
+{
+    mr_status st = MR_OK;
+    const ISMRMRD_AcquisitionHeader *h = &acq->head;
+    char what[64];
+
+    snprintf(what, sizeof(what), "stage (scan_counter %u)", h->scan_counter);
+    MR_CHECK(mr_ismrmrd_check_acquisition_header(h, what));
+    if (s->broken) {
+        st = MR_FAIL(MR_ERR_ARG, "stage: setting up for the first acquisition failed earlier");
+        goto out;
+    }
+    if (s->nc == 0) {
+        s->broken = true; /* until everything is set up */
+        MR_CHECK(stage_start_channels(s, h->active_channels));
+        s->broken = false;
+    }
+    if (h->active_channels != s->nc) {
+        st = MR_FAIL(MR_ERR_DATA,
+                     "stage: acquisition scan_counter %u has %u channels; the stream started "
+                     "with %lld",
+                     h->scan_counter, h->active_channels, (long long)s->nc);
+        goto out;
+    }
+    if (flag(h, ISMRMRD_ACQ_IS_NOISE_MEASUREMENT)) {
+        if (!s->started)
+            noise_accumulate(s, acq);
+        return MR_OK;
+    }
+    const bool last_meas = flag(h, ISMRMRD_ACQ_LAST_IN_MEASUREMENT);
+    if (skipped(h))
+        return last_meas ? recon_open(s, true, 0) : MR_OK;
+
+    if (!s->started) {
+        s->started = true;
+        if (s->noise_samples > 0.0)
+            MR_CHECK(noise_factor(s, h->sample_time_us));
+    }
+    const int64_t ns = h->number_of_samples;
+    const size_t need = (size_t)(s->nc * ns);
+    if (need > s->raw_len) {
+        float complex *r = realloc(s->raw, sizeof(*r) * need);
+        if (r == NULL) {
+            st = MR_FAIL(MR_ERR_NOMEM, "stage: line of %lld samples", (long long)ns);
+            goto out;
+        }
+        s->raw = r;
+        s->raw_len = need;
+    }
+    if (ns > 0) {
+        memcpy(s->raw, acq->data, sizeof(*s->raw) * need);
+        if (s->chol != NULL)
+            whiten(s, s->raw, ns);
+    }
+
+    const int64_t row = (int64_t)h->idx.kspace_encode_step_1 + s->ky_offset;
+    if (row < 0 || row >= s->h) {
+        st = MR_FAIL(MR_ERR_DATA,
+                     "stage: line kspace_encode_step_1 = %u (scan_counter %u) lands on row "
+                     "%lld, outside the %lld rows of the matrix",
+                     h->idx.kspace_encode_step_1, h->scan_counter, (long long)row,
+                     (long long)s->h);
+        goto out;
+    }
+    process_readout(s, s->raw, h);
+    const struct slice_key key = {
+        .slice = h->idx.slice,
+        .contrast = h->idx.contrast,
+        .phase = h->idx.phase,
+        .repetition = h->idx.repetition,
+        .set = h->idx.set,
+    };
+    const bool cal_only = flag(h, ISMRMRD_ACQ_IS_PARALLEL_CALIBRATION);
+    const bool cal = cal_only || flag(h, ISMRMRD_ACQ_IS_PARALLEL_CALIBRATION_AND_IMAGING);
+    if (cal && s->ops->needs_maps(&s->cfg)) {
+        struct buf *b = NULL;
+        MR_CHECK(buf_get(s, &key, true, &b));
+        buf_add_line(s, b, row);
+    }
+    if (!cal_only) {
+        struct buf *b = NULL;
+        MR_CHECK(buf_get(s, &key, false, &b));
+        if (b->fresh || (row == s->h / 2 && !b->have_center)) {
+            b->head = *h; /* reference header: the centre row's, else the first line's */
+            b->have_center = row == s->h / 2;
+            b->fresh = false;
+        }
+        buf_add_line(s, b, row);
+        if (flag(h, ISMRMRD_ACQ_LAST_IN_SLICE))
+            MR_CHECK(recon_buffer(s, b));
+    }
+    if (flag(h, ISMRMRD_ACQ_LAST_IN_REPETITION))
+        MR_CHECK(recon_open(s, false, h->idx.repetition));
+    if (last_meas)
+        MR_CHECK(recon_open(s, true, 0));
+out:
+    return st;
+}
+
+mr_status mr_stage_close(struct mr_stage *s)
+{
+    return recon_open(s, true, 0);
+}
