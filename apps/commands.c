@@ -8,6 +8,9 @@ int mr_main_info(int argc, char *argv[]);
 int mr_main_recon(int argc, char *argv[]);
 int mr_main_apply(int argc, char *argv[]);
 int mr_main_stage(int argc, char *argv[]);
+int mr_main_mask(int argc, char *argv[]);
+int mr_main_metrics(int argc, char *argv[]);
+int mr_main_maskeval(int argc, char *argv[]);
 int mr_main_to_stream(int argc, char *argv[]);
 int mr_main_from_stream(int argc, char *argv[]);
 
@@ -15,6 +18,11 @@ const struct mr_command mr_commands[] = {
     { "info", "describe what a fastMRI / ISMRMRD / weight file holds", mr_main_info },
     { "recon", "reconstruct every slice of a file (zf, sense, cg, cs, model)", mr_main_recon },
     { "apply", "run a network's forward pass on inputs in the golden layout", mr_main_apply },
+    { "mask", "write an undersampling mask (.npy/.png) and print its statistics", mr_main_mask },
+    { "metrics", "NMSE/PSNR/SSIM of reconstructions (fastMRI or ATOMMIC), as JSON",
+      mr_main_metrics },
+    { "maskeval", "evaluate masks x methods over a dataset: CSV, JSON, HTML report",
+      mr_main_maskeval },
     { "stage", "reconstruct an MRD stream (stdin/stdout, or TCP with --listen)", mr_main_stage },
     { "to-stream", "write an ISMRMRD file as an MRD stream on stdout", mr_main_to_stream },
     { "from-stream", "write an MRD stream from stdin as an ISMRMRD file", mr_main_from_stream },

@@ -5,7 +5,8 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libfftw3-dev libhdf5-dev libismrmrd-dev ismrmrd-tools libcmocka-dev
-      libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev)
+      libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev
+      python3-numpy python3-h5py python3-yaml python3-torch chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do
