@@ -15,6 +15,7 @@
 #include "io/ismrmrd.h"
 #include "io/fastmri.h"
 #include "io/npy.h"
+#include "networks/net.h"
 #include "recon/classic.h"
 #include "recon/espirit.h"
 
@@ -25,7 +26,10 @@ static const char help[] =
     "Reconstruct every slice of a fastMRI-layout multi-coil file or an ISMRMRD raw dataset\n"
     "(detected by content; ISMRMRD output .h5 holds ISMRMRD images).\n"
     "\n"
-    "  -m, --method M       zf | sense | cg | cs (default cs)\n"
+    "  -m, --method M       zf | sense | cg | cs (default cs), or model (a network, with\n"
+    "                       --weights; see README \"Networks\" for each architecture's pre- and\n"
+    "                       post-processing)\n"
+    "  -w, --weights W.h5   weight file for --method model\n"
     "      --maps SRC       coil maps for sense/cg/cs: espirit (default), acs (low-resolution\n"
     "                       calibration images over their RSS), file (the input's\n"
     "                       sensitivity_map)\n"
@@ -46,6 +50,8 @@ static const char help[] =
 
 struct recon_opts {
     struct mr_classic_config cfg;
+    bool model;
+    const char *weights;
     const char *maps;
     const char *mask_path;
     float espirit_crop;
@@ -135,6 +141,95 @@ static void apply_mask(struct mr_array *ksp, const struct mr_array *mask)
             k[c * n + i] = m[i] != 0.0f ? k[c * n + i] : 0.0f;
 }
 
+/*
+ * One slice through a network, with the inference-time processing of its framework:
+ *  - networks that take sensitivity maps (ATOMMIC E2EVN, CIRIM): maps from --maps; k-space
+ *    divided by s = max |SENSE zero-filled image| (ATOMMIC's max normalisation), the output
+ *    image multiplied by s again;
+ *  - fastMRI E2EVN: the masked k-space as it is (its sensitivity model estimates maps), RSS;
+ *  - RecurrentVarNet: no maps, so the DIRECT engine path runs (ACS maps, sensitivity U-Net
+ *    when the weights carry one, 99th-percentile scaling and its undoing, RSS).
+ */
+struct model_ctx {
+    struct mr_weights *ws;
+    struct mr_net *net;
+    struct mr_classic *zf; /* SENSE zero-filled: normalisation and ACS maps */
+    struct mr_array out;
+    struct mr_array scaled;
+    bool needs_sens;
+};
+
+static void model_ctx_free(struct model_ctx *m)
+{
+    mr_net_free(m->net);
+    mr_weights_free(m->ws);
+    mr_classic_free(m->zf);
+    mr_array_cleanup(&m->out);
+    mr_array_cleanup(&m->scaled);
+}
+
+static mr_status model_ctx_init(struct model_ctx *m, const struct recon_opts *o, int64_t nc,
+                                int64_t h, int64_t w)
+{
+    mr_status st = MR_OK;
+    struct mr_classic_config zcfg = o->cfg;
+
+    memset(m, 0, sizeof(*m));
+    MR_CHECK(mr_weights_load(o->weights, &m->ws));
+    MR_CHECK(mr_net_create_from_weights(m->ws, &m->net));
+    if (strcmp(mr_net_name(m->net), "lpn") == 0) {
+        st = MR_FAIL(MR_ERR_ARG, "'%s' holds an LPN, a prior: use --method pnp-lpn",
+                     o->weights);
+        goto out;
+    }
+    MR_CHECK(mr_net_prepare(m->net, nc, h, w));
+    MR_CHECK(mr_net_output_init(m->net, &m->out));
+    MR_CHECK(mr_array_init_dims(&m->scaled, MR_DTYPE_CF32, 3, nc, h, w));
+    m->needs_sens = (mr_net_needs(m->net) & MR_NET_NEED_SENS) != 0;
+    zcfg.method = MR_CLASSIC_SENSE;
+    MR_CHECK(mr_classic_create(nc, h, w, &zcfg, &m->zf));
+out:
+    return st;
+}
+
+static mr_status model_slice(struct model_ctx *m, const struct mr_array *ksp,
+                             const struct mr_array *mask, const struct mr_array *maps,
+                             struct mr_array *img, struct mr_array *mag)
+{
+    mr_status st = MR_OK;
+    struct mr_net_inputs in = mr_net_inputs_default;
+    float scale = 1.0f;
+
+    in.ksp = ksp;
+    in.mask = mask;
+    if (m->needs_sens) {
+        MR_CHECK(mr_classic_run(m->zf, ksp, mask, maps, img));
+        const float complex *x = mr_array_cf32(img);
+        float mx = 0.0f;
+        for (int64_t i = 0; i < mr_array_numel(img); i++)
+            mx = fmaxf(mx, cabsf(x[i]));
+        if (!(mx > 0.0f)) {
+            st = MR_FAIL(MR_ERR_DATA, "the zero-filled SENSE image is zero: nothing to "
+                                      "reconstruct");
+            goto out;
+        }
+        scale = mx;
+        const float complex *k = mr_array_cf32(ksp);
+        float complex *d = mr_array_cf32(&m->scaled);
+        for (int64_t i = 0; i < mr_array_numel(ksp); i++)
+            d[i] = k[i] / scale;
+        in.ksp = &m->scaled;
+        in.sens = mr_classic_maps(m->zf);
+    }
+    MR_CHECK(mr_net_run(m->net, &in, &m->out, NULL));
+    mr_net_image(m->net, mag, &m->out);
+    float *g = mr_array_f32(mag);
+    for (int64_t i = 0; i < mr_array_numel(mag); i++)
+        g[i] *= scale;
+out:
+    return st;
+}
+
 static mr_status run(const struct recon_opts *o, const char *in, const char *out_path)
 {
     mr_status st = MR_OK;
@@ -147,6 +242,7 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
     struct mr_array mag = { 0 };
     struct mr_array vol = { 0 };
     struct mr_espirit_config ecfg = mr_espirit_config_default;
+    struct model_ctx model = { 0 };
     bool have_mask = false;
     bool need_maps = o->cfg.method != MR_CLASSIC_ZF;
     bool maps_file = strcmp(o->maps, "file") == 0;
@@ -162,10 +258,6 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
     if (s0 >= s1 || s1 > info->slices) {
         st = MR_FAIL(MR_ERR_ARG, "--slices %lld:%lld is outside the %lld slices of '%s'",
                      (long long)s0, (long long)s1, (long long)info->slices, in);
-        goto out;
-    }
-    if (need_maps && maps_file && !info->has_sens) {
-        st = MR_FAIL(MR_ERR_ARG, "--maps file: '%s' has no sensitivity_map dataset", in);
         goto out;
     }
     struct mr_recon_output_shape shape;
@@ -186,8 +278,19 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
             have_mask = true;
         }
     }
-    MR_CHECK(mr_classic_create(nc, h, w, &o->cfg, &ctx));
+    if (o->model) {
+        MR_CHECK(model_ctx_init(&model, o, nc, h, w));
+        need_maps = model.needs_sens;
+    } else {
+        MR_CHECK(mr_classic_create(nc, h, w, &o->cfg, &ctx));
+    }
+    if (need_maps && maps_file && !info->has_sens) {
+        st = MR_FAIL(MR_ERR_ARG, "--maps file: '%s' has no sensitivity_map dataset", in);
+        goto out;
+    }
     ecfg.crop = o->espirit_crop;
+    const char *method_name = o->model ? mr_net_name(model.net)
+                                       : mr_classic_method_name(o->cfg.method);
 
     double t_all = now_s();
     for (int64_t s = s0; s < s1; s++) {
@@ -209,28 +312,32 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
             }
             maps = &sens;
         }
-        st = mr_classic_run(ctx, &ksp, &mask, maps, &img);
+        if (o->model) {
+            st = model_slice(&model, &ksp, &mask, maps, &img, &mag);
+        } else {
+            st = mr_classic_run(ctx, &ksp, &mask, maps, &img);
+            const float complex *x = mr_array_cf32(&img);
+            float *m = mr_array_f32(&mag);
+            for (int64_t i = 0; i < h * w; i++)
+                m[i] = cabsf(x[i]);
+        }
         if (st != MR_OK) {
             mr_fail_context(st, "slice %lld of '%s'", (long long)s, in);
             goto out;
         }
-        const float complex *x = mr_array_cf32(&img);
-        float *m = mr_array_f32(&mag);
-        for (int64_t i = 0; i < h * w; i++)
-            m[i] = cabsf(x[i]);
         struct mr_array dst;
         mr_array_slab(&dst, &vol, s - s0);
         mr_recon_output_crop(&dst, &mag);
         if (!o->quiet)
             fprintf(stderr, "mrirecon recon: slice %lld/%lld (%s) %.2f s\n",
-                    (long long)(s - s0 + 1), (long long)(s1 - s0),
-                    mr_classic_method_name(o->cfg.method), now_s() - t);
+                    (long long)(s - s0 + 1), (long long)(s1 - s0), method_name, now_s() - t);
     }
-    MR_CHECK(mr_recon_output_write(out_path, &vol, info, mr_classic_method_name(o->cfg.method)));
+    MR_CHECK(mr_recon_output_write(out_path, &vol, info, method_name));
     if (!o->quiet)
         fprintf(stderr, "mrirecon recon: wrote '%s' (%lld slices, %.2f s)\n", out_path,
                 (long long)(s1 - s0), now_s() - t_all);
 out:
+    model_ctx_free(&model);
     mr_classic_free(ctx);
     mr_fastmri_close(f);
     mr_array_cleanup(&ksp);
@@ -271,6 +378,7 @@ int mr_main_recon(int argc, char *argv[])
     };
     static const struct option opts[] = {
         { "method", required_argument, NULL, 'm' },
+        { "weights", required_argument, NULL, 'w' },
         { "maps", required_argument, NULL, 'M' },
         { "mask", required_argument, NULL, 'k' },
         { "iters", required_argument, NULL, 'i' },
@@ -290,10 +398,12 @@ int mr_main_recon(int argc, char *argv[])
     o.cfg.method = MR_CLASSIC_CS;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "m:i:l:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:w:i:l:qh", opts, NULL)) != -1) {
         switch (c) {
+        case 'w': o.weights = optarg; break;
         case 'm':
-            if (mr_classic_method_parse(optarg, &o.cfg.method) != MR_OK) {
+            o.model = strcmp(optarg, "model") == 0;
+            if (!o.model && mr_classic_method_parse(optarg, &o.cfg.method) != MR_OK) {
                 fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
                 return 2;
             }
@@ -349,6 +459,10 @@ int mr_main_recon(int argc, char *argv[])
         fputs(help, stderr);
         return 2;
     }
+    if (o.model != (o.weights != NULL)) {
+        fprintf(stderr, "mrirecon recon: --method model and --weights go together\n");
+        return 2;
+    }
     if (iters > 0) {
         o.cfg.cg_iters = iters;
         o.cfg.cs.iters = iters;
@@ -364,6 +478,11 @@ int mr_main_recon(int argc, char *argv[])
     }
     bool is_ismrmrd = false;
     if (mr_ismrmrd_probe(argv[optind], &is_ismrmrd) == MR_OK && is_ismrmrd) {
+        if (o.model) {
+            fprintf(stderr, "mrirecon recon: --method model on ISMRMRD raw data is not "
+                            "supported yet; convert to fastMRI layout or use the stage\n");
+            return 2;
+        }
         if (strcmp(o.maps, "file") == 0) {
             fprintf(stderr, "mrirecon recon: --maps file does not apply to ISMRMRD raw data\n");
             return 2;

@@ -530,9 +530,16 @@ static void e2evn_image(void *ctx, struct mr_array *img, const struct mr_array *
     }
 }
 
+static unsigned e2evn_needs_of(const void *ctx)
+{
+    const struct e2evn *e = ctx;
+    return e->variant == E2EVN_ATOMMIC ? MR_NET_NEED_SENS : 0u;
+}
+
 const struct mr_net_ops mr_e2evn_ops = {
     .name = "e2evn",
-    .needs = 0, /* the ATOMMIC variant needs maps: checked in run */
+    .needs = 0, /* the ATOMMIC variant needs maps: see e2evn_needs_of, checked in run */
+    .needs_of = e2evn_needs_of,
     .create = e2evn_create,
     .prepare = e2evn_prepare,
     .run = e2evn_run,

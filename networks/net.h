@@ -65,6 +65,9 @@ enum mr_net_need {
 struct mr_net_ops {
     const char *name;
     unsigned needs; /* enum mr_net_need bits */
+    /* Optional: the needs of this configured instance when they depend on its config (e.g.
+     * E2EVN's ATOMMIC variant takes maps, the fastMRI one estimates them); NULL: `needs`. */
+    unsigned (*needs_of)(const void *ctx);
     /* Builds ctx from the weights and config. Errors: MR_ERR_WEIGHTS, MR_ERR_ARG,
      * MR_ERR_UNSUPPORTED, MR_ERR_NOMEM. */
     mr_status (*create)(struct mr_weights *ws, const struct mr_config *cfg, void **ctx);

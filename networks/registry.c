@@ -139,7 +139,7 @@ const char *mr_net_name(const struct mr_net *net)
 
 unsigned mr_net_needs(const struct mr_net *net)
 {
-    return net->ops->needs;
+    return net->ops->needs_of != NULL ? net->ops->needs_of(net->ctx) : net->ops->needs;
 }
 
 mr_status mr_net_prepare(struct mr_net *net, int64_t nc, int64_t h, int64_t w)
