@@ -25,7 +25,7 @@ static const char help[] =
     "                       'mrirecon mask --help'; seeded per file from its name unless the\n"
     "                       spec has seed=) or a .npy mask (length W or H x W); repeatable\n"
     "  -M, --method M       zf | sense | cg | cs, with options as cs:iters=50,lambda=0.005;\n"
-    "                       pnp-lpn or WEIGHTS.h5 (learned; not available in this build yet);\n"
+    "                       WEIGHTS.h5 (a network weight file; LPN: pnp-lpn:WEIGHTS.h5);\n"
     "                       repeatable\n"
     "  -o, --output DIR     output folder: results.csv, summary.json, report.html, masks/,\n"
     "                       gallery/\n"

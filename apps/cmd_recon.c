@@ -11,11 +11,11 @@
 #include <time.h>
 
 #include "apps/ismrmrd_recon.h"
+#include "apps/net_recon.h"
 #include "apps/recon_output.h"
 #include "io/ismrmrd.h"
 #include "io/fastmri.h"
 #include "io/npy.h"
-#include "networks/net.h"
 #include "recon/classic.h"
 #include "recon/espirit.h"
 
@@ -141,95 +141,6 @@ static void apply_mask(struct mr_array *ksp, const struct mr_array *mask)
             k[c * n + i] = m[i] != 0.0f ? k[c * n + i] : 0.0f;
 }
 
-/*
- * One slice through a network, with the inference-time processing of its framework:
- *  - networks that take sensitivity maps (ATOMMIC E2EVN, CIRIM): maps from --maps; k-space
- *    divided by s = max |SENSE zero-filled image| (ATOMMIC's max normalisation), the output
- *    image multiplied by s again;
- *  - fastMRI E2EVN: the masked k-space as it is (its sensitivity model estimates maps), RSS;
- *  - RecurrentVarNet: no maps, so the DIRECT engine path runs (ACS maps, sensitivity U-Net
- *    when the weights carry one, 99th-percentile scaling and its undoing, RSS).
- */
-struct model_ctx {
-    struct mr_weights *ws;
-    struct mr_net *net;
-    struct mr_classic *zf; /* SENSE zero-filled: normalisation and ACS maps */
-    struct mr_array out;
-    struct mr_array scaled;
-    bool needs_sens;
-};
-
-static void model_ctx_free(struct model_ctx *m)
-{
-    mr_net_free(m->net);
-    mr_weights_free(m->ws);
-    mr_classic_free(m->zf);
-    mr_array_cleanup(&m->out);
-    mr_array_cleanup(&m->scaled);
-}
-
-static mr_status model_ctx_init(struct model_ctx *m, const struct recon_opts *o, int64_t nc,
-                                int64_t h, int64_t w)
-{
-    mr_status st = MR_OK;
-    struct mr_classic_config zcfg = o->cfg;
-
-    memset(m, 0, sizeof(*m));
-    MR_CHECK(mr_weights_load(o->weights, &m->ws));
-    MR_CHECK(mr_net_create_from_weights(m->ws, &m->net));
-    if (strcmp(mr_net_name(m->net), "lpn") == 0) {
-        st = MR_FAIL(MR_ERR_ARG, "'%s' holds an LPN, a prior: use --method pnp-lpn",
-                     o->weights);
-        goto out;
-    }
-    MR_CHECK(mr_net_prepare(m->net, nc, h, w));
-    MR_CHECK(mr_net_output_init(m->net, &m->out));
-    MR_CHECK(mr_array_init_dims(&m->scaled, MR_DTYPE_CF32, 3, nc, h, w));
-    m->needs_sens = (mr_net_needs(m->net) & MR_NET_NEED_SENS) != 0;
-    zcfg.method = MR_CLASSIC_SENSE;
-    MR_CHECK(mr_classic_create(nc, h, w, &zcfg, &m->zf));
-out:
-    return st;
-}
-
-static mr_status model_slice(struct model_ctx *m, const struct mr_array *ksp,
-                             const struct mr_array *mask, const struct mr_array *maps,
-                             struct mr_array *img, struct mr_array *mag)
-{
-    mr_status st = MR_OK;
-    struct mr_net_inputs in = mr_net_inputs_default;
-    float scale = 1.0f;
-
-    in.ksp = ksp;
-    in.mask = mask;
-    if (m->needs_sens) {
-        MR_CHECK(mr_classic_run(m->zf, ksp, mask, maps, img));
-        const float complex *x = mr_array_cf32(img);
-        float mx = 0.0f;
-        for (int64_t i = 0; i < mr_array_numel(img); i++)
-            mx = fmaxf(mx, cabsf(x[i]));
-        if (!(mx > 0.0f)) {
-            st = MR_FAIL(MR_ERR_DATA, "the zero-filled SENSE image is zero: nothing to "
-                                      "reconstruct");
-            goto out;
-        }
-        scale = mx;
-        const float complex *k = mr_array_cf32(ksp);
-        float complex *d = mr_array_cf32(&m->scaled);
-        for (int64_t i = 0; i < mr_array_numel(ksp); i++)
-            d[i] = k[i] / scale;
-        in.ksp = &m->scaled;
-        in.sens = mr_classic_maps(m->zf);
-    }
-    MR_CHECK(mr_net_run(m->net, &in, &m->out, NULL));
-    mr_net_image(m->net, mag, &m->out);
-    float *g = mr_array_f32(mag);
-    for (int64_t i = 0; i < mr_array_numel(mag); i++)
-        g[i] *= scale;
-out:
-    return st;
-}
-
 static mr_status run(const struct recon_opts *o, const char *in, const char *out_path)
 {
     mr_status st = MR_OK;
@@ -242,7 +153,7 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
     struct mr_array mag = { 0 };
     struct mr_array vol = { 0 };
     struct mr_espirit_config ecfg = mr_espirit_config_default;
-    struct model_ctx model = { 0 };
+    struct mr_net_recon *model = NULL;
     bool have_mask = false;
     bool need_maps = o->cfg.method != MR_CLASSIC_ZF;
     bool maps_file = strcmp(o->maps, "file") == 0;
@@ -279,8 +190,14 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
         }
     }
     if (o->model) {
-        MR_CHECK(model_ctx_init(&model, o, nc, h, w));
-        need_maps = model.needs_sens;
+        struct mr_net_recon_config ncfg = mr_net_recon_config_default;
+        ncfg.weights = o->weights;
+        ncfg.maps = strcmp(o->maps, "acs") == 0 ? MR_NET_RECON_MAPS_ACS
+                                                : MR_NET_RECON_MAPS_ESPIRIT;
+        ncfg.espirit_crop = o->espirit_crop;
+        ncfg.classic = &o->cfg;
+        MR_CHECK(mr_net_recon_create(&ncfg, nc, h, w, &model));
+        need_maps = mr_net_recon_needs_maps(model);
     } else {
         MR_CHECK(mr_classic_create(nc, h, w, &o->cfg, &ctx));
     }
@@ -289,7 +206,7 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
         goto out;
     }
     ecfg.crop = o->espirit_crop;
-    const char *method_name = o->model ? mr_net_name(model.net)
+    const char *method_name = o->model ? mr_net_recon_name(model)
                                        : mr_classic_method_name(o->cfg.method);
 
     double t_all = now_s();
@@ -313,7 +230,7 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
             maps = &sens;
         }
         if (o->model) {
-            st = model_slice(&model, &ksp, &mask, maps, &img, &mag);
+            st = mr_net_recon_run(model, &ksp, &mask, maps, &mag);
         } else {
             st = mr_classic_run(ctx, &ksp, &mask, maps, &img);
             const float complex *x = mr_array_cf32(&img);
@@ -337,7 +254,7 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
         fprintf(stderr, "mrirecon recon: wrote '%s' (%lld slices, %.2f s)\n", out_path,
                 (long long)(s1 - s0), now_s() - t_all);
 out:
-    model_ctx_free(&model);
+    mr_net_recon_free(model);
     mr_classic_free(ctx);
     mr_fastmri_close(f);
     mr_array_cleanup(&ksp);

@@ -10,6 +10,8 @@
  */
 #include "apps/maskeval.h"
 
+#include "apps/net_recon.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -144,31 +146,36 @@ static const struct mr_maskeval_method_ops sense_ops = {
     .free = classic_free,
 };
 
+/* weight files: apps/net_recon.h (maps estimated inside when the network takes them) */
 static mr_status network_create(const struct mr_maskeval_method *m, int64_t nc, int64_t h,
                                  int64_t w, void **out)
 {
-    (void)nc;
-    (void)h;
-    (void)w;
+    struct mr_net_recon_config cfg = mr_net_recon_config_default;
+    struct mr_net_recon *r = NULL;
+
     *out = NULL;
-    return MR_FAIL(MR_ERR_UNSUPPORTED, "method '%s': learned methods are not wired into "
-                   "maskeval yet (apps/maskeval.c mr_maskeval_network_ops)", m->label);
+    if (m->weights[0] == '\0')
+        return MR_FAIL(MR_ERR_UNSUPPORTED, "method '%s': pnp-lpn needs an LPN weight file "
+                       "(give its path as the method)", m->label);
+    cfg.weights = m->weights;
+    cfg.classic = &m->classic;
+    mr_status st = mr_net_recon_create(&cfg, nc, h, w, &r);
+    if (st != MR_OK)
+        return mr_fail_context(st, "method '%s'", m->label);
+    *out = r;
+    return MR_OK;
 }
 
 static mr_status network_run(void *ctx, const struct mr_array *ksp, const struct mr_array *mask,
                              const struct mr_array *maps, struct mr_array *mag)
 {
-    (void)ctx;
-    (void)ksp;
-    (void)mask;
     (void)maps;
-    (void)mag;
-    return MR_FAIL(MR_ERR_UNSUPPORTED, "learned methods are not wired into maskeval yet");
+    return mr_net_recon_run(ctx, ksp, mask, NULL, mag);
 }
 
 static void network_free(void *ctx)
 {
-    (void)ctx;
+    mr_net_recon_free(ctx);
 }
 
 const struct mr_maskeval_method_ops mr_maskeval_network_ops = {

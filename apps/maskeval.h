@@ -52,8 +52,7 @@
  * Plugging in more inputs and methods: inputs are read through `struct mr_maskeval_source_ops`
  * (a table in maskeval.c, first whose probe accepts the file wins; fastMRI files now, ISMRMRD
  * datasets to be added there); methods through `struct mr_maskeval_method_ops` (classic
- * methods now; networks — a weight file or pnp-lpn — go through `mr_maskeval_network_ops`,
- * which still reports MR_ERR_UNSUPPORTED: fill in its create/run/free to wire the networks).
+ * methods; networks — a weight file — go through `mr_maskeval_network_ops`).
  */
 #ifndef MR_APPS_MASKEVAL_H
 #define MR_APPS_MASKEVAL_H
@@ -114,8 +113,7 @@ struct mr_maskeval_method {
     char weights[1024];               /* networks: weight file ("" for pnp-lpn's default) */
 };
 
-/* The hook for learned methods (a weight file, "pnp-lpn"): reports MR_ERR_UNSUPPORTED until
- * the networks are wired in. */
+/* Learned methods: a weight file of a registered network (apps/net_recon.h). */
 extern const struct mr_maskeval_method_ops mr_maskeval_network_ops;
 
 /*
