@@ -395,11 +395,6 @@ int mr_main_recon(int argc, char *argv[])
     }
     bool is_ismrmrd = false;
     if (mr_ismrmrd_probe(argv[optind], &is_ismrmrd) == MR_OK && is_ismrmrd) {
-        if (o.model) {
-            fprintf(stderr, "mrirecon recon: --method model on ISMRMRD raw data is not "
-                            "supported yet; convert to fastMRI layout or use the stage\n");
-            return 2;
-        }
         if (strcmp(o.maps, "file") == 0) {
             fprintf(stderr, "mrirecon recon: --maps file does not apply to ISMRMRD raw data\n");
             return 2;
@@ -413,6 +408,10 @@ int mr_main_recon(int argc, char *argv[])
         sc.method = o.cfg.method;
         sc.maps = strcmp(o.maps, "acs") == 0 ? MR_STAGE_MAPS_ACS : MR_STAGE_MAPS_ESPIRIT;
         sc.espirit_crop = o.espirit_crop;
+        if (o.model && mr_stage_config_set(&sc, "weights", o.weights) != MR_OK) {
+            fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
+            return 2;
+        }
         if (mr_ismrmrd_recon_file(&sc, argv[optind], argv[optind + 1]) != MR_OK) {
             fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
             return 1;

@@ -36,6 +36,7 @@ static const char help[] =
     "Reconstruct an MRD / Gadgetron message stream: acquisitions in, images out.\n"
     "\n"
     "  -m, --method M        zf | sense | cg | cs (default cg)\n"
+    "  -w, --weights W.h5    reconstruct with this network instead (apps/net_recon.h)\n"
     "      --maps SRC        espirit (default) | acs: coil maps from the calibration lines\n"
     "  -n, --iters N         iterations of cg / cs (default 30 / 50)\n"
     "  -l, --lambda L        regularisation weight of cg / cs (default 0.01)\n"
@@ -55,7 +56,8 @@ static const char help[] =
     "Config text (message id 2, or --config): key=value pairs separated by newlines, ';' or\n"
     "blanks ('#' comments), e.g. 'method=cs iterations=50 lambda=0.005 maps=acs', or\n"
     "Gadgetron-style XML whose <property name=\"KEY\" value=\"V\"/> elements are the pairs.\n"
-    "Keys: method, maps, iterations, lambda, espirit_crop, series (image_series_index).\n"
+    "Keys: method, maps, iterations, lambda, espirit_crop, weights (a network weight file on\n"
+    "the stage's machine), series (image_series_index).\n"
     "A config file name (id 1) 'zf', 'sense', 'cg' or 'cs' (optionally with .xml) selects\n"
     "that method; other names keep the defaults.\n"
     "Exit: 0 ok, 1 failure (a stream error on standard input), 2 usage.\n";
@@ -382,6 +384,7 @@ int mr_main_stage(int argc, char *argv[])
     };
     static const struct option opts[] = {
         { "method", required_argument, NULL, 'm' },
+        { "weights", required_argument, NULL, 'w' },
         { "maps", required_argument, NULL, 'M' },
         { "iters", required_argument, NULL, 'n' },
         { "lambda", required_argument, NULL, 'l' },
@@ -405,9 +408,10 @@ int mr_main_stage(int argc, char *argv[])
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "m:n:l:c:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:w:n:l:c:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'm': st = mr_stage_config_set(&o.cfg, "method", optarg); break;
+        case 'w': st = mr_stage_config_set(&o.cfg, "weights", optarg); break;
         case 'M': st = mr_stage_config_set(&o.cfg, "maps", optarg); break;
         case 'n': st = mr_stage_config_set(&o.cfg, "iterations", optarg); break;
         case 'l': st = mr_stage_config_set(&o.cfg, "lambda", optarg); break;

@@ -33,6 +33,7 @@ const struct mr_stage_config mr_stage_config_default = {
     .espirit_crop = 0.0f,
     .image_series_index = 0,
     .max_open = 256,
+    .weights = "",
     .recon = NULL,
     .recon_arg = NULL,
 };
@@ -117,6 +118,14 @@ mr_status mr_stage_config_set(struct mr_stage_config *cfg, const char *key, cons
         cfg->espirit_crop = f;
         return MR_OK;
     }
+    if (strcmp(key, "weights") == 0) {
+        if (value[0] == '\0' || strlen(value) >= sizeof(cfg->weights))
+            return MR_FAIL(MR_ERR_ARG, "config: weights must be a file path (< %zu bytes)",
+                           sizeof(cfg->weights));
+        memcpy(cfg->weights, value, strlen(value) + 1);
+        cfg->recon = &mr_stage_recon_network;
+        return MR_OK;
+    }
     if (strcmp(key, "series") == 0) {
         if (!parse_long(value, 0, 65535, &l))
             return MR_FAIL(MR_ERR_ARG, "config: series must be in 0..65535, not '%s'", value);
@@ -125,7 +134,7 @@ mr_status mr_stage_config_set(struct mr_stage_config *cfg, const char *key, cons
     }
     return MR_FAIL(MR_ERR_ARG,
                    "config: unknown key '%s' (known: method, maps, iterations, lambda, "
-                   "espirit_crop, series)",
+                   "espirit_crop, weights, series)",
                    key);
 }
 

@@ -115,6 +115,10 @@ struct mr_stage_recon_ops {
  * maps). */
 extern const struct mr_stage_recon_ops mr_stage_recon_classic;
 
+/* A network (apps/net_recon.h) behind the vtable: the weight file is cfg->weights; maps come
+ * from the calibration lines (used only by networks that take maps). */
+extern const struct mr_stage_recon_ops mr_stage_recon_network;
+
 struct mr_stage_config {
     enum mr_classic_method method;
     int iters;    /* CG and CS iterations; 0: those of the base config */
@@ -127,6 +131,8 @@ struct mr_stage_config {
     uint16_t image_series_index; /* written into every image (0: file group "image_0") */
     int max_open; /* >= 1: buffers open at once (slices + calibration), and slices with
                    * cached coil maps */
+    char weights[1024]; /* network weight file ("" none); the config key "weights" sets it
+                         * and selects mr_stage_recon_network */
     const struct mr_stage_recon_ops *recon; /* NULL: mr_stage_recon_classic */
     const void *recon_arg;                  /* borrowed, for a plugged-in recon's create */
 };
