@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "apps/cmd_apply_lpn.h"
 #include "io/h5.h"
 #include "networks/net.h"
 #include "weights/weights.h"
@@ -26,6 +28,8 @@ static const char help[] =
     "  -w, --weights W.h5   weight file (a golden case file is one too)\n"
     "  -i, --input CASE.h5  input arrays\n"
     "  -o, --output OUT.h5  written atomically; /output is (H,W) or (S,H,W)\n"
+    "Optional inputs: /initial_prediction or /initial_image (H,W) complex, /sigma (scalar\n"
+    "or one per slice). LPN weight files run `apply` for LPN (--help with an LPN file).\n"
     "  -r, --raw            write the network's raw output (what the reference forward\n"
     "                       returns: real or complex); default: the magnitude image, float32\n"
     "  -h, --help           this text\n"
@@ -43,6 +47,10 @@ struct apply_inputs {
     bool has_nlf;
     struct mr_array nlf; /* (S,) F32 when per slice */
     int64_t nlf_shared;
+    const char *init_name; /* "/initial_prediction" or "/initial_image", NULL if absent */
+    bool init_sliced;
+    bool has_sigma;
+    struct mr_array sigma; /* scalar or (S,) F32 */
 };
 
 static mr_status probe_inputs(struct apply_inputs *a, const char *path)
@@ -92,6 +100,31 @@ static mr_status probe_inputs(struct apply_inputs *a, const char *path)
             MR_CHECK(mr_h5_read_i64(a->h, "/num_low_frequencies", &a->nlf_shared));
         }
     }
+    a->init_name = mr_h5_exists(a->h, "/initial_prediction") ? "/initial_prediction"
+                   : mr_h5_exists(a->h, "/initial_image")    ? "/initial_image"
+                                                              : NULL;
+    if (a->init_name != NULL) {
+        MR_CHECK(mr_h5_dims(a->h, a->init_name, &ndim, dims, &cplx));
+        a->init_sliced = a->nslices > 0 && ndim == 3;
+        if (!cplx || ndim < 2 || dims[ndim - 2] != a->ny || dims[ndim - 1] != a->nx ||
+            (ndim == 3 && !a->init_sliced) || ndim > 3) {
+            st = MR_FAIL(MR_ERR_SHAPE, "'%s': %s must be complex (H,W) = (%lld,%lld)%s",
+                         path, a->init_name, (long long)a->ny, (long long)a->nx,
+                         a->nslices > 0 ? " or (S,H,W)" : "");
+            goto out;
+        }
+    }
+    a->has_sigma = mr_h5_exists(a->h, "/sigma");
+    if (a->has_sigma) {
+        MR_CHECK(mr_h5_read(a->h, "/sigma", &a->sigma));
+        if (a->sigma.dtype != MR_DTYPE_F32 ||
+            (mr_array_numel(&a->sigma) != 1 &&
+             mr_array_numel(&a->sigma) != (a->nslices > 0 ? a->nslices : 1))) {
+            st = MR_FAIL(MR_ERR_SHAPE, "'%s': /sigma must be a real scalar or one per slice",
+                         path);
+            goto out;
+        }
+    }
 out:
     return st;
 }
@@ -124,6 +157,7 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
     struct mr_array sens = { 0 };
     struct mr_array out = { 0 };
     struct mr_array img = { 0 };
+    struct mr_array init = { 0 };
     struct mr_net_inputs in = mr_net_inputs_default;
 
     MR_CHECK(mr_weights_load(wpath, &ws));
@@ -136,6 +170,8 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
     MR_CHECK(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, a.ny, a.nx));
     if (a.has_sens)
         MR_CHECK(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, a.nc, a.ny, a.nx));
+    if (a.init_name != NULL)
+        MR_CHECK(mr_array_init_dims(&init, MR_DTYPE_CF32, 2, a.ny, a.nx));
     MR_CHECK(mr_net_output_init(net, &out));
     MR_CHECK(mr_array_init_dims(&img, MR_DTYPE_F32, 2, a.ny, a.nx));
     const struct mr_array *result = raw ? &out : &img;
@@ -153,12 +189,15 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
     in.mask = &mask;
     in.sens = a.has_sens ? &sens : NULL;
     in.num_low_frequencies = a.nlf_shared;
+    in.initial_prediction = a.init_name != NULL ? &init : NULL;
     const int64_t ns = a.nslices > 0 ? a.nslices : 1;
     /* inputs shared by all slices are read once */
     if (!a.mask_sliced)
         MR_CHECK(read_part(a.h, "/mask", false, 0, &mask));
     if (a.has_sens && !a.sens_sliced)
         MR_CHECK(read_part(a.h, "/sensitivity_map", false, 0, &sens));
+    if (a.init_name != NULL && !a.init_sliced)
+        MR_CHECK(read_part(a.h, a.init_name, false, 0, &init));
     for (int64_t s = 0; s < ns; s++) {
         MR_CHECK(read_part(a.h, "/kspace", a.nslices > 0, s, &ksp));
         if (a.mask_sliced)
@@ -167,6 +206,10 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
             MR_CHECK(read_part(a.h, "/sensitivity_map", true, s, &sens));
         if (a.nlf.data != NULL)
             in.num_low_frequencies = (int64_t)mr_array_f32(&a.nlf)[s];
+        if (a.init_name != NULL && a.init_sliced)
+            MR_CHECK(read_part(a.h, a.init_name, true, s, &init));
+        if (a.has_sigma)
+            in.sigma = mr_array_f32(&a.sigma)[mr_array_numel(&a.sigma) > 1 ? s : 0];
         st = mr_net_run(net, &in, &out, NULL);
         if (st != MR_OK) {
             mr_fail_context(st, "slice %lld of '%s'", (long long)s, ipath);
@@ -196,14 +239,47 @@ out:
     mr_array_cleanup(&mask);
     mr_array_cleanup(&ksp);
     mr_array_cleanup(&a.nlf);
+    mr_array_cleanup(&a.sigma);
+    mr_array_cleanup(&init);
     mr_h5_close(a.h);
     mr_net_free(net);
     mr_weights_free(ws);
     return st;
 }
 
+/* The weight file named by -w/--weights in argv, or NULL (before option parsing, so that
+ * LPN weight files can take their own options). */
+static const char *find_weights_arg(int argc, char *argv[])
+{
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-w") == 0 || strcmp(argv[i], "--weights") == 0) && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--weights=", 10) == 0)
+            return argv[i] + 10;
+    }
+    return NULL;
+}
+
+/* True if the weight file's architecture is the LPN (errors are left to the full load). */
+static bool is_lpn_weights(const char *path)
+{
+    struct mr_h5 *h = NULL;
+    char *arch = NULL;
+    bool lpn = false;
+    if (mr_h5_open(path, &h) == MR_OK &&
+        mr_h5_read_attr_string(h, "/", "architecture", &arch) == MR_OK)
+        lpn = strncmp(arch, "lpn", 3) == 0 || strncmp(arch, "LPN", 3) == 0;
+    free(arch);
+    mr_h5_close(h);
+    return lpn;
+}
+
 int mr_main_apply(int argc, char *argv[])
 {
+    const char *wpath = find_weights_arg(argc, argv);
+    if (wpath != NULL && is_lpn_weights(wpath))
+        return mr_main_apply_lpn(argc, argv);
+
     static const struct option opts[] = {
         { "weights", required_argument, NULL, 'w' },
         { "input", required_argument, NULL, 'i' },

@@ -100,10 +100,10 @@ static mr_status apply_prox(struct mr_lpn *lpn, const struct mr_lpn_pnp_config *
     const int64_t *cols = NULL;
     mr_lpn_tiler_grid(t, &nr, &rows, &nc, &cols);
     MR_CHECK(mr_h5_write_attr_i64(out, "/", "patch_size", MR_LPN_PATCH));
-    MR_CHECK(mr_h5_write_attr_i64(out, "/", "stride_size", cfg->tiling.stride));
+    const int64_t stride = mr_lpn_tiler_stride(t);
+    MR_CHECK(mr_h5_write_attr_i64(out, "/", "stride_size", stride));
     MR_CHECK(mr_h5_write_attr_i64(out, "/", "patches", nr * nc));
-    const bool border = (rows[nr - 1] % cfg->tiling.stride) != 0 ||
-                        (cols[nc - 1] % cfg->tiling.stride) != 0;
+    const bool border = (rows[nr - 1] % stride) != 0 || (cols[nc - 1] % stride) != 0;
     MR_CHECK(mr_h5_write_attr_string(out, "/", "tiling",
                                      border ? "reference grid plus border-aligned patches "
                                               "(extension, not in the reference)"
@@ -214,7 +214,8 @@ static mr_status apply_pnp(struct mr_lpn *lpn, const struct mr_lpn_pnp_config *c
     MR_CHECK(mr_h5_write_attr_i64(out, "/", "num_iters", info.iters));
     MR_CHECK(mr_h5_write_attr_double(out, "/", "step_size", (double)cfg->pnp.step));
     MR_CHECK(mr_h5_write_attr_i64(out, "/", "patch_size", MR_LPN_PATCH));
-    MR_CHECK(mr_h5_write_attr_i64(out, "/", "stride_size", cfg->tiling.stride));
+    MR_CHECK(mr_h5_write_attr_i64(out, "/", "stride_size",
+                                  mr_lpn_tiler_stride(mr_lpn_recon_tiler(r))));
     MR_CHECK(mr_h5_write_attr_string(out, "/", "prox_channels", "[real, imag]"));
     MR_CHECK(mr_h5_write_attr_string(out, "/", "normalization",
                                      cfg->normalize ? "y / max|A^H y|, result scaled back "
@@ -283,8 +284,8 @@ static const char help[] =
     "      --solver S        pgd (default) or admm\n"
     "  -n, --iterations N    PnP iterations (default 20)\n"
     "  -s, --step S          PGD step on 1/2||Ax - y||^2 (default 1; also sets the prior weight)\n"
-    "  -k, --patch-stride K  patch stride of the 128x128 tiling (default 64; must cover the\n"
-    "                        image, e.g. divide H-128 and W-128)\n"
+    "  -k, --patch-stride K  patch stride of the 128x128 tiling; must cover the image, i.e.\n"
+    "                        divide H-128 and W-128 (default: the largest such K <= 64)\n"
     "      --cover-border    add border-aligned patches where the stride does not cover\n"
     "                        (extension, not in the reference)\n"
     "      --normalize       solve for y / max|A^H y| and scale back (extension)\n"

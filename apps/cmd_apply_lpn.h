@@ -25,7 +25,7 @@ struct mr_apply_lpn_options {
     const char *solver;   /* "pgd" | "admm"; NULL = from the weights / default */
     int iterations;       /* < 0: unset */
     float step;           /* <= 0: unset (PGD step η) */
-    int64_t patch_stride; /* <= 0: unset */
+    int64_t patch_stride; /* <= 0: unset (then auto: see mr_lpn_tiling_config) */
     int cover_border;     /* -1 unset, 0 / 1 */
     int normalize;        /* -1 unset, 0 / 1 */
     float rho;            /* <= 0: unset (ADMM ρ) */

@@ -26,7 +26,7 @@
 #include "recon/sense.h"
 #include "recon/vec.h"
 
-#define LPN_PAR_MIN ((int64_t)1 << 15)
+#define LPN_PAR_MIN ((int64_t)1 << 18) /* elements (or adds) before a loop goes parallel */
 #define LPN_THRESHOLD 20.0f /* torch Softplus threshold (fixed in the reference) */
 #define LPN_NLIN 7          /* conv layers lin.0 … lin.6 (lin.7 is the Linear head) */
 #define LPN_NRES 6
@@ -41,7 +41,7 @@ const struct mr_lpn_config mr_lpn_config_default = {
 };
 
 const struct mr_lpn_tiling_config mr_lpn_tiling_config_default = {
-    .stride = 64,
+    .stride = 0,
     .cover_border = false,
 };
 
@@ -624,6 +624,7 @@ struct mr_lpn_tiler {
     int64_t c;
     int64_t h;
     int64_t w;
+    int64_t stride;
     int64_t nrows;
     int64_t ncols;
     int64_t *rows;
@@ -677,6 +678,25 @@ static mr_status tile_starts(int64_t n, int64_t s, bool cover, const char *axis,
     return MR_OK;
 }
 
+/* the largest stride ≤ 64 whose reference grid covers h×w exactly: a divisor of
+ * gcd(h − 128, w − 128) (any stride when both are 128) */
+static int64_t auto_stride(int64_t h, int64_t w)
+{
+    int64_t a = h - MR_LPN_PATCH;
+    int64_t b = w - MR_LPN_PATCH;
+    while (b != 0) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    if (a == 0)
+        return 64;
+    for (int64_t s = 64; s > 1; s--)
+        if (a % s == 0)
+            return s;
+    return 1;
+}
+
 mr_status mr_lpn_tiler_create(struct mr_lpn *lpn, int64_t h, int64_t w,
                               const struct mr_lpn_tiling_config *cfg,
                               struct mr_lpn_tiler **out)
@@ -686,12 +706,13 @@ mr_status mr_lpn_tiler_create(struct mr_lpn *lpn, int64_t h, int64_t w,
     const int64_t c = lpn->cfg.in_dim;
     const int64_t p = MR_LPN_PATCH;
 
-    if (cfg->stride < 1)
-        return MR_FAIL(MR_ERR_ARG, "LPN tiling stride %lld < 1", (long long)cfg->stride);
+    if (cfg->stride < 0)
+        return MR_FAIL(MR_ERR_ARG, "LPN tiling stride %lld < 0", (long long)cfg->stride);
     if (h < p || w < p)
         return MR_FAIL(MR_ERR_UNSUPPORTED,
                        "LPN needs images of at least %lld×%lld, got %lld×%lld (pad the image)",
                        (long long)p, (long long)p, (long long)h, (long long)w);
+    const int64_t stride = cfg->stride > 0 ? cfg->stride : auto_stride(h, w);
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "LPN tiler");
@@ -699,8 +720,9 @@ mr_status mr_lpn_tiler_create(struct mr_lpn *lpn, int64_t h, int64_t w,
     t->c = c;
     t->h = h;
     t->w = w;
-    MR_CHECK(tile_starts(h, cfg->stride, cfg->cover_border, "rows", &t->rows, &t->nrows));
-    MR_CHECK(tile_starts(w, cfg->stride, cfg->cover_border, "columns", &t->cols, &t->ncols));
+    t->stride = stride;
+    MR_CHECK(tile_starts(h, stride, cfg->cover_border, "rows", &t->rows, &t->nrows));
+    MR_CHECK(tile_starts(w, stride, cfg->cover_border, "columns", &t->cols, &t->ncols));
     t->patch_psi = calloc((size_t)(t->nrows * t->ncols), sizeof(*t->patch_psi));
     if (t->patch_psi == NULL) {
         st = MR_FAIL(MR_ERR_NOMEM, "LPN tiler");
@@ -802,6 +824,11 @@ const double *mr_lpn_tiler_patch_psi(const struct mr_lpn_tiler *t)
     return t->patch_psi;
 }
 
+int64_t mr_lpn_tiler_stride(const struct mr_lpn_tiler *t)
+{
+    return t->stride;
+}
+
 const struct mr_array *mr_lpn_tiler_count(const struct mr_lpn_tiler *t)
 {
     return &t->count;
@@ -870,7 +897,7 @@ const struct mr_lpn_pnp_config mr_lpn_pnp_config_default = {
         .monitor = NULL,
         .monitor_arg = NULL,
     },
-    .tiling = { .stride = 64, .cover_border = false },
+    .tiling = { .stride = 0, .cover_border = false },
     .normalize = false,
 };
 
@@ -903,9 +930,10 @@ mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp
     MR_CHECK(mr_config_int(json, "cg_iterations", cfg->pnp.cg_iters, &cg_iters));
     MR_CHECK(mr_config_double(json, "cg_tol", (double)cfg->pnp.cg_tol, &cg_tol));
     MR_CHECK(mr_config_bool(json, "normalize", cfg->normalize, &cfg->normalize));
-    if (iters < 0 || iters > 1000000 || cg_iters < 0 || cg_iters > 1000000) {
-        st = MR_FAIL(MR_ERR_WEIGHTS, "pnp_iterations %lld / cg_iterations %lld out of range",
-                     (long long)iters, (long long)cg_iters);
+    if (iters < 0 || iters > 1000000 || cg_iters < 0 || cg_iters > 1000000 || stride < 0) {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "pnp_iterations %lld, cg_iterations %lld or patch_stride "
+                     "%lld out of range", (long long)iters, (long long)cg_iters,
+                     (long long)stride);
         goto out;
     }
     cfg->admm = strcmp(solver, "admm") == 0;
@@ -1030,6 +1058,11 @@ out:
 double mr_lpn_recon_regularizer(const struct mr_lpn_recon *r)
 {
     return mr_lpn_tiler_last_regularizer(r->prior.ctx);
+}
+
+const struct mr_lpn_tiler *mr_lpn_recon_tiler(const struct mr_lpn_recon *r)
+{
+    return r->prior.ctx;
 }
 
 /* ---- the network interface (networks/net.h) ----------------------------------------------- */

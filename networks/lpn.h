@@ -13,6 +13,9 @@
  * D₄x, res.5 D₈x, where D_f is torch's bilinear downsampling (align_corners=False), i.e. the
  * mean of the 2×2 pixels {f·i + f/2 − 1, f·i + f/2} in each direction.
  * The prox is a hand-written vector–Jacobian product through the network (§2.6), not autograd.
+ * One deviation from torch's float arithmetic: activations and gradients below 2^-100 are
+ * flushed to zero (saturated softplus units would otherwise make the GEMMs run on subnormal
+ * floats, 10–25× slower on x86); the values dropped are < 1e-30.
  *
  * Weights are the training state_dict under its own names (§2.8): lin.0.weight (K, C, 3, 3),
  * lin.0.bias (K), lin.1..5.weight (K, K, 3, 3), lin.6.weight (64, K, 16, 16), lin.7.weight
@@ -65,7 +68,7 @@ typedef mr_status (*mr_lpn_tensor_fn)(void *arg, const char *name, int ndim,
                                       const int64_t *dims, const float **out);
 
 /* Builds the network for cfg from tensors given by `get`, and allocates every buffer a
- * 128×128 evaluation needs (about 3·K·128²·4 B + im2col scratch). Errors: MR_ERR_ARG
+ * 128×128 evaluation needs (about 3·K·128²·4 B + im2col scratch: 125 MiB RSS for K = 256). Errors: MR_ERR_ARG
  * (in_dim or hidden < 1, beta ≤ 0, alpha < 0), MR_ERR_WEIGHTS (from get, or negative
  * constrained weights with cfg->check_nonneg), MR_ERR_NOMEM. */
 mr_status mr_lpn_create_from(const struct mr_lpn_config *cfg, mr_lpn_tensor_fn get, void *arg,
@@ -98,18 +101,21 @@ double mr_lpn_psi_net(const struct mr_lpn *lpn);
 /* ---- patch tiling (§5) ------------------------------------------------------------------- */
 
 struct mr_lpn_tiling_config {
-    int64_t stride;    /* patch stride s ≥ 1 (the reference's stride_size) */
+    int64_t stride;    /* patch stride s ≥ 1 (the reference's stride_size); 0 = auto: the
+                          largest s ≤ 64 dividing gcd(H − 128, W − 128), so that the
+                          reference grid covers the image (64 for 320×320 or 512×512, 3 for
+                          131×134; 1 in the worst case, which is slow but exact) */
     bool cover_border; /* if the last patch does not end at H (W), add one at H − 128
                           (W − 128): an extension not in the reference; false = the
                           reference's grid only, which must cover the image */
 };
-/* stride 64, cover_border false */
+/* stride 0 (auto), cover_border false */
 extern const struct mr_lpn_tiling_config mr_lpn_tiling_config_default;
 
 struct mr_lpn_tiler;
 
 /* Plans the tiling of h×w images (patch positions, per-pixel counts) and allocates the
- * patch and accumulator buffers. Borrows lpn. Errors: MR_ERR_ARG (stride < 1),
+ * patch and accumulator buffers. Borrows lpn. Errors: MR_ERR_ARG (stride < 0),
  * MR_ERR_UNSUPPORTED (h or w < 128, or the grid leaves pixels uncovered and cover_border is
  * false — the reference would produce NaN there), MR_ERR_NOMEM. */
 mr_status mr_lpn_tiler_create(struct mr_lpn *lpn, int64_t h, int64_t w,
@@ -135,6 +141,8 @@ double mr_lpn_tiler_last_regularizer(const struct mr_lpn_tiler *t);
 void mr_lpn_tiler_grid(const struct mr_lpn_tiler *t, int64_t *nrows, const int64_t **rows,
                        int64_t *ncols, const int64_t **cols);
 const double *mr_lpn_tiler_patch_psi(const struct mr_lpn_tiler *t);
+/* The stride in use (the resolved one for stride 0). */
+int64_t mr_lpn_tiler_stride(const struct mr_lpn_tiler *t);
 const struct mr_array *mr_lpn_tiler_count(const struct mr_lpn_tiler *t);
 
 /* ---- the plug-in prior (recon/prior.h) ---------------------------------------------------- */
@@ -143,7 +151,7 @@ const struct mr_array *mr_lpn_tiler_count(const struct mr_lpn_tiler *t);
  * A prior on complex (h, w) images whose prox is the tiled LPN prox through [Re, Im]. The LPN
  * is always applied with unit step: the prox's lambda is ignored (§4; the prior weight is set
  * by the solver's step). Borrows lpn (it must outlive the prior). On success *out holds the
- * prior; release it with its ops->free(ctx) (mr_prior_free where recon/prior.h offers it).
+ * prior (it owns a tiler); release it with mr_prior_cleanup.
  * Errors: as mr_lpn_tiler_create, MR_ERR_ARG (in_dim ≠ 2).
  */
 mr_status mr_lpn_prior_create(struct mr_lpn *lpn, int64_t h, int64_t w,
@@ -162,7 +170,7 @@ struct mr_lpn_pnp_config {
     bool normalize; /* solve with y / c, c = max|Aᴴy|, and return c·x (§8.5; not in the
                        reference, whose goldens use no scaling) */
 };
-/* PGD, 20 iterations, step 1 (normalised maps), stride 64, no normalisation; ADMM settings
+/* PGD, 20 iterations, step 1 (normalised maps), auto stride, no normalisation; ADMM settings
  * of mr_pnp_config_default (ρ 0.05, s ½, CG 30 / 1e-5) */
 extern const struct mr_lpn_pnp_config mr_lpn_pnp_config_default;
 
@@ -198,6 +206,9 @@ mr_status mr_lpn_recon_run(struct mr_lpn_recon *r, const struct mr_array *ksp,
  * output, so this is R at the output (exact for a single 128×128 patch; a diagnostic for tiled
  * images); for ADMM it is R at the last z. */
 double mr_lpn_recon_regularizer(const struct mr_lpn_recon *r);
+
+/* The prior's tiler (borrowed: grid, resolved stride, per-patch ψ of the last prox). */
+const struct mr_lpn_tiler *mr_lpn_recon_tiler(const struct mr_lpn_recon *r);
 
 /*
  * The registry row "lpn" (networks/registry.c): create = mr_lpn_create's checks with the
