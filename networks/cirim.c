@@ -498,7 +498,7 @@ static void starting_image(struct mr_cirim *net, const struct mr_array *ksp,
     const int64_t n = net->h * net->w;
     float complex *z = mr_array_cf32(&net->coil);
     const float complex *s = mr_array_cf32(sens);
-    float complex *x = mr_array_cf32(&net->x);
+    float *x = (float *)mr_array_cf32(&net->x); /* (re, im) pairs, as C11 lays them out */
     const bool rss = net->cfg.combine == MR_CIRIM_COMBINE_RSS;
 
     mr_fft2_inverse(net->fft, z, mr_array_cf32(ksp), nc);
@@ -518,10 +518,8 @@ static void starting_image(struct mr_cirim *net, const struct mr_array *ksp,
                 im += (double)cimagf(p);
             }
         }
-        if (rss)
-            x[i] = CMPLXF((float)sqrt(re), (float)sqrt(im));
-        else
-            x[i] = CMPLXF((float)re, (float)im);
+        x[2 * i] = (float)(rss ? sqrt(re) : re);
+        x[2 * i + 1] = (float)(rss ? sqrt(im) : im);
     }
 }
 
@@ -609,10 +607,12 @@ static void time_step(struct mr_cirim *net, const struct cirim_cascade *cc, int6
     mr_conv2d_forward(&cc->conv[2], &net->delta, a, &net->scratch);
     emit(probe, i, t, "final_conv", &net->delta);
 
-    float complex *x = mr_array_cf32(&net->x);
+    float *x = (float *)mr_array_cf32(&net->x); /* (re, im) pairs */
     const float *d = mr_array_f32(&net->delta);
-    for (int64_t p = 0; p < n; p++)
-        x[p] += CMPLXF(d[p], d[n + p]);
+    for (int64_t p = 0; p < n; p++) {
+        x[2 * p] += d[p];
+        x[2 * p + 1] += d[n + p];
+    }
 }
 
 static mr_status check_input(const struct mr_array *a, const char *what, enum mr_dtype dtype,

@@ -102,8 +102,11 @@ struct mr_cirim;
  * shape, naming the key), MR_ERR_NOMEM. */
 mr_status mr_cirim_create(struct mr_weights *ws, const struct mr_cirim_config *cfg,
                           struct mr_cirim **out);
+
+/* Frees the network and its buffers (not the weight store). NULL ok. */
 void mr_cirim_free(struct mr_cirim *net);
 
+/* The network's configuration (borrowed, valid until mr_cirim_free). */
 const struct mr_cirim_config *mr_cirim_get_config(const struct mr_cirim *net);
 
 /* Allocates the work buffers and plans the FFT for nc coils of h×w (no-op when already

@@ -40,6 +40,8 @@ enum mr_rnn_cell_type {
 /* Parses "IndRNN" | "GRU" | "MGU" (case-insensitive, as ATOMMIC's .upper()).
  * Errors: MR_ERR_UNSUPPORTED naming the string. */
 mr_status mr_rnn_cell_type_parse(const char *s, enum mr_rnn_cell_type *out);
+
+/* "IndRNN", "GRU" or "MGU" (a static string). */
 const char *mr_rnn_cell_type_name(enum mr_rnn_cell_type type);
 
 /* Number of F-channel gate blocks of the ih/hh convs: 1 (IndRNN), 3 (GRU), 2 (MGU). */
