@@ -28,7 +28,8 @@ static const char help[] =
     "\n"
     "  -m, --method M       zf | sense | cg | cs (default cs), or model (a network, with\n"
     "                       --weights; see README \"Networks\" for each architecture's pre- and\n"
-    "                       post-processing)\n"
+    "                       post-processing), or pnp-lpn (plug-and-play with an LPN prior,\n"
+    "                       --weights; --iters sets its iterations)\n"
     "  -w, --weights W.h5   weight file for --method model\n"
     "      --maps SRC       coil maps for sense/cg/cs: espirit (default), acs (low-resolution\n"
     "                       calibration images over their RSS), file (the input's\n"
@@ -52,6 +53,7 @@ struct recon_opts {
     struct mr_classic_config cfg;
     bool model;
     const char *weights;
+    int pnp_iters;
     const char *maps;
     const char *mask_path;
     float espirit_crop;
@@ -196,6 +198,7 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
                                                 : MR_NET_RECON_MAPS_ESPIRIT;
         ncfg.espirit_crop = o->espirit_crop;
         ncfg.classic = &o->cfg;
+        ncfg.pnp_iters = o->pnp_iters;
         MR_CHECK(mr_net_recon_create(&ncfg, nc, h, w, &model));
         need_maps = mr_net_recon_needs_maps(model);
     } else {
@@ -319,7 +322,7 @@ int mr_main_recon(int argc, char *argv[])
         switch (c) {
         case 'w': o.weights = optarg; break;
         case 'm':
-            o.model = strcmp(optarg, "model") == 0;
+            o.model = strcmp(optarg, "model") == 0 || strcmp(optarg, "pnp-lpn") == 0;
             if (!o.model && mr_classic_method_parse(optarg, &o.cfg.method) != MR_OK) {
                 fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
                 return 2;
@@ -377,10 +380,11 @@ int mr_main_recon(int argc, char *argv[])
         return 2;
     }
     if (o.model != (o.weights != NULL)) {
-        fprintf(stderr, "mrirecon recon: --method model and --weights go together\n");
+        fprintf(stderr, "mrirecon recon: --method model/pnp-lpn and --weights go together\n");
         return 2;
     }
     if (iters > 0) {
+        o.pnp_iters = iters;
         o.cfg.cg_iters = iters;
         o.cfg.cs.iters = iters;
     }

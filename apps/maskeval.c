@@ -192,10 +192,12 @@ mr_status mr_maskeval_method_parse(const char *s, struct mr_maskeval_method *out
                        "weight file .h5", s);
     snprintf(m.label, sizeof(m.label), "%s", s);
     m.classic = mr_classic_config_default;
-    if (ends_with(s, ".h5") || strcmp(s, "pnp-lpn") == 0) {
+    if (ends_with(s, ".h5") || strncmp(s, "pnp-lpn", 7) == 0) {
+        /* "W.h5" (any network, or an LPN: PnP) or "pnp-lpn:W.h5" */
+        const char *w = strncmp(s, "pnp-lpn:", 8) == 0 ? s + 8 : s;
         m.ops = &mr_maskeval_network_ops;
-        if (ends_with(s, ".h5") && strlen(s) < sizeof(m.weights))
-            snprintf(m.weights, sizeof(m.weights), "%s", s);
+        if (ends_with(w, ".h5") && strlen(w) < sizeof(m.weights))
+            snprintf(m.weights, sizeof(m.weights), "%s", w);
         *out = m;
         return MR_OK;
     }

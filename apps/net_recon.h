@@ -9,7 +9,11 @@
  *    the ACS columns); RSS image;
  *  - RecurrentVarNet: no maps, so the DIRECT engine path runs (ACS maps with the Gaussian
  *    weighting, the sensitivity U-Net when the weights carry one, 99th-percentile k-space
- *    scaling and its undoing, RSS).
+ *    scaling and its undoing, RSS);
+ *  - LPN (a prior): plug-and-play reconstruction with SENSE data consistency (PnP-PGD, or
+ *    ADMM when the weight file's config says so; networks/lpn.h) on maps as above, with the
+ *    k-space normalised by max|Aᴴy| (the LPN was trained on intensities in [0, 1]) and the
+ *    128×128 patch grid extended to cover the image borders.
  * One object per thread; everything is allocated and planned at create.
  */
 #ifndef MR_APPS_NET_RECON_H
@@ -30,6 +34,7 @@ struct mr_net_recon_config {
     const char *weights; /* weight file (borrowed for create only) */
     enum mr_net_recon_maps maps;
     float espirit_crop;               /* [0, 1) */
+    int pnp_iters;                    /* LPN PnP iterations; 0: the weight file's / 20 */
     const struct mr_classic_config *classic; /* FFT and ACS-map settings of the SENSE
                                               * estimate (borrowed for create; NULL:
                                               * mr_classic_config_default) */
@@ -39,14 +44,13 @@ extern const struct mr_net_recon_config mr_net_recon_config_default;
 
 struct mr_net_recon;
 
-/* Loads the weights, creates the network and prepares it for nc coils of h×w. Errors: from
- * the weight file and the network; MR_ERR_ARG for an LPN weight file (a prior, not a
- * network: use PnP). */
+/* Loads the weights, creates the network (or the LPN PnP solver) and prepares it for nc
+ * coils of h×w. Errors: from the weight file and the network. */
 mr_status mr_net_recon_create(const struct mr_net_recon_config *cfg, int64_t nc, int64_t h,
                               int64_t w, struct mr_net_recon **out);
 void mr_net_recon_free(struct mr_net_recon *r);
 
-/* The architecture id ("e2evn", ...). */
+/* The architecture id ("e2evn", ..., "lpn"). */
 const char *mr_net_recon_name(const struct mr_net_recon *r);
 
 /* True if the network takes sensitivity maps (so a caller may pass its own to run). */
