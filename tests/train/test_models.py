@@ -2,9 +2,12 @@
 """The training modules of weights/train/models.py are the networks of the C engine: each model
 golden's /weights loads into its module (strict state_dict), and the module reproduces /output
 within 1e-4 of max|output|. The batched training paths (e2evn_atommic) are the ones checked for
-the ATOMMIC cases; the exporter round trip is checked for every case (same config and tensors).
+the ATOMMIC cases; the exporter round trip is checked for every case (same config and tensors);
+`pipeline` checks train.py's forward paths, pre- and post-processing included, against
+`mrirecon recon --method model` on a seeded slice with 1-D and 2-D masks.
 
-    /usr/bin/python3 tests/train/test_models.py [--source DIR] [--case e2evn|cirim|rvn|lpn|export]
+    /usr/bin/python3 tests/train/test_models.py [--source DIR] [--bin MRIRECON]
+        [--case e2evn|cirim|rvn|lpn|export|pipeline]
 
 Exit 0 pass, 1 fail, 77 skip (no torch or h5py).
 """
@@ -12,6 +15,7 @@ import argparse
 import glob
 import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -115,8 +119,68 @@ def check_export(m, data):
     return worst
 
 
+def check_pipeline(m, data, mrirecon):
+    """The training forward paths of weights/train/train.py, pre- and post-processing included
+    (E2EVN / CIRIM: k-space / max|SENSE zero-filled|, given maps; RecurrentVarNet: DIRECT's
+    engine path), equal `mrirecon recon --method model --maps file` on a small seeded
+    multi-coil slice with an equispaced and a 2-D mask, for seeded random small networks."""
+    sys.path.insert(0, os.path.join(os.path.dirname(m.__file__)))
+    import train as T  # pylint: disable=import-outside-toplevel
+    torch.manual_seed(0)
+    rng = np.random.RandomState(3)
+    h, w, nc = 48, 40, 4
+    yy, xx = np.meshgrid(np.linspace(-1, 1, h), np.linspace(-1, 1, w), indexing="ij")
+    img = (np.exp(-(xx ** 2 + yy ** 2) * 3) * (1 + 0.3 * rng.rand(h, w))
+           * np.exp(1j * (xx - 0.5 * yy)))
+    ang = 2 * np.pi * np.arange(nc) / nc
+    sens = np.stack([np.exp(-((xx - 1.2 * np.cos(a)) ** 2 + (yy - 1.2 * np.sin(a)) ** 2))
+                     * np.exp(1j * a) for a in ang])
+    sens /= np.sqrt((np.abs(sens) ** 2).sum(0, keepdims=True))
+    k = m.fft2c(torch.from_numpy((sens * img).astype(np.complex64)), True, "ortho").numpy()
+    cols = np.zeros(w, np.float32)
+    cols[::3] = 1
+    cols[w // 2 - 3:w // 2 + 3] = 1
+    m2 = (rng.rand(h, w) < 0.35).astype(np.float32)
+    m2[h // 2 - 5:h // 2 + 5, w // 2 - 5:w // 2 + 5] = 1
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as td:
+        data_path = os.path.join(td, "slice.h5")
+        with h5py.File(data_path, "w") as f:
+            f["kspace"] = k[None]
+            f["sensitivity_map"] = sens[None].astype(np.complex64)
+        for arch in ("e2evn", "cirim", "rvn"):
+            cfg = dict(T.CONFIGS[arch], **T.TINY[arch])
+            model = m.build(T.ARCH_FILE[arch], cfg).eval()
+            if arch == "rvn":  # keep the random recurrent updates small
+                with torch.no_grad():
+                    for prm in model.parameters():
+                        prm.mul_(0.3)
+            wpath = os.path.join(td, arch + ".h5")
+            m.export(wpath, T.ARCH_FILE[arch], cfg, model.state_dict())
+            for name, mk in (("1-D", np.broadcast_to(cols, (h, w))), ("2-D", m2)):
+                mpath = os.path.join(td, "mask.npy")
+                np.save(mpath, np.ascontiguousarray(mk))
+                out = os.path.join(td, "out.h5")
+                subprocess.run([mrirecon, "recon", "--method", "model", "--weights", wpath,
+                                "--maps", "file", "--mask", mpath, "--no-crop", "-q", data_path,
+                                out], check=True)
+                with h5py.File(out, "r") as f:
+                    eng = f["reconstruction"][0]
+                mt = torch.from_numpy(np.ascontiguousarray(mk))[None, None]
+                y = torch.from_numpy(k)[None] * mt
+                bt = (y, mt, T.acs_of(mt), torch.from_numpy(sens.astype(np.complex64))[None],
+                      None)
+                with torch.no_grad():
+                    pred, _, _ = T.forward(arch, model, bt[:4] + (torch.zeros(1, h, w),))
+                e = rel(pred[0].numpy(), eng)
+                print("%s %s mask: %.2e" % (arch, name, e))
+                worst = max(worst, e)
+    return worst
+
+
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--bin", default="", help="mrirecon, for --case pipeline")
     p.add_argument("--source", default=os.path.join(os.path.dirname(__file__), "..", ".."))
     p.add_argument("--case", default="all")
     a = p.parse_args()
@@ -126,6 +190,11 @@ def main():
     data = os.path.join(a.source, "tests", "data")
     checks = {"e2evn": check_e2evn, "cirim": check_cirim, "rvn": check_rvn, "lpn": check_lpn,
               "export": check_export}
+    if a.bin:
+        checks["pipeline"] = lambda mm, dd: check_pipeline(mm, dd, a.bin)
+    elif a.case == "pipeline":
+        print("--case pipeline needs --bin MRIRECON")
+        return 2
     names = list(checks) if a.case == "all" else [a.case]
     ok = True
     for n in names:

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes a trained checkpoint of train.py (OUT/<arch>.pt) as the project's weight file.
 
-    /usr/bin/python3 weights/train/export.py RUN/<arch>.pt -o weights/shipped/<name>.h5
+    /usr/bin/python3 weights/train/export.py RUN/<arch>.pt -o weights/shipped/<name>.h5 [--set JSON]
 
 Root attributes: `architecture`, `config` (the JSON train.py built the module from: ATOMMIC
 keys + "variant": "atommic" for E2EVN, ATOMMIC's for CIRIM, DIRECT's RecurrentVarNet arguments
@@ -30,11 +30,15 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("checkpoint")
     p.add_argument("-o", "--output", required=True)
+    p.add_argument("--set", default="{}",
+                   help="JSON object merged into the config: engine-side keys such as the LPN's "
+                        "PnP settings (pnp_iterations, patch_stride, cover_border, ...)")
     a = p.parse_args()
     ck = torch.load(a.checkpoint, map_location="cpu")
-    arch, cfg = ck["arch"], ck["config"]
+    arch, cfg = ck["arch"], dict(ck["config"])
     model = models.build(arch, cfg)
     model.load_state_dict(ck["state_dict"], strict=True)
+    cfg.update(json.loads(a.set))
     info = {k: ck.get(k) for k in ("steps", "seconds", "batch", "seed", "device")}
     models.export(a.output, arch, cfg, model.state_dict(),
                   {"licence": LICENCE, "attribution": ATTRIBUTION,

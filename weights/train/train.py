@@ -54,6 +54,7 @@ CONFIGS = {
             "normalized": False, "fft_centered": True},
     "lpn": {"in_dim": 2, "hidden": 64, "beta": 100, "alpha": 1e-6, "pnp_solver": "pgd",
             "pnp_iterations": 20, "patch_stride": 32, "normalize": True},
+    # exported with --set '{"cover_border": true}' so that any image size >= 128 is tiled
 }
 TINY = {  # --tiny: a CPU smoke test of the whole pipeline
     "e2evn": {"num_cascades": 2, "channels": 4},
@@ -285,7 +286,16 @@ def train_one(arch, a, data, pmasks, dev, minutes):
     if a.tiny:
         cfg.update(TINY[arch])
     model = M.build(ARCH_FILE[arch], cfg).to(dev)
-    if arch == "lpn":
+    previous = []
+    if a.init_dir:  # continue from an earlier run's checkpoint (same config)
+        ck = torch.load(os.path.join(a.init_dir, arch + ".pt"), map_location=dev,
+                        weights_only=False)
+        if ck["config"] != cfg:
+            raise ValueError("%s: --init-dir checkpoint has another config" % arch)
+        model.load_state_dict(ck["state_dict"])
+        previous = ck.get("previous", []) + [{k: ck.get(k) for k in
+                                              ("steps", "seconds", "curve", "val", "lr_scale")}]
+    elif arch == "lpn":
         M.lpn_init(model)
     sim = Sim(data["train"], pmasks, dev, a.seed + 1)
     vsim = Sim(data["val"], pmasks, dev, 1234)
@@ -301,7 +311,8 @@ def train_one(arch, a, data, pmasks, dev, minutes):
                     "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                     "curve": curve, "val": val, "steps": step,
                     "seconds": time.time() - t_start, "batch": b, "seed": a.seed,
-                    "device": str(dev)}, out_path)
+                    "device": str(dev), "lr_scale": a.lr_scale, "previous": previous},
+                   out_path)
 
     t0 = time.time()
     while time.time() - t0 < budget and (a.steps <= 0 or step < a.steps):
@@ -309,7 +320,7 @@ def train_one(arch, a, data, pmasks, dev, minutes):
         frac = min(1.0, (time.time() - t0) / budget)
         warm = min(1.0, (step + 1) / 100.0)
         for gr in opt.param_groups:
-            gr["lr"] = LR[arch] * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
+            gr["lr"] = LR[arch] * a.lr_scale * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * frac)))
         if arch == "lpn":
             loss, *_ = lpn_step(model, sim, b)
         else:
@@ -360,6 +371,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=0)
     p.add_argument("--steps", type=int, default=0, help="stop after this many steps (0: time)")
+    p.add_argument("--init-dir", default="", help="start from DIR/<arch>.pt of an earlier run")
+    p.add_argument("--lr-scale", type=float, default=1.0, help="multiplies the learning rates")
     p.add_argument("--val-batches", type=int, default=4)
     p.add_argument("--tiny", action="store_true", help="tiny models and sizes (smoke test)")
     a = p.parse_args()
