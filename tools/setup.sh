@@ -1,19 +1,24 @@
 #!/bin/bash
-# Installs the Debian 12 packages mrirecon needs to build and test (as root), or, for a non-root
-# user, prints the exact apt-get line and fails if something is missing.
+# Installs the Debian 12 packages mrirecon needs (as root), or, for a non-root user, prints the
+# exact apt-get line and fails if something is missing.
+#   tools/setup.sh          build and run (README command 1)
+#   tools/setup.sh --test   also what the test suite needs: Python tooling for the converter
+#                           and training-module tests, Chromium for the report test
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libfftw3-dev libhdf5-dev libismrmrd-dev ismrmrd-tools libcmocka-dev
-      libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev
-      python3-numpy python3-h5py python3-yaml python3-torch chromium)
+      libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev)
+if [ "${1:-}" = "--test" ]; then
+    PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-    echo "setup: all build and test packages are installed"
+    echo "setup: all needed packages are installed"
     exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
