@@ -11,6 +11,7 @@
 #include "apps/maskeval.h"
 
 #include "apps/net_recon.h"
+#include "io/atomic_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -738,46 +739,20 @@ static void fmt_num(char *buf, size_t len, double v, const char *fmt)
         snprintf(buf, len, fmt, v);
 }
 
-/* opens "<path>.tmp-<pid>" for writing */
-static mr_status tmp_open(const char *path, char *tmp, size_t len, FILE **f)
-{
-    if (snprintf(tmp, len, "%s.tmp-%ld", path, (long)getpid()) >= (int)len)
-        return MR_FAIL(MR_ERR_ARG, "path '%s' is too long", path);
-    *f = fopen(tmp, "w");
-    if (*f == NULL)
-        return MR_FAIL(MR_ERR_IO, "cannot create '%s': %s", tmp, strerror(errno));
-    return MR_OK;
-}
-
-static mr_status tmp_commit(FILE *f, const char *tmp, const char *path)
-{
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0 || bad) {
-        remove(tmp);
-        return MR_FAIL(MR_ERR_IO, "cannot write '%s'", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return MR_FAIL(MR_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
-    }
-    return MR_OK;
-}
-
 static mr_status write_csv(const char *path, const struct rowtab *t)
 {
     const struct row **v = NULL;
     size_t n = 0;
-    char tmp[4200];
-    FILE *f = NULL;
+    struct mr_atomic_file af = { 0 };
     mr_status st = latest_rows(t, &v, &n);
     if (st != MR_OK)
         return st;
-    st = tmp_open(path, tmp, sizeof(tmp), &f);
+    st = mr_atomic_file_open(&af, path);
     if (st != MR_OK) {
         free(v);
         return st;
     }
+    FILE *f = af.f;
     fprintf(f, "%s\n", csv_header);
     for (size_t i = 0; i < n; i++) {
         const struct row *r = v[i];
@@ -801,7 +776,7 @@ static mr_status write_csv(const char *path, const struct rowtab *t)
         fputc('\n', f);
     }
     free(v);
-    return tmp_commit(f, tmp, path);
+    return mr_atomic_file_commit(&af);
 }
 
 /* ---- the run ------------------------------------------------------------------------------ */
@@ -1481,8 +1456,7 @@ static mr_status write_summary(const struct run *R, const struct mr_report_cell 
     static const char *const names[3] = { "nmse", "psnr", "ssim" };
     cJSON *root = cJSON_CreateObject();
     char *text = NULL;
-    char tmp[4200];
-    FILE *f = NULL;
+    struct mr_atomic_file af = { 0 };
     mr_status st = MR_OK;
     if (root == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "summary");
@@ -1517,11 +1491,12 @@ static mr_status write_summary(const struct run *R, const struct mr_report_cell 
         st = MR_FAIL(MR_ERR_NOMEM, "summary");
         goto out;
     }
-    MR_CHECK(tmp_open(path, tmp, sizeof(tmp), &f));
-    fputs(text, f);
-    fputc('\n', f);
-    st = tmp_commit(f, tmp, path);
+    MR_CHECK(mr_atomic_file_open(&af, path));
+    fputs(text, af.f);
+    fputc('\n', af.f);
+    st = mr_atomic_file_commit(&af);
 out:
+    mr_atomic_file_abort(&af);
     cJSON_free(text);
     cJSON_Delete(root);
     return st;

@@ -4,6 +4,8 @@
  */
 #include "apps/report.h"
 
+#include "io/atomic_file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -449,12 +451,11 @@ static void write_errors(FILE *f, const struct mr_report *r)
 
 mr_status mr_report_write_html(const char *path, const struct mr_report *r)
 {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-        return MR_FAIL(MR_ERR_ARG, "report path '%s' is too long", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL)
-        return MR_FAIL(MR_ERR_IO, "cannot create '%s': %s", tmp, strerror(errno));
+    struct mr_atomic_file af = { 0 };
+    mr_status st = mr_atomic_file_open(&af, path);
+    if (st != MR_OK)
+        return st;
+    FILE *f = af.f;
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
     esc(f, r->title);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", style);
@@ -473,15 +474,5 @@ mr_status mr_report_write_html(const char *path, const struct mr_report *r)
     write_gallery(f, r);
     write_errors(f, r);
     fputs("</body>\n</html>\n", f);
-    bool bad = ferror(f) != 0;
-    if (fclose(f) != 0 || bad) {
-        remove(tmp);
-        return MR_FAIL(MR_ERR_IO, "cannot write '%s'", tmp);
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return MR_FAIL(MR_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(e));
-    }
-    return MR_OK;
+    return mr_atomic_file_commit(&af);
 }

@@ -10,7 +10,9 @@
  * R = 2 with 24 embedded calibration lines (PARALLEL_CALIBRATION_AND_IMAGING), one noise scan,
  * LAST_IN_SLICE on each slice's last line. Prints one JSON line. Threads: OMP_NUM_THREADS.
  *
- *   bench_stage [slices=4] [coils=16] [size=320] [method=cg] [maps=espirit|acs] [iters=30]
+ *   bench_stage [slices=4] [coils=16] [size=320] [method=cg|WEIGHTS.h5] [maps=espirit|acs]
+ *               [iters=30]
+ * A method ending in .h5 reconstructs with that network (apps/stage_net.c).
  *
  * Build (not part of the default targets): link with mr_apps, e.g.
  *   add_executable(bench_stage bench_stage.c) + target_link_libraries(bench_stage mr_apps)
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apps/openblas_fix.h"
 #include "apps/stage.h"
 #include "io/ismrmrd.h"
 #include "recon/fft.h"
@@ -81,6 +84,7 @@ static mr_status make_kspace(int64_t nc, int64_t ny, int64_t ex, int64_t w, floa
 
 int main(int argc, char *argv[])
 {
+    mr_openblas_fix_coretype(argv); /* AVX-512 GEMM kernels, as mrirecon does */
     const int slices = argc > 1 ? atoi(argv[1]) : 4;
     const int64_t nc = argc > 2 ? atoi(argv[2]) : 16;
     const int64_t n = argc > 3 ? atoi(argv[3]) : 320;
@@ -103,7 +107,9 @@ int main(int argc, char *argv[])
     ismrmrd_init_acquisition(&a);
     if (k == NULL || slices < 1 || nc < 1 || n < 32)
         return 2;
-    if (mr_stage_config_set(&cfg, "method", method) != MR_OK ||
+    const size_t ml = strlen(method);
+    const bool is_net = ml > 3 && strcmp(method + ml - 3, ".h5") == 0;
+    if (mr_stage_config_set(&cfg, is_net ? "weights" : "method", method) != MR_OK ||
         mr_stage_config_set(&cfg, "maps", maps) != MR_OK ||
         mr_stage_config_set(&cfg, "iterations", iters) != MR_OK) {
         fprintf(stderr, "bench_stage: %s\n", mr_last_error());

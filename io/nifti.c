@@ -6,6 +6,8 @@
  */
 #include "io/nifti.h"
 
+#include "io/atomic_file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -110,12 +112,9 @@ mr_status mr_nifti_write(const char *path, const struct mr_array *vol,
     mr_status st = MR_OK;
     uint8_t hdr[NII_OFFSET];
     uint8_t *row = NULL;
-    char *tmp = NULL;
-    FILE *f = NULL;
-    bool created = false;
+    struct mr_atomic_file af = { 0 };
     double vox[3];
     char buf[160];
-    size_t n = strlen(path) + 32;
 
     if (cfg == NULL)
         cfg = &mr_nifti_config_default;
@@ -137,45 +136,27 @@ mr_status mr_nifti_write(const char *path, const struct mr_array *vol,
     make_header(hdr, nx, ny, nz, vox, cfg->descrip);
 
     row = malloc((size_t)nx * 4);
-    tmp = malloc(n);
-    if (row == NULL || tmp == NULL) {
+    if (row == NULL) {
         st = MR_FAIL(MR_ERR_NOMEM, "NIfTI '%s'", path);
         goto out;
     }
-    snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
-    f = fopen(tmp, "wb");
-    if (f == NULL) {
-        st = MR_FAIL(MR_ERR_IO, "cannot create '%s' (temp file for '%s'): %s", tmp, path,
-                     strerror(errno));
-        goto out;
-    }
-    created = true;
-    bool ok = fwrite(hdr, 1, sizeof(hdr), f) == sizeof(hdr);
+    MR_CHECK(mr_atomic_file_open(&af, path));
+    bool ok = fwrite(hdr, 1, sizeof(hdr), af.f) == sizeof(hdr);
     const float *src = mr_array_f32(vol);
     for (int64_t k = 0; k < nz && ok; k++)
         for (int64_t j = 0; j < ny && ok; j++) {
             const float *r = src + (k * ny + (ny - 1 - j)) * nx;
             for (int64_t i = 0; i < nx; i++)
                 put_f32(row + 4 * i, r[i]);
-            ok = fwrite(row, 4, (size_t)nx, f) == (size_t)nx;
+            ok = fwrite(row, 4, (size_t)nx, af.f) == (size_t)nx;
         }
-    int rc = fflush(f) != 0 || fsync(fileno(f)) != 0 ? -1 : 0;
-    rc |= fclose(f);
-    f = NULL;
-    if (!ok || rc != 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot write NIfTI '%s': %s", tmp, strerror(errno));
+    if (!ok) {
+        st = MR_FAIL(MR_ERR_IO, "cannot write NIfTI '%s': %s", path, strerror(errno));
         goto out;
     }
-    if (rename(tmp, path) != 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-        goto out;
-    }
+    st = mr_atomic_file_commit(&af);
 out:
-    if (f != NULL)
-        fclose(f);
-    if (st != MR_OK && created)
-        unlink(tmp);
-    free(tmp);
+    mr_atomic_file_abort(&af);
     free(row);
     return st;
 }

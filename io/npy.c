@@ -6,6 +6,8 @@
  */
 #include "io/npy.h"
 
+#include "io/atomic_file.h"
+
 #include <complex.h>
 #include <ctype.h>
 #include <errno.h>
@@ -270,20 +272,18 @@ out:
     return st;
 }
 
-static mr_status write_all(FILE *f, const void *p, size_t n, const char *tmp)
+static mr_status write_all(FILE *f, const void *p, size_t n, const char *path)
 {
     if (fwrite(p, 1, n, f) != n)
-        return MR_FAIL(MR_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+        return MR_FAIL(MR_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
     return MR_OK;
 }
 
 mr_status mr_npy_write(const char *path, const struct mr_array *a, enum mr_npy_type type)
 {
     mr_status st = MR_OK;
-    char *tmp = NULL;
-    FILE *f = NULL;
+    struct mr_atomic_file af = { 0 };
     unsigned char *u8 = NULL;
-    int fd = -1;
     const char *descr = a->dtype == MR_DTYPE_CF32 ? "<c8" : "<f4";
     int64_t n = mr_array_numel(a);
 
@@ -325,51 +325,16 @@ mr_status mr_npy_write(const char *path, const struct mr_array *a, enum mr_npy_t
     memcpy(hdr, dict, (size_t)dlen);
     hdr[hlen - 1] = '\n';
 
-    size_t plen = strlen(path);
-    tmp = malloc(plen + 16);
-    if (tmp == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "temporary name for '%s'", path);
-        goto out;
-    }
-    snprintf(tmp, plen + 16, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot create a temporary file next to '%s': %s", path,
-                     strerror(errno));
-        goto out;
-    }
-    (void)fchmod(fd, 0644); /* mkstemp creates 0600; np.save gives a normal file */
-    f = fdopen(fd, "wb");
-    if (f == NULL) {
-        st = MR_FAIL(MR_ERR_IO, "cannot open '%s': %s", tmp, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto out;
-    }
-    MR_CHECK(write_all(f, pre, sizeof(pre), tmp));
-    MR_CHECK(write_all(f, hdr, hlen, tmp));
+    MR_CHECK(mr_atomic_file_open(&af, path));
+    MR_CHECK(write_all(af.f, pre, sizeof(pre), path));
+    MR_CHECK(write_all(af.f, hdr, hlen, path));
     if (u8 != NULL)
-        MR_CHECK(write_all(f, u8, (size_t)n, tmp));
+        MR_CHECK(write_all(af.f, u8, (size_t)n, path));
     else
-        MR_CHECK(write_all(f, a->data, mr_array_nbytes(a), tmp));
-    int rc = fclose(f);
-    f = NULL;
-    if (rc != 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        goto out;
-    }
+        MR_CHECK(write_all(af.f, a->data, mr_array_nbytes(a), path));
+    st = mr_atomic_file_commit(&af);
 out:
-    if (f != NULL) {
-        fclose(f);
-        unlink(tmp);
-    }
-    free(tmp);
+    mr_atomic_file_abort(&af);
     free(u8);
     return st;
 }

@@ -6,6 +6,8 @@
  */
 #include "io/png.h"
 
+#include "io/atomic_file.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -75,53 +77,27 @@ static mr_status write_png(const char *path, const uint8_t *buf, int64_t h, int6
                            png_uint_32 format, int channels)
 {
     mr_status st = MR_OK;
+    struct mr_atomic_file af = { 0 };
     png_image im;
-    char *tmp = NULL;
-    FILE *f = NULL;
-    bool created = false;
-    size_t n = strlen(path) + 32;
 
     if (h < 1 || w < 1 || h > MR_PNG_MAX_SIDE || w > MR_PNG_MAX_SIDE)
         return MR_FAIL(MR_ERR_ARG, "PNG '%s': %lld x %lld pixels (expected 1..%d per side)",
                        path, (long long)h, (long long)w, MR_PNG_MAX_SIDE);
-    tmp = malloc(n);
-    if (tmp == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "PNG '%s'", path);
-    snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
-    f = fopen(tmp, "wb");
-    if (f == NULL) {
-        st = MR_FAIL(MR_ERR_IO, "cannot create '%s' (temp file for '%s'): %s", tmp, path,
-                     strerror(errno));
-        goto out;
-    }
-    created = true;
+    MR_CHECK(mr_atomic_file_open(&af, path));
     memset(&im, 0, sizeof(im));
     im.version = PNG_IMAGE_VERSION;
     im.width = (png_uint_32)w;
     im.height = (png_uint_32)h;
     im.format = format;
-    if (png_image_write_to_stdio(&im, f, 0, buf, (png_int_32)(w * channels), NULL) == 0) {
+    if (png_image_write_to_stdio(&im, af.f, 0, buf, (png_int_32)(w * channels), NULL) == 0) {
         st = MR_FAIL(MR_ERR_IO, "cannot write PNG '%s': %s", path, im.message);
+        png_image_free(&im);
         goto out;
     }
     png_image_free(&im);
-    int rc = fflush(f) != 0 || fsync(fileno(f)) != 0 ? -1 : 0;
-    rc |= fclose(f);
-    f = NULL;
-    if (rc != 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot write PNG '%s': %s", tmp, strerror(errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-        goto out;
-    }
+    st = mr_atomic_file_commit(&af);
 out:
-    if (f != NULL)
-        fclose(f);
-    if (st != MR_OK && created)
-        unlink(tmp);
-    free(tmp);
+    mr_atomic_file_abort(&af);
     return st;
 }
 
