@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "apps/openblas_fix.h"
 #include "io/h5.h"
 #include "networks/cirim.h"
 #include "weights/weights.h"
@@ -115,6 +116,7 @@ out:
 
 int main(int argc, char *argv[])
 {
+    mr_openblas_fix_coretype(argv); /* AVX-512 GEMM kernels, as mrirecon does */
     if (argc < 2 || argc > 4) {
         fputs("usage: bench_cirim FILE.h5 [reps] [OUT.h5]\n", stderr);
         return 2;

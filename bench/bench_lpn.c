@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "apps/openblas_fix.h"
 #include "io/h5.h"
 #include "networks/lpn.h"
 #include "weights/weights.h"
@@ -92,6 +93,7 @@ out:
 
 int main(int argc, char *argv[])
 {
+    mr_openblas_fix_coretype(argv); /* AVX-512 GEMM kernels, as mrirecon does */
     if (argc < 2 || argc > 5) {
         fputs("usage: bench_lpn FILE.h5 [reps] [stride] [OUT.h5]\n", stderr);
         return 2;

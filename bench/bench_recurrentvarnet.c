@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "apps/openblas_fix.h"
 #include "io/h5.h"
 #include "networks/recurrentvarnet.h"
 #include "weights/weights.h"
@@ -97,6 +98,7 @@ out:
 
 int main(int argc, char *argv[])
 {
+    mr_openblas_fix_coretype(argv); /* AVX-512 GEMM kernels, as mrirecon does */
     if (argc < 2 || argc > 4) {
         fputs("usage: bench_recurrentvarnet FILE.h5 [reps] [OUT.h5]\n", stderr);
         return 2;

@@ -238,7 +238,7 @@ def cmd_verify(args):
 
 def cmd_make(args):
     rng = np.random.default_rng(args.seed)
-    C, H, W = 12, 218, 170
+    C, H, W = args.coils, args.h, args.w
     cfg = {
         "recurrent_layer": "IndRNN", "conv_filters": [64, 64, 2], "conv_kernels": [5, 3, 3],
         "conv_dilations": [1, 2, 1], "conv_bias": [True, True, False],
@@ -318,6 +318,9 @@ def main():
     m.add_argument("out")
     m.add_argument("--seed", type=int, default=1234)
     m.add_argument("--cascades", type=int, default=5)
+    m.add_argument("--coils", type=int, default=12)
+    m.add_argument("--h", type=int, default=218)
+    m.add_argument("--w", type=int, default=170)
     b = sub.add_parser("bench")
     b.add_argument("file")
     b.add_argument("--threads", type=int, default=1)

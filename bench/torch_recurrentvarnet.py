@@ -251,7 +251,7 @@ def verify(paths):
     return 0 if ok else 1
 
 
-def make(path, seed):
+def make(path, seed, nc=12, h=218, w=170):
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     cfg = {"num_steps": 8, "recurrent_hidden_channels": 128, "recurrent_num_layers": 4,
@@ -260,7 +260,6 @@ def make(path, seed):
            "initializer_dilations": [1, 1, 2, 4], "initializer_multiscale": 3,
            "normalized": False, "fft_centered": False}
     model = RecurrentVarNet(**cfg)
-    nc, h, w = 12, 218, 170
     yy, xx = np.meshgrid(np.linspace(-1, 1, h), np.linspace(-1, 1, w), indexing="ij")
     img = ((xx / 0.7) ** 2 + (yy / 0.85) ** 2 < 1).astype(np.float64)
     img += 0.5 * (((xx - 0.2) / 0.2) ** 2 + (yy / 0.3) ** 2 < 1)
@@ -323,6 +322,9 @@ def main():
     m = sub.add_parser("make")
     m.add_argument("out")
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--coils", type=int, default=12)
+    m.add_argument("--h", type=int, default=218)
+    m.add_argument("--w", type=int, default=170)
     b = sub.add_parser("bench")
     b.add_argument("file")
     b.add_argument("--threads", type=int, default=1)
@@ -332,7 +334,7 @@ def main():
     if a.cmd == "verify":
         return verify(a.files)
     if a.cmd == "make":
-        return make(a.out, a.seed)
+        return make(a.out, a.seed, a.coils, a.h, a.w)
     return bench(a.file, a.threads, a.reps, a.out)
 
 

@@ -10,7 +10,8 @@
  * outside the image are skipped. Replicate / reflect padding: rows are remapped, and the few
  * strips that cross the left or right edge gather their columns through the remapped indices.
  * Each weight is broadcast once per block and feeds 2 FMAs per output channel, so the loop is
- * FMA-bound. Rows of the output are distributed over OpenMP threads.
+ * FMA-bound. A last strip of at most 16 columns (e.g. 170 = 5·32 + 10) uses one zmm, so it costs
+ * half the FMAs. Rows of the output are distributed over OpenMP threads.
  */
 #include "networks/conv_direct.h"
 
@@ -66,7 +67,7 @@ struct strip {
 __attribute__((target("avx512f"), always_inline)) static inline void
 direct_block(const struct mr_conv2d *c, float *y, const float *x, int64_t h, int64_t w,
              int64_t ho, int64_t wo, int64_t r, int64_t o0, int64_t s0, const int rows,
-             const int64_t kw, const int64_t *yrow, const struct strip *st)
+             const int64_t kw, const bool two, const int64_t *yrow, const struct strip *st)
 {
     const int64_t cin = c->cin;
     const int64_t kh = c->kh;
@@ -88,26 +89,33 @@ direct_block(const struct mr_conv2d *c, float *y, const float *x, int64_t h, int
             for (int64_t b = 0; b < kw; b++) {
                 __m512 v0;
                 __m512 v1;
+                v1 = _mm512_setzero_ps();
                 if (!st->gather[b]) {
                     v0 = _mm512_maskz_loadu_ps(st->m0[b], offset_ptr(xrow, st->xs[b]));
-                    v1 = _mm512_maskz_loadu_ps(st->m1[b], offset_ptr(xrow, st->xs[b] + 16));
+                    if (two)
+                        v1 = _mm512_maskz_loadu_ps(st->m1[b],
+                                                   offset_ptr(xrow, st->xs[b] + 16));
                 } else {
                     const __m512i i0 = _mm512_loadu_si512((const void *)st->idx[b]);
-                    const __m512i i1 = _mm512_loadu_si512((const void *)(st->idx[b] + 16));
                     v0 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), st->m0[b], i0, xrow, 4);
-                    v1 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), st->m1[b], i1, xrow, 4);
+                    if (two) {
+                        const __m512i i1 = _mm512_loadu_si512((const void *)(st->idx[b] + 16));
+                        v1 = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), st->m1[b], i1, xrow,
+                                                      4);
+                    }
                 }
                 for (int rr = 0; rr < rows; rr++) {
                     const __m512 wv = _mm512_set1_ps(wp[rr * kdim + b]);
                     acc0[rr] = _mm512_fmadd_ps(wv, v0, acc0[rr]);
-                    acc1[rr] = _mm512_fmadd_ps(wv, v1, acc1[rr]);
+                    if (two)
+                        acc1[rr] = _mm512_fmadd_ps(wv, v1, acc1[rr]);
                 }
             }
         }
     for (int rr = 0; rr < rows; rr++) {
         float *yp = y + ((o0 + rr) * ho + r) * wo + s0;
         _mm512_mask_storeu_ps(yp, st->st0, acc0[rr]);
-        if (st->st1 != 0)
+        if (two && st->st1 != 0)
             _mm512_mask_storeu_ps(yp + 16, st->st1, acc1[rr]);
     }
 }
@@ -115,16 +123,16 @@ direct_block(const struct mr_conv2d *c, float *y, const float *x, int64_t h, int
 /* all output-channel blocks of one column strip, for a fixed kw */
 __attribute__((target("avx512f"), always_inline)) static inline void
 direct_strip(const struct mr_conv2d *c, float *y, const float *x, int64_t h, int64_t w,
-             int64_t ho, int64_t wo, int64_t r, int64_t s0, const int64_t kw,
+             int64_t ho, int64_t wo, int64_t r, int64_t s0, const int64_t kw, const bool two,
              const int64_t *yrow, const struct strip *st)
 {
     int64_t o0 = 0;
     for (; o0 + DIRECT_MR <= c->cout; o0 += DIRECT_MR)
-        direct_block(c, y, x, h, w, ho, wo, r, o0, s0, DIRECT_MR, kw, yrow, st);
+        direct_block(c, y, x, h, w, ho, wo, r, o0, s0, DIRECT_MR, kw, two, yrow, st);
     switch (c->cout - o0) {
 #define DIRECT_TAIL(n)                                                                           \
     case n:                                                                                      \
-        direct_block(c, y, x, h, w, ho, wo, r, o0, s0, n, kw, yrow, st);                         \
+        direct_block(c, y, x, h, w, ho, wo, r, o0, s0, n, kw, two, yrow, st);                    \
         break;
     DIRECT_TAIL(11)
     DIRECT_TAIL(10)
@@ -193,12 +201,22 @@ direct_row(const struct mr_conv2d *c, float *y, const float *x, int64_t h, int64
         yrow[a] = mr_pad_index(c->pad_mode, r + a * c->dilation[0] - c->pad[0], h);
     for (int64_t s0 = 0; s0 < wo; s0 += DIRECT_NR) {
         strip_init(c, w, wo, s0, &st);
-        if (kw == 3)
-            direct_strip(c, y, x, h, w, ho, wo, r, s0, 3, yrow, &st);
-        else if (kw == 1)
-            direct_strip(c, y, x, h, w, ho, wo, r, s0, 1, yrow, &st);
-        else
-            direct_strip(c, y, x, h, w, ho, wo, r, s0, kw, yrow, &st);
+        /* a last strip of at most 16 columns runs on one zmm: half the FMAs */
+        if (st.st1 != 0) {
+            if (kw == 3)
+                direct_strip(c, y, x, h, w, ho, wo, r, s0, 3, true, yrow, &st);
+            else if (kw == 1)
+                direct_strip(c, y, x, h, w, ho, wo, r, s0, 1, true, yrow, &st);
+            else
+                direct_strip(c, y, x, h, w, ho, wo, r, s0, kw, true, yrow, &st);
+        } else {
+            if (kw == 3)
+                direct_strip(c, y, x, h, w, ho, wo, r, s0, 3, false, yrow, &st);
+            else if (kw == 1)
+                direct_strip(c, y, x, h, w, ho, wo, r, s0, 1, false, yrow, &st);
+            else
+                direct_strip(c, y, x, h, w, ho, wo, r, s0, kw, false, yrow, &st);
+        }
     }
 }
 

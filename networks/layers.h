@@ -37,9 +37,10 @@ enum mr_pad_mode {
 int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n);
 
 /* Which implementation mr_conv2d_forward uses. AUTO picks the direct AVX-512 kernel where the
- * CPU and shape allow it (stride 1, kernel up to 32×32, output width >= 8) and im2col +
- * SGEMM otherwise; the others force one path (DIRECT falls back to IM2COL where it cannot
- * run). */
+ * CPU and shape allow it (stride 1, kernel up to 32×32, output width >= 8) unless OpenBLAS runs
+ * AVX-512/AVX2 kernels and the conv is 1×1 or reduces over cin·kh·kw >= 1024 values (SGEMM is
+ * faster there), and im2col + SGEMM otherwise; the others force one path (DIRECT falls back to
+ * IM2COL where it cannot run). */
 enum mr_conv2d_algo {
     MR_CONV2D_ALGO_AUTO = 0,
     MR_CONV2D_ALGO_IM2COL = 1,

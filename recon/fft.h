@@ -17,6 +17,13 @@
  * executed on any number of images; execution never allocates and is safe to call from several
  * threads at once on different data. Batches run in parallel with OpenMP over images; a single
  * large image uses FFTW's own threads when called outside a parallel region.
+ *
+ * Planning: the single-threaded plans of images of at least 96×96 values use FFTW_MEASURE
+ * (a fraction of a second per size, then reused through FFTW's in-process wisdom), smaller
+ * ones and FFTW-threaded plans FFTW_ESTIMATE; MR_FFT_PLANNER=estimate|measure|patient in the
+ * environment forces one rigour for the single-threaded plans of every size. Even H and W
+ * apply the centring as an exact (-1)^(y+x) modulation instead of the rolls. Either choice
+ * changes results by float rounding only.
  */
 #ifndef MR_RECON_FFT_H
 #define MR_RECON_FFT_H
