@@ -51,19 +51,31 @@ const struct mr_espirit_config mr_espirit_config_default = {
  */
 static bool tridiag_ql(int64_t n, double *d, double *e, double *zt)
 {
+    /* An off-diagonal entry is negligible relative to its neighbours (NR's test) or to the
+     * whole matrix: without the second test a block of exact zeros on the diagonal (a
+     * rank-deficient Gram matrix, e.g. a calibration region of a noiseless phantom) holding
+     * a denormal-sized e never deflates. */
+    double anorm = 0.0;
+    for (int64_t i = 0; i < n; i++)
+        anorm = fmax(anorm, fabs(d[i]) + fabs(e[i]));
+    const double tiny = DBL_EPSILON * DBL_EPSILON * anorm + DBL_MIN;
+    /* iteration budget for the whole matrix, as LAPACK's steqr (30 per eigenvalue on
+     * average): a few eigenvalues of a nearly singular Gram matrix need far more than the
+     * 30 per eigenvalue of the textbook test */
+    int64_t iter = 0;
+    const int64_t max_iter = 30 * n + 60;
     e[n - 1] = 0.0;
     for (int64_t l = 0; l < n; l++) {
-        int iter = 0;
         int64_t m;
         do {
             for (m = l; m < n - 1; m++) {
                 double dd = fabs(d[m]) + fabs(d[m + 1]);
-                if (fabs(e[m]) <= DBL_EPSILON * dd)
+                if (fabs(e[m]) <= DBL_EPSILON * dd || fabs(e[m]) <= tiny)
                     break;
             }
             if (m == l)
                 break;
-            if (iter++ == 60)
+            if (iter++ == max_iter)
                 return false;
             double g = (d[l + 1] - d[l]) / (2.0 * e[l]);
             double r = hypot(g, 1.0);
