@@ -37,7 +37,7 @@ static const char help[] =
     "      --mask FILE.npy  undersample retrospectively: a length-W column mask or an HxW mask\n"
     "                       (nonzero = keep); otherwise the file's own mask (or the sampled\n"
     "                       positions of its k-space) is used\n"
-    "  -i, --iters N        iterations of cg / cs (default 30 / 100)\n"
+    "  -i, --iters N        iterations of cg / cs / pnp-lpn (default 30 / 50 / 20)\n"
     "  -l, --lambda L       regularisation weight, relative to the data (cg default 0.01,\n"
     "                       cs default 0.01; see README)\n"
     "      --espirit-crop C ESPIRiT eigenvalue crop in [0,1) (default 0: uncropped maps)\n"
