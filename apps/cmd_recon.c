@@ -18,6 +18,7 @@
 #include "io/npy.h"
 #include "recon/classic.h"
 #include "recon/espirit.h"
+#include "recon/clock.h"
 
 int mr_main_recon(int argc, char *argv[]);
 
@@ -63,13 +64,6 @@ struct recon_opts {
     bool quiet;
     bool iters_set;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Loads a .npy mask (length W or (H, W)) as an (H, W) F32 mask. */
 static mr_status load_mask(const char *path, int64_t h, int64_t w, struct mr_array *mask)
@@ -212,9 +206,9 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
     const char *method_name = o->model ? mr_net_recon_name(model)
                                        : mr_classic_method_name(o->cfg.method);
 
-    double t_all = now_s();
+    double t_all = mr_clock_now_s();
     for (int64_t s = s0; s < s1; s++) {
-        double t = now_s();
+        double t = mr_clock_now_s();
         MR_CHECK(mr_fastmri_read_kspace(f, s, &ksp));
         if (have_mask)
             apply_mask(&ksp, &mask);
@@ -250,12 +244,12 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
         mr_recon_output_crop(&dst, &mag);
         if (!o->quiet)
             fprintf(stderr, "mrirecon recon: slice %lld/%lld (%s) %.2f s\n",
-                    (long long)(s - s0 + 1), (long long)(s1 - s0), method_name, now_s() - t);
+                    (long long)(s - s0 + 1), (long long)(s1 - s0), method_name, mr_clock_now_s() - t);
     }
     MR_CHECK(mr_recon_output_write(out_path, &vol, info, method_name));
     if (!o->quiet)
         fprintf(stderr, "mrirecon recon: wrote '%s' (%lld slices, %.2f s)\n", out_path,
-                (long long)(s1 - s0), now_s() - t_all);
+                (long long)(s1 - s0), mr_clock_now_s() - t_all);
 out:
     mr_net_recon_free(model);
     mr_classic_free(ctx);

@@ -35,6 +35,7 @@
 #include "recon/fft.h"
 #include "sampling/mask_stats.h"
 #include "sampling/metrics.h"
+#include "recon/clock.h"
 
 const struct mr_maskeval_config mr_maskeval_config_default = {
     .slice0 = -1,
@@ -50,13 +51,6 @@ const struct mr_maskeval_config mr_maskeval_config_default = {
 
 #define SLEN 1200     /* report strings */
 #define ERR_SCALE 0.2 /* error maps span [0, ERR_SCALE * target window] */
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -860,7 +854,7 @@ static void progress(struct run *R, bool final)
 {
     if (R->cfg->quiet || R->total == 0)
         return;
-    double now = now_s();
+    double now = mr_clock_now_s();
     if (!final && now - R->last_print < 0.2)
         return;
     R->last_print = now;
@@ -919,7 +913,7 @@ static void after_item(struct run *R)
 {
 #pragma omp critical(mr_maskeval_rows)
     {
-        double now = now_s();
+        double now = mr_clock_now_s();
         int fatal;
 #pragma omp atomic read
         fatal = R->fatal;
@@ -1124,7 +1118,7 @@ static void process_slice(struct run *R, struct worker *w, int fi, int64_t slice
                 add_row(R, fi, slice, mi, ji, vm[mi].accel, NULL, (double)NAN, w->merr[ji]);
                 continue;
             }
-            double t = now_s();
+            double t = mr_clock_now_s();
             if (!maps_done) { /* undersample once per mask: +0.0 off the mask (fastMRI) */
                 const float *m = mr_array_f32(&vm[mi].mask);
                 const float complex *k = mr_array_cf32(&w->ksp);
@@ -1137,8 +1131,8 @@ static void process_slice(struct run *R, struct worker *w, int fi, int64_t slice
                 maps_st = mr_espirit_maps(&cfg->espirit, &w->ku, &w->maps);
                 if (maps_st != MR_OK)
                     snprintf(maps_err, sizeof(maps_err), "ESPIRiT maps: %s", mr_last_error());
-                maps_time = now_s() - t;
-                t = now_s();
+                maps_time = mr_clock_now_s() - t;
+                t = mr_clock_now_s();
             }
             maps_done = maps_done || me->ops->needs_maps;
             if (me->ops->needs_maps && maps_st != MR_OK) {
@@ -1155,7 +1149,7 @@ static void process_slice(struct run *R, struct worker *w, int fi, int64_t slice
             crop_to(&w->pred, &w->mag, vi);
             struct mr_metrics met;
             st = mr_metrics_fastmri(&t3, &p3, &met);
-            double dt = now_s() - t + (me->ops->needs_maps ? maps_time : 0.0);
+            double dt = mr_clock_now_s() - t + (me->ops->needs_maps ? maps_time : 0.0);
             if (st != MR_OK) {
                 snprintf(msg, sizeof(msg), "metrics: %s", mr_last_error());
                 add_row(R, fi, slice, mi, ji, vm[mi].accel, NULL, dt, msg);
@@ -1687,7 +1681,7 @@ mr_status mr_maskeval_run(const struct mr_maskeval_config *cfg,
     MR_CHECK(expand_inputs(cfg, &R.files));
     MR_CHECK(survey(&R));
 
-    R.t0 = now_s();
+    R.t0 = mr_clock_now_s();
     R.last_checkpoint = R.t0;
     progress(&R, false);
     for (size_t fi = 0; fi < R.files.n; fi++)

@@ -10,27 +10,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "apps/openblas_fix.h"
 #include "io/h5.h"
 #include "networks/net.h"
 #include "weights/weights.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
+#include "recon/clock.h"
 
 static mr_status bench(const char *path, int reps, const char *out_path)
 {
@@ -60,23 +46,23 @@ static mr_status bench(const char *path, int reps, const char *out_path)
     if (mr_h5_exists(h5, "/num_low_frequencies"))
         MR_CHECK(mr_h5_read_i64(h5, "/num_low_frequencies", &in.num_low_frequencies));
 
-    double t0 = now_s();
+    double t0 = mr_clock_now_s();
     MR_CHECK(mr_net_prepare(net, ksp.dims[0], ksp.dims[1], ksp.dims[2]));
     MR_CHECK(mr_net_output_init(net, &out));
-    double t_prepare = now_s() - t0;
+    double t_prepare = mr_clock_now_s() - t0;
     printf("{\"file\": \"%s\", \"network\": \"%s\", \"coils\": %lld, \"h\": %lld, \"w\": %lld, "
            "\"params\": %lld, \"prepare_s\": %.4f, \"runs_s\": [",
            path, mr_net_name(net), (long long)ksp.dims[0], (long long)ksp.dims[1],
            (long long)ksp.dims[2], (long long)mr_weights_numel(ws), t_prepare);
     for (int r = 0; r < reps; r++) {
-        t0 = now_s();
+        t0 = mr_clock_now_s();
         MR_CHECK(mr_net_run(net, &in, &out, NULL));
-        double t = now_s() - t0;
+        double t = mr_clock_now_s() - t0;
         best = t < best ? t : best;
         printf("%s%.4f", r > 0 ? ", " : "", t);
         fflush(stdout);
     }
-    printf("], \"best_s\": %.4f, \"peak_rss_mib\": %.1f}\n", best, peak_rss_mib());
+    printf("], \"best_s\": %.4f, \"peak_rss_mib\": %.1f}\n", best, mr_clock_peak_rss_mib());
     if (out_path != NULL) {
         MR_CHECK(mr_h5_create(out_path, &wr));
         MR_CHECK(mr_h5_write(wr, "/output", &out));

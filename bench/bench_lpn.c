@@ -9,27 +9,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "apps/openblas_fix.h"
 #include "io/h5.h"
 #include "networks/lpn.h"
 #include "weights/weights.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
+#include "recon/clock.h"
 
 static mr_status bench(const char *path, int reps, int64_t stride, const char *out_path)
 {
@@ -52,11 +38,11 @@ static mr_status bench(const char *path, int reps, int64_t stride, const char *o
     MR_CHECK(mr_h5_open(path, &h5));
     MR_CHECK(mr_h5_read(h5, "/input", &x));
     MR_CHECK(mr_array_init_like(&y, &x));
-    double t0 = now_s();
+    double t0 = mr_clock_now_s();
     MR_CHECK(mr_lpn_create(ws, &lpn));
     tc.stride = stride;
     MR_CHECK(mr_lpn_tiler_create(lpn, x.dims[1], x.dims[2], &tc, &t));
-    double t_plan = now_s() - t0;
+    double t_plan = mr_clock_now_s() - t0;
     mr_lpn_tiler_grid(t, &nr, &rows, &nc, &cols);
     printf("{\"engine\": \"c\", \"file\": \"%s\", \"c\": %lld, \"h\": %lld, \"w\": %lld, "
            "\"hidden\": %lld, \"stride\": %lld, \"patches\": %lld, \"params\": %lld, "
@@ -65,15 +51,15 @@ static mr_status bench(const char *path, int reps, int64_t stride, const char *o
            (long long)mr_lpn_get_config(lpn)->hidden, (long long)stride, (long long)(nr * nc),
            (long long)mr_weights_numel(ws), t_plan);
     for (int r = 0; r < reps; r++) {
-        t0 = now_s();
+        t0 = mr_clock_now_s();
         mr_lpn_tiler_apply(t, &y, &x);
-        double dt = now_s() - t0;
+        double dt = mr_clock_now_s() - t0;
         best = dt < best ? dt : best;
         printf("%s%.4f", r > 0 ? ", " : "", dt);
         fflush(stdout);
     }
     printf("], \"best_s\": %.4f, \"per_patch_s\": %.4f, \"peak_rss_mib\": %.1f}\n", best,
-           best / (double)(nr * nc), peak_rss_mib());
+           best / (double)(nr * nc), mr_clock_peak_rss_mib());
     if (out_path != NULL) {
         MR_CHECK(mr_h5_create(out_path, &wr));
         MR_CHECK(mr_h5_write(wr, "/output", &y));

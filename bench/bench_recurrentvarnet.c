@@ -10,27 +10,13 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include "apps/openblas_fix.h"
 #include "io/h5.h"
 #include "networks/recurrentvarnet.h"
 #include "weights/weights.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_rss_mib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
+#include "recon/clock.h"
 
 static mr_status bench(const char *path, int reps, const char *out_path)
 {
@@ -45,7 +31,7 @@ static mr_status bench(const char *path, int reps, const char *out_path)
     struct mr_array sens = { 0 };
     struct mr_array out = { 0 };
     double best = 1e30;
-    double rss_before = peak_rss_mib();
+    double rss_before = mr_clock_peak_rss_mib();
 
     MR_CHECK(mr_weights_load(path, &ws));
     MR_CHECK(mr_recurrentvarnet_config_parse(mr_weights_config(ws), &cfg));
@@ -59,9 +45,9 @@ static mr_status bench(const char *path, int reps, const char *out_path)
     const int64_t w = ksp.dims[2];
     MR_CHECK(mr_array_init_like(&out, &ksp));
 
-    double t0 = now_s();
+    double t0 = mr_clock_now_s();
     MR_CHECK(mr_recurrentvarnet_prepare(net, nc, h, w));
-    double t_prepare = now_s() - t0;
+    double t_prepare = mr_clock_now_s() - t0;
     printf("{\"engine\": \"c\", \"threads\": \"%s\", \"size\": [%lld, %lld, %lld], "
            "\"steps\": %lld, \"hidden\": %lld, \"layers\": %lld, \"prepare_s\": %.4f, "
            "\"times_s\": [",
@@ -69,15 +55,15 @@ static mr_status bench(const char *path, int reps, const char *out_path)
            (long long)nc, (long long)h, (long long)w, (long long)cfg.num_steps,
            (long long)cfg.hidden, (long long)cfg.layers, t_prepare);
     for (int r = 0; r < reps; r++) {
-        t0 = now_s();
+        t0 = mr_clock_now_s();
         MR_CHECK(mr_recurrentvarnet_run(net, &out, &ksp, &mask, &sens, NULL, NULL, NULL));
-        double dt = now_s() - t0;
+        double dt = mr_clock_now_s() - t0;
         best = dt < best ? dt : best;
         printf("%s%.4f", r > 0 ? ", " : "", dt);
         fflush(stdout);
     }
     printf("], \"best_s\": %.4f, \"peak_rss_mib\": %.1f, \"rss_before_load_mib\": %.1f}\n", best,
-           peak_rss_mib(), rss_before);
+           mr_clock_peak_rss_mib(), rss_before);
     if (out_path != NULL) {
         MR_CHECK(mr_h5_create(out_path, &wr));
         MR_CHECK(mr_h5_write(wr, "/output", &out));

@@ -28,13 +28,7 @@
 #include "apps/stage.h"
 #include "io/ismrmrd.h"
 #include "recon/fft.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "recon/clock.h"
 
 struct timing {
     double last_push; /* when the current slice's last line was pushed */
@@ -46,7 +40,7 @@ struct timing {
 static mr_status sink(void *ctx, const ISMRMRD_Image *im)
 {
     struct timing *t = ctx;
-    double lat = now_s() - t->last_push;
+    double lat = mr_clock_now_s() - t->last_push;
     (void)im;
     t->lat_sum += lat;
     if (lat > t->lat_max)
@@ -145,7 +139,7 @@ int main(int argc, char *argv[])
     if ((st = mr_stage_push(stage, &a)) != MR_OK)
         goto out;
 
-    const double t0 = now_s();
+    const double t0 = mr_clock_now_s();
     for (int sl = 0; sl < slices; sl++) {
         const int64_t last = (n - 1) % 2 == 0 ? n - 1 : n - 2; /* last even row */
         for (int64_t y = 0; y < n; y++) {
@@ -167,19 +161,19 @@ int main(int argc, char *argv[])
                 a.head.flags |= MR_ISMRMRD_FLAG_BIT(ISMRMRD_ACQ_LAST_IN_SLICE);
             for (int64_t c = 0; c < nc; c++)
                 memcpy(a.data + c * ex, k + (c * n + y) * ex, sizeof(*k) * (size_t)ex);
-            double tp = now_s();
+            double tp = mr_clock_now_s();
             if (y == last)
                 t.last_push = tp;
             if ((st = mr_stage_push(stage, &a)) != MR_OK)
                 goto out;
             if (y != last) {
-                push_time += now_s() - tp;
+                push_time += mr_clock_now_s() - tp;
                 lines++;
             }
         }
     }
     st = mr_stage_close(stage);
-    const double total = now_s() - t0;
+    const double total = mr_clock_now_s() - t0;
     if (st == MR_OK)
         printf("{\"bench\": \"stage\", \"slices\": %d, \"coils\": %lld, \"matrix\": %lld, "
                "\"encoded_x\": %lld, \"accel\": 2, \"calib\": %lld, \"method\": \"%s\", "
