@@ -244,7 +244,8 @@ static mr_status run(const struct recon_opts *o, const char *in, const char *out
         mr_recon_output_crop(&dst, &mag);
         if (!o->quiet)
             fprintf(stderr, "mrirecon recon: slice %lld/%lld (%s) %.2f s\n",
-                    (long long)(s - s0 + 1), (long long)(s1 - s0), method_name, mr_clock_now_s() - t);
+                    (long long)(s - s0 + 1), (long long)(s1 - s0), method_name,
+                    mr_clock_now_s() - t);
     }
     MR_CHECK(mr_recon_output_write(out_path, &vol, info, method_name));
     if (!o->quiet)

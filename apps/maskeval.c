@@ -161,11 +161,16 @@ static mr_status network_create(const struct mr_maskeval_method *m, int64_t nc, 
     return MR_OK;
 }
 
+/* networks that take maps get the slice's shared ESPIRiT maps (computed once per mask) */
+static bool network_wants_maps(void *ctx)
+{
+    return mr_net_recon_needs_maps(ctx);
+}
+
 static mr_status network_run(void *ctx, const struct mr_array *ksp, const struct mr_array *mask,
                              const struct mr_array *maps, struct mr_array *mag)
 {
-    (void)maps;
-    return mr_net_recon_run(ctx, ksp, mask, NULL, mag);
+    return mr_net_recon_run(ctx, ksp, mask, maps, mag);
 }
 
 static void network_free(void *ctx)
@@ -174,7 +179,8 @@ static void network_free(void *ctx)
 }
 
 const struct mr_maskeval_method_ops mr_maskeval_network_ops = {
-    .name = "network", .needs_maps = false, .create = network_create, .run = network_run,
+    .name = "network", .needs_maps = false, .wants_maps = network_wants_maps,
+    .create = network_create, .run = network_run,
     .free = network_free,
 };
 
@@ -1127,20 +1133,22 @@ static void process_slice(struct run *R, struct worker *w, int fi, int64_t slice
                     for (int64_t i = 0; i < n; i++)
                         u[c * n + i] = m[i] != 0.0f ? k[c * n + i] : 0.0f;
             }
-            if (me->ops->needs_maps && !maps_done) {
+            const bool need = me->ops->needs_maps ||
+                              (me->ops->wants_maps != NULL && me->ops->wants_maps(w->mctx[ji]));
+            if (need && !maps_done) {
                 maps_st = mr_espirit_maps(&cfg->espirit, &w->ku, &w->maps);
                 if (maps_st != MR_OK)
                     snprintf(maps_err, sizeof(maps_err), "ESPIRiT maps: %s", mr_last_error());
                 maps_time = mr_clock_now_s() - t;
                 t = mr_clock_now_s();
             }
-            maps_done = maps_done || me->ops->needs_maps;
-            if (me->ops->needs_maps && maps_st != MR_OK) {
+            maps_done = maps_done || need;
+            if (need && maps_st != MR_OK) {
                 add_row(R, fi, slice, mi, ji, vm[mi].accel, NULL, (double)NAN, maps_err);
                 continue;
             }
             st = me->ops->run(w->mctx[ji], &w->ku, &vm[mi].mask,
-                              me->ops->needs_maps ? &w->maps : NULL, &w->mag);
+                              need ? &w->maps : NULL, &w->mag);
             if (st != MR_OK) {
                 snprintf(msg, sizeof(msg), "%s", mr_last_error());
                 add_row(R, fi, slice, mi, ji, vm[mi].accel, NULL, (double)NAN, msg);
@@ -1149,7 +1157,7 @@ static void process_slice(struct run *R, struct worker *w, int fi, int64_t slice
             crop_to(&w->pred, &w->mag, vi);
             struct mr_metrics met;
             st = mr_metrics_fastmri(&t3, &p3, &met);
-            double dt = mr_clock_now_s() - t + (me->ops->needs_maps ? maps_time : 0.0);
+            double dt = mr_clock_now_s() - t + (need ? maps_time : 0.0);
             if (st != MR_OK) {
                 snprintf(msg, sizeof(msg), "metrics: %s", mr_last_error());
                 add_row(R, fi, slice, mi, ji, vm[mi].accel, NULL, dt, msg);

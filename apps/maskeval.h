@@ -95,12 +95,16 @@ struct mr_maskeval_method;
 struct mr_maskeval_method_ops {
     const char *name;
     bool needs_maps; /* run wants ESPIRiT maps of the undersampled k-space */
+    /* Optional: whether this instance (ctx from create) wants the maps, for methods whose
+     * need depends on their configuration (networks); NULL: needs_maps alone decides. The
+     * maps are computed once per slice and mask and shared by every method that wants them. */
+    bool (*wants_maps)(void *ctx);
     /* One context per thread for (nc, h, w) k-space; allocate and plan everything here. */
     mr_status (*create)(const struct mr_maskeval_method *m, int64_t nc, int64_t h, int64_t w,
                         void **ctx);
     /* mag (H, W) F32 = |reconstruction| of ksp (C, H, W) CF32 (zero off the mask), mask
-     * (H, W) F32 0/1, maps (C, H, W) CF32 or NULL when !needs_maps. Same scale as the RSS of
-     * the coil images (orthonormal centred FFT). */
+     * (H, W) F32 0/1, maps (C, H, W) CF32 or NULL when the method does not want them.
+     * Same scale as the RSS of the coil images (orthonormal centred FFT). */
     mr_status (*run)(void *ctx, const struct mr_array *ksp, const struct mr_array *mask,
                      const struct mr_array *maps, struct mr_array *mag);
     void (*free)(void *ctx);
