@@ -615,6 +615,19 @@ out:
     return st;
 }
 
+/* Selects entry `index` along axis 0 of a dataspace of the given dims (the slab that
+ * mr_h5_read_slab / mr_h5_write_slab move). */
+static herr_t select_entry(hid_t space, int ndim, const int64_t *dims, int64_t index)
+{
+    hsize_t start[MR_MAX_DIMS] = { 0 };
+    hsize_t count[MR_MAX_DIMS];
+    start[0] = (hsize_t)index;
+    count[0] = 1;
+    for (int d = 1; d < ndim; d++)
+        count[d] = (hsize_t)dims[d];
+    return H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL);
+}
+
 mr_status mr_h5_read_slab(const struct mr_h5 *h, const char *name, int64_t index,
                           struct mr_array *out)
 {
@@ -651,16 +664,10 @@ mr_status mr_h5_read_slab(const struct mr_h5 *h, const char *name, int64_t index
                      mr_array_shape_str(out, got, sizeof(got)));
         goto out;
     }
-    hsize_t start[MR_MAX_DIMS] = { 0 };
-    hsize_t count[MR_MAX_DIMS];
-    start[0] = (hsize_t)index;
-    count[0] = 1;
-    for (int d = 1; d < ndim; d++)
-        count[d] = (hsize_t)dims[d];
     hsize_t mdim = (hsize_t)n;
     mspace = H5Screate_simple(1, &mdim, NULL);
     if (mspace < 0 ||
-        H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+        select_entry(space, ndim, dims, index) < 0) {
         st = H5FAIL(MR_ERR_IO, "'%s': cannot select entry %lld of '%s'", h->path,
                     (long long)index, name);
         goto out;
@@ -1116,17 +1123,11 @@ mr_status mr_h5_write_slab(struct mr_h5 *h, const char *name, int64_t index,
                      mr_array_shape_str(a, got, sizeof(got)));
         goto out;
     }
-    hsize_t start[MR_MAX_DIMS] = { 0 };
-    hsize_t count[MR_MAX_DIMS];
-    start[0] = (hsize_t)index;
-    count[0] = 1;
-    for (int d = 1; d < ndim; d++)
-        count[d] = (hsize_t)dims[d];
     hsize_t mdim = (hsize_t)n;
     mspace = H5Screate_simple(1, &mdim, NULL);
     mtype = mem_type(a->dtype);
     if (mspace < 0 || mtype < 0 ||
-        H5Sselect_hyperslab(space, H5S_SELECT_SET, start, NULL, count, NULL) < 0) {
+        select_entry(space, ndim, dims, index) < 0) {
         st = H5FAIL(MR_ERR_IO, "'%s': cannot select entry %lld of '%s'", h->tmp,
                     (long long)index, name);
         goto out;
