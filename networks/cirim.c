@@ -280,6 +280,7 @@ int64_t mr_cirim_config_steps(const struct mr_cirim_config *cfg)
 
 struct cirim_cascade {
     struct mr_conv2d conv[3]; /* layers.0.convs, layers.1.convs, final_layer.0 */
+    struct mr_array wino[3];  /* their Winograd-domain weights where that path is used */
     struct mr_rnn_cell cell[2];
 };
 
@@ -294,6 +295,11 @@ struct mr_cirim {
     int64_t w;
     struct mr_fft2 *fft;
     struct mr_array mask;    /* (H, W) F32, the broadcast mask */
+    /* column masks (every row equal): the normal operator F⁻¹MF along rows only, and the
+     * constant part F⁻¹(M y) of the gradient; NULL for 2-D masks (recon/fft.h) */
+    struct mr_fft_colmask *colmask;
+    float *colmask_row;      /* the mask row colmask was made for (w values) */
+    struct mr_array ymask;   /* (C, H, W) CF32: F⁻¹(M ⊙ y) when colmask is set */
     struct mr_array coil;    /* (C, H, W) CF32 */
     struct mr_array x;       /* (H, W) CF32, the estimate */
     struct mr_array llg;     /* (4, H, W) F32 */
@@ -328,6 +334,17 @@ static mr_status load_feature_conv(struct mr_conv2d *c, struct mr_weights *ws,
     if (st != MR_OK)
         return st;
     c->b = mr_array_f32(t);
+    return MR_OK;
+}
+
+/* the 3×3 feature convs with many channels (the paper's dilated 64 → 64) run as Winograd */
+static mr_status prepare_feature_convs(struct cirim_cascade *cc)
+{
+    for (int l = 0; l < 3; l++) {
+        mr_status st = mr_conv2d_prepare_winograd(&cc->conv[l], &cc->wino[l], false);
+        if (st != MR_OK)
+            return st;
+    }
     return MR_OK;
 }
 
@@ -387,8 +404,10 @@ mr_status mr_cirim_create(struct mr_weights *ws, const struct mr_cirim_config *c
         st = MR_FAIL(MR_ERR_NOMEM, "CIRIM: %lld cascades", (long long)cfg->num_cascades);
         goto out;
     }
-    for (int64_t i = 0; i < cfg->num_cascades; i++)
+    for (int64_t i = 0; i < cfg->num_cascades; i++) {
         MR_CHECK(load_cascade(&net->casc[i], ws, cfg, i));
+        MR_CHECK(prepare_feature_convs(&net->casc[i]));
+    }
     *out = net;
     net = NULL;
 out:
@@ -400,6 +419,11 @@ static void release_buffers(struct mr_cirim *net)
 {
     mr_fft2_free(net->fft);
     net->fft = NULL;
+    mr_fft_colmask_free(net->colmask);
+    net->colmask = NULL;
+    free(net->colmask_row);
+    net->colmask_row = NULL;
+    mr_array_cleanup(&net->ymask);
     mr_array_cleanup(&net->mask);
     mr_array_cleanup(&net->coil);
     mr_array_cleanup(&net->x);
@@ -420,6 +444,10 @@ void mr_cirim_free(struct mr_cirim *net)
     if (net == NULL)
         return;
     release_buffers(net);
+    if (net->casc != NULL)
+        for (int64_t i = 0; i < net->cfg.num_cascades; i++)
+            for (int l = 0; l < 3; l++)
+                mr_array_cleanup(&net->casc[i].wino[l]);
     free(net->casc);
     free(net);
 }
@@ -457,6 +485,7 @@ mr_status mr_cirim_prepare(struct mr_cirim *net, int64_t nc, int64_t h, int64_t 
     MR_CHECK(mr_fft2_create(h, w, &c->fft, &net->fft));
     MR_CHECK(mr_array_init_dims(&net->mask, MR_DTYPE_F32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&net->coil, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&net->ymask, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&net->x, MR_DTYPE_CF32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&net->llg, MR_DTYPE_F32, 3, (int64_t)4, h, w));
     for (int l = 0; l < 2; l++) {
@@ -540,18 +569,26 @@ static void log_likelihood_gradient(struct mr_cirim *net, const struct mr_array 
     for (int64_t c = 0; c < nc; c++)
         for (int64_t i = 0; i < n; i++)
             r[c * n + i] = s[c * n + i] * x[i];
-    mr_fft2_forward(net->fft, r, r, nc);
+    /* column mask: F⁻¹(M ⊙ (F r − y)) = F⁻¹MF r − F⁻¹(M y), the first along rows only */
+    const float complex *ym = NULL;
+    if (net->colmask != NULL) {
+        mr_fft_colmask_apply(net->colmask, r, nc);
+        ym = mr_array_cf32(&net->ymask);
+    } else {
+        mr_fft2_forward(net->fft, r, r, nc);
 #pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < n; i++)
-            r[c * n + i] = m[i] * (r[c * n + i] - y[c * n + i]);
-    mr_fft2_inverse(net->fft, r, r, nc);
+        for (int64_t c = 0; c < nc; c++)
+            for (int64_t i = 0; i < n; i++)
+                r[c * n + i] = m[i] * (r[c * n + i] - y[c * n + i]);
+        mr_fft2_inverse(net->fft, r, r, nc);
+    }
 #pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
     for (int64_t i = 0; i < n; i++) {
         double re = 0.0;
         double im = 0.0;
         for (int64_t c = 0; c < nc; c++) {
-            const float complex p = conjf(s[c * n + i]) * r[c * n + i];
+            const float complex v = ym != NULL ? r[c * n + i] - ym[c * n + i] : r[c * n + i];
+            const float complex p = conjf(s[c * n + i]) * v;
             re += (double)crealf(p);
             im += (double)cimagf(p);
         }
@@ -635,6 +672,49 @@ static mr_status check_input(const struct mr_array *a, const char *what, enum mr
 }
 
 /* net->mask (H, W) ← mask (H, W), or a column mask (1, W) / (W) repeated over rows */
+/* the column-mask operator for the current mask (kept while the mask row is the same) */
+static mr_status prepare_colmask(struct mr_cirim *net)
+{
+    const int64_t w = net->w;
+    const float *m = mr_array_f32(&net->mask);
+    mr_status st = MR_OK;
+
+    if (!mr_mask_is_column_mask(m, net->h, w) || getenv("MR_CIRIM_FULL_FFT") != NULL) {
+        mr_fft_colmask_free(net->colmask);
+        net->colmask = NULL;
+        return MR_OK;
+    }
+    if (net->colmask != NULL && memcmp(net->colmask_row, m, sizeof(*m) * (size_t)w) == 0)
+        return MR_OK;
+    mr_fft_colmask_free(net->colmask);
+    net->colmask = NULL;
+    if (net->colmask_row == NULL) {
+        net->colmask_row = malloc(sizeof(*m) * (size_t)w);
+        if (net->colmask_row == NULL)
+            return MR_FAIL(MR_ERR_NOMEM, "CIRIM: mask row of %lld", (long long)w);
+    }
+    st = mr_fft_colmask_create(net->h, w, &net->cfg.fft, m, &net->colmask);
+    if (st == MR_OK)
+        memcpy(net->colmask_row, m, sizeof(*m) * (size_t)w);
+    return st;
+}
+
+/* ymask = F⁻¹(M ⊙ y) for the column-mask gradient */
+static void masked_adjoint(struct mr_cirim *net, const struct mr_array *ksp)
+{
+    const int64_t nc = net->nc;
+    const int64_t n = net->h * net->w;
+    const float *m = mr_array_f32(&net->mask);
+    const float complex *y = mr_array_cf32(ksp);
+    float complex *z = mr_array_cf32(&net->ymask);
+
+#pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t i = 0; i < n; i++)
+            z[c * n + i] = m[i] * y[c * n + i];
+    mr_fft2_inverse(net->fft, z, z, nc);
+}
+
 static mr_status load_mask(struct mr_cirim *net, const struct mr_array *mask)
 {
     const int64_t h = net->h;
@@ -653,7 +733,7 @@ static mr_status load_mask(struct mr_cirim *net, const struct mr_array *mask)
     const bool column = mr_array_numel(mask) == w && h != 1;
     for (int64_t r = 0; r < h; r++)
         memcpy(dst + r * w, src + (column ? 0 : r * w), sizeof(*dst) * (size_t)w);
-    return MR_OK;
+    return prepare_colmask(net);
 }
 
 mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
@@ -688,6 +768,8 @@ mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
         return st;
 
     const float inv_sigma = 1.0f / (in->sigma > 1.0f ? in->sigma : 1.0f);
+    if (net->colmask != NULL)
+        masked_adjoint(net, in->ksp);
     if (in->init != NULL)
         mr_array_copy(&net->x, in->init);
     else

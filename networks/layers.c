@@ -15,9 +15,15 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "networks/conv_direct.h"
+#include "networks/conv_winograd.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* element count above which a leaf kernel runs its outer loop in parallel: about 50 us of
  * copying, so a fork/join (microseconds on idle cores, a time slice on busy ones) pays off */
@@ -61,6 +67,49 @@ struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pa
         .algo = MR_CONV2D_ALGO_AUTO,
     };
     return c;
+}
+
+/* bench/bench_conv.c on AVX-512 (218×170 and U-Net levels): Winograd wins 1.4–2.9× from 36
+ * channels up, loses with 18 (padded to 32 lanes) and on images of fewer than ~32 tiles (the
+ * 13×10 U-Net bottleneck), where the direct kernel or SGEMM stays */
+#define MR_CONV2D_WINOGRAD_MIN_CHANNELS 24
+#define MR_CONV2D_WINOGRAD_MIN_PIXELS 512
+
+mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always)
+{
+    MR_ASSERT(c->w != NULL);
+    const char *env = getenv("MR_CONV_WINOGRAD");
+    if (env != NULL && strcmp(env, "never") == 0)
+        return MR_OK;
+    if (env != NULL && strcmp(env, "always") == 0)
+        always = true;
+    if (!mr_conv2d_winograd_supported(c))
+        return MR_OK;
+    if (!always && (c->cin < MR_CONV2D_WINOGRAD_MIN_CHANNELS ||
+                    c->cout < MR_CONV2D_WINOGRAD_MIN_CHANNELS))
+        return MR_OK;
+    mr_status st = mr_array_init_dims(store, MR_DTYPE_F32, 1, mr_conv2d_winograd_weights_size(c));
+    if (st != MR_OK)
+        return st;
+    mr_conv2d_winograd_weights(c, mr_array_f32(store));
+    c->wino = mr_array_f32(store);
+    return MR_OK;
+}
+
+static bool conv_uses_winograd(const struct mr_conv2d *c, int64_t ho, int64_t wo)
+{
+    return c->wino != NULL &&
+           (c->algo == MR_CONV2D_ALGO_WINOGRAD ||
+            (c->algo == MR_CONV2D_ALGO_AUTO && ho * wo >= MR_CONV2D_WINOGRAD_MIN_PIXELS));
+}
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
 }
 
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c)
@@ -127,7 +176,12 @@ int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
         return 0;
     int64_t ho = mr_conv2d_out_h(c, h);
     int64_t wo = mr_conv2d_out_w(c, w);
-    return c->cin * c->kh * c->kw * conv_band_rows(c, ho, wo) * wo;
+    int64_t n = c->cin * c->kh * c->kw * conv_band_rows(c, ho, wo) * wo;
+    if (c->wino != NULL) {
+        int64_t nw = mr_conv2d_winograd_scratch_size(c, h, w, max_threads());
+        n = nw > n ? nw : n;
+    }
+    return n;
 }
 
 /* col[q, (r - r0)·wo + s] for q = (i·kh + a)·kw + b and output rows [r0, r0 + nr) */
@@ -206,6 +260,14 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
     const float *x = mr_array_f32(src);
     float beta = 0.0f;
 
+    if (conv_uses_winograd(c, ho, wo)) {
+        /* the scratch was sized by mr_conv2d_scratch_size after the weights were prepared */
+        MR_ASSERT(scratch != NULL &&
+                  mr_array_numel(scratch) >= mr_conv2d_winograd_scratch_size(c, h, w, 1));
+        mr_conv2d_winograd(c, c->wino, y, x, h, w, ho, wo, mr_array_f32(scratch),
+                           mr_array_numel(scratch));
+        return;
+    }
     /* AUTO leaves outputs narrower than a quarter of the kernel's 32-lane strip to im2col,
      * and shapes where an AVX-512/AVX2 SGEMM wins (conv_prefers_gemm) */
     if (mr_conv2d_uses_direct(c) &&

@@ -45,6 +45,7 @@ enum mr_conv2d_algo {
     MR_CONV2D_ALGO_AUTO = 0,
     MR_CONV2D_ALGO_IM2COL = 1,
     MR_CONV2D_ALGO_DIRECT = 2,
+    MR_CONV2D_ALGO_WINOGRAD = 3, /* needs c->wino (mr_conv2d_prepare_winograd), else as AUTO */
 };
 
 /*
@@ -67,11 +68,26 @@ struct mr_conv2d {
     const float *w; /* borrowed, (cout, cin, kh, kw) */
     const float *b; /* borrowed, (cout), or NULL for no bias */
     enum mr_conv2d_algo algo; /* AUTO (0) unless testing or benchmarking a path */
+    const float *wino; /* borrowed Winograd-domain weights, or NULL: see below */
 };
 
 /* A conv of kernel k×k, stride 1, dilation 1, symmetric `pad` and ZERO padding with no
  * weights yet: the common case; edit the fields for anything else. */
 struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pad);
+
+/*
+ * Winograd F(4×4, 3×3) for a 3×3 stride-1 conv (networks/conv_winograd.h: 36 instead of 144
+ * multiply-adds per 4×4 outputs and input channel; any dilation and padding mode). If this CPU
+ * has the kernel (AVX-512) and the shape is one where it is faster than the direct kernel
+ * (cin and cout >= 24; AUTO also needs an output of >= 512 pixels, bench/bench_conv.c), or
+ * `always` is set and the shape is 3×3 stride 1, fills `store` (an empty array; allocated here, the caller cleans it
+ * up) with the transformed weights and points c->wino at them; otherwise leaves both alone.
+ * Call after c->w is set and before mr_conv2d_scratch_size. Changes rounding only (about 1e-6
+ * of the output's magnitude; tests/networks/test_layers.c). The environment variable
+ * MR_CONV_WINOGRAD=never turns the path off, =always sets `always` (for A/B measurements and
+ * for running the small-channel golden networks through it in the tests).
+ */
+mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always);
 
 /* True if the direct kernel can run c on this CPU and c->algo allows it (AUTO, DIRECT). */
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c);
@@ -82,7 +98,9 @@ int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
 
 /* Number of floats of scratch mr_conv2d_forward needs for an h×w input (0 for a 1×1,
  * stride-1, unpadded conv, which multiplies the input directly). Bounded: the im2col matrix is
- * built in bands of output rows of at most MR_CONV2D_BAND_FLOATS floats (or one row). */
+ * built in bands of output rows of at most MR_CONV2D_BAND_FLOATS floats (or one row). With
+ * c->wino set it also covers the Winograd path at omp_get_max_threads() threads (a copy of the
+ * input plus ~1 MB per thread); with fewer floats than that it runs on fewer threads. */
 #define MR_CONV2D_BAND_FLOATS ((int64_t)1 << 21)
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
 

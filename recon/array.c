@@ -6,8 +6,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define MR_ALIGN 64
+
+/*
+ * Arrays of at least MR_HUGE_MIN bytes are aligned to 2 MiB and marked for transparent huge
+ * pages (madvise(MADV_HUGEPAGE); Debian's default THP mode is "madvise", so nothing else asks
+ * for them). The kernels walk several feature maps of tens of MiB in channel-strided order
+ * (64 planes per output row in a conv); with 4 KiB pages every such row is a burst of TLB
+ * misses, which on a virtual machine cost more than the arithmetic (a 64-channel Winograd
+ * conv at 218×170 spent 40 % of its time in the stores of its output). Without THP support
+ * the advice is ignored and the memory is ordinary.
+ */
+#define MR_HUGE_ALIGN ((size_t)2 << 20)
+#define MR_HUGE_MIN ((size_t)4 << 20)
+
+static void *array_alloc(size_t nbytes)
+{
+#ifdef MADV_HUGEPAGE
+    if (nbytes >= MR_HUGE_MIN) {
+        size_t n = (nbytes + MR_HUGE_ALIGN - 1) / MR_HUGE_ALIGN * MR_HUGE_ALIGN;
+        void *p = aligned_alloc(MR_HUGE_ALIGN, n);
+        if (p != NULL)
+            (void)madvise(p, n, MADV_HUGEPAGE);
+        return p;
+    }
+#endif
+    return aligned_alloc(MR_ALIGN, nbytes);
+}
 
 size_t mr_dtype_size(enum mr_dtype dtype)
 {
@@ -44,7 +71,7 @@ mr_status mr_array_init(struct mr_array *a, enum mr_dtype dtype, int ndim, const
     size_t alloc = (nbytes + MR_ALIGN - 1) / MR_ALIGN * MR_ALIGN;
     if (alloc == 0)
         alloc = MR_ALIGN;
-    void *p = aligned_alloc(MR_ALIGN, alloc);
+    void *p = array_alloc(alloc);
     if (p == NULL) {
         char buf[128];
         mr_dims_str(ndim, dims, buf, sizeof(buf));

@@ -147,18 +147,26 @@ static fftwf_plan plan_2d(int64_t h, int64_t w, int sign, bool unaligned, int nt
     return p;
 }
 
-static fftwf_plan plan_1d(int64_t n, int sign, bool unaligned, fftwf_complex *buf)
+/* `rows` contiguous transforms of length n (guru howmany); buf is scratch */
+static fftwf_plan plan_rows(int64_t n, int64_t rows, int sign, bool unaligned,
+                            fftwf_complex *buf)
 {
     fftwf_iodim64 dims[1] = { { .n = n, .is = 1, .os = 1 } };
-    unsigned flags = unaligned ? FFTW_ESTIMATE | FFTW_UNALIGNED : planner_flag(n);
+    fftwf_iodim64 many[1] = { { .n = rows, .is = n, .os = n } };
+    unsigned flags = unaligned ? FFTW_ESTIMATE | FFTW_UNALIGNED : planner_flag(n * rows);
     fftwf_plan p;
 #pragma omp critical(mr_fftw_planner)
     {
         threads_init_once();
         fftwf_plan_with_nthreads(1);
-        p = fftwf_plan_guru64_dft(1, dims, 0, NULL, buf, buf, sign, flags);
+        p = fftwf_plan_guru64_dft(1, dims, 1, many, buf, buf, sign, flags);
     }
     return p;
+}
+
+static fftwf_plan plan_1d(int64_t n, int sign, bool unaligned, fftwf_complex *buf)
+{
+    return plan_rows(n, 1, sign, unaligned, buf);
 }
 
 static void destroy_plan(fftwf_plan p)
@@ -533,4 +541,115 @@ void mr_fft1_inverse(const struct mr_fft1 *f, float complex *dst, const float co
                      int64_t rows)
 {
     fft1_rows(f, DIR_INV, dst, src, rows);
+}
+
+/* ---- masked normal operator, column masks ---------------------------------------------- */
+
+#define COLMASK_BLOCK 16 /* rows per batched transform */
+
+struct mr_fft_colmask {
+    int64_t h;
+    int64_t w;
+    float *m;                 /* w values: m' / w */
+    fftwf_plan block[2][2];   /* [direction][alignment]: COLMASK_BLOCK rows */
+    fftwf_plan row[2][2];     /* one row, for the remainder */
+    int planned_alignment;
+};
+
+bool mr_mask_is_column_mask(const float *mask, int64_t h, int64_t w)
+{
+    for (int64_t y = 1; y < h; y++)
+        if (memcmp(mask + y * w, mask, sizeof(*mask) * (size_t)w) != 0)
+            return false;
+    return true;
+}
+
+mr_status mr_fft_colmask_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
+                                const float *m, struct mr_fft_colmask **out)
+{
+    mr_status st = MR_OK;
+    struct mr_fft_colmask *op = NULL;
+    fftwf_complex *buf = NULL;
+
+    *out = NULL;
+    if (h < 1 || w < 1)
+        return MR_FAIL(MR_ERR_ARG, "masked FFT of an empty %lldx%lld image", (long long)h,
+                       (long long)w);
+    op = calloc(1, sizeof(*op));
+    buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(w * COLMASK_BLOCK));
+    if (op != NULL)
+        op->m = malloc(sizeof(float) * (size_t)w);
+    if (op == NULL || buf == NULL || op->m == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a masked FFT of width %lld", (long long)w);
+        goto out;
+    }
+    op->h = h;
+    op->w = w;
+    /* centred: F_c = fftshift ∘ F ∘ ifftshift, so M ⊙ F_c z = fftshift(ifftshift(M) ⊙ F(...)) */
+    for (int64_t x = 0; x < w; x++) {
+        int64_t src = cfg->centered ? (x + w / 2) % w : x;
+        op->m[x] = m[src] / (float)w;
+    }
+    op->planned_alignment = fftwf_alignment_of((float *)buf);
+    for (int d = 0; d < 2; d++)
+        for (int a = 0; a < 2; a++) {
+            int sign = d == DIR_FWD ? FFTW_FORWARD : FFTW_BACKWARD;
+            op->block[d][a] = plan_rows(w, COLMASK_BLOCK, sign, a == AL_UNALIGNED, buf);
+            op->row[d][a] = plan_rows(w, 1, sign, a == AL_UNALIGNED, buf);
+            if (op->block[d][a] == NULL || op->row[d][a] == NULL) {
+                st = MR_FAIL(MR_ERR_NOMEM, "FFTW could not plan a length-%lld transform",
+                             (long long)w);
+                goto out;
+            }
+        }
+    *out = op;
+    op = NULL;
+out:
+    fftwf_free(buf);
+    mr_fft_colmask_free(op);
+    return st;
+}
+
+void mr_fft_colmask_free(struct mr_fft_colmask *op)
+{
+    if (op == NULL)
+        return;
+    for (int d = 0; d < 2; d++)
+        for (int a = 0; a < 2; a++) {
+            destroy_plan(op->block[d][a]);
+            destroy_plan(op->row[d][a]);
+        }
+    free(op->m);
+    free(op);
+}
+
+/* rows [r0, r0 + n) of the stack, n = COLMASK_BLOCK or 1 */
+static void colmask_rows(const struct mr_fft_colmask *op, float complex *z, int64_t n)
+{
+    const int al = fftwf_alignment_of((float *)z) == op->planned_alignment ? AL_ALIGNED
+                                                                          : AL_UNALIGNED;
+    fftwf_plan const(*p)[2] = n == COLMASK_BLOCK ? op->block : op->row;
+    fftwf_execute_dft(p[DIR_FWD][al], (fftwf_complex *)z, (fftwf_complex *)z);
+    for (int64_t r = 0; r < n; r++) {
+        float complex *row = z + r * op->w;
+        for (int64_t x = 0; x < op->w; x++)
+            row[x] *= op->m[x];
+    }
+    fftwf_execute_dft(p[DIR_INV][al], (fftwf_complex *)z, (fftwf_complex *)z);
+}
+
+void mr_fft_colmask_apply(const struct mr_fft_colmask *op, float complex *z, int64_t nimg)
+{
+    const int64_t rows = nimg * op->h;
+    const int64_t nblocks = rows / COLMASK_BLOCK;
+    bool par = rows * op->w >= MR_FFT_PAR_MIN_VALUES;
+#ifdef _OPENMP
+    par = par && omp_in_parallel() == 0; /* never open a nested parallel region */
+#endif
+
+#pragma omp parallel for if (par) schedule(static)
+    for (int64_t b = 0; b < nblocks; b++)
+        colmask_rows(op, z + b * COLMASK_BLOCK * op->w, COLMASK_BLOCK);
+    for (int64_t r = nblocks * COLMASK_BLOCK; r < rows; r++)
+        colmask_rows(op, z + r * op->w, 1);
 }

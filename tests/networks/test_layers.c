@@ -41,11 +41,14 @@ static void check_conv(struct mr_conv2d c, int64_t h, int64_t w, bool bias, uint
     struct mr_array y = { 0 };
     struct mr_array ref = { 0 };
     struct mr_array scratch = { 0 };
+    struct mr_array wino = { 0 };
 
     fill(wt, nw, seed);
     fill(b, c.cout, seed + 1);
     c.w = wt;
     c.b = bias ? b : NULL;
+    /* the Winograd path too, wherever the CPU and shape (3x3, stride 1) allow it */
+    assert_int_equal(mr_conv2d_prepare_winograd(&c, &wino, true), MR_OK);
     const int64_t ho = mr_conv2d_out_h(&c, h);
     const int64_t wo = mr_conv2d_out_w(&c, w);
     /* torch: floor((n + p0 + p1 − d(k−1) − 1)/s) + 1 */
@@ -78,19 +81,25 @@ static void check_conv(struct mr_conv2d c, int64_t h, int64_t w, bool bias, uint
                         }
                 mr_array_f32(&ref)[(o * ho + r) * wo + s] = (float)acc;
             }
-    /* every implementation: im2col + SGEMM, and the direct kernel where the CPU and shape
-     * allow it (AUTO and DIRECT then both take it) */
-    for (int algo = 0; algo < 3; algo++) {
+    /* every implementation: im2col + SGEMM, the direct kernel and Winograd where the CPU and
+     * shape allow them (AUTO then takes Winograd or the direct kernel) */
+    for (int algo = 0; algo < 4; algo++) {
         c.algo = (enum mr_conv2d_algo)algo;
         mr_array_zero(&y);
         mr_conv2d_forward(&c, &y, &x, ns > 0 ? &scratch : NULL);
-        assert_max_rel_below(&y, &ref, 2e-6);
+        /* Winograd's transforms (points 0, ±1, ±2, ∞) round differently from a direct sum:
+         * a few 1e-6 of the maximum for O(1) data, against ~1e-7 for the direct sums */
+        if (c.wino != NULL && (algo == MR_CONV2D_ALGO_AUTO || algo == MR_CONV2D_ALGO_WINOGRAD))
+            assert_max_rel_below(&y, &ref, 1e-5);
+        else
+            assert_max_rel_below(&y, &ref, 2e-6);
     }
 
     mr_array_cleanup(&x);
     mr_array_cleanup(&y);
     mr_array_cleanup(&ref);
     mr_array_cleanup(&scratch);
+    mr_array_cleanup(&wino);
     free(wt);
     free(b);
 }
@@ -190,6 +199,42 @@ static void test_layers_conv_direct_blocking(void **state)
     check_conv(mr_conv2d_make(2, 3, 5, 4), 3, 2, true, 21);
     if (!mr_conv2d_uses_direct(&c))
         print_message("direct convolution kernel not available on this CPU: im2col only\n");
+}
+
+/* Winograd F(4x4, 3x3): several 48-tile jobs, images not a multiple of the 4x4 tile, channel
+ * counts off the 16-lane groups and the 32-channel GEMM block, dilations 1-3 (polyphase
+ * components of unequal size), every padding mode, 1-row and 1-column images */
+static void test_layers_conv_winograd_blocking(void **state)
+{
+    (void)state;
+    struct mr_conv2d c = mr_conv2d_make(20, 40, 3, 1);
+    check_conv(c, 37, 45, true, 30);
+    c = mr_conv2d_make(64, 64, 3, 2);
+    c.dilation[0] = c.dilation[1] = 2;
+    c.pad_mode = MR_PAD_MODE_REPLICATE;
+    check_conv(c, 29, 23, true, 31);
+    c = mr_conv2d_make(17, 33, 3, 0);
+    c.dilation[0] = 3;
+    c.dilation[1] = 2;
+    c.pad[0] = c.pad[1] = 3;
+    c.pad[2] = c.pad[3] = 2;
+    c.pad_mode = MR_PAD_MODE_REFLECT;
+    check_conv(c, 19, 14, false, 32);
+    c = mr_conv2d_make(16, 16, 3, 1);
+    c.pad_mode = MR_PAD_MODE_REPLICATE;
+    check_conv(c, 1, 9, true, 33);
+    check_conv(c, 6, 1, true, 34);
+    /* no padding: the output is smaller than the input */
+    check_conv(mr_conv2d_make(16, 8, 3, 0), 11, 10, true, 35);
+    struct mr_array store = { 0 };
+    c = mr_conv2d_make(16, 16, 3, 1);
+    float wt[16 * 16 * 9];
+    fill(wt, 16 * 16 * 9, 36);
+    c.w = wt;
+    assert_int_equal(mr_conv2d_prepare_winograd(&c, &store, false), MR_OK);
+    if (c.wino == NULL)
+        print_message("Winograd kernel not available on this CPU: skipped\n");
+    mr_array_cleanup(&store);
 }
 
 /* an image large enough for several im2col bands */
@@ -485,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_layers_conv_reflect),
         cmocka_unit_test(test_layers_conv_pointwise_and_lpn_shapes),
         cmocka_unit_test(test_layers_conv_direct_blocking),
+        cmocka_unit_test(test_layers_conv_winograd_blocking),
         cmocka_unit_test(test_layers_conv_bands),
         cmocka_unit_test(test_layers_tconv2x2),
         cmocka_unit_test(test_layers_instance_norm),
