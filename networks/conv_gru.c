@@ -82,9 +82,16 @@ mr_status mr_conv_gru_init(struct mr_conv_gru *g, struct mr_weights *ws, const c
         for (int i = 0; i < 4; i++)
             c->pad[i] = pad;
         c->pad_mode = MR_PAD_MODE_REPLICATE;
+        MR_CHECK(mr_conv2d_prepare_winograd(c, &g->wino[l], false));
     }
 out:
     return st;
+}
+
+void mr_conv_gru_cleanup(struct mr_conv_gru *g)
+{
+    for (int l = 0; l <= MR_CONV_GRU_MAX_LAYERS; l++)
+        mr_array_cleanup(&g->wino[l]);
 }
 
 static int64_t conv_scratch_max(const struct mr_conv_gru *g, int64_t h, int64_t w)

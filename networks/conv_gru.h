@@ -43,6 +43,7 @@ struct mr_conv_gru {
     struct mr_conv2d reset[MR_CONV_GRU_MAX_LAYERS];
     struct mr_conv2d update[MR_CONV_GRU_MAX_LAYERS];
     struct mr_conv2d out[MR_CONV_GRU_MAX_LAYERS];
+    struct mr_array wino[MR_CONV_GRU_MAX_LAYERS + 1]; /* conv[l]'s Winograd weights, if used */
 };
 
 /* Called with the conv_blocks[l] output before its activation (l = 0..L; the last is the
@@ -52,9 +53,14 @@ typedef void (*mr_conv_gru_observer)(void *ctx, int64_t layer, const struct mr_a
 /* Borrows the weights of one GRU from ws: keys "<prefix>reset_gates.<l>.0.weight" etc. (the
  * prefix includes "convgru." for the normalised variant and ends with '.'), checking every
  * shape. Errors: MR_ERR_ARG (hidden < 1, layers outside [1, MR_CONV_GRU_MAX_LAYERS]),
- * MR_ERR_WEIGHTS (missing key or wrong shape). */
+ * MR_ERR_WEIGHTS (missing key or wrong shape), MR_ERR_NOMEM. Release with
+ * mr_conv_gru_cleanup. */
 mr_status mr_conv_gru_init(struct mr_conv_gru *g, struct mr_weights *ws, const char *prefix,
                            int64_t hidden, int64_t layers, bool normalized);
+
+/* Frees what init allocated (the Winograd-domain weights of the wide 3×3 convs, layers.h);
+ * safe on a zeroed or partly initialised g. */
+void mr_conv_gru_cleanup(struct mr_conv_gru *g);
 
 /* Floats of workspace mr_conv_gru_forward needs for an h×w image. */
 int64_t mr_conv_gru_work_size(const struct mr_conv_gru *g, int64_t h, int64_t w);

@@ -75,19 +75,26 @@ struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pa
 #define MR_CONV2D_WINOGRAD_MIN_CHANNELS 24
 #define MR_CONV2D_WINOGRAD_MIN_PIXELS 512
 
+/* a shape AUTO runs as Winograd once its weights are prepared (shape only, no weights) */
+static bool winograd_candidate(const struct mr_conv2d *c)
+{
+    return mr_conv2d_winograd_supported(c) && c->cin >= MR_CONV2D_WINOGRAD_MIN_CHANNELS &&
+           c->cout >= MR_CONV2D_WINOGRAD_MIN_CHANNELS;
+}
+
 mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always)
 {
     MR_ASSERT(c->w != NULL);
     const char *env = getenv("MR_CONV_WINOGRAD");
     if (env != NULL && strcmp(env, "never") == 0)
         return MR_OK;
-    if (env != NULL && strcmp(env, "always") == 0)
-        always = true;
+    const bool force = env != NULL && strcmp(env, "always") == 0;
     if (!mr_conv2d_winograd_supported(c))
         return MR_OK;
-    if (!always && (c->cin < MR_CONV2D_WINOGRAD_MIN_CHANNELS ||
-                    c->cout < MR_CONV2D_WINOGRAD_MIN_CHANNELS))
+    if (!always && !force && !winograd_candidate(c))
         return MR_OK;
+    if (force && c->algo == MR_CONV2D_ALGO_AUTO)
+        c->algo = MR_CONV2D_ALGO_WINOGRAD; /* whatever the image size */
     mr_status st = mr_array_init_dims(store, MR_DTYPE_F32, 1, mr_conv2d_winograd_weights_size(c));
     if (st != MR_OK)
         return st;
@@ -177,7 +184,7 @@ int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
     int64_t ho = mr_conv2d_out_h(c, h);
     int64_t wo = mr_conv2d_out_w(c, w);
     int64_t n = c->cin * c->kh * c->kw * conv_band_rows(c, ho, wo) * wo;
-    if (c->wino != NULL) {
+    if (c->wino != NULL || winograd_candidate(c)) {
         int64_t nw = mr_conv2d_winograd_scratch_size(c, h, w, max_threads());
         n = nw > n ? nw : n;
     }

@@ -84,8 +84,9 @@ struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pa
  * up) with the transformed weights and points c->wino at them; otherwise leaves both alone.
  * Call after c->w is set and before mr_conv2d_scratch_size. Changes rounding only (about 1e-6
  * of the output's magnitude; tests/networks/test_layers.c). The environment variable
- * MR_CONV_WINOGRAD=never turns the path off, =always sets `always` (for A/B measurements and
- * for running the small-channel golden networks through it in the tests).
+ * MR_CONV_WINOGRAD=never turns the path off; =always prepares every 3×3 stride-1 conv and
+ * runs it as Winograd whatever the image size (for A/B measurements, and for running the
+ * small golden networks through it in the tests).
  */
 mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always);
 
@@ -99,8 +100,9 @@ int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
 /* Number of floats of scratch mr_conv2d_forward needs for an h×w input (0 for a 1×1,
  * stride-1, unpadded conv, which multiplies the input directly). Bounded: the im2col matrix is
  * built in bands of output rows of at most MR_CONV2D_BAND_FLOATS floats (or one row). With
- * c->wino set it also covers the Winograd path at omp_get_max_threads() threads (a copy of the
- * input plus ~1 MB per thread); with fewer floats than that it runs on fewer threads. */
+ * c->wino set, or a shape mr_conv2d_prepare_winograd would prepare (so that work buffers can be
+ * sized from shapes alone), it also covers the Winograd path at omp_get_max_threads() threads
+ * (a copy of the input plus ~1 MB per thread); with fewer floats it runs on fewer threads. */
 #define MR_CONV2D_BAND_FLOATS ((int64_t)1 << 21)
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
 

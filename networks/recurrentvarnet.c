@@ -55,6 +55,7 @@ struct mr_recurrentvarnet {
     struct mr_array state; /* (L, Hc, H, W) F32 */
     struct mr_array feat;  /* (Σc, H, W) F32 */
     float *work;
+    struct mr_array work_store; /* owns work (an mr_array: huge pages when large) */
 };
 
 static mr_status parse_init(const char *s, enum mr_rvn_init *out)
@@ -131,7 +132,10 @@ void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
     mr_array_cleanup(&net->wout);
     mr_array_cleanup(&net->state);
     mr_array_cleanup(&net->feat);
-    free(net->work);
+    mr_array_cleanup(&net->work_store);
+    if (net->gru != NULL)
+        for (int64_t b = 0; b < net->nblocks; b++)
+            mr_conv_gru_cleanup(&net->gru[b]);
     free(net->gru);
     free(net->alpha);
     free(net);
@@ -278,7 +282,7 @@ mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc,
     mr_array_cleanup(&net->wout);
     mr_array_cleanup(&net->state);
     mr_array_cleanup(&net->feat);
-    free(net->work);
+    mr_array_cleanup(&net->work_store);
     net->work = NULL;
     net->nc = 0;
 
@@ -301,11 +305,8 @@ mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc,
     MR_CHECK(mr_array_init_dims(&net->state, MR_DTYPE_F32, 4, c->layers, c->hidden, h, w));
     if (c->init != MR_RVN_INIT_NONE)
         MR_CHECK(mr_array_init_dims(&net->feat, MR_DTYPE_F32, 3, net->rsi_feat, h, w));
-    net->work = malloc(sizeof(float) * (size_t)(work > 0 ? work : 1));
-    if (net->work == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "RecurrentVarNet workspace (%lld floats)", (long long)work);
-        goto out;
-    }
+    MR_CHECK(mr_array_init_dims(&net->work_store, MR_DTYPE_F32, 1, work > 0 ? work : 1));
+    net->work = mr_array_f32(&net->work_store);
     net->nc = nc;
     net->h = h;
     net->w = w;

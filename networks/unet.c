@@ -23,6 +23,7 @@
 struct conv_block {
     struct mr_conv2d c1;
     struct mr_conv2d c2;
+    struct mr_array wino[2]; /* c1's and c2's Winograd weights where used (layers.h) */
 };
 
 struct mr_unet {
@@ -84,7 +85,18 @@ static mr_status load_block(struct mr_weights *ws, struct conv_block *b, const c
     if (st != MR_OK)
         return st;
     snprintf(k, sizeof(k), "%s.layers.4", key);
-    return load_conv(ws, &b->c2, prefix, k, cout, cout, 3, false);
+    st = load_conv(ws, &b->c2, prefix, k, cout, cout, 3, false);
+    if (st == MR_OK)
+        st = mr_conv2d_prepare_winograd(&b->c1, &b->wino[0], false);
+    if (st == MR_OK)
+        st = mr_conv2d_prepare_winograd(&b->c2, &b->wino[1], false);
+    return st;
+}
+
+static void block_cleanup(struct conv_block *b)
+{
+    mr_array_cleanup(&b->wino[0]);
+    mr_array_cleanup(&b->wino[1]);
 }
 
 mr_status mr_unet_create(struct mr_weights *ws, const char *prefix,
@@ -136,6 +148,13 @@ out:
 
 void mr_unet_free(struct mr_unet *u)
 {
+    if (u == NULL)
+        return;
+    for (int k = 0; k < MR_UNET_MAX_POOLS; k++) {
+        block_cleanup(&u->down[k]);
+        block_cleanup(&u->up[k]);
+    }
+    block_cleanup(&u->mid);
     free(u);
 }
 
@@ -181,6 +200,7 @@ mr_status mr_unet_work_create(const struct mr_unet_config *cfg, int64_t h, int64
         const int64_t cins[3] = { k == 0 ? cfg->in_chans : ch(cfg, k - 1), ch(cfg, k),
                                   2 * ch(cfg, k) };
         maxmap = max64(maxmap, ch(cfg, k) * wk->hs[k] * wk->ws[k]);
+        c3.cout = ch(cfg, k);
         for (int i = 0; i < 3; i++) {
             c3.cin = cins[i];
             maxscr = max64(maxscr, mr_conv2d_scratch_size(&c3, wk->hs[k], wk->ws[k]));
