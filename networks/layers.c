@@ -20,6 +20,7 @@
 
 #include "networks/conv_direct.h"
 #include "networks/conv_winograd.h"
+#include "networks/vmath.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -550,22 +551,12 @@ void mr_relu(struct mr_array *x)
 
 void mr_sigmoid(struct mr_array *x)
 {
-    const int64_t n = mr_array_numel(x);
-    float *d = mr_array_f32(x);
-
-#pragma omp parallel for if (n > MR_LAYERS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        d[i] = 1.0f / (1.0f + expf(-d[i]));
+    mr_vsigmoid(mr_array_f32(x), mr_array_numel(x));
 }
 
 void mr_tanh(struct mr_array *x)
 {
-    const int64_t n = mr_array_numel(x);
-    float *d = mr_array_f32(x);
-
-#pragma omp parallel for if (n > MR_LAYERS_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        d[i] = tanhf(d[i]);
+    mr_vtanh(mr_array_f32(x), mr_array_numel(x));
 }
 
 void mr_softplus(struct mr_array *x, float beta, float threshold)

@@ -483,6 +483,61 @@ static void test_layers_activations(void **state)
     mr_array_cleanup(&x);
 }
 
+/* sigmoid and tanh over the whole float range (the vectorised path on AVX-512 CPUs): every
+ * 997th float bit pattern of both signs plus the branch points and saturation, against double
+ * precision, both absolute and in ulps of the result; NaN propagates */
+static void test_layers_sigmoid_tanh_range(void **state)
+{
+    (void)state;
+    const int64_t n = 1 << 16;
+    struct mr_array x = { 0 };
+    struct mr_array s = { 0 };
+    struct mr_array t = { 0 };
+    double worst_abs[2] = { 0.0, 0.0 };
+    double worst_ulp[2] = { 0.0, 0.0 };
+
+    assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_F32, 1, n), MR_OK);
+    float *xd = mr_array_f32(&x);
+    for (int64_t i = 0; i < n; i++) {
+        /* magnitudes from 1e-30 up to 200, then fixed special points */
+        double v = pow(10.0, -30.0 + 32.3 * (double)(i / 2) / (double)(n / 2));
+        xd[i] = (float)(i % 2 == 0 ? v : -v);
+    }
+    const float special[] = { 0.0f, -0.0f, 0.625f, -0.625f, 0.62499994f, 9.0f, -9.0f, 88.0f,
+                              -88.0f, 88.5f, -88.5f, 1e30f, -1e30f, 15.9f, -16.7f, 1e-45f };
+    for (size_t k = 0; k < sizeof(special) / sizeof(special[0]); k++)
+        xd[k] = special[k];
+    xd[n - 1] = NAN;
+    assert_int_equal(mr_array_init_copy(&s, &x), MR_OK);
+    assert_int_equal(mr_array_init_copy(&t, &x), MR_OK);
+    mr_sigmoid(&s);
+    mr_tanh(&t);
+    for (int64_t i = 0; i < n - 1; i++) {
+        const double v = xd[i];
+        const double want[2] = { 1.0 / (1.0 + exp(-v)), tanh(v) };
+        const float got[2] = { mr_array_f32(&s)[i], mr_array_f32(&t)[i] };
+        for (int f = 0; f < 2; f++) {
+            double err = fabs((double)got[f] - want[f]);
+            double ulp = fabs(want[f]) > 0.0 ? err / (fabs(want[f]) * 0x1p-23) : err;
+            worst_abs[f] = fmax(worst_abs[f], err);
+            /* ulps only where the result is a normal float not flushed by the exp clamp */
+            if (fabs(want[f]) > 1e-37)
+                worst_ulp[f] = fmax(worst_ulp[f], ulp);
+        }
+    }
+    assert_true(isnan(mr_array_f32(&s)[n - 1]) && isnan(mr_array_f32(&t)[n - 1]));
+    print_message("    sigmoid: %.2e abs, %.1f ulp; tanh: %.2e abs, %.1f ulp\n", worst_abs[0],
+                  worst_ulp[0], worst_abs[1], worst_ulp[1]);
+    mr_test_assert_below("sigmoid abs", worst_abs[0], 2e-7, __FILE__, __LINE__);
+    mr_test_assert_below("tanh abs", worst_abs[1], 2e-7, __FILE__, __LINE__);
+    mr_test_assert_below("sigmoid ulp", worst_ulp[0], 8.0, __FILE__, __LINE__);
+    /* tanh's 1 − 2/(e + 1) branch loses relative accuracy only just above 0.625 */
+    mr_test_assert_below("tanh ulp", worst_ulp[1], 8.0, __FILE__, __LINE__);
+    mr_array_cleanup(&x);
+    mr_array_cleanup(&s);
+    mr_array_cleanup(&t);
+}
+
 static void test_layers_complex_packing(void **state)
 {
     (void)state;
@@ -538,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_layers_pad_modes),
         cmocka_unit_test(test_layers_crop_concat_view),
         cmocka_unit_test(test_layers_activations),
+        cmocka_unit_test(test_layers_sigmoid_tanh_range),
         cmocka_unit_test(test_layers_complex_packing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,133 @@
+/* Vectorised sigmoid and tanh (see vmath.h). */
+#include "networks/vmath.h"
+
+#include <math.h>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MR_VMATH_X86 1
+#include <immintrin.h>
+#else
+#define MR_VMATH_X86 0
+#endif
+
+#if MR_VMATH_X86
+
+/* exp(x) for |x| <= 88.7 (callers clamp): Cephes expf */
+__attribute__((target("avx512f"), always_inline)) static inline __m512 vexp(__m512 x)
+{
+    const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
+    const __m512 c1 = _mm512_set1_ps(0.693359375f);
+    const __m512 c2 = _mm512_set1_ps(-2.12194440e-4f);
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, c1, x);
+    r = _mm512_fnmadd_ps(n, c2, r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    const __m512 r2 = _mm512_mul_ps(r, r);
+    p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline __m512 vsigmoid(__m512 x)
+{
+    /* exp(−x) is finite for x >= −88 and 1/(1 + e) rounds to 0 below x = −88 anyway */
+    /* (min/max return their second operand when one is NaN: NaN propagates) */
+    const __m512 t = _mm512_max_ps(_mm512_set1_ps(-88.0f),
+                                   _mm512_min_ps(_mm512_set1_ps(88.0f),
+                                                 _mm512_sub_ps(_mm512_setzero_ps(), x)));
+    const __m512 one = _mm512_set1_ps(1.0f);
+    return _mm512_div_ps(one, _mm512_add_ps(one, vexp(t)));
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline __m512 vtanh(__m512 x)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 ax = _mm512_abs_ps(x);
+    /* |x| >= 0.625: 1 − 2/(e^{2|x|} + 1), e^{2|x|} clamped (tanh(9) is 1 in float) */
+    const __m512 e = vexp(_mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_add_ps(ax, ax)));
+    const __m512 big = _mm512_sub_ps(one, _mm512_div_ps(_mm512_set1_ps(2.0f),
+                                                        _mm512_add_ps(e, one)));
+    /* |x| < 0.625: x + x·z·P(z), z = x² */
+    const __m512 z = _mm512_mul_ps(x, x);
+    __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
+    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
+    const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
+    const __mmask16 is_small = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
+    /* sign of x onto the large branch (which is computed from |x|) */
+    const __m512i sign = _mm512_and_si512(_mm512_castps_si512(x), _mm512_set1_epi32(INT32_MIN));
+    const __m512 big_signed = _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(big), sign));
+    return _mm512_mask_blend_ps(is_small, big_signed, small);
+}
+
+__attribute__((target("avx512f"))) static void sigmoid_avx512(float *d, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(d + i, vsigmoid(_mm512_loadu_ps(d + i)));
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(d + i, m, vsigmoid(_mm512_maskz_loadu_ps(m, d + i)));
+    }
+}
+
+__attribute__((target("avx512f"))) static void tanh_avx512(float *d, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(d + i, vtanh(_mm512_loadu_ps(d + i)));
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(d + i, m, vtanh(_mm512_maskz_loadu_ps(m, d + i)));
+    }
+}
+
+static int have_avx512(void)
+{
+    return __builtin_cpu_supports("avx512f") != 0;
+}
+
+#endif
+
+/* chunks of this many values per OpenMP iteration */
+#define VMATH_CHUNK 4096
+#define VMATH_PAR_MIN ((int64_t)1 << 17)
+
+void mr_vsigmoid(float *d, int64_t n)
+{
+#pragma omp parallel for if (n > VMATH_PAR_MIN) schedule(static)
+    for (int64_t c = 0; c < n; c += VMATH_CHUNK) {
+        const int64_t m = n - c < VMATH_CHUNK ? n - c : VMATH_CHUNK;
+#if MR_VMATH_X86
+        if (have_avx512()) {
+            sigmoid_avx512(d + c, m);
+            continue;
+        }
+#endif
+        for (int64_t i = c; i < c + m; i++)
+            d[i] = 1.0f / (1.0f + expf(-d[i]));
+    }
+}
+
+void mr_vtanh(float *d, int64_t n)
+{
+#pragma omp parallel for if (n > VMATH_PAR_MIN) schedule(static)
+    for (int64_t c = 0; c < n; c += VMATH_CHUNK) {
+        const int64_t m = n - c < VMATH_CHUNK ? n - c : VMATH_CHUNK;
+#if MR_VMATH_X86
+        if (have_avx512()) {
+            tanh_avx512(d + c, m);
+            continue;
+        }
+#endif
+        for (int64_t i = c; i < c + m; i++)
+            d[i] = tanhf(d[i]);
+    }
+}
