@@ -298,7 +298,6 @@ struct mr_cirim {
     /* column masks (every row equal): the normal operator F⁻¹MF along rows only, and the
      * constant part F⁻¹(M y) of the gradient; NULL for 2-D masks (recon/fft.h) */
     struct mr_fft_colmask *colmask;
-    float *colmask_row;      /* the mask row colmask was made for (w values) */
     struct mr_array ymask;   /* (C, H, W) CF32: F⁻¹(M ⊙ y) when colmask is set */
     struct mr_array coil;    /* (C, H, W) CF32 */
     struct mr_array x;       /* (H, W) CF32, the estimate */
@@ -421,8 +420,6 @@ static void release_buffers(struct mr_cirim *net)
     net->fft = NULL;
     mr_fft_colmask_free(net->colmask);
     net->colmask = NULL;
-    free(net->colmask_row);
-    net->colmask_row = NULL;
     mr_array_cleanup(&net->ymask);
     mr_array_cleanup(&net->mask);
     mr_array_cleanup(&net->coil);
@@ -672,31 +669,16 @@ static mr_status check_input(const struct mr_array *a, const char *what, enum mr
 }
 
 /* net->mask (H, W) ← mask (H, W), or a column mask (1, W) / (W) repeated over rows */
-/* the column-mask operator for the current mask (kept while the mask row is the same) */
+/* the column-mask operator for the current mask (recon/fft.h) */
 static mr_status prepare_colmask(struct mr_cirim *net)
 {
-    const int64_t w = net->w;
-    const float *m = mr_array_f32(&net->mask);
-    mr_status st = MR_OK;
-
-    if (!mr_mask_is_column_mask(m, net->h, w) || getenv("MR_CIRIM_FULL_FFT") != NULL) {
+    if (getenv("MR_CIRIM_FULL_FFT") != NULL) {
         mr_fft_colmask_free(net->colmask);
         net->colmask = NULL;
         return MR_OK;
     }
-    if (net->colmask != NULL && memcmp(net->colmask_row, m, sizeof(*m) * (size_t)w) == 0)
-        return MR_OK;
-    mr_fft_colmask_free(net->colmask);
-    net->colmask = NULL;
-    if (net->colmask_row == NULL) {
-        net->colmask_row = malloc(sizeof(*m) * (size_t)w);
-        if (net->colmask_row == NULL)
-            return MR_FAIL(MR_ERR_NOMEM, "CIRIM: mask row of %lld", (long long)w);
-    }
-    st = mr_fft_colmask_create(net->h, w, &net->cfg.fft, m, &net->colmask);
-    if (st == MR_OK)
-        memcpy(net->colmask_row, m, sizeof(*m) * (size_t)w);
-    return st;
+    return mr_fft_colmask_sync(&net->colmask, net->h, net->w, &net->cfg.fft,
+                               mr_array_f32(&net->mask));
 }
 
 /* ymask = F⁻¹(M ⊙ y) for the column-mask gradient */

@@ -61,6 +61,10 @@ struct e2evn {
     struct mr_array sens;  /* (C, H, W) estimated maps (fastMRI) */
     struct mr_array img;   /* (H, W) reduced image */
     struct mr_array reg_out; /* (H, W) */
+    /* column masks: the cascades run on coil images X = IFFT(k) (see cascade_image) */
+    struct mr_fft_colmask *colmask; /* IFFT([M≠0] ⊙ FFT(·)), NULL for other masks */
+    struct mr_array bmask;   /* (H, W) [M ≠ 0] */
+    struct mr_array ymask;   /* (C, H, W) IFFT([M ≠ 0] ⊙ y) */
 };
 
 static void e2evn_release_prepared(struct e2evn *e)
@@ -76,6 +80,10 @@ static void e2evn_release_prepared(struct e2evn *e)
     mr_array_cleanup(&e->sens);
     mr_array_cleanup(&e->img);
     mr_array_cleanup(&e->reg_out);
+    mr_fft_colmask_free(e->colmask);
+    e->colmask = NULL;
+    mr_array_cleanup(&e->bmask);
+    mr_array_cleanup(&e->ymask);
 }
 
 static void e2evn_free(void *ctx)
@@ -266,6 +274,9 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
     MR_CHECK(mr_array_init_dims(&e->cimg, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&e->img, MR_DTYPE_CF32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&e->reg_out, MR_DTYPE_CF32, 2, h, w));
+    MR_CHECK(mr_array_init_dims(&e->bmask, MR_DTYPE_F32, 2, h, w));
+    if (!e->no_dc)
+        MR_CHECK(mr_array_init_dims(&e->ymask, MR_DTYPE_CF32, 3, nc, h, w));
     if (e->variant == E2EVN_FASTMRI) {
         MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work));
         MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, nc, h, w));
@@ -451,13 +462,98 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
     }
 }
 
+/*
+ * The same cascade on coil images X = IFFT(k), for a column mask (every row of M equal):
+ *   X ← X − λ·(P X − IFFT(B ⊙ y)) − S·NormUnet(Σ_c conj(S_c) X_c),   B = [M ≠ 0],
+ * with P = IFFT(B ⊙ FFT(·)) applied along the rows only (recon/fft.h mr_fft_colmask) and
+ * IFFT(B ⊙ y) computed once per run: IFFT of the k-space update term by term, so equal to the
+ * k-space form up to float rounding, without the 2-D transforms (the H-axis FFTs cancel).
+ * e->k holds X here.
+ */
+static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sens,
+                          const struct mr_net_probe *probe)
+{
+    const int64_t nc = e->nc;
+    const int64_t npix = e->h * e->w;
+    float complex *xk = mr_array_cf32(&e->k);
+    float complex *t = mr_array_cf32(&e->cimg);
+    const float complex *s = mr_array_cf32(sens);
+    const float complex *r = mr_array_cf32(&e->reg_out);
+    const float lambda = e->dc_weight[i];
+    char name[64];
+
+    coil_reduce(mr_array_cf32(&e->img), xk, s, nc, npix);
+    mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
+    if (probe != NULL) {
+        snprintf(name, sizeof(name), "cascade_%lld_reg_input", (long long)i);
+        mr_net_probe_emit(probe, name, -1, &e->img);
+        snprintf(name, sizeof(name), "cascade_%lld_norm_mean", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_mean(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_norm_std", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_std(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_unet_input", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_input(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_unet_output", (long long)i);
+        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_output(e->reg_work));
+        snprintf(name, sizeof(name), "cascade_%lld_reg_output", (long long)i);
+        mr_net_probe_emit(probe, name, -1, &e->reg_out);
+    }
+    if (e->no_dc) {
+        coil_expand(xk, r, s, nc, npix);
+    } else {
+        const float complex *z0 = mr_array_cf32(&e->ymask);
+        memcpy(t, xk, sizeof(*t) * (size_t)(nc * npix));
+        mr_fft_colmask_apply(e->colmask, t, nc);
+#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
+        for (int64_t c = 0; c < nc; c++)
+            for (int64_t p = 0; p < npix; p++) {
+                const int64_t j = c * npix + p;
+                xk[j] = xk[j] - (t[j] - z0[j]) * lambda - r[p] * s[j];
+            }
+    }
+    if (probe != NULL) {
+        /* the probe shows k-space, as the k-space form has it */
+        mr_fft2_forward(e->fft, t, xk, nc);
+        snprintf(name, sizeof(name), "cascade_%lld_kspace", (long long)i);
+        mr_net_probe_emit(probe, name, -1, &e->cimg);
+    }
+}
+
+/* the column-mask form's operator and constant term, or colmask NULL for other masks */
+static mr_status prepare_image_domain(struct e2evn *e, const struct mr_net_inputs *in)
+{
+    const int64_t nc = e->nc;
+    const int64_t npix = e->h * e->w;
+    const float *m = mr_array_f32(in->mask);
+    float *b = mr_array_f32(&e->bmask);
+
+    for (int64_t p = 0; p < npix; p++)
+        b[p] = m[p] != 0.0f ? 1.0f : 0.0f;
+    if (getenv("MR_E2EVN_KSPACE") != NULL) {
+        mr_fft_colmask_free(e->colmask);
+        e->colmask = NULL;
+        return MR_OK;
+    }
+    mr_status st = mr_fft_colmask_sync(&e->colmask, e->h, e->w, &e->fft_cfg, b);
+    if (st != MR_OK || e->colmask == NULL || e->no_dc)
+        return st;
+    const float complex *y = mr_array_cf32(in->ksp);
+    float complex *z = mr_array_cf32(&e->ymask);
+#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t p = 0; p < npix; p++)
+            z[c * npix + p] = b[p] * y[c * npix + p];
+    mr_fft2_inverse(e->fft, z, z, nc);
+    return MR_OK;
+}
+
+/* out = the coil combination of the coil images in e->cimg */
 static void combine(struct e2evn *e, struct mr_array *out, const struct mr_array *sens)
 {
     const int64_t nc = e->nc;
     const int64_t npix = e->h * e->w;
     const float complex *x = mr_array_cf32(&e->cimg);
 
-    mr_fft2_inverse(e->fft, mr_array_cf32(&e->cimg), mr_array_cf32(&e->k), nc);
     switch (e->combine) {
     case E2EVN_COMBINE_SENSE:
         coil_reduce(mr_array_cf32(out), x, mr_array_cf32(sens), nc, npix);
@@ -508,9 +604,20 @@ static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_
     } else if (sens == NULL) {
         return MR_FAIL(MR_ERR_ARG, "e2evn (atommic) needs sensitivity maps");
     }
-    mr_array_copy(&e->k, in->ksp);
-    for (int64_t i = 0; i < e->num_cascades; i++)
-        cascade(e, i, in, sens, probe);
+    mr_status st = prepare_image_domain(e, in);
+    if (st != MR_OK)
+        return st;
+    if (e->colmask != NULL) {
+        mr_fft2_inverse(e->fft, mr_array_cf32(&e->k), mr_array_cf32(in->ksp), e->nc);
+        for (int64_t i = 0; i < e->num_cascades; i++)
+            cascade_image(e, i, sens, probe);
+        mr_array_copy(&e->cimg, &e->k);
+    } else {
+        mr_array_copy(&e->k, in->ksp);
+        for (int64_t i = 0; i < e->num_cascades; i++)
+            cascade(e, i, in, sens, probe);
+        mr_fft2_inverse(e->fft, mr_array_cf32(&e->cimg), mr_array_cf32(&e->k), e->nc);
+    }
     combine(e, out, sens);
     return MR_OK;
 }

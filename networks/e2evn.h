@@ -23,6 +23,10 @@
  *
  * Cascade (both): k ← k − λ·[M≠0]·(k − y) − FFT(S · NormUnet(Σ_c conj(S_c)·IFFT(k_c)));
  * ATOMMIC no_dc: k ← FFT(S · NormUnet(...)).
+ * With a column mask (every row of M equal) the cascades run on the coil images IFFT(k)
+ * instead, the data-consistency term as a row-only transform pair (e2evn.c cascade_image):
+ * the same maths without the 2-D FFTs, equal up to float rounding (MR_E2EVN_KSPACE=1 keeps
+ * the k-space form, for A/B measurements).
  * Probes (net.h): sens_acs_kspace, sens_coil_images, sens_norm_mean/std[c],
  * sens_unet_input/output[c], sens_maps_raw, sens_maps (fastMRI); cascade_i_reg_input,
  * cascade_i_unet_input, cascade_i_norm_mean/std, cascade_i_unet_output, cascade_i_reg_output,

@@ -550,6 +550,8 @@ void mr_fft1_inverse(const struct mr_fft1 *f, float complex *dst, const float co
 struct mr_fft_colmask {
     int64_t h;
     int64_t w;
+    struct mr_fft_config cfg;
+    float *src;               /* the w mask values it was made from */
     float *m;                 /* w values: m' / w */
     fftwf_plan block[2][2];   /* [direction][alignment]: COLMASK_BLOCK rows */
     fftwf_plan row[2][2];     /* one row, for the remainder */
@@ -577,14 +579,18 @@ mr_status mr_fft_colmask_create(int64_t h, int64_t w, const struct mr_fft_config
                        (long long)w);
     op = calloc(1, sizeof(*op));
     buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(w * COLMASK_BLOCK));
-    if (op != NULL)
+    if (op != NULL) {
         op->m = malloc(sizeof(float) * (size_t)w);
-    if (op == NULL || buf == NULL || op->m == NULL) {
+        op->src = malloc(sizeof(float) * (size_t)w);
+    }
+    if (op == NULL || buf == NULL || op->m == NULL || op->src == NULL) {
         st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a masked FFT of width %lld", (long long)w);
         goto out;
     }
     op->h = h;
     op->w = w;
+    op->cfg = *cfg;
+    memcpy(op->src, m, sizeof(float) * (size_t)w);
     /* centred: F_c = fftshift ∘ F ∘ ifftshift, so M ⊙ F_c z = fftshift(ifftshift(M) ⊙ F(...)) */
     for (int64_t x = 0; x < w; x++) {
         int64_t src = cfg->centered ? (x + w / 2) % w : x;
@@ -620,7 +626,23 @@ void mr_fft_colmask_free(struct mr_fft_colmask *op)
             destroy_plan(op->row[d][a]);
         }
     free(op->m);
+    free(op->src);
     free(op);
+}
+
+mr_status mr_fft_colmask_sync(struct mr_fft_colmask **op, int64_t h, int64_t w,
+                              const struct mr_fft_config *cfg, const float *mask)
+{
+    struct mr_fft_colmask *o = *op;
+    if (o != NULL && o->h == h && o->w == w && o->cfg.centered == cfg->centered &&
+        o->cfg.norm == cfg->norm && memcmp(o->src, mask, sizeof(float) * (size_t)w) == 0 &&
+        mr_mask_is_column_mask(mask, h, w))
+        return MR_OK;
+    mr_fft_colmask_free(o);
+    *op = NULL;
+    if (!mr_mask_is_column_mask(mask, h, w))
+        return MR_OK;
+    return mr_fft_colmask_create(h, w, cfg, mask, op);
 }
 
 /* rows [r0, r0 + n) of the stack, n = COLMASK_BLOCK or 1 */

@@ -122,4 +122,10 @@ void mr_fft_colmask_apply(const struct mr_fft_colmask *op, float complex *z, int
  * above applies). */
 bool mr_mask_is_column_mask(const float *mask, int64_t h, int64_t w);
 
+/* Keeps *op the operator above for the h×w `mask`, for networks that see a mask per run: kept
+ * when it was made for the same size, transform and mask row; otherwise freed and, if the mask
+ * is a column mask, made again; NULL afterwards when it is not. Errors: as create (*op NULL). */
+mr_status mr_fft_colmask_sync(struct mr_fft_colmask **op, int64_t h, int64_t w,
+                              const struct mr_fft_config *cfg, const float *mask);
+
 #endif
