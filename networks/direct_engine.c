@@ -156,8 +156,10 @@ mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64
         return MR_OK;
     engine_release_buffers(e);
     MR_CHECK(mr_recurrentvarnet_prepare(e->net, nc, h, w));
-    if (e->unet != NULL && nc > 1)
+    if (e->unet != NULL && nc > 1) {
+        MR_CHECK(mr_unet_prepare_size(e->unet, h, w));
         MR_CHECK(mr_unet_work_create(&e->ucfg, h, w, &e->uwork));
+    }
     MR_CHECK(mr_fft2_create(h, w, &mc->fft, &e->fft));
     MR_CHECK(mr_array_init_dims(&e->kz, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&e->tmp, MR_DTYPE_CF32, 3, nc, h, w));

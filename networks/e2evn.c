@@ -269,6 +269,8 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
     e->h = h;
     e->w = w;
     MR_CHECK(mr_fft2_create(h, w, &e->fft_cfg, &e->fft));
+    for (int64_t i = 0; i < e->num_cascades; i++)
+        MR_CHECK(mr_normunet_prepare_size(e->reg[i], h, w));
     MR_CHECK(mr_normunet_work_create(&e->reg_cfg, h, w, &e->reg_work));
     MR_CHECK(mr_array_init_dims(&e->k, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&e->cimg, MR_DTYPE_CF32, 3, nc, h, w));
@@ -278,6 +280,7 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
     if (!e->no_dc)
         MR_CHECK(mr_array_init_dims(&e->ymask, MR_DTYPE_CF32, 3, nc, h, w));
     if (e->variant == E2EVN_FASTMRI) {
+        MR_CHECK(mr_normunet_prepare_size(e->sens_net, h, w));
         MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work));
         MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, nc, h, w));
     }

@@ -104,6 +104,31 @@ mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store
     return MR_OK;
 }
 
+/* a candidate shape whose output at this input size is large enough for AUTO to take it */
+static bool winograd_pays(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    /* (sizes the conv cannot run on at all are left to the callers' shape errors) */
+    if (!winograd_candidate(c) || h + c->pad[0] + c->pad[1] < 1 + c->dilation[0] * 2 ||
+        w + c->pad[2] + c->pad[3] < 1 + c->dilation[1] * 2)
+        return false;
+    return mr_conv2d_out_h(c, h) * mr_conv2d_out_w(c, w) >= MR_CONV2D_WINOGRAD_MIN_PIXELS;
+}
+
+mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *store,
+                                         int64_t h, int64_t w)
+{
+    const char *env = getenv("MR_CONV_WINOGRAD");
+    const bool force = env != NULL && strcmp(env, "always") == 0;
+    if (force || winograd_pays(c, h, w)) {
+        if (c->wino != NULL)
+            return MR_OK;
+        return mr_conv2d_prepare_winograd(c, store, false);
+    }
+    c->wino = NULL;
+    mr_array_cleanup(store);
+    return MR_OK;
+}
+
 static bool conv_uses_winograd(const struct mr_conv2d *c, int64_t ho, int64_t wo)
 {
     return c->wino != NULL &&
@@ -185,7 +210,7 @@ int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
     int64_t ho = mr_conv2d_out_h(c, h);
     int64_t wo = mr_conv2d_out_w(c, w);
     int64_t n = c->cin * c->kh * c->kw * conv_band_rows(c, ho, wo) * wo;
-    if (c->wino != NULL || winograd_candidate(c)) {
+    if (c->wino != NULL || winograd_pays(c, h, w)) {
         int64_t nw = mr_conv2d_winograd_scratch_size(c, h, w, max_threads());
         n = nw > n ? nw : n;
     }

@@ -90,6 +90,13 @@ struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pa
  */
 mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always);
 
+/* The same for a conv that will run on h×w inputs: prepares the Winograd weights where AUTO
+ * would take that path at this size (or MR_CONV_WINOGRAD=always), and frees them (c->wino
+ * NULL) where it would not, so that layers too small for it do not hold the 4× larger
+ * transformed weights (the U-Nets' deep levels). */
+mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *store,
+                                         int64_t h, int64_t w);
+
 /* True if the direct kernel can run c on this CPU and c->algo allows it (AUTO, DIRECT). */
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c);
 
@@ -100,9 +107,10 @@ int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
 /* Number of floats of scratch mr_conv2d_forward needs for an h×w input (0 for a 1×1,
  * stride-1, unpadded conv, which multiplies the input directly). Bounded: the im2col matrix is
  * built in bands of output rows of at most MR_CONV2D_BAND_FLOATS floats (or one row). With
- * c->wino set, or a shape mr_conv2d_prepare_winograd would prepare (so that work buffers can be
- * sized from shapes alone), it also covers the Winograd path at omp_get_max_threads() threads
- * (a copy of the input plus ~1 MB per thread); with fewer floats it runs on fewer threads. */
+ * c->wino set, or a shape that mr_conv2d_prepare_winograd_for would prepare at this size (so
+ * that work buffers can be sized from shapes alone), it also covers the Winograd path at
+ * omp_get_max_threads() threads (a copy of the input plus ~1 MB per thread); with fewer floats
+ * it runs on fewer threads. */
 #define MR_CONV2D_BAND_FLOATS ((int64_t)1 << 21)
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
 

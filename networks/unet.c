@@ -85,11 +85,15 @@ static mr_status load_block(struct mr_weights *ws, struct conv_block *b, const c
     if (st != MR_OK)
         return st;
     snprintf(k, sizeof(k), "%s.layers.4", key);
-    st = load_conv(ws, &b->c2, prefix, k, cout, cout, 3, false);
+    return load_conv(ws, &b->c2, prefix, k, cout, cout, 3, false);
+}
+
+/* the block's Winograd weights for inputs of h×w (layers.h) */
+static mr_status block_prepare_size(struct conv_block *b, int64_t h, int64_t w)
+{
+    mr_status st = mr_conv2d_prepare_winograd_for(&b->c1, &b->wino[0], h, w);
     if (st == MR_OK)
-        st = mr_conv2d_prepare_winograd(&b->c1, &b->wino[0], false);
-    if (st == MR_OK)
-        st = mr_conv2d_prepare_winograd(&b->c2, &b->wino[1], false);
+        st = mr_conv2d_prepare_winograd_for(&b->c2, &b->wino[1], h, w);
     return st;
 }
 
@@ -156,6 +160,25 @@ void mr_unet_free(struct mr_unet *u)
     }
     block_cleanup(&u->mid);
     free(u);
+}
+
+mr_status mr_unet_prepare_size(struct mr_unet *u, int64_t h, int64_t w)
+{
+    const int p = (int)u->cfg.num_pools;
+    int64_t hk = h;
+    int64_t wk = w;
+    mr_status st = MR_OK;
+
+    for (int k = 0; k < p && st == MR_OK; k++) {
+        st = block_prepare_size(&u->down[k], hk, wk);
+        if (st == MR_OK)
+            st = block_prepare_size(&u->up[p - 1 - k], hk, wk);
+        hk /= 2;
+        wk /= 2;
+    }
+    if (st == MR_OK)
+        st = block_prepare_size(&u->mid, hk, wk);
+    return st;
 }
 
 const struct mr_unet_config *mr_unet_get_config(const struct mr_unet *u)
@@ -326,6 +349,12 @@ struct mr_normunet_work {
     struct mr_array std;    /* (2,) */
     struct mr_unet_work *uw;
 };
+
+mr_status mr_normunet_prepare_size(struct mr_normunet *nu, int64_t h, int64_t w)
+{
+    return mr_unet_prepare_size(nu->unet, mr_normunet_padded_size(h, nu->cfg.padding_size),
+                                mr_normunet_padded_size(w, nu->cfg.padding_size));
+}
 
 int64_t mr_normunet_padded_size(int64_t n, int64_t padding_size)
 {

@@ -46,6 +46,12 @@ mr_status mr_unet_create(struct mr_weights *ws, const char *prefix,
 void mr_unet_free(struct mr_unet *u);
 const struct mr_unet_config *mr_unet_get_config(const struct mr_unet *u);
 
+/* Prepares the Winograd-domain weights of the 3×3 convs that take that path on h×w inputs
+ * and frees those of the levels too small for it (layers.h mr_conv2d_prepare_winograd_for).
+ * Optional (without it every conv runs direct / SGEMM); call before running on a new size.
+ * Errors: MR_ERR_NOMEM. */
+mr_status mr_unet_prepare_size(struct mr_unet *u, int64_t h, int64_t w);
+
 /* Buffers for running any U-Net of config cfg on h×w inputs. Errors: MR_ERR_SHAPE (a level
  * would shrink to 0, or the bottleneck to a single pixel, which torch's instance norm
  * rejects), MR_ERR_NOMEM. */
@@ -81,6 +87,9 @@ int64_t mr_normunet_padded_size(int64_t n, int64_t padding_size);
 mr_status mr_normunet_create(struct mr_weights *ws, const char *prefix,
                              const struct mr_normunet_config *cfg, struct mr_normunet **out);
 void mr_normunet_free(struct mr_normunet *nu);
+
+/* mr_unet_prepare_size for the padded size of h×w images. */
+mr_status mr_normunet_prepare_size(struct mr_normunet *nu, int64_t h, int64_t w);
 
 /* Buffers for h×w images. Errors as mr_unet_work_create (for the padded size). */
 mr_status mr_normunet_work_create(const struct mr_normunet_config *cfg, int64_t h, int64_t w,
