@@ -43,6 +43,7 @@ const struct mr_lpn_config mr_lpn_config_default = {
 const struct mr_lpn_tiling_config mr_lpn_tiling_config_default = {
     .stride = 0,
     .cover_border = false,
+    .window = MR_LPN_WINDOW_UNIFORM,
 };
 
 /* side of z_k for a 128 input, and of the input res.r sees with its downsampling level */
@@ -631,7 +632,8 @@ struct mr_lpn_tiler {
     int64_t *cols;
     double *patch_psi; /* nrows·ncols */
     double reg;
-    struct mr_array count; /* (h, w) patches covering each pixel */
+    struct mr_array count; /* (h, w) patches covering each pixel (summed weights) */
+    float *win;            /* 128 per-axis window weights; NULL for the uniform window */
     struct mr_array acc;   /* (C, h, w) sum of patch proxes */
     struct mr_array chan;  /* (C, h, w) channels of a complex image */
     struct mr_array patch; /* (C, 128, 128) */
@@ -645,6 +647,7 @@ void mr_lpn_tiler_free(struct mr_lpn_tiler *t)
     free(t->rows);
     free(t->cols);
     free(t->patch_psi);
+    free(t->win);
     mr_array_cleanup(&t->count);
     mr_array_cleanup(&t->acc);
     mr_array_cleanup(&t->chan);
@@ -733,12 +736,24 @@ mr_status mr_lpn_tiler_create(struct mr_lpn *lpn, int64_t h, int64_t w,
     MR_CHECK(mr_array_init_dims(&t->chan, MR_DTYPE_F32, 3, c, h, w));
     MR_CHECK(mr_array_init_dims(&t->patch, MR_DTYPE_F32, 3, c, p, p));
     MR_CHECK(mr_array_init_dims(&t->pout, MR_DTYPE_F32, 3, c, p, p));
+    if (cfg->window == MR_LPN_WINDOW_HANN) {
+        t->win = malloc(sizeof(*t->win) * (size_t)p);
+        if (t->win == NULL) {
+            st = MR_FAIL(MR_ERR_NOMEM, "LPN tiler");
+            goto out;
+        }
+        for (int64_t i = 0; i < p; i++) {
+            const double v = sin(M_PI * ((double)i + 0.5) / (double)p);
+            t->win[i] = (float)(v * v);
+        }
+    }
     float *cnt = mr_array_f32(&t->count);
     for (int64_t a = 0; a < t->nrows; a++)
         for (int64_t b = 0; b < t->ncols; b++)
             for (int64_t i = 0; i < p; i++)
                 for (int64_t j = 0; j < p; j++)
-                    cnt[(t->rows[a] + i) * w + t->cols[b] + j] += 1.0f;
+                    cnt[(t->rows[a] + i) * w + t->cols[b] + j] +=
+                        t->win != NULL ? t->win[i] * t->win[j] : 1.0f;
     *out = t;
     t = NULL;
 out:
@@ -783,8 +798,14 @@ void mr_lpn_tiler_apply(struct mr_lpn_tiler *t, struct mr_array *dst, const stru
                 for (int64_t i = 0; i < p; i++) {
                     float *ar = acc + (ch * h + r0 + i) * w + c0;
                     const float *pr = pout + (ch * p + i) * p;
-                    for (int64_t j = 0; j < p; j++)
-                        ar[j] += pr[j];
+                    if (t->win == NULL) {
+                        for (int64_t j = 0; j < p; j++)
+                            ar[j] += pr[j];
+                    } else {
+                        const float wi = t->win[i];
+                        for (int64_t j = 0; j < p; j++)
+                            ar[j] += wi * t->win[j] * pr[j];
+                    }
                 }
         }
     const float *cnt = mr_array_f32(&t->count);
@@ -897,7 +918,7 @@ const struct mr_lpn_pnp_config mr_lpn_pnp_config_default = {
         .monitor = NULL,
         .monitor_arg = NULL,
     },
-    .tiling = { .stride = 0, .cover_border = false },
+    .tiling = { .stride = 0, .cover_border = false, .window = MR_LPN_WINDOW_UNIFORM },
     .normalize = false,
 };
 
@@ -905,6 +926,7 @@ mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp
 {
     mr_status st = MR_OK;
     const char *solver = NULL;
+    const char *window = NULL;
     int64_t iters = 0;
     int64_t stride = 0;
     int64_t cg_iters = 0;
@@ -925,6 +947,14 @@ mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp
     MR_CHECK(mr_config_int(json, "patch_stride", cfg->tiling.stride, &stride));
     MR_CHECK(mr_config_bool(json, "cover_border", cfg->tiling.cover_border,
                             &cfg->tiling.cover_border));
+    MR_CHECK(mr_config_string(json, "patch_window",
+                              cfg->tiling.window == MR_LPN_WINDOW_HANN ? "hann" : "uniform",
+                              &window));
+    if (strcmp(window, "uniform") != 0 && strcmp(window, "hann") != 0) {
+        st = MR_FAIL(MR_ERR_WEIGHTS, "patch_window '%s' is neither 'uniform' nor 'hann'",
+                     window);
+        goto out;
+    }
     MR_CHECK(mr_config_double(json, "admm_rho", (double)cfg->pnp.rho, &rho));
     MR_CHECK(mr_config_double(json, "admm_scale", (double)cfg->pnp.scale, &scale));
     MR_CHECK(mr_config_int(json, "cg_iterations", cfg->pnp.cg_iters, &cg_iters));
@@ -941,6 +971,7 @@ mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp
     cfg->pnp.step = (float)step;
     cfg->pnp.tol = (float)tol;
     cfg->tiling.stride = stride;
+    cfg->tiling.window = strcmp(window, "hann") == 0 ? MR_LPN_WINDOW_HANN : MR_LPN_WINDOW_UNIFORM;
     cfg->pnp.rho = (float)rho;
     cfg->pnp.scale = (float)scale;
     cfg->pnp.cg_iters = (int)cg_iters;

@@ -100,6 +100,19 @@ double mr_lpn_psi_net(const struct mr_lpn *lpn);
 
 /* ---- patch tiling (§5) ------------------------------------------------------------------- */
 
+/*
+ * Averaging of overlapping patches. UNIFORM is the reference: every patch output counts fully,
+ * so the prox's weaker pixels at a patch's edges (its convs see zero padding there) land on
+ * the same image rows and columns, one stride apart, and PnP iterates that into a visible grid.
+ * HANN (an extension) weights a patch's pixel (i, j) by h(i)·h(j), h(i) = sin²(π(i + ½)/128),
+ * and divides by the summed weights: the centre of some patch dominates every pixel, and the
+ * grid disappears. Both equal the bare prox on a single 128×128 patch.
+ */
+enum mr_lpn_window {
+    MR_LPN_WINDOW_UNIFORM = 0,
+    MR_LPN_WINDOW_HANN = 1,
+};
+
 struct mr_lpn_tiling_config {
     int64_t stride;    /* patch stride s ≥ 1 (the reference's stride_size); 0 = auto: the
                           largest s ≤ 64 dividing gcd(H − 128, W − 128), so that the
@@ -108,8 +121,9 @@ struct mr_lpn_tiling_config {
     bool cover_border; /* if the last patch does not end at H (W), add one at H − 128
                           (W − 128): an extension not in the reference; false = the
                           reference's grid only, which must cover the image */
+    enum mr_lpn_window window; /* how overlapping patch outputs are averaged */
 };
-/* stride 0 (auto), cover_border false */
+/* stride 0 (auto), cover_border false, uniform window (the reference) */
 extern const struct mr_lpn_tiling_config mr_lpn_tiling_config_default;
 
 struct mr_lpn_tiler;
@@ -137,7 +151,8 @@ void mr_lpn_tiler_apply_complex(struct mr_lpn_tiler *t, struct mr_array *dst,
 double mr_lpn_tiler_last_regularizer(const struct mr_lpn_tiler *t);
 
 /* Patch grid (borrowed): rows[0..nrows), cols[0..ncols); ψ of each patch of the last apply,
- * row-major (nrows·ncols); per-pixel patch counts (h, w) F32. */
+ * row-major (nrows·ncols); per-pixel patch counts (h, w) F32 (summed window weights for
+ * MR_LPN_WINDOW_HANN). */
 void mr_lpn_tiler_grid(const struct mr_lpn_tiler *t, int64_t *nrows, const int64_t **rows,
                        int64_t *ncols, const int64_t **cols);
 const double *mr_lpn_tiler_patch_psi(const struct mr_lpn_tiler *t);
@@ -178,8 +193,9 @@ extern const struct mr_lpn_pnp_config mr_lpn_pnp_config_default;
  * Reads the solver settings from a weight file config over *cfg (absent keys keep their
  * values). Keys (extensions of the reference config): "pnp_solver" "pgd" | "admm",
  * "pnp_iterations" int, "pnp_step" number, "pnp_tol" number, "patch_stride" int,
- * "cover_border" bool, "admm_rho", "admm_scale" numbers, "cg_iterations" int, "cg_tol" number,
- * "normalize" bool. Errors: MR_ERR_WEIGHTS (wrong type or unknown solver).
+ * "cover_border" bool, "patch_window" "uniform" | "hann", "admm_rho", "admm_scale" numbers,
+ * "cg_iterations" int, "cg_tol" number, "normalize" bool. Errors: MR_ERR_WEIGHTS (wrong type,
+ * unknown solver or window).
  */
 mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp_config *cfg);
 

@@ -674,8 +674,8 @@ def rvn_infer(sd):
 
 LPN_KEYS = ("in_dim", "hidden", "beta", "alpha")
 LPN_ENGINE_KEYS = ("pnp_solver", "pnp_iterations", "pnp_step", "pnp_tol", "patch_stride",
-                   "cover_border", "admm_rho", "admm_scale", "cg_iterations", "cg_tol",
-                   "normalize")
+                   "cover_border", "patch_window", "admm_rho", "admm_scale", "cg_iterations",
+                   "cg_tol", "normalize")
 
 
 def lpn_expected(cfg):

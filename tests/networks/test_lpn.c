@@ -411,6 +411,14 @@ static void test_pnp_config_keys(void **state)
     assert_int_equal(mr_config_parse("{\"pnp_solver\": \"fista\"}", &json), MR_OK);
     assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_ERR_WEIGHTS);
     mr_config_free(json);
+    assert_int_equal(mr_config_parse("{\"patch_window\": \"hann\"}", &json), MR_OK);
+    assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_OK);
+    assert_int_equal(cfg.tiling.window, MR_LPN_WINDOW_HANN);
+    mr_config_free(json);
+    assert_int_equal(mr_config_parse("{\"patch_window\": \"gauss\"}", &json), MR_OK);
+    assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_ERR_WEIGHTS);
+    assert_non_null(strstr(mr_last_error(), "gauss"));
+    mr_config_free(json);
     assert_int_equal(mr_config_parse("{\"pnp_iterations\": \"many\"}", &json), MR_OK);
     assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_ERR_WEIGHTS);
     mr_config_free(json);
@@ -1010,6 +1018,94 @@ static void test_load_errors(void **state)
     mr_weights_free(ws);
 }
 
+/* the Hann window: every pixel is Σ w·prox(patch) / Σ w with w(i, j) = h(i)·h(j),
+ * h(i) = sin²(π(i + ½)/128), over the patches covering it (here recomputed patch by patch in
+ * double from the bare prox), on a grid with a covered border; one patch = the bare prox */
+static void test_tiling_hann_window(void **state)
+{
+    (void)state;
+    struct gcase g;
+    struct mr_lpn_tiler *t = NULL;
+    struct mr_lpn_tiling_config tc = mr_lpn_tiling_config_default;
+    struct mr_array x = { 0 };
+    struct mr_array y = { 0 };
+    struct mr_array ref = { 0 };
+    struct mr_array patch = { 0 };
+    struct mr_array pout = { 0 };
+    const int64_t p = MR_LPN_PATCH;
+    const int64_t h = 150;
+    const int64_t w = 171;
+    double win[MR_LPN_PATCH];
+    int64_t nr = 0;
+    int64_t nc = 0;
+    const int64_t *rows = NULL;
+    const int64_t *cols = NULL;
+    double psi = 0.0;
+
+    case_open(&g, 3);
+    const int64_t c = mr_lpn_get_config(g.lpn)->in_dim;
+    for (int64_t i = 0; i < p; i++)
+        win[i] = pow(sin(M_PI * ((double)i + 0.5) / (double)p), 2.0);
+    tc.stride = 20;
+    tc.cover_border = true;
+    tc.window = MR_LPN_WINDOW_HANN;
+    assert_int_equal(mr_lpn_tiler_create(g.lpn, h, w, &tc, &t), MR_OK);
+    assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_F32, 3, c, h, w), MR_OK);
+    assert_int_equal(mr_array_init_dims(&y, MR_DTYPE_F32, 3, c, h, w), MR_OK);
+    assert_int_equal(mr_array_init_dims(&patch, MR_DTYPE_F32, 3, c, p, p), MR_OK);
+    assert_int_equal(mr_array_init_dims(&pout, MR_DTYPE_F32, 3, c, p, p), MR_OK);
+    mr_test_rand(&x, 91);
+    mr_lpn_tiler_apply(t, &y, &x);
+
+    double *num = calloc((size_t)(c * h * w), sizeof(double));
+    double *den = calloc((size_t)(h * w), sizeof(double));
+    assert_non_null(num);
+    assert_non_null(den);
+    mr_lpn_tiler_grid(t, &nr, &rows, &nc, &cols);
+    assert_true(nr == 3 && nc == 4); /* rows {0, 20 | 22}, cols {0, 20, 40 | 43} */
+    for (int64_t a = 0; a < nr; a++)
+        for (int64_t b = 0; b < nc; b++) {
+            for (int64_t ch = 0; ch < c; ch++)
+                for (int64_t i = 0; i < p; i++)
+                    for (int64_t j = 0; j < p; j++)
+                        mr_array_f32(&patch)[(ch * p + i) * p + j] =
+                            mr_array_f32(&x)[(ch * h + rows[a] + i) * w + cols[b] + j];
+            mr_lpn_prox_patch(g.lpn, &pout, &patch, &psi);
+            for (int64_t i = 0; i < p; i++)
+                for (int64_t j = 0; j < p; j++) {
+                    const double wt = win[i] * win[j];
+                    den[(rows[a] + i) * w + cols[b] + j] += wt;
+                    for (int64_t ch = 0; ch < c; ch++)
+                        num[(ch * h + rows[a] + i) * w + cols[b] + j] +=
+                            wt * (double)mr_array_f32(&pout)[(ch * p + i) * p + j];
+                }
+        }
+    assert_int_equal(mr_array_init_like(&ref, &y), MR_OK);
+    for (int64_t i = 0; i < c * h * w; i++)
+        mr_array_f32(&ref)[i] = (float)(num[i] / den[i % (h * w)]);
+    mr_test_assert_below("hann-blended tiling", mr_test_max_rel_err(&y, &ref), 1e-6, __FILE__,
+                         __LINE__);
+    /* a single patch: the window cancels */
+    mr_lpn_tiler_free(t);
+    t = NULL;
+    assert_int_equal(mr_lpn_tiler_create(g.lpn, p, p, &tc, &t), MR_OK);
+    mr_lpn_tiler_apply(t, &pout, &patch);
+    mr_array_cleanup(&ref);
+    assert_int_equal(mr_array_init_like(&ref, &pout), MR_OK);
+    mr_lpn_prox_patch(g.lpn, &ref, &patch, &psi);
+    mr_test_assert_below("hann single patch", mr_test_max_rel_err(&pout, &ref), 1e-6, __FILE__,
+                         __LINE__);
+    free(num);
+    free(den);
+    mr_lpn_tiler_free(t);
+    mr_array_cleanup(&x);
+    mr_array_cleanup(&y);
+    mr_array_cleanup(&ref);
+    mr_array_cleanup(&patch);
+    mr_array_cleanup(&pout);
+    case_close(&g);
+}
+
 static void test_tiling_errors_and_border(void **state)
 {
     (void)state;
@@ -1088,6 +1184,7 @@ int main(void)
         cmocka_unit_test(test_gradient_vs_finite_differences),
         cmocka_unit_test(test_load_errors),
         cmocka_unit_test(test_tiling_errors_and_border),
+        cmocka_unit_test(test_tiling_hann_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,7 @@ def main():
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--set", default="{}",
                    help="JSON object merged into the config: engine-side keys such as the LPN's "
-                        "PnP settings (pnp_iterations, patch_stride, cover_border, ...)")
+                        "PnP settings (pnp_iterations, patch_stride, cover_border, patch_window, ...)")
     a = p.parse_args()
     ck = torch.load(a.checkpoint, map_location="cpu")
     arch, cfg = ck["arch"], dict(ck["config"])
