@@ -386,29 +386,6 @@ void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst
 
 /* mean and biased variance of n floats in double: one pass, shifted by p[0] against
  * cancellation, four independent accumulators so the loop is not one long dependency chain */
-static void moments(const float *p, int64_t n, double *mean, double *var)
-{
-    const double x0 = (double)p[0];
-    double s[4] = { 0.0, 0.0, 0.0, 0.0 };
-    double q[4] = { 0.0, 0.0, 0.0, 0.0 };
-    int64_t i = 0;
-
-    for (; i + 4 <= n; i += 4)
-        for (int j = 0; j < 4; j++) {
-            double d = (double)p[i + j] - x0;
-            s[j] += d;
-            q[j] += d * d;
-        }
-    for (; i < n; i++) {
-        double d = (double)p[i] - x0;
-        s[0] += d;
-        q[0] += d * d;
-    }
-    const double m = (s[0] + s[1] + s[2] + s[3]) / (double)n;
-    const double v = (q[0] + q[1] + q[2] + q[3]) / (double)n - m * m;
-    *mean = x0 + m;
-    *var = v > 0.0 ? v : 0.0;
-}
 
 void mr_instance_norm_leaky_relu(struct mr_array *x, float eps, float slope)
 {
@@ -423,15 +400,9 @@ void mr_instance_norm_leaky_relu(struct mr_array *x, float eps, float slope)
         float *p = d + ch * n;
         double mean;
         double var;
-        moments(p, n, &mean, &var);
-        const float inv = (float)(1.0 / sqrt(var + (double)eps));
-        const float m = (float)mean;
-        /* for 0 <= slope <= 1, leaky_relu(v) = max(v, slope·v): branch-free, vectorises */
-        for (int64_t i = 0; i < n; i++) {
-            float v = (p[i] - m) * inv;
-            float sv = slope * v;
-            p[i] = v > sv ? v : sv;
-        }
+        mr_vmoments(p, n, &mean, &var);
+        /* for 0 <= slope <= 1, leaky_relu(v) = max(v, slope·v) */
+        mr_vnormalize_leaky(p, n, (float)mean, (float)(1.0 / sqrt(var + (double)eps)), slope);
     }
 }
 

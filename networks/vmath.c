@@ -94,7 +94,82 @@ static int have_avx512(void)
     return __builtin_cpu_supports("avx512f") != 0;
 }
 
+/* Σ(p − x0) and Σ(p − x0)² over 16-float blocks, in double (4 accumulator pairs of 8) */
+__attribute__((target("avx512f"))) static int64_t moments_avx512(const float *p, int64_t n,
+                                                                   double x0, double *s,
+                                                                   double *q)
+{
+    const __m512d c = _mm512_set1_pd(x0);
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    __m512d q0 = _mm512_setzero_pd(), q1 = _mm512_setzero_pd();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_loadu_ps(p + i);
+        const __m512d a = _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), c);
+        const __m512d b = _mm512_sub_pd(
+            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))),
+            c);
+        s0 = _mm512_add_pd(s0, a);
+        s1 = _mm512_add_pd(s1, b);
+        q0 = _mm512_fmadd_pd(a, a, q0);
+        q1 = _mm512_fmadd_pd(b, b, q1);
+    }
+    *s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+    *q = _mm512_reduce_add_pd(_mm512_add_pd(q0, q1));
+    return i;
+}
+
+__attribute__((target("avx512f"))) static int64_t normalize_leaky_avx512(float *p, int64_t n,
+                                                                           float m, float inv,
+                                                                           float slope)
+{
+    const __m512 vm = _mm512_set1_ps(m);
+    const __m512 vi = _mm512_set1_ps(inv);
+    const __m512 vs = _mm512_set1_ps(slope);
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(p + i), vm), vi);
+        _mm512_storeu_ps(p + i, _mm512_max_ps(v, _mm512_mul_ps(vs, v)));
+    }
+    return i;
+}
+
 #endif
+
+void mr_vmoments(const float *p, int64_t n, double *mean, double *var)
+{
+    const double x0 = (double)p[0];
+    double s = 0.0;
+    double q = 0.0;
+    int64_t i = 0;
+#if MR_VMATH_X86
+    if (have_avx512())
+        i = moments_avx512(p, n, x0, &s, &q);
+#endif
+    for (; i < n; i++) {
+        const double d = (double)p[i] - x0;
+        s += d;
+        q += d * d;
+    }
+    const double m = s / (double)n;
+    const double v = q / (double)n - m * m;
+    *mean = x0 + m;
+    *var = v > 0.0 ? v : 0.0;
+}
+
+void mr_vnormalize_leaky(float *p, int64_t n, float m, float inv, float slope)
+{
+    int64_t i = 0;
+#if MR_VMATH_X86
+    if (have_avx512())
+        i = normalize_leaky_avx512(p, n, m, inv, slope);
+#endif
+    for (; i < n; i++) {
+        const float v = (p[i] - m) * inv;
+        const float sv = slope * v;
+        p[i] = v > sv ? v : sv;
+    }
+}
 
 /* chunks of this many values per OpenMP iteration */
 #define VMATH_CHUNK 4096

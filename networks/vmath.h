@@ -20,4 +20,11 @@ void mr_vsigmoid(float *d, int64_t n);
 /* d[i] = tanh(d[i]) for i < n, in place. */
 void mr_vtanh(float *d, int64_t n);
 
+/* Mean and biased variance of p[0..n) accumulated in double, shifted by p[0] against
+ * cancellation: mean = p0 + Σ(p − p0)/n, var = max(Σ(p − p0)²/n − (mean − p0)², 0). */
+void mr_vmoments(const float *p, int64_t n, double *mean, double *var);
+
+/* p[i] = max(v, slope·v), v = (p[i] − m)·inv, in place (0 <= slope <= 1: LeakyReLU). */
+void mr_vnormalize_leaky(float *p, int64_t n, float m, float inv, float slope);
+
 #endif
