@@ -84,6 +84,19 @@ mr_status mr_conv_gru_init(struct mr_conv_gru *g, struct mr_weights *ws, const c
         c->pad_mode = MR_PAD_MODE_REPLICATE;
         MR_CHECK(mr_conv2d_prepare_winograd(c, &g->wino[l], false));
     }
+    for (int64_t l = 0; l < layers; l++) {
+        const int64_t nw = 2 * hidden * 2 * hidden;
+        struct mr_conv2d *zr = &g->zr[l];
+        MR_CHECK(mr_array_init_dims(&g->zr_store[l], MR_DTYPE_F32, 1, nw + 2 * hidden));
+        float *wz = mr_array_f32(&g->zr_store[l]);
+        memcpy(wz, g->update[l].w, sizeof(float) * (size_t)(nw / 2));
+        memcpy(wz + nw / 2, g->reset[l].w, sizeof(float) * (size_t)(nw / 2));
+        memcpy(wz + nw, g->update[l].b, sizeof(float) * (size_t)hidden);
+        memcpy(wz + nw + hidden, g->reset[l].b, sizeof(float) * (size_t)hidden);
+        *zr = mr_conv2d_make(2 * hidden, 2 * hidden, 1, 0);
+        zr->w = wz;
+        zr->b = wz + nw;
+    }
 out:
     return st;
 }
@@ -92,6 +105,8 @@ void mr_conv_gru_cleanup(struct mr_conv_gru *g)
 {
     for (int l = 0; l <= MR_CONV_GRU_MAX_LAYERS; l++)
         mr_array_cleanup(&g->wino[l]);
+    for (int l = 0; l < MR_CONV_GRU_MAX_LAYERS; l++)
+        mr_array_cleanup(&g->zr_store[l]);
 }
 
 static int64_t conv_scratch_max(const struct mr_conv_gru *g, int64_t h, int64_t w)
@@ -183,6 +198,7 @@ void mr_conv_gru_forward(const struct mr_conv_gru *g, struct mr_array *out,
     struct mr_array a_cat;
     struct mr_array a_feat;
     struct mr_array a_z;
+    struct mr_array a_zr;
     struct mr_array a_r;
     struct mr_array a_xn;
 
@@ -191,6 +207,7 @@ void mr_conv_gru_forward(const struct mr_conv_gru *g, struct mr_array *out,
     wrap3(&a_cat, cat, 2 * hc, h, w);
     wrap3(&a_feat, cat, hc, h, w);
     wrap3(&a_z, z, hc, h, w);
+    wrap3(&a_zr, z, 2 * hc, h, w);
     wrap3(&a_r, r, hc, h, w);
     wrap3(&a_in, xin, hc, h, w);
     wrap3(&a_xn, xn, 2, h, w);
@@ -208,10 +225,9 @@ void mr_conv_gru_forward(const struct mr_conv_gru *g, struct mr_array *out,
             observe(observe_ctx, l, &a_feat);
         mr_relu(&a_feat);
         memcpy(cat + hc * p, hl, sizeof(float) * (size_t)(hc * p));
-        mr_conv2d_forward(&g->update[l], &a_z, &a_cat, NULL);
-        mr_sigmoid(&a_z);
-        mr_conv2d_forward(&g->reset[l], &a_r, &a_cat, NULL);
-        mr_sigmoid(&a_r);
+        /* z = σ(update(cat)), r = σ(reset(cat)): one stacked GEMM into z|r (adjacent) */
+        mr_conv2d_forward(&g->zr[l], &a_zr, &a_cat, NULL);
+        mr_sigmoid(&a_zr);
         mul_into(cat + hc * p, a_r.data, hl, hc * p);
         mr_conv2d_forward(&g->out[l], &a_r, &a_cat, NULL); /* candidate n overwrites r */
         mr_tanh(&a_r);

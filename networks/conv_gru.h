@@ -44,6 +44,10 @@ struct mr_conv_gru {
     struct mr_conv2d update[MR_CONV_GRU_MAX_LAYERS];
     struct mr_conv2d out[MR_CONV_GRU_MAX_LAYERS];
     struct mr_array wino[MR_CONV_GRU_MAX_LAYERS + 1]; /* conv[l]'s Winograd weights, if used */
+    /* update and reset gates stacked into one 1×1 conv (2Hc → 2Hc: [z; r]), so that one GEMM
+     * packs their common input once; zr_store[l] owns its weights then bias */
+    struct mr_conv2d zr[MR_CONV_GRU_MAX_LAYERS];
+    struct mr_array zr_store[MR_CONV_GRU_MAX_LAYERS];
 };
 
 /* Called with the conv_blocks[l] output before its activation (l = 0..L; the last is the
