@@ -20,6 +20,7 @@ const struct mr_apply_lpn_options mr_apply_lpn_options_default = {
     .step = 0.0f,
     .patch_stride = 0,
     .cover_border = -1,
+    .window = NULL,
     .normalize = -1,
     .rho = 0.0f,
     .scale = 0.0f,
@@ -48,6 +49,12 @@ static mr_status resolve(const struct mr_weights *ws, const struct mr_apply_lpn_
         cfg->tiling.stride = opt->patch_stride;
     if (opt->cover_border >= 0)
         cfg->tiling.cover_border = opt->cover_border != 0;
+    if (opt->window != NULL) {
+        if (strcmp(opt->window, "uniform") != 0 && strcmp(opt->window, "hann") != 0)
+            return MR_FAIL(MR_ERR_ARG, "--patch-window '%s': use uniform or hann", opt->window);
+        cfg->tiling.window =
+            strcmp(opt->window, "hann") == 0 ? MR_LPN_WINDOW_HANN : MR_LPN_WINDOW_UNIFORM;
+    }
     if (opt->normalize >= 0)
         cfg->normalize = opt->normalize != 0;
     if (opt->rho > 0.0f)
@@ -288,6 +295,8 @@ static const char help[] =
     "                        divide H-128 and W-128 (default: the largest such K <= 64)\n"
     "      --cover-border    add border-aligned patches where the stride does not cover\n"
     "                        (extension, not in the reference)\n"
+    "      --patch-window W  average overlapping patches uniformly (the reference) or with a\n"
+    "                        Hann window that hides patch seams (hann; extension)\n"
     "      --normalize       solve for y / max|A^H y| and scale back (extension)\n"
     "      --rho R           ADMM penalty (default 0.05)\n"
     "      --scale S         ADMM data weight s in s||y - Ax||^2 (default 0.5)\n"
@@ -297,7 +306,7 @@ static const char help[] =
 
 int mr_main_apply_lpn(int argc, char *argv[])
 {
-    enum { OPT_SOLVER = 256, OPT_COVER, OPT_NORMALIZE, OPT_RHO, OPT_SCALE };
+    enum { OPT_SOLVER = 256, OPT_COVER, OPT_WINDOW, OPT_NORMALIZE, OPT_RHO, OPT_SCALE };
     static const struct option opts[] = {
         { "weights", required_argument, NULL, 'w' },
         { "input", required_argument, NULL, 'i' },
@@ -307,6 +316,7 @@ int mr_main_apply_lpn(int argc, char *argv[])
         { "step", required_argument, NULL, 's' },
         { "patch-stride", required_argument, NULL, 'k' },
         { "cover-border", no_argument, NULL, OPT_COVER },
+        { "patch-window", required_argument, NULL, OPT_WINDOW },
         { "normalize", no_argument, NULL, OPT_NORMALIZE },
         { "rho", required_argument, NULL, OPT_RHO },
         { "scale", required_argument, NULL, OPT_SCALE },
@@ -341,6 +351,7 @@ int mr_main_apply_lpn(int argc, char *argv[])
             bad = bad || *end != '\0' || opt.patch_stride < 1;
             break;
         case OPT_COVER: opt.cover_border = 1; break;
+        case OPT_WINDOW: opt.window = optarg; break;
         case OPT_NORMALIZE: opt.normalize = 1; break;
         case OPT_RHO:
             opt.rho = strtof(optarg, &end);

@@ -27,6 +27,7 @@ struct mr_apply_lpn_options {
     float step;           /* <= 0: unset (PGD step η) */
     int64_t patch_stride; /* <= 0: unset (then auto: see mr_lpn_tiling_config) */
     int cover_border;     /* -1 unset, 0 / 1 */
+    const char *window;   /* "uniform" | "hann"; NULL = from the weights / default */
     int normalize;        /* -1 unset, 0 / 1 */
     float rho;            /* <= 0: unset (ADMM ρ) */
     float scale;          /* <= 0: unset (ADMM s) */
@@ -41,8 +42,8 @@ mr_status mr_apply_lpn(const char *weights, const char *input, const char *outpu
                        const struct mr_apply_lpn_options *opt);
 
 /* The command line: mrirecon apply --weights W --input IN --output OUT [--solver pgd|admm]
- * [--iterations N] [--step S] [--patch-stride K] [--cover-border] [--normalize] [--rho R]
- * [--scale S]. Exit codes 0 / 1 / 2. */
+ * [--iterations N] [--step S] [--patch-stride K] [--cover-border] [--patch-window W]
+ * [--normalize] [--rho R] [--scale S]. Exit codes 0 / 1 / 2. */
 int mr_main_apply_lpn(int argc, char *argv[]);
 
 #endif

@@ -588,6 +588,12 @@ static void test_apply_command(void **state)
                                                     "--patch-stride", "5", NULL }), 1);
     assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c4, "-i", c4, "-o", o4,
                                                     "--solver", "fista", NULL }), 1);
+    assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c4, "-i", c4, "-o", o4,
+                                                    "--patch-window", "gauss", NULL }), 1);
+    /* the Hann window runs (its blend is checked in test_tiling_hann_window) */
+    assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c4, "-i", c4, "-o", o4,
+                                                    "--iterations", "2", "--patch-stride", "3",
+                                                    "--patch-window", "hann", NULL }), 0);
     assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c1, "-i", c4, "-o", o4,
                                                     NULL }), 1); /* in_dim 1: no complex PnP */
     assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c4, "-i", c1, "-o", o4,
