@@ -1,5 +1,6 @@
 /*
- * Winograd F(4×4, 3×3) convolution with AVX-512 (see conv_winograd.h).
+ * Winograd F(4×4, 3×3) convolution: the driver and the AVX-512 kernels (see conv_winograd.h;
+ * the AVX2 kernels are in conv_winograd_avx2.c).
  *
  * Layout. The input is first transposed to (H, W, cin16) so that one patch element of 16 input
  * channels is one zmm load. A job is one row of tiles of one polyphase component of the output
@@ -22,12 +23,15 @@
  */
 #include "networks/conv_winograd.h"
 
+#include <stdlib.h>
+
 #include <string.h>
 
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "networks/conv_winograd_isa.h"
 #include "recon/status.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -38,7 +42,7 @@
 #endif
 
 #define WG_MR 12 /* tiles per GEMM register block */
-#define WG_NP 36 /* transform-domain positions (6×6) */
+#define WG_NP MR_WG_NP
 
 static int64_t round16(int64_t n)
 {
@@ -117,11 +121,25 @@ int64_t mr_conv2d_winograd_scratch_size(const struct mr_conv2d *c, int64_t h, in
 
 #if MR_CONV_WINOGRAD_X86
 
+static const struct mr_wg_kernels wg_avx512;
+
+/* AVX-512 where the CPU has it, else AVX2 + FMA; MR_WINOGRAD_ISA=avx2 forces the AVX2 set
+ * (to test it on AVX-512 machines) */
+static const struct mr_wg_kernels *pick_kernels(void)
+{
+    const bool avx2 = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("fma") != 0;
+    const char *env = getenv("MR_WINOGRAD_ISA");
+    if (env != NULL && strcmp(env, "avx2") == 0 && avx2)
+        return &mr_wg_kernels_avx2;
+    if (__builtin_cpu_supports("avx512f") != 0)
+        return &wg_avx512;
+    return avx2 ? &mr_wg_kernels_avx2 : NULL;
+}
+
 bool mr_conv2d_winograd_supported(const struct mr_conv2d *c)
 {
-    return __builtin_cpu_supports("avx512f") != 0 && c->kh == 3 && c->kw == 3 &&
-           c->stride[0] == 1 && c->stride[1] == 1 && c->dilation[0] >= 1 &&
-           c->dilation[1] >= 1;
+    return pick_kernels() != NULL && c->kh == 3 && c->kw == 3 && c->stride[0] == 1 &&
+           c->stride[1] == 1 && c->dilation[0] >= 1 && c->dilation[1] >= 1;
 }
 
 /* r[i][j] ← r[j][i] for a 16×16 block held in 16 zmm (unpack, then 4×4 and 8×8 lane swaps) */
@@ -157,7 +175,7 @@ static __mmask16 lanes(int64_t n)
 
 /* xt[(r·w + s)·cin16 + i] = x[(i·h + r)·w + s], zeros for i >= cin */
 __attribute__((target("avx512f"))) static void
-transpose_input(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h, int64_t w)
+transpose_input_avx512(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h, int64_t w)
 {
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < h; r++)
@@ -179,7 +197,7 @@ transpose_input(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h
 
 /* V[(p·ldt + j)·cin16 + 16g ..] = (Bᵀ d B)[p] for tile j of the job */
 __attribute__((target("avx512f"))) static void
-input_transform(const float *xt, int64_t w, int64_t cin16, const int64_t rows[6],
+input_transform_avx512(const float *xt, int64_t w, int64_t cin16, const int64_t rows[6],
                 const int64_t cols[6], float *v, int64_t ldt, int64_t j)
 {
     const __m512 zero = _mm512_setzero_ps();
@@ -279,43 +297,16 @@ gemm_rows(const float *v, int64_t ldv, const float *u, int64_t ldu, float *m, in
     }
 }
 
-/* the output rows a job writes: na rows r0 + dh·a of every plane, nlines cache lines each */
-struct out_rows {
-    float *y;
-    int64_t ho, wo, r0, dh, na, cout, nlines;
-};
-
-/* prefetch-for-write part q of nq of the job's output lines (the stores of store_row then hit
- * the cache instead of waiting for read-for-ownership from L3 / memory) */
-__attribute__((target("avx512f"))) static void prefetch_out(const struct out_rows *o, int q,
-                                                            int nq)
+/* m (nt × cout16) = v (nt × cin16) · u (cin16 × cout16) for one position */
+static void gemm_avx512(const float *v, const float *u, float *m, int64_t nt, int64_t cin16,
+                        int64_t cout16)
 {
-    const int64_t total = o->na * o->cout * o->nlines;
-    for (int64_t i = total * q / nq; i < total * (q + 1) / nq; i++) {
-        const int64_t line = i % o->nlines;
-        const int64_t ch = (i / o->nlines) % o->cout;
-        const int64_t a = i / (o->nlines * o->cout);
-        const char *p = (const char *)(o->y + (ch * o->ho + o->r0 + o->dh * a) * o->wo);
-        _mm_prefetch(p + 64 * line, _MM_HINT_ET0);
-    }
-}
-
-/* M[p] = V[p] · U[p] for the nt tiles of a job (row stride ldt tiles) */
-static void job_gemm(const float *v, const float *u, float *m, int64_t nt, int64_t ldt,
-                     int64_t cin16, int64_t cout16, const struct out_rows *out)
-{
-    for (int p = 0; p < WG_NP; p++) {
-        prefetch_out(out, p, WG_NP);
-        const float *vp = v + p * ldt * cin16;
-        const float *up = u + p * cin16 * cout16;
-        float *mp = m + p * ldt * cout16;
-        for (int64_t n0 = 0; n0 < cout16; n0 += 32) {
-            const bool two = cout16 - n0 >= 32;
-            for (int64_t j0 = 0; j0 < nt; j0 += WG_MR) {
-                const int rows = (int)(nt - j0 < WG_MR ? nt - j0 : WG_MR);
-                gemm_rows(vp + j0 * cin16, cin16, up + n0, cout16, mp + j0 * cout16 + n0,
-                          cout16, cin16, rows, two);
-            }
+    for (int64_t n0 = 0; n0 < cout16; n0 += 32) {
+        const bool two = cout16 - n0 >= 32;
+        for (int64_t j0 = 0; j0 < nt; j0 += WG_MR) {
+            const int rows = (int)(nt - j0 < WG_MR ? nt - j0 : WG_MR);
+            gemm_rows(v + j0 * cin16, cin16, u + n0, cout16, m + j0 * cout16 + n0, cout16,
+                      cin16, rows, two);
         }
     }
 }
@@ -323,7 +314,7 @@ static void job_gemm(const float *v, const float *u, float *m, int64_t nt, int64
 /* (Aᵀ M A)[a][b] + bias of tile j into the output rows: yrow[(a·wo + s0 + dw·b)·cout16 + 16g]
  * for the outputs inside the image (na rows, nb columns) */
 __attribute__((target("avx512f"))) static void
-output_transform(const float *mbuf, int64_t ldt, const float *bias, int64_t cout,
+output_transform_avx512(const float *mbuf, int64_t ldt, const float *bias, int64_t cout,
                  int64_t cout16, int64_t j, float *yrow, int64_t wo, int64_t s0, int64_t dw,
                  int na, int nb)
 {
@@ -369,7 +360,7 @@ output_transform(const float *mbuf, int64_t ldt, const float *bias, int64_t cout
 
 /* y[o, r, :] = yrow[:, o] for o < cout: 16×16 transposes, full-width stores */
 __attribute__((target("avx512f"))) static void
-store_row(float *y, const float *yrow, int64_t cout, int64_t cout16, int64_t ho, int64_t wo,
+store_row_avx512(float *y, const float *yrow, int64_t cout, int64_t cout16, int64_t ho, int64_t wo,
           int64_t r)
 {
     for (int64_t s0 = 0; s0 < wo; s0 += 16) {
@@ -392,10 +383,51 @@ store_row(float *y, const float *yrow, int64_t cout, int64_t cout16, int64_t ho,
     }
 }
 
+static const struct mr_wg_kernels wg_avx512 = {
+    .name = "avx512",
+    .transpose_input = transpose_input_avx512,
+    .input_transform = input_transform_avx512,
+    .gemm = gemm_avx512,
+    .output_transform = output_transform_avx512,
+    .store_row = store_row_avx512,
+};
+
+/* the output rows a job writes: na rows r0 + dh·a of every plane, nlines cache lines each */
+struct out_rows {
+    float *y;
+    int64_t ho, wo, r0, dh, na, cout, nlines;
+};
+
+/* prefetch part q of nq of the job's output lines (the stores of store_row then hit the cache
+ * instead of waiting for read-for-ownership from L3 / memory) */
+static void prefetch_out(const struct out_rows *o, int q, int nq)
+{
+    const int64_t total = o->na * o->cout * o->nlines;
+    for (int64_t i = total * q / nq; i < total * (q + 1) / nq; i++) {
+        const int64_t line = i % o->nlines;
+        const int64_t ch = (i / o->nlines) % o->cout;
+        const int64_t a = i / (o->nlines * o->cout);
+        const char *p = (const char *)(o->y + (ch * o->ho + o->r0 + o->dh * a) * o->wo);
+        _mm_prefetch(p + 64 * line, _MM_HINT_T0);
+    }
+}
+
+/* M[p] = V[p] · U[p] for the nt tiles of a job (row stride ldt tiles) */
+static void job_gemm(const struct mr_wg_kernels *k, const float *v, const float *u, float *m,
+                     int64_t nt, int64_t ldt, int64_t cin16, int64_t cout16,
+                     const struct out_rows *out)
+{
+    for (int p = 0; p < WG_NP; p++) {
+        prefetch_out(out, p, WG_NP);
+        k->gemm(v + p * ldt * cin16, u + p * cin16 * cout16, m + p * ldt * cout16, nt, cin16,
+                cout16);
+    }
+}
+
 /* one job: output rows pr + dh·(4·ty + a), a = 0..3, across the whole width */
-static void run_job(const struct mr_conv2d *c, const float *u, float *y, const float *xt,
-                    int64_t h, int64_t w, int64_t ho, int64_t wo, int64_t pr, int64_t ty,
-                    float *buf)
+static void run_job(const struct mr_wg_kernels *kern, const struct mr_conv2d *c, const float *u,
+                    float *y, const float *xt, int64_t h, int64_t w, int64_t ho, int64_t wo,
+                    int64_t pr, int64_t ty, float *buf)
 {
     const int64_t cin16 = round16(c->cin);
     const int64_t cout16 = round16(c->cout);
@@ -420,14 +452,14 @@ static void run_job(const struct mr_conv2d *c, const float *u, float *y, const f
             int64_t cols[6];
             for (int k = 0; k < 6; k++)
                 cols[k] = mr_pad_index(c->pad_mode, s0 + dw * k - c->pad[2], w);
-            input_transform(xt, w, cin16, rows, cols, v, ldt, j);
+            kern->input_transform(xt, w, cin16, rows, cols, v, ldt, j);
         }
     MR_ASSERT(j == ldt);
     const struct out_rows out = {
         .y = y, .ho = ho, .wo = wo, .r0 = r0, .dh = dh, .na = na, .cout = c->cout,
         .nlines = (wo * (int64_t)sizeof(float) + 63) / 64 + 1,
     };
-    job_gemm(v, u, m, ldt, ldt, cin16, cout16, &out);
+    job_gemm(kern, v, u, m, ldt, ldt, cin16, cout16, &out);
     j = 0;
     for (int64_t ps = 0; ps < dw; ps++)
         for (int64_t tx = 0; tx < tiles_of(wo, ps, dw); tx++, j++) {
@@ -435,10 +467,10 @@ static void run_job(const struct mr_conv2d *c, const float *u, float *y, const f
             int nb = 0;
             while (nb < 4 && s0 + dw * nb < wo)
                 nb++;
-            output_transform(m, ldt, c->b, c->cout, cout16, j, yrow, wo, s0, dw, na, nb);
+            kern->output_transform(m, ldt, c->b, c->cout, cout16, j, yrow, wo, s0, dw, na, nb);
         }
     for (int a = 0; a < na; a++)
-        store_row(y, yrow + a * wo * cout16, c->cout, cout16, ho, wo, r0 + dh * a);
+        kern->store_row(y, yrow + a * wo * cout16, c->cout, cout16, ho, wo, r0 + dh * a);
 }
 
 void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, const float *x,
@@ -446,6 +478,7 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
                         int64_t nscratch)
 {
     MR_ASSERT(mr_conv2d_winograd_supported(c));
+    const struct mr_wg_kernels *kern = pick_kernels();
     const int64_t cin16 = round16(c->cin);
     const int64_t base = h * w * cin16;
     const int64_t per = per_thread_floats(c, wo);
@@ -466,7 +499,7 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
     if (nthr < 1)
         nthr = 1;
 
-    transpose_input(x, scratch, c->cin, cin16, h, w);
+    kern->transpose_input(x, scratch, c->cin, cin16, h, w);
 #pragma omp parallel num_threads(nthr) if (nthr > 1)
     {
         int tid = 0;
@@ -482,7 +515,7 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
                 ty -= tiles_of(ho, pr, dh);
                 pr++;
             }
-            run_job(c, u, y, scratch, h, w, ho, wo, pr, ty, buf);
+            run_job(kern, c, u, y, scratch, h, w, ho, wo, pr, ty, buf);
         }
     }
 }

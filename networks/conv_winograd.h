@@ -1,7 +1,8 @@
 /*
  * Internal to networks/layers.c: 3×3 stride-1 convolution by Winograd's minimal filtering
  * algorithm F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
- * CVPR 2016) for AVX-512 CPUs, chosen at run time.
+ * CVPR 2016) for AVX-512 CPUs, or AVX2 + FMA ones (conv_winograd_avx2.c), chosen at run time
+ * (MR_WINOGRAD_ISA=avx2 forces the AVX2 kernels).
  *
  * Each 4×4 block of outputs ("tile") of one output channel is
  *   Y = Aᵀ [ Σ_i U_i ⊙ V_i ] A,   U_i = G g_i Gᵀ (6×6),  V_i = Bᵀ d_i B (6×6)
@@ -25,7 +26,8 @@
 
 #include "networks/layers.h"
 
-/* True if this CPU can run the kernel (AVX-512F) and c is a 3×3 stride-1 conv. */
+/* True if this CPU can run the kernel (AVX-512F, or AVX2 + FMA) and c is a 3×3 stride-1
+ * conv. */
 bool mr_conv2d_winograd_supported(const struct mr_conv2d *c);
 
 /* Floats of the transformed weights U of c (36 · cin16 · cout16, cin16 = cin rounded up to a

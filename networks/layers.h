@@ -78,7 +78,7 @@ struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pa
 /*
  * Winograd F(4×4, 3×3) for a 3×3 stride-1 conv (networks/conv_winograd.h: 36 instead of 144
  * multiply-adds per 4×4 outputs and input channel; any dilation and padding mode). If this CPU
- * has the kernel (AVX-512) and the shape is one where it is faster than the direct kernel
+ * has the kernel (AVX-512, or AVX2 + FMA) and the shape is one where it is faster than the direct kernel
  * (cin and cout >= 24; AUTO also needs an output of >= 512 pixels, bench/bench_conv.c), or
  * `always` is set and the shape is 3×3 stride 1, fills `store` (an empty array; allocated here, the caller cleans it
  * up) with the transformed weights and points c->wino at them; otherwise leaves both alone.
