@@ -660,6 +660,15 @@ static void colmask_rows(const struct mr_fft_colmask *op, float complex *z, int6
     fftwf_execute_dft(p[DIR_INV][al], (fftwf_complex *)z, (fftwf_complex *)z);
 }
 
+void mr_fft_colmask_apply_rows(const struct mr_fft_colmask *op, float complex *rows, int64_t n)
+{
+    int64_t r = 0;
+    for (; r + COLMASK_BLOCK <= n; r += COLMASK_BLOCK)
+        colmask_rows(op, rows + r * op->w, COLMASK_BLOCK);
+    for (; r < n; r++)
+        colmask_rows(op, rows + r * op->w, 1);
+}
+
 void mr_fft_colmask_apply(const struct mr_fft_colmask *op, float complex *z, int64_t nimg)
 {
     const int64_t rows = nimg * op->h;

@@ -117,6 +117,9 @@ mr_status mr_fft_colmask_create(int64_t h, int64_t w, const struct mr_fft_config
                                 const float *m, struct mr_fft_colmask **out);
 void mr_fft_colmask_free(struct mr_fft_colmask *op);
 void mr_fft_colmask_apply(const struct mr_fft_colmask *op, float complex *z, int64_t nimg);
+/* The same row operator on n contiguous rows of length w, in the calling thread (for callers
+ * that parallelise over rows themselves). */
+void mr_fft_colmask_apply_rows(const struct mr_fft_colmask *op, float complex *rows, int64_t n);
 
 /* True if every row of the h×w mask equals its first row exactly (then the column form
  * above applies). */

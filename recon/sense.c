@@ -18,8 +18,9 @@ struct mr_sense {
     int64_t h;
     int64_t w;
     struct mr_fft2 *fft;
-    struct mr_fft1 *fft_w; /* along rows (length W): the normal operator of a column mask */
-    bool columns;          /* every row of the mask is the same: a 1-D column pattern */
+    struct mr_fft_config fft_cfg;
+    struct mr_fft_colmask *colmask; /* every row of the mask the same (a 1-D column pattern):
+                                       the normal operator's F⁻¹MF along rows; else NULL */
     double gain;           /* s_fwd² · H·W: ||FFT||² */
     float adj_scale;       /* g = s_fwd / s_inv */
     double max_sos;        /* max over pixels of Σ_c |S_c|² */
@@ -164,7 +165,7 @@ mr_status mr_sense_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_
     s->gain = s_fwd * s_fwd * (double)h * (double)w;
     s->adj_scale = (float)(s_fwd / s_inv);
     MR_CHECK(mr_fft2_create(h, w, fft, &s->fft));
-    MR_CHECK(mr_fft1_create(w, fft, &s->fft_w));
+    s->fft_cfg = *fft;
     MR_CHECK(mr_array_init_dims(&s->maps, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&s->coil, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&s->mask, MR_DTYPE_F32, 2, h, w));
@@ -182,7 +183,7 @@ void mr_sense_free(struct mr_sense *s)
     if (s == NULL)
         return;
     mr_fft2_free(s->fft);
-    mr_fft1_free(s->fft_w);
+    mr_fft_colmask_free(s->colmask);
     mr_array_cleanup(&s->maps);
     mr_array_cleanup(&s->mask);
     mr_array_cleanup(&s->sos);
@@ -233,8 +234,7 @@ mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask)
     if (mask == NULL) {
         for (int64_t i = 0; i < h * w; i++)
             dst[i] = 1.0f;
-        s->columns = true;
-        return MR_OK;
+        return mr_fft_colmask_sync(&s->colmask, h, w, &s->fft_cfg, dst);
     }
     bool full = mask->ndim == 2 && mask->dims[0] == h && mask->dims[1] == w;
     bool cols = (mask->ndim == 1 && mask->dims[0] == w) ||
@@ -247,10 +247,7 @@ mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask)
     for (int64_t y = 0; y < h; y++)
         for (int64_t x = 0; x < w; x++)
             dst[y * w + x] = src[(full ? y * w : 0) + x] != 0.0f ? 1.0f : 0.0f;
-    s->columns = true;
-    for (int64_t y = 1; y < h && s->columns; y++)
-        s->columns = memcmp(dst, dst + y * w, sizeof(*dst) * (size_t)w) == 0;
-    return MR_OK;
+    return mr_fft_colmask_sync(&s->colmask, h, w, &s->fft_cfg, dst);
 }
 
 /* k[c] = scale · M ⊙ k[c] for every coil */
@@ -308,18 +305,18 @@ void mr_sense_adjoint(struct mr_sense *s, struct mr_array *img, const struct mr_
 /*
  * With a column mask M(y, x) = m(x), IFFT2(M ⊙ FFT2(z)) = IFFT_x(m ⊙ FFT_x(z)): the 2-D
  * transforms are separable (centring included) and the transform along y cancels because
- * IFFT_y ∘ FFT_y = I for every normalisation. So the normal operator needs only 1-D FFTs along
- * the rows, and every image row is independent: one parallel loop over rows runs expand, FFT,
- * mask, IFFT and reduce for all coils of a row while it is in cache (row y of every coil's
- * scratch is private to the iteration). dst may equal src: row y of src is read before row y
- * of dst is written.
+ * IFFT_y ∘ FFT_y = I for every normalisation (recon/fft.h mr_fft_colmask). So the normal
+ * operator needs only 1-D FFTs along the rows, and every image row is independent: one
+ * parallel loop over rows runs expand, the row operator and reduce for all coils of a row while
+ * it is in cache (row y of every coil's scratch is private to the iteration); the adjoint's
+ * scale g is applied in the reduce. dst may equal src: row y of src is read before row y of
+ * dst is written.
  */
 static void normal_columns(struct mr_sense *s, float complex *dst, const float complex *src)
 {
     const int64_t nc = s->nc;
     const int64_t h = s->h;
     const int64_t w = s->w;
-    const float *m = mr_array_f32(&s->mask); /* row 0 = every row */
     const float g = s->adj_scale;
     const float complex *sm = mr_array_cf32(&s->maps);
     float complex *k = mr_array_cf32(&s->coil);
@@ -332,17 +329,14 @@ static void normal_columns(struct mr_sense *s, float complex *dst, const float c
             float complex *r = k + (c * h + y) * w;
             for (int64_t i = 0; i < w; i++)
                 r[i] = sr[i] * x[i];
-            mr_fft1_forward(s->fft_w, r, r, 1);
-            for (int64_t i = 0; i < w; i++)
-                r[i] *= g * m[i];
-            mr_fft1_inverse(s->fft_w, r, r, 1);
+            mr_fft_colmask_apply_rows(s->colmask, r, 1);
         }
         float complex *d = dst + y * w;
         for (int64_t i = 0; i < w; i++) {
             float complex acc = 0.0f;
             for (int64_t c = 0; c < nc; c++)
                 acc += conjf(sm[(c * h + y) * w + i]) * k[(c * h + y) * w + i];
-            d[i] = acc;
+            d[i] = g * acc;
         }
     }
 }
@@ -352,7 +346,7 @@ void mr_sense_normal(struct mr_sense *s, struct mr_array *dst, const struct mr_a
     float complex *k = mr_array_cf32(&s->coil);
     check_img(s, src);
     check_img(s, dst);
-    if (s->columns) {
+    if (s->colmask != NULL) {
         normal_columns(s, mr_array_cf32(dst), mr_array_cf32(src));
         return;
     }
