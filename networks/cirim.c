@@ -12,7 +12,6 @@
  */
 #include "networks/cirim.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,42 +59,20 @@ static mr_status config_ints(const struct mr_config *js, const char *key, int64_
     return MR_OK;
 }
 
-/* Same for a list of booleans (true/false or 0/1) from the JSON text's root object, or, with
- * root NULL, a list of 0/1 integers through the config accessors. */
-static mr_status config_bools(const struct mr_config *js, const cJSON *root, const char *key,
-                              bool *dst, int n)
+/* Same for a list of booleans (true / false or 0 / 1). */
+static mr_status config_bools(const struct mr_config *js, const char *key, bool *dst, int n)
 {
-    if (root == NULL) {
-        int64_t v[3];
-        for (int i = 0; i < n; i++)
-            v[i] = dst[i] ? 1 : 0;
-        mr_status st = config_ints(js, key, v, n);
-        if (st != MR_OK)
-            return st;
-        for (int i = 0; i < n; i++) {
-            if (v[i] != 0 && v[i] != 1)
-                return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' entry %d must be a boolean",
-                               key, i);
-            dst[i] = v[i] == 1;
-        }
-        return MR_OK;
-    }
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(root, key);
+    bool v[16];
+    int len = 0;
+    mr_status st = mr_config_bool_array(js, key, dst, n, v, 16, &len);
 
-    if (it == NULL || cJSON_IsNull(it))
-        return MR_OK;
-    if (!cJSON_IsArray(it) || cJSON_GetArraySize(it) < n)
-        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be a list of at least %d booleans",
-                       key, n);
-    for (int i = 0; i < n; i++) {
-        const cJSON *e = cJSON_GetArrayItem(it, i);
-        if (cJSON_IsBool(e))
-            dst[i] = cJSON_IsTrue(e);
-        else if (cJSON_IsNumber(e) && (e->valuedouble == 0.0 || e->valuedouble == 1.0))
-            dst[i] = e->valuedouble == 1.0;
-        else
-            return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' entry %d must be a boolean", key, i);
-    }
+    if (st != MR_OK)
+        return st;
+    if (len < n)
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' has %d entries, CIRIM needs %d", key,
+                       len, n);
+    for (int i = 0; i < n; i++)
+        dst[i] = v[i];
     return MR_OK;
 }
 
@@ -113,8 +90,7 @@ static mr_status config_expect_int(const struct mr_config *js, const char *key, 
     return MR_OK;
 }
 
-static mr_status config_read(const struct mr_config *js, const cJSON *root,
-                             struct mr_cirim_config *c)
+static mr_status config_read(const struct mr_config *js, struct mr_cirim_config *c)
 {
     const char *s = NULL;
     bool b = false;
@@ -129,7 +105,7 @@ static mr_status config_read(const struct mr_config *js, const cJSON *root,
     if ((st = config_ints(js, "conv_filters", c->conv_filters, 3)) != MR_OK ||
         (st = config_ints(js, "conv_kernels", c->conv_kernels, 3)) != MR_OK ||
         (st = config_ints(js, "conv_dilations", c->conv_dilations, 3)) != MR_OK ||
-        (st = config_bools(js, root, "conv_bias", c->conv_bias, 3)) != MR_OK)
+        (st = config_bools(js, "conv_bias", c->conv_bias, 3)) != MR_OK)
         return st;
     /* the recurrent lists are zipped with the conv lists: three entries, the third unused */
     three[0] = c->recurrent_filters[0];
@@ -154,7 +130,7 @@ static mr_status config_read(const struct mr_config *js, const cJSON *root,
     c->recurrent_dilations[0] = three[0];
     c->recurrent_dilations[1] = three[1];
     bool rb[3] = { c->recurrent_bias[0], c->recurrent_bias[1], false };
-    if ((st = config_bools(js, root, "recurrent_bias", rb, 3)) != MR_OK)
+    if ((st = config_bools(js, "recurrent_bias", rb, 3)) != MR_OK)
         return st;
     c->recurrent_bias[0] = rb[0];
     c->recurrent_bias[1] = rb[1];
@@ -198,24 +174,13 @@ static mr_status config_read(const struct mr_config *js, const cJSON *root,
     return mr_cirim_config_check(c);
 }
 
-mr_status mr_cirim_config_read(const struct mr_config *cfg, const char *json,
-                               struct mr_cirim_config *out)
+mr_status mr_cirim_config_read(const struct mr_config *cfg, struct mr_cirim_config *out)
 {
     struct mr_cirim_config c = *out;
-    cJSON *root = NULL;
-    mr_status st = MR_OK;
+    mr_status st = config_read(cfg, &c);
 
-    if (json != NULL) {
-        root = cJSON_Parse(json);
-        if (root == NULL || !cJSON_IsObject(root)) {
-            st = MR_FAIL(MR_ERR_WEIGHTS, "CIRIM config is not a JSON object: '%.80s'", json);
-            goto out;
-        }
-    }
-    MR_CHECK(config_read(cfg, root, &c));
-    *out = c;
-out:
-    cJSON_Delete(root);
+    if (st == MR_OK)
+        *out = c;
     return st;
 }
 
@@ -225,7 +190,7 @@ mr_status mr_cirim_config_from_json(const char *json, struct mr_cirim_config *ou
     mr_status st = mr_config_parse(json, &js);
 
     if (st == MR_OK)
-        st = mr_cirim_config_read(js, json, out);
+        st = mr_cirim_config_read(js, out);
     mr_config_free(js);
     return st;
 }
@@ -783,9 +748,7 @@ static mr_status cirim_create(struct mr_weights *ws, const struct mr_config *cfg
 {
     struct mr_cirim_config c = mr_cirim_config_default;
     struct mr_cirim *net = NULL;
-    /* the boolean lists can only be read from the text, which only the file's own config has */
-    const char *json = cfg == mr_weights_config(ws) ? mr_weights_config_json(ws) : NULL;
-    mr_status st = mr_cirim_config_read(cfg, json, &c);
+    mr_status st = mr_cirim_config_read(cfg, &c);
 
     if (st == MR_OK)
         st = mr_cirim_create(ws, &c, &net);

@@ -77,9 +77,7 @@ struct mr_cirim_config {
 extern const struct mr_cirim_config mr_cirim_config_default;
 
 /* Reads ATOMMIC's constructor kwargs (a parsed config, e.g. the weight file's) over the
- * defaults in *out. The boolean lists conv_bias and recurrent_bias are read from `json`, the
- * same config as text, when it is not NULL (weights/config.h has no boolean-list accessor);
- * with json NULL they must be written as 0/1 integers.
+ * defaults in *out (the boolean lists conv_bias and recurrent_bias as true / false or 0 / 1).
  * Keys: recurrent_layer, conv_filters, conv_kernels, conv_dilations, conv_bias,
  * recurrent_filters, recurrent_kernels, recurrent_dilations, recurrent_bias, time_steps,
  * num_cascades, no_dc, coil_combination_method ("SENSE" | "RSS"), fft_centered,
@@ -89,8 +87,7 @@ extern const struct mr_cirim_config mr_cirim_config_default;
  * have no effect on the output (§7) and are ignored.
  * Errors: MR_ERR_WEIGHTS (not JSON, wrong types, lists shorter than 3),
  * MR_ERR_UNSUPPORTED (values outside the list above, or what mr_cirim_config_check rejects). */
-mr_status mr_cirim_config_read(const struct mr_config *cfg, const char *json,
-                               struct mr_cirim_config *out);
+mr_status mr_cirim_config_read(const struct mr_config *cfg, struct mr_cirim_config *out);
 
 /* Same from the JSON text alone. Errors as above, and MR_ERR_WEIGHTS for invalid JSON. */
 mr_status mr_cirim_config_from_json(const char *json, struct mr_cirim_config *out);

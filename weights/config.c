@@ -54,6 +54,21 @@ static bool whole_number(const cJSON *it, int64_t *v)
     return true;
 }
 
+/* one boolean: true / false, or a whole 0 / 1 */
+static bool boolean(const cJSON *it, bool *out)
+{
+    int64_t v;
+    if (cJSON_IsBool(it)) {
+        *out = cJSON_IsTrue(it);
+        return true;
+    }
+    if (whole_number(it, &v) && (v == 0 || v == 1)) {
+        *out = v == 1;
+        return true;
+    }
+    return false;
+}
+
 mr_status mr_config_int(const struct mr_config *cfg, const char *key, int64_t def,
                         int64_t *out)
 {
@@ -71,21 +86,53 @@ mr_status mr_config_int(const struct mr_config *cfg, const char *key, int64_t de
 mr_status mr_config_bool(const struct mr_config *cfg, const char *key, bool def, bool *out)
 {
     const cJSON *it = item(cfg, key);
-    int64_t v;
 
     if (it == NULL) {
         *out = def;
         return MR_OK;
     }
-    if (cJSON_IsBool(it)) {
-        *out = cJSON_IsTrue(it);
+    if (boolean(it, out))
         return MR_OK;
-    }
-    if (whole_number(it, &v) && (v == 0 || v == 1)) {
-        *out = v == 1;
-        return MR_OK;
-    }
     return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be true or false", key);
+}
+
+/* The array under key, checked: *len its length, or, absent, *it NULL and *len = ndef (which
+ * must fit in max). `what` names the element type in the error. */
+static mr_status array_of(const struct mr_config *cfg, const char *key, const char *what,
+                          int ndef, int max, const cJSON **it, int *len)
+{
+    *it = item(cfg, key);
+    if (*it == NULL) {
+        if (ndef > max)
+            return MR_FAIL(MR_ERR_ARG, "default of config key '%s' has %d > %d entries", key,
+                           ndef, max);
+        *len = ndef;
+        return MR_OK;
+    }
+    if (!cJSON_IsArray(*it))
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be an array of %s", key, what);
+    *len = cJSON_GetArraySize(*it);
+    if (*len > max)
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' has %d entries, at most %d allowed", key,
+                       *len, max);
+    return MR_OK;
+}
+
+mr_status mr_config_bool_array(const struct mr_config *cfg, const char *key, const bool *def,
+                               int ndef, bool *out, int max, int *n)
+{
+    const cJSON *it = NULL;
+    mr_status st = array_of(cfg, key, "booleans", ndef, max, &it, n);
+
+    if (st != MR_OK)
+        return st;
+    for (int i = 0; i < *n; i++)
+        if (it == NULL)
+            out[i] = def[i];
+        else if (!boolean(cJSON_GetArrayItem(it, i), &out[i]))
+            return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' entry %d must be true or false",
+                           key, i);
+    return MR_OK;
 }
 
 mr_status mr_config_double(const struct mr_config *cfg, const char *key, double def,
@@ -121,27 +168,16 @@ mr_status mr_config_string(const struct mr_config *cfg, const char *key, const c
 mr_status mr_config_int_array(const struct mr_config *cfg, const char *key, const int64_t *def,
                               int ndef, int64_t *out, int max, int *n)
 {
-    const cJSON *it = item(cfg, key);
+    const cJSON *it = NULL;
+    mr_status st = array_of(cfg, key, "integers", ndef, max, &it, n);
 
-    if (it == NULL) {
-        if (ndef > max)
-            return MR_FAIL(MR_ERR_ARG, "default of config key '%s' has %d > %d entries", key,
-                           ndef, max);
-        for (int i = 0; i < ndef; i++)
+    if (st != MR_OK)
+        return st;
+    for (int i = 0; i < *n; i++)
+        if (it == NULL)
             out[i] = def[i];
-        *n = ndef;
-        return MR_OK;
-    }
-    if (!cJSON_IsArray(it))
-        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' must be an array of integers", key);
-    int len = cJSON_GetArraySize(it);
-    if (len > max)
-        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' has %d entries, at most %d allowed", key,
-                       len, max);
-    for (int i = 0; i < len; i++)
-        if (!whole_number(cJSON_GetArrayItem(it, i), &out[i]))
+        else if (!whole_number(cJSON_GetArrayItem(it, i), &out[i]))
             return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' entry %d must be an integer", key,
                            i);
-    *n = len;
     return MR_OK;
 }

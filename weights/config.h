@@ -37,4 +37,8 @@ mr_status mr_config_string(const struct mr_config *cfg, const char *key, const c
 mr_status mr_config_int_array(const struct mr_config *cfg, const char *key, const int64_t *def,
                               int ndef, int64_t *out, int max, int *n);
 
+/* The same for an array of booleans (entries true / false, or 0 / 1). */
+mr_status mr_config_bool_array(const struct mr_config *cfg, const char *key, const bool *def,
+                               int ndef, bool *out, int max, int *n);
+
 #endif

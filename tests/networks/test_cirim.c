@@ -420,16 +420,21 @@ static void test_cirim_config(void **state)
                      MR_ERR_WEIGHTS);
     assert_int_equal(mr_cirim_config_from_json("[1]", &c), MR_ERR_WEIGHTS);
 
-    /* without the JSON text, boolean lists are read as 0/1 integers */
+    /* boolean lists from a parsed config: true / false or 0 / 1 */
     struct mr_config *js = NULL;
     assert_int_equal(mr_config_parse("{\"conv_bias\": [0, 1, 1]}", &js), MR_OK);
     c = mr_cirim_config_default;
-    assert_int_equal(mr_cirim_config_read(js, NULL, &c), MR_OK);
+    assert_int_equal(mr_cirim_config_read(js, &c), MR_OK);
     assert_false(c.conv_bias[0]);
     assert_true(c.conv_bias[2]);
     mr_config_free(js);
-    assert_int_equal(mr_config_parse("{\"conv_bias\": [true, true, false]}", &js), MR_OK);
-    assert_int_equal(mr_cirim_config_read(js, NULL, &c), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_config_parse("{\"conv_bias\": [false, true, true], "
+                                     "\"recurrent_bias\": [false, true, false]}", &js), MR_OK);
+    assert_int_equal(mr_cirim_config_read(js, &c), MR_OK);
+    assert_true(!c.conv_bias[0] && c.conv_bias[1] && !c.recurrent_bias[0]);
+    mr_config_free(js);
+    assert_int_equal(mr_config_parse("{\"conv_bias\": [true, true]}", &js), MR_OK);
+    assert_int_equal(mr_cirim_config_read(js, &c), MR_ERR_WEIGHTS);
     mr_config_free(js);
 }
 

@@ -103,7 +103,8 @@ static void test_weights_config_accessors(void **state)
 
     assert_int_equal(mr_config_parse("{\"n\": 12, \"f\": 0.5, \"t\": true, \"z\": 0, "
                                      "\"s\": \"SENSE\", \"a\": [64, 64, 2], \"nul\": null, "
-                                     "\"big\": [1, 2, 3, 4, 5], \"bad\": [1, \"x\"]}", &cfg),
+                                     "\"big\": [1, 2, 3, 4, 5], \"bad\": [1, \"x\"], "
+                                     "\"bools\": [true, 0, 1, false], \"nb\": [true, 2]}", &cfg),
                      MR_OK);
     assert_int_equal(mr_config_int(cfg, "n", 3, &i), MR_OK);
     assert_int_equal(i, 12);
@@ -147,6 +148,18 @@ static void test_weights_config_accessors(void **state)
     assert_int_equal(mr_config_int_array(cfg, "big", NULL, 0, arr, 4, &n), MR_ERR_WEIGHTS);
     assert_int_equal(mr_config_int_array(cfg, "bad", NULL, 0, arr, 4, &n), MR_ERR_WEIGHTS);
     assert_int_equal(mr_config_int_array(cfg, "n", NULL, 0, arr, 4, &n), MR_ERR_WEIGHTS);
+
+    bool barr[4] = { false, false, false, false };
+    assert_int_equal(mr_config_bool_array(cfg, "bools", NULL, 0, barr, 4, &n), MR_OK);
+    assert_int_equal(n, 4);
+    assert_true(barr[0] && !barr[1] && barr[2] && !barr[3]);
+    assert_int_equal(mr_config_bool_array(cfg, "missing", (const bool[]){ true }, 1, barr, 4, &n),
+                     MR_OK);
+    assert_true(n == 1 && barr[0]);
+    assert_int_equal(mr_config_bool_array(cfg, "nb", NULL, 0, barr, 4, &n), MR_ERR_WEIGHTS);
+    assert_non_null(strstr(mr_last_error(), "'nb' entry 1"));
+    assert_int_equal(mr_config_bool_array(cfg, "bools", NULL, 0, barr, 3, &n), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_config_bool_array(cfg, "s", NULL, 0, barr, 4, &n), MR_ERR_WEIGHTS);
     mr_config_free(cfg);
     mr_config_free(NULL);
 
