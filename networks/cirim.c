@@ -260,10 +260,10 @@ struct mr_cirim {
     int64_t w;
     struct mr_fft2 *fft;
     struct mr_array mask;    /* (H, W) F32, the broadcast mask */
-    /* column masks (every row equal): the normal operator F⁻¹MF along rows only, and the
+    /* line masks (whole columns or rows): the normal operator F⁻¹MF along one axis, and the
      * constant part F⁻¹(M y) of the gradient; NULL for 2-D masks (recon/fft.h) */
-    struct mr_fft_colmask *colmask;
-    struct mr_array ymask;   /* (C, H, W) CF32: F⁻¹(M ⊙ y) when colmask is set */
+    struct mr_fft_linemask *linemask;
+    struct mr_array ymask;   /* (C, H, W) CF32: F⁻¹(M ⊙ y) when linemask is set */
     struct mr_array coil;    /* (C, H, W) CF32 */
     struct mr_array x;       /* (H, W) CF32, the estimate */
     struct mr_array llg;     /* (4, H, W) F32 */
@@ -383,8 +383,8 @@ static void release_buffers(struct mr_cirim *net)
 {
     mr_fft2_free(net->fft);
     net->fft = NULL;
-    mr_fft_colmask_free(net->colmask);
-    net->colmask = NULL;
+    mr_fft_linemask_free(net->linemask);
+    net->linemask = NULL;
     mr_array_cleanup(&net->ymask);
     mr_array_cleanup(&net->mask);
     mr_array_cleanup(&net->coil);
@@ -531,10 +531,10 @@ static void log_likelihood_gradient(struct mr_cirim *net, const struct mr_array 
     for (int64_t c = 0; c < nc; c++)
         for (int64_t i = 0; i < n; i++)
             r[c * n + i] = s[c * n + i] * x[i];
-    /* column mask: F⁻¹(M ⊙ (F r − y)) = F⁻¹MF r − F⁻¹(M y), the first along rows only */
+    /* line mask: F⁻¹(M ⊙ (F r − y)) = F⁻¹MF r − F⁻¹(M y), the first along one axis only */
     const float complex *ym = NULL;
-    if (net->colmask != NULL) {
-        mr_fft_colmask_apply(net->colmask, r, nc);
+    if (net->linemask != NULL) {
+        mr_fft_linemask_apply(net->linemask, r, nc);
         ym = mr_array_cf32(&net->ymask);
     } else {
         mr_fft2_forward(net->fft, r, r, nc);
@@ -634,19 +634,19 @@ static mr_status check_input(const struct mr_array *a, const char *what, enum mr
 }
 
 /* net->mask (H, W) ← mask (H, W), or a column mask (1, W) / (W) repeated over rows */
-/* the column-mask operator for the current mask (recon/fft.h) */
-static mr_status prepare_colmask(struct mr_cirim *net)
+/* the line-mask operator for the current mask (recon/fft.h) */
+static mr_status prepare_linemask(struct mr_cirim *net)
 {
     if (getenv("MR_CIRIM_FULL_FFT") != NULL) {
-        mr_fft_colmask_free(net->colmask);
-        net->colmask = NULL;
+        mr_fft_linemask_free(net->linemask);
+        net->linemask = NULL;
         return MR_OK;
     }
-    return mr_fft_colmask_sync(&net->colmask, net->h, net->w, &net->cfg.fft,
+    return mr_fft_linemask_sync(&net->linemask, net->h, net->w, &net->cfg.fft,
                                mr_array_f32(&net->mask));
 }
 
-/* ymask = F⁻¹(M ⊙ y) for the column-mask gradient */
+/* ymask = F⁻¹(M ⊙ y) for the line-mask gradient */
 static void masked_adjoint(struct mr_cirim *net, const struct mr_array *ksp)
 {
     const int64_t nc = net->nc;
@@ -680,7 +680,7 @@ static mr_status load_mask(struct mr_cirim *net, const struct mr_array *mask)
     const bool column = mr_array_numel(mask) == w && h != 1;
     for (int64_t r = 0; r < h; r++)
         memcpy(dst + r * w, src + (column ? 0 : r * w), sizeof(*dst) * (size_t)w);
-    return prepare_colmask(net);
+    return prepare_linemask(net);
 }
 
 mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
@@ -715,7 +715,7 @@ mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
         return st;
 
     const float inv_sigma = 1.0f / (in->sigma > 1.0f ? in->sigma : 1.0f);
-    if (net->colmask != NULL)
+    if (net->linemask != NULL)
         masked_adjoint(net, in->ksp);
     if (in->init != NULL)
         mr_array_copy(&net->x, in->init);

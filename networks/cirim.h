@@ -26,11 +26,11 @@
  * take the paper defaults (mr_cirim_config_default).
  *
  * Speed (bench/RESULTS.md): the 3×3 convs with >= 16 channels (the paper's dilated 64 → 64)
- * run as Winograd F(4×4, 3×3) (networks/conv_winograd.h). With a column mask (every row of M
- * equal: 1-D Cartesian undersampling) the gradient uses
+ * run as Winograd F(4×4, 3×3) (networks/conv_winograd.h). With a line mask (whole columns or
+ * whole rows sampled: 1-D Cartesian undersampling) the gradient uses
  *       IFFT(M ⊙ (FFT(S_c x) − y_c)) = F⁻¹MF (S_c x) − IFFT(M ⊙ y_c)
- * with F⁻¹MF applied along the rows only (recon/fft.h mr_fft_colmask, the H-axis transforms
- * cancel) and the second term computed once per run. Both change float rounding only (the
+ * with F⁻¹MF applied along one axis only (recon/fft.h mr_fft_linemask: the other axis'
+ * transforms cancel) and the second term computed once per run. Both change float rounding only (the
  * goldens hold either way); MR_CONV_WINOGRAD=never and MR_CIRIM_FULL_FFT=1 turn them off.
  *
  * Threads: one network object per thread; the kernels inside use OpenMP.

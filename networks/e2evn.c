@@ -61,8 +61,8 @@ struct e2evn {
     struct mr_array sens;  /* (C, H, W) estimated maps (fastMRI) */
     struct mr_array img;   /* (H, W) reduced image */
     struct mr_array reg_out; /* (H, W) */
-    /* column masks: the cascades run on coil images X = IFFT(k) (see cascade_image) */
-    struct mr_fft_colmask *colmask; /* IFFT([M≠0] ⊙ FFT(·)), NULL for other masks */
+    /* line masks: the cascades run on coil images X = IFFT(k) (see cascade_image) */
+    struct mr_fft_linemask *linemask; /* IFFT([M≠0] ⊙ FFT(·)), NULL for 2-D masks */
     struct mr_array bmask;   /* (H, W) [M ≠ 0] */
     struct mr_array ymask;   /* (C, H, W) IFFT([M ≠ 0] ⊙ y) */
 };
@@ -80,8 +80,8 @@ static void e2evn_release_prepared(struct e2evn *e)
     mr_array_cleanup(&e->sens);
     mr_array_cleanup(&e->img);
     mr_array_cleanup(&e->reg_out);
-    mr_fft_colmask_free(e->colmask);
-    e->colmask = NULL;
+    mr_fft_linemask_free(e->linemask);
+    e->linemask = NULL;
     mr_array_cleanup(&e->bmask);
     mr_array_cleanup(&e->ymask);
 }
@@ -466,9 +466,9 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
 }
 
 /*
- * The same cascade on coil images X = IFFT(k), for a column mask (every row of M equal):
+ * The same cascade on coil images X = IFFT(k), for a line mask (whole columns or rows):
  *   X ← X − λ·(P X − IFFT(B ⊙ y)) − S·NormUnet(Σ_c conj(S_c) X_c),   B = [M ≠ 0],
- * with P = IFFT(B ⊙ FFT(·)) applied along the rows only (recon/fft.h mr_fft_colmask) and
+ * with P = IFFT(B ⊙ FFT(·)) applied along one axis only (recon/fft.h mr_fft_linemask) and
  * IFFT(B ⊙ y) computed once per run: IFFT of the k-space update term by term, so equal to the
  * k-space form up to float rounding, without the 2-D transforms (the H-axis FFTs cancel).
  * e->k holds X here.
@@ -506,7 +506,7 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
     } else {
         const float complex *z0 = mr_array_cf32(&e->ymask);
         memcpy(t, xk, sizeof(*t) * (size_t)(nc * npix));
-        mr_fft_colmask_apply(e->colmask, t, nc);
+        mr_fft_linemask_apply(e->linemask, t, nc);
 #pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
         for (int64_t c = 0; c < nc; c++)
             for (int64_t p = 0; p < npix; p++) {
@@ -522,7 +522,7 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
     }
 }
 
-/* the column-mask form's operator and constant term, or colmask NULL for other masks */
+/* the line-mask form's operator and constant term, or linemask NULL for 2-D masks */
 static mr_status prepare_image_domain(struct e2evn *e, const struct mr_net_inputs *in)
 {
     const int64_t nc = e->nc;
@@ -533,12 +533,12 @@ static mr_status prepare_image_domain(struct e2evn *e, const struct mr_net_input
     for (int64_t p = 0; p < npix; p++)
         b[p] = m[p] != 0.0f ? 1.0f : 0.0f;
     if (getenv("MR_E2EVN_KSPACE") != NULL) {
-        mr_fft_colmask_free(e->colmask);
-        e->colmask = NULL;
+        mr_fft_linemask_free(e->linemask);
+        e->linemask = NULL;
         return MR_OK;
     }
-    mr_status st = mr_fft_colmask_sync(&e->colmask, e->h, e->w, &e->fft_cfg, b);
-    if (st != MR_OK || e->colmask == NULL || e->no_dc)
+    mr_status st = mr_fft_linemask_sync(&e->linemask, e->h, e->w, &e->fft_cfg, b);
+    if (st != MR_OK || e->linemask == NULL || e->no_dc)
         return st;
     const float complex *y = mr_array_cf32(in->ksp);
     float complex *z = mr_array_cf32(&e->ymask);
@@ -610,7 +610,7 @@ static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_
     mr_status st = prepare_image_domain(e, in);
     if (st != MR_OK)
         return st;
-    if (e->colmask != NULL) {
+    if (e->linemask != NULL) {
         mr_fft2_inverse(e->fft, mr_array_cf32(&e->k), mr_array_cf32(in->ksp), e->nc);
         for (int64_t i = 0; i < e->num_cascades; i++)
             cascade_image(e, i, sens, probe);

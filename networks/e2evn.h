@@ -23,8 +23,9 @@
  *
  * Cascade (both): k ← k − λ·[M≠0]·(k − y) − FFT(S · NormUnet(Σ_c conj(S_c)·IFFT(k_c)));
  * ATOMMIC no_dc: k ← FFT(S · NormUnet(...)).
- * With a column mask (every row of M equal) the cascades run on the coil images IFFT(k)
- * instead, the data-consistency term as a row-only transform pair (e2evn.c cascade_image):
+ * With a line mask (whole columns or rows of M sampled) the cascades run on the coil images
+ * IFFT(k) instead, the data-consistency term as a one-axis transform pair (e2evn.c
+ * cascade_image):
  * the same maths without the 2-D FFTs, equal up to float rounding (MR_E2EVN_KSPACE=1 keeps
  * the k-space form, for A/B measurements).
  * Probes (net.h): sens_acs_kspace, sens_coil_images, sens_norm_mean/std[c],

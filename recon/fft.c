@@ -147,26 +147,12 @@ static fftwf_plan plan_2d(int64_t h, int64_t w, int sign, bool unaligned, int nt
     return p;
 }
 
-/* `rows` contiguous transforms of length n (guru howmany); buf is scratch */
-static fftwf_plan plan_rows(int64_t n, int64_t rows, int sign, bool unaligned,
-                            fftwf_complex *buf)
-{
-    fftwf_iodim64 dims[1] = { { .n = n, .is = 1, .os = 1 } };
-    fftwf_iodim64 many[1] = { { .n = rows, .is = n, .os = n } };
-    unsigned flags = unaligned ? FFTW_ESTIMATE | FFTW_UNALIGNED : planner_flag(n * rows);
-    fftwf_plan p;
-#pragma omp critical(mr_fftw_planner)
-    {
-        threads_init_once();
-        fftwf_plan_with_nthreads(1);
-        p = fftwf_plan_guru64_dft(1, dims, 1, many, buf, buf, sign, flags);
-    }
-    return p;
-}
+static fftwf_plan plan_lines(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
+                             bool unaligned, fftwf_complex *buf);
 
 static fftwf_plan plan_1d(int64_t n, int sign, bool unaligned, fftwf_complex *buf)
 {
-    return plan_rows(n, 1, sign, unaligned, buf);
+    return plan_lines(n, 1, 1, n, sign, unaligned, buf);
 }
 
 static void destroy_plan(fftwf_plan p)
@@ -543,20 +529,40 @@ void mr_fft1_inverse(const struct mr_fft1 *f, float complex *dst, const float co
     fft1_rows(f, DIR_INV, dst, src, rows);
 }
 
-/* ---- masked normal operator, column masks ---------------------------------------------- */
+/* ---- masked normal operator, line masks ------------------------------------------------ */
 
-#define COLMASK_BLOCK 16 /* rows per batched transform */
+#define LINEMASK_BLOCK 16 /* lines per batched transform */
 
-struct mr_fft_colmask {
+struct mr_fft_linemask {
     int64_t h;
     int64_t w;
+    bool along_rows;          /* mask constant along H: transforms along W (rows) */
+    int64_t n;                /* transform length: w along rows, h along columns */
     struct mr_fft_config cfg;
-    float *src;               /* the w mask values it was made from */
-    float *m;                 /* w values: m' / w */
-    fftwf_plan block[2][2];   /* [direction][alignment]: COLMASK_BLOCK rows */
-    fftwf_plan row[2][2];     /* one row, for the remainder */
+    float *src;               /* the n mask values it was made from */
+    float *m;                 /* n values: m' / n */
+    fftwf_plan block[2][2];   /* [direction][alignment]: LINEMASK_BLOCK lines */
+    fftwf_plan one[2][2];     /* one line, for the remainder */
     int planned_alignment;
 };
+
+/* `lines` transforms of length n with element stride `stride` and line distance `dist`
+ * (rows: stride 1, dist n; columns: stride w, dist 1); buf is scratch */
+static fftwf_plan plan_lines(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
+                             bool unaligned, fftwf_complex *buf)
+{
+    fftwf_iodim64 dims[1] = { { .n = n, .is = stride, .os = stride } };
+    fftwf_iodim64 many[1] = { { .n = lines, .is = dist, .os = dist } };
+    unsigned flags = unaligned ? FFTW_ESTIMATE | FFTW_UNALIGNED : planner_flag(n * lines);
+    fftwf_plan p;
+#pragma omp critical(mr_fftw_planner)
+    {
+        threads_init_once();
+        fftwf_plan_with_nthreads(1);
+        p = fftwf_plan_guru64_dft(1, dims, 1, many, buf, buf, sign, flags);
+    }
+    return p;
+}
 
 bool mr_mask_is_column_mask(const float *mask, int64_t h, int64_t w)
 {
@@ -566,45 +572,67 @@ bool mr_mask_is_column_mask(const float *mask, int64_t h, int64_t w)
     return true;
 }
 
-mr_status mr_fft_colmask_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
-                                const float *m, struct mr_fft_colmask **out)
+bool mr_mask_is_row_mask(const float *mask, int64_t h, int64_t w)
+{
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 1; x < w; x++)
+            if (memcmp(mask + y * w + x, mask + y * w, sizeof(*mask)) != 0)
+                return false;
+    return true;
+}
+
+mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
+                                 const float *mask, struct mr_fft_linemask **out)
 {
     mr_status st = MR_OK;
-    struct mr_fft_colmask *op = NULL;
+    struct mr_fft_linemask *op = NULL;
     fftwf_complex *buf = NULL;
 
     *out = NULL;
     if (h < 1 || w < 1)
         return MR_FAIL(MR_ERR_ARG, "masked FFT of an empty %lldx%lld image", (long long)h,
                        (long long)w);
+    const bool rows = mr_mask_is_column_mask(mask, h, w);
+    if (!rows && !mr_mask_is_row_mask(mask, h, w))
+        return MR_FAIL(MR_ERR_ARG, "the %lldx%lld mask samples neither whole rows nor whole "
+                       "columns", (long long)h, (long long)w);
+    const int64_t n = rows ? w : h;
     op = calloc(1, sizeof(*op));
-    buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(w * COLMASK_BLOCK));
+    buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(rows ? w * LINEMASK_BLOCK : h * w));
     if (op != NULL) {
-        op->m = malloc(sizeof(float) * (size_t)w);
-        op->src = malloc(sizeof(float) * (size_t)w);
+        op->m = malloc(sizeof(float) * (size_t)n);
+        op->src = malloc(sizeof(float) * (size_t)n);
     }
     if (op == NULL || buf == NULL || op->m == NULL || op->src == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a masked FFT of width %lld", (long long)w);
+        st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a masked FFT of %lldx%lld", (long long)h,
+                     (long long)w);
         goto out;
     }
     op->h = h;
     op->w = w;
+    op->along_rows = rows;
+    op->n = n;
     op->cfg = *cfg;
-    memcpy(op->src, m, sizeof(float) * (size_t)w);
+    for (int64_t i = 0; i < n; i++)
+        op->src[i] = rows ? mask[i] : mask[i * w];
     /* centred: F_c = fftshift ∘ F ∘ ifftshift, so M ⊙ F_c z = fftshift(ifftshift(M) ⊙ F(...)) */
-    for (int64_t x = 0; x < w; x++) {
-        int64_t src = cfg->centered ? (x + w / 2) % w : x;
-        op->m[x] = m[src] / (float)w;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t from = cfg->centered ? (i + n / 2) % n : i;
+        op->m[i] = op->src[from] / (float)n;
     }
     op->planned_alignment = fftwf_alignment_of((float *)buf);
+    const int64_t stride = rows ? 1 : w;
+    const int64_t dist = rows ? n : 1;
     for (int d = 0; d < 2; d++)
         for (int a = 0; a < 2; a++) {
             int sign = d == DIR_FWD ? FFTW_FORWARD : FFTW_BACKWARD;
-            op->block[d][a] = plan_rows(w, COLMASK_BLOCK, sign, a == AL_UNALIGNED, buf);
-            op->row[d][a] = plan_rows(w, 1, sign, a == AL_UNALIGNED, buf);
-            if (op->block[d][a] == NULL || op->row[d][a] == NULL) {
+            /* (columns: a block needs LINEMASK_BLOCK columns; narrower images use single ones) */
+            const int64_t block = rows || w >= LINEMASK_BLOCK ? LINEMASK_BLOCK : 1;
+            op->block[d][a] = plan_lines(n, stride, block, dist, sign, a == AL_UNALIGNED, buf);
+            op->one[d][a] = plan_lines(n, stride, 1, dist, sign, a == AL_UNALIGNED, buf);
+            if (op->block[d][a] == NULL || op->one[d][a] == NULL) {
                 st = MR_FAIL(MR_ERR_NOMEM, "FFTW could not plan a length-%lld transform",
-                             (long long)w);
+                             (long long)n);
                 goto out;
             }
         }
@@ -612,75 +640,113 @@ mr_status mr_fft_colmask_create(int64_t h, int64_t w, const struct mr_fft_config
     op = NULL;
 out:
     fftwf_free(buf);
-    mr_fft_colmask_free(op);
+    mr_fft_linemask_free(op);
     return st;
 }
 
-void mr_fft_colmask_free(struct mr_fft_colmask *op)
+void mr_fft_linemask_free(struct mr_fft_linemask *op)
 {
     if (op == NULL)
         return;
     for (int d = 0; d < 2; d++)
         for (int a = 0; a < 2; a++) {
             destroy_plan(op->block[d][a]);
-            destroy_plan(op->row[d][a]);
+            destroy_plan(op->one[d][a]);
         }
     free(op->m);
     free(op->src);
     free(op);
 }
 
-mr_status mr_fft_colmask_sync(struct mr_fft_colmask **op, int64_t h, int64_t w,
-                              const struct mr_fft_config *cfg, const float *mask)
+bool mr_fft_linemask_along_rows(const struct mr_fft_linemask *op)
 {
-    struct mr_fft_colmask *o = *op;
-    if (o != NULL && o->h == h && o->w == w && o->cfg.centered == cfg->centered &&
-        o->cfg.norm == cfg->norm && memcmp(o->src, mask, sizeof(float) * (size_t)w) == 0 &&
-        mr_mask_is_column_mask(mask, h, w))
-        return MR_OK;
-    mr_fft_colmask_free(o);
-    *op = NULL;
-    if (!mr_mask_is_column_mask(mask, h, w))
-        return MR_OK;
-    return mr_fft_colmask_create(h, w, cfg, mask, op);
+    return op->along_rows;
 }
 
-/* rows [r0, r0 + n) of the stack, n = COLMASK_BLOCK or 1 */
-static void colmask_rows(const struct mr_fft_colmask *op, float complex *z, int64_t n)
+mr_status mr_fft_linemask_sync(struct mr_fft_linemask **op, int64_t h, int64_t w,
+                               const struct mr_fft_config *cfg, const float *mask)
+{
+    struct mr_fft_linemask *o = *op;
+    if (o != NULL && o->h == h && o->w == w && o->cfg.centered == cfg->centered &&
+        o->cfg.norm == cfg->norm) {
+        bool same = o->along_rows ? mr_mask_is_column_mask(mask, h, w)
+                                  : mr_mask_is_row_mask(mask, h, w) &&
+                                        !mr_mask_is_column_mask(mask, h, w);
+        for (int64_t i = 0; same && i < o->n; i++)
+            same = memcmp(&o->src[i], o->along_rows ? &mask[i] : &mask[i * w], sizeof(float)) ==
+                   0;
+        if (same)
+            return MR_OK;
+    }
+    mr_fft_linemask_free(o);
+    *op = NULL;
+    if (!mr_mask_is_column_mask(mask, h, w) && !mr_mask_is_row_mask(mask, h, w))
+        return MR_OK;
+    return mr_fft_linemask_create(h, w, cfg, mask, op);
+}
+
+/* the pair on `lines` lines starting at z (LINEMASK_BLOCK or 1): rows of length w, or columns
+ * of length h with stride w */
+static void linemask_lines(const struct mr_fft_linemask *op, float complex *z, int64_t lines)
 {
     const int al = fftwf_alignment_of((float *)z) == op->planned_alignment ? AL_ALIGNED
-                                                                          : AL_UNALIGNED;
-    fftwf_plan const(*p)[2] = n == COLMASK_BLOCK ? op->block : op->row;
+                                                                           : AL_UNALIGNED;
+    fftwf_plan const(*p)[2] = lines == 1 ? op->one : op->block;
     fftwf_execute_dft(p[DIR_FWD][al], (fftwf_complex *)z, (fftwf_complex *)z);
-    for (int64_t r = 0; r < n; r++) {
-        float complex *row = z + r * op->w;
-        for (int64_t x = 0; x < op->w; x++)
-            row[x] *= op->m[x];
+    if (op->along_rows) {
+        for (int64_t r = 0; r < lines; r++) {
+            float complex *row = z + r * op->w;
+            for (int64_t x = 0; x < op->w; x++)
+                row[x] *= op->m[x];
+        }
+    } else {
+        for (int64_t y = 0; y < op->h; y++) {
+            float complex *seg = z + y * op->w;
+            const float my = op->m[y];
+            for (int64_t x = 0; x < lines; x++)
+                seg[x] *= my;
+        }
     }
     fftwf_execute_dft(p[DIR_INV][al], (fftwf_complex *)z, (fftwf_complex *)z);
 }
 
-void mr_fft_colmask_apply_rows(const struct mr_fft_colmask *op, float complex *rows, int64_t n)
+void mr_fft_linemask_apply_rows(const struct mr_fft_linemask *op, float complex *rows,
+                                int64_t n)
 {
+    MR_ASSERT(op->along_rows);
     int64_t r = 0;
-    for (; r + COLMASK_BLOCK <= n; r += COLMASK_BLOCK)
-        colmask_rows(op, rows + r * op->w, COLMASK_BLOCK);
+    for (; r + LINEMASK_BLOCK <= n; r += LINEMASK_BLOCK)
+        linemask_lines(op, rows + r * op->w, LINEMASK_BLOCK);
     for (; r < n; r++)
-        colmask_rows(op, rows + r * op->w, 1);
+        linemask_lines(op, rows + r * op->w, 1);
 }
 
-void mr_fft_colmask_apply(const struct mr_fft_colmask *op, float complex *z, int64_t nimg)
+void mr_fft_linemask_apply(const struct mr_fft_linemask *op, float complex *z, int64_t nimg)
 {
-    const int64_t rows = nimg * op->h;
-    const int64_t nblocks = rows / COLMASK_BLOCK;
-    bool par = rows * op->w >= MR_FFT_PAR_MIN_VALUES;
+    bool par = nimg * op->h * op->w >= MR_FFT_PAR_MIN_VALUES;
 #ifdef _OPENMP
     par = par && omp_in_parallel() == 0; /* never open a nested parallel region */
 #endif
-
+    if (op->along_rows) {
+        const int64_t rows = nimg * op->h;
+        const int64_t nblocks = rows / LINEMASK_BLOCK;
 #pragma omp parallel for if (par) schedule(static)
-    for (int64_t b = 0; b < nblocks; b++)
-        colmask_rows(op, z + b * COLMASK_BLOCK * op->w, COLMASK_BLOCK);
-    for (int64_t r = nblocks * COLMASK_BLOCK; r < rows; r++)
-        colmask_rows(op, z + r * op->w, 1);
+        for (int64_t b = 0; b < nblocks; b++)
+            linemask_lines(op, z + b * LINEMASK_BLOCK * op->w, LINEMASK_BLOCK);
+        for (int64_t r = nblocks * LINEMASK_BLOCK; r < rows; r++)
+            linemask_lines(op, z + r * op->w, 1);
+        return;
+    }
+    /* columns: blocks of LINEMASK_BLOCK adjacent columns of one image, then single columns */
+    const int64_t nb = op->w / LINEMASK_BLOCK;
+    const int64_t per = nb + (op->w - nb * LINEMASK_BLOCK);
+#pragma omp parallel for if (par) schedule(static)
+    for (int64_t t = 0; t < nimg * per; t++) {
+        float complex *img = z + (t / per) * op->h * op->w;
+        const int64_t k = t % per;
+        if (k < nb)
+            linemask_lines(op, img + k * LINEMASK_BLOCK, LINEMASK_BLOCK);
+        else
+            linemask_lines(op, img + nb * LINEMASK_BLOCK + (k - nb), 1);
+    }
 }

@@ -99,36 +99,45 @@ void mr_fft1_inverse(const struct mr_fft1 *f, float complex *dst, const float co
                      int64_t rows);
 
 /*
- * Masked normal operator of a Cartesian 2-D transform whose mask is constant along H (1-D
- * undersampling of the columns, the usual fastMRI / ATOMMIC mask (1, W) broadcast over rows):
+ * Masked normal operator of a Cartesian 2-D transform whose mask samples whole lines (1-D
+ * undersampling): constant along H (sampled columns, the fastMRI / ATOMMIC mask (1, W)
+ * broadcast over rows) or constant along W (sampled rows: ISMRMRD phase-encode lines with the
+ * readout along W):
  *
- *   z ← F⁻¹(M ⊙ F z),   F the 2-D transform of `cfg`, M[y, x] = m[x],
+ *   z ← F⁻¹(M ⊙ F z),   F the 2-D transform of `cfg`,
  *
- * for each of `nimg` h×w images, in place. Because F = F_H ⊗ F_W and F_H⁻¹F_H = I, this is a
- * length-w transform pair along each row: z_row ← IDFT(m' ⊙ DFT(z_row)) / w, with m' = m for
- * an uncentred and ifftshift(m) for a centred transform (the row operator is circulant, so the
- * centring shifts cancel; every normalisation gives the same 1/w). Equal to the 2-D form up to
- * float rounding, and much cheaper: it skips the H-axis transforms (218 = 2·109 rows on a
- * fastMRI knee). Rows are processed in cache-sized blocks, over OpenMP threads.
+ * for each of `nimg` h×w images, in place. Because F = F_H ⊗ F_W and F_A⁻¹F_A = I along the
+ * axis A the mask does not vary on, this is a 1-D transform pair along the other axis: with
+ * M[y, x] = m[x], z_row ← IDFT(m' ⊙ DFT(z_row)) / w for every row (and with M[y, x] = m[y] the
+ * same along every column, / h), m' = m for an uncentred and ifftshift(m) for a centred
+ * transform (the 1-D operator is circulant, so the centring shifts cancel; every normalisation
+ * gives the same 1/n). Equal to the 2-D form up to float rounding, and cheaper: it skips one
+ * axis' transforms (218 = 2·109 rows on a fastMRI knee). Lines are processed in cache-sized
+ * blocks of 16, over OpenMP threads.
  */
-struct mr_fft_colmask;
-/* m: w mask values, copied. */
-mr_status mr_fft_colmask_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
-                                const float *m, struct mr_fft_colmask **out);
-void mr_fft_colmask_free(struct mr_fft_colmask *op);
-void mr_fft_colmask_apply(const struct mr_fft_colmask *op, float complex *z, int64_t nimg);
-/* The same row operator on n contiguous rows of length w, in the calling thread (for callers
- * that parallelise over rows themselves). */
-void mr_fft_colmask_apply_rows(const struct mr_fft_colmask *op, float complex *rows, int64_t n);
+struct mr_fft_linemask;
+/* From an h×w mask that is constant along H or along W (values copied; a constant mask counts
+ * as constant along H). Errors: MR_ERR_ARG (neither), MR_ERR_NOMEM. */
+mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
+                                 const float *mask, struct mr_fft_linemask **out);
+void mr_fft_linemask_free(struct mr_fft_linemask *op);
+void mr_fft_linemask_apply(const struct mr_fft_linemask *op, float complex *z, int64_t nimg);
+/* True if the mask is constant along H (the transforms run along contiguous rows). */
+bool mr_fft_linemask_along_rows(const struct mr_fft_linemask *op);
+/* For an operator along rows: the row operator on n contiguous rows of length w, in the
+ * calling thread (for callers that parallelise over rows themselves). */
+void mr_fft_linemask_apply_rows(const struct mr_fft_linemask *op, float complex *rows,
+                                int64_t n);
 
-/* True if every row of the h×w mask equals its first row exactly (then the column form
- * above applies). */
+/* True if every row of the h×w mask equals its first row exactly (constant along H), resp.
+ * every column its first column (constant along W). */
 bool mr_mask_is_column_mask(const float *mask, int64_t h, int64_t w);
+bool mr_mask_is_row_mask(const float *mask, int64_t h, int64_t w);
 
 /* Keeps *op the operator above for the h×w `mask`, for networks that see a mask per run: kept
- * when it was made for the same size, transform and mask row; otherwise freed and, if the mask
- * is a column mask, made again; NULL afterwards when it is not. Errors: as create (*op NULL). */
-mr_status mr_fft_colmask_sync(struct mr_fft_colmask **op, int64_t h, int64_t w,
-                              const struct mr_fft_config *cfg, const float *mask);
+ * when it was made for the same size, transform and mask; otherwise freed and, if the mask
+ * samples lines, made again; NULL afterwards when it does not. Errors: as create (*op NULL). */
+mr_status mr_fft_linemask_sync(struct mr_fft_linemask **op, int64_t h, int64_t w,
+                               const struct mr_fft_config *cfg, const float *mask);
 
 #endif

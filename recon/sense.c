@@ -19,8 +19,9 @@ struct mr_sense {
     int64_t w;
     struct mr_fft2 *fft;
     struct mr_fft_config fft_cfg;
-    struct mr_fft_colmask *colmask; /* every row of the mask the same (a 1-D column pattern):
-                                       the normal operator's F⁻¹MF along rows; else NULL */
+    struct mr_fft_linemask *linemask; /* a mask of whole columns or rows (1-D undersampling):
+                                         the normal operator's F⁻¹MF along one axis; else
+                                         NULL (recon/fft.h) */
     double gain;           /* s_fwd² · H·W: ||FFT||² */
     float adj_scale;       /* g = s_fwd / s_inv */
     double max_sos;        /* max over pixels of Σ_c |S_c|² */
@@ -183,7 +184,7 @@ void mr_sense_free(struct mr_sense *s)
     if (s == NULL)
         return;
     mr_fft2_free(s->fft);
-    mr_fft_colmask_free(s->colmask);
+    mr_fft_linemask_free(s->linemask);
     mr_array_cleanup(&s->maps);
     mr_array_cleanup(&s->mask);
     mr_array_cleanup(&s->sos);
@@ -234,7 +235,7 @@ mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask)
     if (mask == NULL) {
         for (int64_t i = 0; i < h * w; i++)
             dst[i] = 1.0f;
-        return mr_fft_colmask_sync(&s->colmask, h, w, &s->fft_cfg, dst);
+        return mr_fft_linemask_sync(&s->linemask, h, w, &s->fft_cfg, dst);
     }
     bool full = mask->ndim == 2 && mask->dims[0] == h && mask->dims[1] == w;
     bool cols = (mask->ndim == 1 && mask->dims[0] == w) ||
@@ -247,7 +248,7 @@ mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask)
     for (int64_t y = 0; y < h; y++)
         for (int64_t x = 0; x < w; x++)
             dst[y * w + x] = src[(full ? y * w : 0) + x] != 0.0f ? 1.0f : 0.0f;
-    return mr_fft_colmask_sync(&s->colmask, h, w, &s->fft_cfg, dst);
+    return mr_fft_linemask_sync(&s->linemask, h, w, &s->fft_cfg, dst);
 }
 
 /* k[c] = scale · M ⊙ k[c] for every coil */
@@ -305,7 +306,7 @@ void mr_sense_adjoint(struct mr_sense *s, struct mr_array *img, const struct mr_
 /*
  * With a column mask M(y, x) = m(x), IFFT2(M ⊙ FFT2(z)) = IFFT_x(m ⊙ FFT_x(z)): the 2-D
  * transforms are separable (centring included) and the transform along y cancels because
- * IFFT_y ∘ FFT_y = I for every normalisation (recon/fft.h mr_fft_colmask). So the normal
+ * IFFT_y ∘ FFT_y = I for every normalisation (recon/fft.h mr_fft_linemask). So the normal
  * operator needs only 1-D FFTs along the rows, and every image row is independent: one
  * parallel loop over rows runs expand, the row operator and reduce for all coils of a row while
  * it is in cache (row y of every coil's scratch is private to the iteration); the adjoint's
@@ -329,7 +330,7 @@ static void normal_columns(struct mr_sense *s, float complex *dst, const float c
             float complex *r = k + (c * h + y) * w;
             for (int64_t i = 0; i < w; i++)
                 r[i] = sr[i] * x[i];
-            mr_fft_colmask_apply_rows(s->colmask, r, 1);
+            mr_fft_linemask_apply_rows(s->linemask, r, 1);
         }
         float complex *d = dst + y * w;
         for (int64_t i = 0; i < w; i++) {
@@ -346,14 +347,24 @@ void mr_sense_normal(struct mr_sense *s, struct mr_array *dst, const struct mr_a
     float complex *k = mr_array_cf32(&s->coil);
     check_img(s, src);
     check_img(s, dst);
-    if (s->colmask != NULL) {
+    if (s->linemask != NULL && mr_fft_linemask_along_rows(s->linemask)) {
         normal_columns(s, mr_array_cf32(dst), mr_array_cf32(src));
         return;
     }
     mr_coil_expand(&s->coil, src, &s->maps);
-    mr_fft2_forward(s->fft, k, k, s->nc);
-    apply_mask(s, k, s->adj_scale);
-    mr_fft2_inverse(s->fft, k, k, s->nc);
+    if (s->linemask != NULL) {
+        /* sampled rows (ISMRMRD phase-encode lines): the pair along columns only */
+        const int64_t n = s->nc * s->h * s->w;
+        const float g = s->adj_scale;
+        mr_fft_linemask_apply(s->linemask, k, s->nc);
+        if (g != 1.0f)
+            for (int64_t i = 0; i < n; i++)
+                k[i] *= g;
+    } else {
+        mr_fft2_forward(s->fft, k, k, s->nc);
+        apply_mask(s, k, s->adj_scale);
+        mr_fft2_inverse(s->fft, k, k, s->nc);
+    }
     mr_coil_reduce(dst, &s->coil, &s->maps);
 }
 

@@ -230,12 +230,12 @@ static void test_fft1_matches_fft2_on_a_row(void **state)
 /* F⁻¹(M ⊙ F z) along rows only equals the 2-D form for a mask constant along H: every
  * centring and normalisation, odd and even sizes, a weighted mask, a stack of images whose
  * row count is not a multiple of the 16-row blocks, and 2 threads */
-static void check_colmask(int64_t h, int64_t w, bool centered, enum mr_fft_norm norm,
-                          int64_t nimg, uint64_t seed)
+static void check_linemask(int64_t h, int64_t w, bool centered, enum mr_fft_norm norm,
+                           int64_t nimg, uint64_t seed, bool row_lines)
 {
     const struct mr_fft_config cfg = { .centered = centered, .norm = norm };
     struct mr_fft2 *f2 = NULL;
-    struct mr_fft_colmask *op = NULL;
+    struct mr_fft_linemask *op = NULL;
     struct mr_array z = { 0 };
     struct mr_array ref = { 0 };
     float *mask = malloc(sizeof(float) * (size_t)(h * w));
@@ -243,46 +243,59 @@ static void check_colmask(int64_t h, int64_t w, bool centered, enum mr_fft_norm 
 
     assert_non_null(mask);
     mr_test_rng_seed(&r, seed);
-    for (int64_t x = 0; x < w; x++)
-        mask[x] = x % 3 == 0 ? 1.0f : x % 3 == 1 ? 0.0f : (float)(0.5 + 0.1 * (double)x);
-    for (int64_t y = 1; y < h; y++)
-        memcpy(mask + y * w, mask, sizeof(float) * (size_t)w);
-    assert_true(mr_mask_is_column_mask(mask, h, w));
+    /* column lines: M[y, x] = m[x]; row lines: M[y, x] = m[y] */
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            const int64_t i = row_lines ? y : x;
+            mask[y * w + x] = i % 3 == 0 ? 1.0f : i % 3 == 1 ? 0.0f : (float)(0.5 + 0.1 * (double)i);
+        }
+    assert_true(row_lines ? mr_mask_is_row_mask(mask, h, w) : mr_mask_is_column_mask(mask, h, w));
     assert_int_equal(mr_array_init_dims(&z, MR_DTYPE_CF32, 3, nimg, h, w), MR_OK);
     assert_int_equal(mr_array_init_dims(&ref, MR_DTYPE_CF32, 3, nimg, h, w), MR_OK);
     mr_test_rand(&z, seed);
     assert_int_equal(mr_fft2_create(h, w, &cfg, &f2), MR_OK);
-    assert_int_equal(mr_fft_colmask_create(h, w, &cfg, mask, &op), MR_OK);
+    assert_int_equal(mr_fft_linemask_create(h, w, &cfg, mask, &op), MR_OK);
     float complex *q = mr_array_cf32(&ref);
     mr_fft2_forward(f2, q, mr_array_cf32(&z), nimg);
     for (int64_t i = 0; i < nimg * h * w; i++)
         q[i] *= mask[i % (h * w)];
     mr_fft2_inverse(f2, q, q, nimg);
-    mr_fft_colmask_apply(op, mr_array_cf32(&z), nimg);
+    assert_true(mr_fft_linemask_along_rows(op) == (!row_lines || h == 1));
+    mr_fft_linemask_apply(op, mr_array_cf32(&z), nimg);
     assert_max_rel_below(&z, &ref, 2e-6);
-    if (h > 1) {
-        mask[w + 1] = mask[1] + 1.0f; /* one row differs */
-        assert_false(mr_mask_is_column_mask(mask, h, w));
+    if (h > 1 && w > 1) {
+        mask[w + 1] = mask[w] + 1.0f; /* one value differs: neither whole rows nor columns */
+        assert_false(mr_mask_is_column_mask(mask, h, w) || mr_mask_is_row_mask(mask, h, w));
+        struct mr_fft_linemask *bad = NULL;
+        assert_int_equal(mr_fft_linemask_create(h, w, &cfg, mask, &bad), MR_ERR_ARG);
+        assert_null(bad);
+        assert_int_equal(mr_fft_linemask_sync(&op, h, w, &cfg, mask), MR_OK);
+        assert_null(op);
     }
-    mr_fft_colmask_free(op);
+    mr_fft_linemask_free(op);
     mr_fft2_free(f2);
     mr_array_cleanup(&z);
     mr_array_cleanup(&ref);
     free(mask);
 }
 
-static void test_fft_colmask_matches_fft2(void **state)
+static void test_fft_linemask_matches_fft2(void **state)
 {
     (void)state;
     const enum mr_fft_norm norms[3] = { MR_FFT_NORM_ORTHO, MR_FFT_NORM_BACKWARD,
                                         MR_FFT_NORM_FORWARD };
-    for (int c = 0; c < 2; c++)
-        for (int k = 0; k < 3; k++) {
-            check_colmask(7, 9, c == 1, norms[k], 3, (uint64_t)(10 + 3 * c + k));
-            check_colmask(10, 12, c == 1, norms[k], 2, (uint64_t)(20 + 3 * c + k));
-        }
-    check_colmask(1, 5, true, MR_FFT_NORM_ORTHO, 1, 30);
-    check_colmask(218, 170, true, MR_FFT_NORM_ORTHO, 3, 31); /* parallel blocks */
+    for (int rl = 0; rl < 2; rl++) {
+        for (int c = 0; c < 2; c++)
+            for (int k = 0; k < 3; k++) {
+                check_linemask(7, 9, c == 1, norms[k], 3, (uint64_t)(10 + 3 * c + k), rl == 1);
+                check_linemask(10, 12, c == 1, norms[k], 2, (uint64_t)(20 + 3 * c + k),
+                               rl == 1);
+                /* row lines: two 16-column blocks and 3 single columns */
+                check_linemask(9, 35, c == 1, norms[k], 2, (uint64_t)(40 + 3 * c + k), rl == 1);
+            }
+        check_linemask(1, 5, true, MR_FFT_NORM_ORTHO, 1, 30, rl == 1);
+        check_linemask(218, 170, true, MR_FFT_NORM_ORTHO, 3, 31, rl == 1); /* parallel */
+    }
 }
 
 static void test_fft_norm_parse(void **state)
@@ -307,7 +320,7 @@ int main(void)
         cmocka_unit_test(test_fft_unaligned_pointer),
         cmocka_unit_test(test_fft_large_threaded_matches_batched),
         cmocka_unit_test(test_fft1_matches_fft2_on_a_row),
-        cmocka_unit_test(test_fft_colmask_matches_fft2),
+        cmocka_unit_test(test_fft_linemask_matches_fft2),
         cmocka_unit_test(test_fft_norm_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,22 +19,28 @@ static void random_mask(struct mr_array *mask, uint64_t seed)
         mr_array_f32(mask)[i] = mr_test_rng_uniform(&r) < 0.4 ? 0.0f : 1.0f;
 }
 
-/* both normal paths: 2-D FFTs for a 2-D mask, 1-D FFTs along rows for a column mask */
+/* the three normal paths: 2-D FFTs for a 2-D mask, 1-D FFTs along rows for a column mask and
+ * along columns for a row mask */
 static void test_sense_adjoint_and_normal_every_fft_config(void **state)
 {
     (void)state;
     struct mr_array sens;
     struct mr_array mask;
     struct mr_array cols;
+    struct mr_array rows;
     assert_int_equal(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, (int64_t)NC, (int64_t)H,
                                         (int64_t)W), MR_OK);
     assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
     assert_int_equal(mr_array_init_dims(&cols, MR_DTYPE_F32, 2, (int64_t)1, (int64_t)W), MR_OK);
+    assert_int_equal(mr_array_init_dims(&rows, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
     mr_test_rand(&sens, 5);
     random_mask(&mask, 6);
     random_mask(&cols, 7);
-    for (int k = 0; k < 12; k++) {
-        const int m = k / 6; /* 0: 2-D mask, 1: column mask */
+    for (int64_t y = 0; y < H; y++)
+        for (int64_t x = 0; x < W; x++)
+            mr_array_f32(&rows)[y * W + x] = (y * 7 + 3) % 5 < 2 ? 1.0f : 0.0f;
+    for (int k = 0; k < 18; k++) {
+        const int m = k / 6; /* 0: 2-D mask, 1: column mask, 2: row mask */
         struct mr_fft_config cfg = { .centered = (k / 3) % 2 != 0,
                                      .norm = (enum mr_fft_norm)(k % 3) };
         struct mr_sense *s = NULL;
@@ -42,7 +48,7 @@ static void test_sense_adjoint_and_normal_every_fft_config(void **state)
         struct mr_linop *n = NULL;
         assert_int_equal(mr_sense_create(NC, H, W, &cfg, &s), MR_OK);
         assert_int_equal(mr_sense_set_maps(s, &sens), MR_OK);
-        assert_int_equal(mr_sense_set_mask(s, m == 0 ? &mask : &cols), MR_OK);
+        assert_int_equal(mr_sense_set_mask(s, m == 0 ? &mask : m == 1 ? &cols : &rows), MR_OK);
         assert_int_equal(mr_sense_linop_create(s, &a), MR_OK);
         assert_int_equal(mr_sense_normal_linop_create(s, &n), MR_OK);
         assert_true(mr_test_linop_adjoint(a, 11) < 1e-5);
@@ -55,6 +61,7 @@ static void test_sense_adjoint_and_normal_every_fft_config(void **state)
     mr_array_cleanup(&sens);
     mr_array_cleanup(&mask);
     mr_array_cleanup(&cols);
+    mr_array_cleanup(&rows);
 }
 
 /* a (W) column pattern equals the same pattern written out as (H, W); forward masks k-space */
