@@ -10,7 +10,7 @@ wdika/atommic@1abb819), with the same module tree and state_dict keys, so that a
   torch_cirim.py bench FILE.h5 --threads N [--reps R] [--out OUT.npy]
                                                 time forward() under no_grad, peak RSS
 
-Used by bench/run_cirim_bench.sh to compare the C engine with PyTorch on the same weights.
+Used by bench/run_all_bench.sh to compare the C engine with PyTorch on the same weights.
 """
 import argparse
 import json

@@ -12,7 +12,7 @@ loads into it unchanged.
   torch_recurrentvarnet.py bench FILE.h5 --threads N [--reps R] [--out OUT.npy]
                                                    time forward() under no_grad, peak RSS
 
-Used by bench/run_recurrentvarnet_bench.sh to compare the C engine with PyTorch.
+Used by bench/run_all_bench.sh to compare the C engine with PyTorch.
 """
 import argparse
 import json
