@@ -477,8 +477,9 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
                         int64_t h, int64_t w, int64_t ho, int64_t wo, float *scratch,
                         int64_t nscratch)
 {
-    MR_ASSERT(mr_conv2d_winograd_supported(c));
     const struct mr_wg_kernels *kern = pick_kernels();
+    MR_ASSERT(kern != NULL && c->kh == 3 && c->kw == 3 && c->stride[0] == 1 &&
+              c->stride[1] == 1);
     const int64_t cin16 = round16(c->cin);
     const int64_t base = h * w * cin16;
     const int64_t per = per_thread_floats(c, wo);

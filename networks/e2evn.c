@@ -413,6 +413,28 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
     return MR_OK;
 }
 
+/* the probes of cascade i's regulariser (its input e->img, NormUnet stats and U-Net
+ * input / output, its output e->reg_out); nothing without a probe */
+static void emit_regularizer(const struct e2evn *e, int64_t i, const struct mr_net_probe *probe)
+{
+    char name[64];
+
+    if (probe == NULL)
+        return;
+    snprintf(name, sizeof(name), "cascade_%lld_reg_input", (long long)i);
+    mr_net_probe_emit(probe, name, -1, &e->img);
+    snprintf(name, sizeof(name), "cascade_%lld_norm_mean", (long long)i);
+    mr_net_probe_emit(probe, name, -1, mr_normunet_work_mean(e->reg_work));
+    snprintf(name, sizeof(name), "cascade_%lld_norm_std", (long long)i);
+    mr_net_probe_emit(probe, name, -1, mr_normunet_work_std(e->reg_work));
+    snprintf(name, sizeof(name), "cascade_%lld_unet_input", (long long)i);
+    mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_input(e->reg_work));
+    snprintf(name, sizeof(name), "cascade_%lld_unet_output", (long long)i);
+    mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_output(e->reg_work));
+    snprintf(name, sizeof(name), "cascade_%lld_reg_output", (long long)i);
+    mr_net_probe_emit(probe, name, -1, &e->reg_out);
+}
+
 static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
                     const struct mr_array *sens, const struct mr_net_probe *probe)
 {
@@ -430,20 +452,7 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
     mr_fft2_inverse(e->fft, x, k, nc);
     coil_reduce(mr_array_cf32(&e->img), x, s, nc, npix);
     mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
-    if (probe != NULL) {
-        snprintf(name, sizeof(name), "cascade_%lld_reg_input", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->img);
-        snprintf(name, sizeof(name), "cascade_%lld_norm_mean", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_mean(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_norm_std", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_std(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_unet_input", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_input(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_unet_output", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_output(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_reg_output", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->reg_out);
-    }
+    emit_regularizer(e, i, probe);
     /* E(r)_c = FFT(S_c · r) */
     coil_expand(x, mr_array_cf32(&e->reg_out), s, nc, npix);
     mr_fft2_forward(e->fft, x, x, nc);
@@ -487,20 +496,7 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
 
     coil_reduce(mr_array_cf32(&e->img), xk, s, nc, npix);
     mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
-    if (probe != NULL) {
-        snprintf(name, sizeof(name), "cascade_%lld_reg_input", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->img);
-        snprintf(name, sizeof(name), "cascade_%lld_norm_mean", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_mean(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_norm_std", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_std(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_unet_input", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_input(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_unet_output", (long long)i);
-        mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_output(e->reg_work));
-        snprintf(name, sizeof(name), "cascade_%lld_reg_output", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->reg_out);
-    }
+    emit_regularizer(e, i, probe);
     if (e->no_dc) {
         coil_expand(xk, r, s, nc, npix);
     } else {

@@ -83,13 +83,22 @@ static bool winograd_candidate(const struct mr_conv2d *c)
            c->cout >= MR_CONV2D_WINOGRAD_MIN_CHANNELS;
 }
 
+/* MR_CONV_WINOGRAD (layers.h): +1 "always", −1 "never", 0 unset or anything else */
+static int winograd_env(void)
+{
+    const char *env = getenv("MR_CONV_WINOGRAD");
+    if (env == NULL)
+        return 0;
+    return strcmp(env, "always") == 0 ? 1 : strcmp(env, "never") == 0 ? -1 : 0;
+}
+
 mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always)
 {
     MR_ASSERT(c->w != NULL);
-    const char *env = getenv("MR_CONV_WINOGRAD");
-    if (env != NULL && strcmp(env, "never") == 0)
+    const int env = winograd_env();
+    if (env < 0)
         return MR_OK;
-    const bool force = env != NULL && strcmp(env, "always") == 0;
+    const bool force = env > 0;
     if (!mr_conv2d_winograd_supported(c))
         return MR_OK;
     if (!always && !force && !winograd_candidate(c))
@@ -117,9 +126,7 @@ static bool winograd_pays(const struct mr_conv2d *c, int64_t h, int64_t w)
 mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *store,
                                          int64_t h, int64_t w)
 {
-    const char *env = getenv("MR_CONV_WINOGRAD");
-    const bool force = env != NULL && strcmp(env, "always") == 0;
-    if (force || winograd_pays(c, h, w)) {
+    if (winograd_env() > 0 || winograd_pays(c, h, w)) {
         if (c->wino != NULL)
             return MR_OK;
         return mr_conv2d_prepare_winograd(c, store, false);

@@ -147,8 +147,23 @@ static fftwf_plan plan_2d(int64_t h, int64_t w, int sign, bool unaligned, int nt
     return p;
 }
 
+/* `lines` transforms of length n with element stride `stride` and line distance `dist`
+ * (rows: stride 1, dist n; columns: stride w, dist 1); buf is scratch */
 static fftwf_plan plan_lines(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
-                             bool unaligned, fftwf_complex *buf);
+                             bool unaligned, fftwf_complex *buf)
+{
+    fftwf_iodim64 dims[1] = { { .n = n, .is = stride, .os = stride } };
+    fftwf_iodim64 many[1] = { { .n = lines, .is = dist, .os = dist } };
+    unsigned flags = unaligned ? FFTW_ESTIMATE | FFTW_UNALIGNED : planner_flag(n * lines);
+    fftwf_plan p;
+#pragma omp critical(mr_fftw_planner)
+    {
+        threads_init_once();
+        fftwf_plan_with_nthreads(1);
+        p = fftwf_plan_guru64_dft(1, dims, 1, many, buf, buf, sign, flags);
+    }
+    return p;
+}
 
 static fftwf_plan plan_1d(int64_t n, int sign, bool unaligned, fftwf_complex *buf)
 {
@@ -545,24 +560,6 @@ struct mr_fft_linemask {
     fftwf_plan one[2][2];     /* one line, for the remainder */
     int planned_alignment;
 };
-
-/* `lines` transforms of length n with element stride `stride` and line distance `dist`
- * (rows: stride 1, dist n; columns: stride w, dist 1); buf is scratch */
-static fftwf_plan plan_lines(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
-                             bool unaligned, fftwf_complex *buf)
-{
-    fftwf_iodim64 dims[1] = { { .n = n, .is = stride, .os = stride } };
-    fftwf_iodim64 many[1] = { { .n = lines, .is = dist, .os = dist } };
-    unsigned flags = unaligned ? FFTW_ESTIMATE | FFTW_UNALIGNED : planner_flag(n * lines);
-    fftwf_plan p;
-#pragma omp critical(mr_fftw_planner)
-    {
-        threads_init_once();
-        fftwf_plan_with_nthreads(1);
-        p = fftwf_plan_guru64_dft(1, dims, 1, many, buf, buf, sign, flags);
-    }
-    return p;
-}
 
 bool mr_mask_is_column_mask(const float *mask, int64_t h, int64_t w)
 {

@@ -353,18 +353,20 @@ void mr_sense_normal(struct mr_sense *s, struct mr_array *dst, const struct mr_a
     }
     mr_coil_expand(&s->coil, src, &s->maps);
     if (s->linemask != NULL) {
-        /* sampled rows (ISMRMRD phase-encode lines): the pair along columns only */
-        const int64_t n = s->nc * s->h * s->w;
+        /* sampled rows (ISMRMRD phase-encode lines): the pair along columns only, the
+         * adjoint's scale g applied to the reduced image */
         const float g = s->adj_scale;
+        float complex *d = mr_array_cf32(dst);
         mr_fft_linemask_apply(s->linemask, k, s->nc);
+        mr_coil_reduce(dst, &s->coil, &s->maps);
         if (g != 1.0f)
-            for (int64_t i = 0; i < n; i++)
-                k[i] *= g;
-    } else {
-        mr_fft2_forward(s->fft, k, k, s->nc);
-        apply_mask(s, k, s->adj_scale);
-        mr_fft2_inverse(s->fft, k, k, s->nc);
+            for (int64_t i = 0; i < s->h * s->w; i++)
+                d[i] *= g;
+        return;
     }
+    mr_fft2_forward(s->fft, k, k, s->nc);
+    apply_mask(s, k, s->adj_scale);
+    mr_fft2_inverse(s->fft, k, k, s->nc);
     mr_coil_reduce(dst, &s->coil, &s->maps);
 }
 
