@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apps/mrd.h"
+#include "io/mrd.h"
 #include "apps/recon_output.h"
 #include "io/ismrmrd.h"
 

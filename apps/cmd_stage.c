@@ -26,7 +26,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "apps/mrd.h"
+#include "io/mrd.h"
 #include "apps/stage.h"
 
 int mr_main_stage(int argc, char *argv[]);

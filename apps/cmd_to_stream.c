@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "apps/mrd.h"
+#include "io/mrd.h"
 #include "io/ismrmrd.h"
 
 int mr_main_to_stream(int argc, char *argv[]);

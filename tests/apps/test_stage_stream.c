@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "apps/ismrmrd_recon.h"
-#include "apps/mrd.h"
+#include "io/mrd.h"
 #include "apps/stage.h"
 #include "io/ismrmrd.h"
 #include "ismrmrd_synth.h"

@@ -23,8 +23,8 @@
  * a message naming the message id and what was expected; the end of the stream before any
  * byte of a message is MR_ERR_IO with mr_mrd_reader_eof() true.
  */
-#ifndef MR_APPS_MRD_H
-#define MR_APPS_MRD_H
+#ifndef MR_IO_MRD_H
+#define MR_IO_MRD_H
 
 #include <stdbool.h>
 #include <stddef.h>

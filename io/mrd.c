@@ -2,7 +2,7 @@
  * MRD stream framing (see mrd.h): robust full reads/writes over a file descriptor, with every
  * length checked against what the header promises before anything is allocated.
  */
-#include "apps/mrd.h"
+#include "io/mrd.h"
 
 #include <errno.h>
 #include <stdlib.h>
