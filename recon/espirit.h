@@ -57,9 +57,9 @@ extern const struct mr_espirit_config mr_espirit_config_default;
  * by the caller, overwritten (written only on success). Runs with OpenMP over image rows;
  * no global state, so concurrent calls on different data are safe.
  * Errors: MR_ERR_SHAPE (ksp or sens not CF32 (C, H, W) with C >= 1, shapes differ, kernel
- * larger than the image), MR_ERR_ARG (config out of range: kernel < 1, calib < kernel, threshold outside
- * [0, 1], crop outside [0, 1), iters < 1), MR_ERR_DATA (non-finite k-space; fully sampled
- * centre smaller than the kernel; no signal in it), MR_ERR_NOMEM.
+ * larger than the image), MR_ERR_ARG (config out of range: kernel < 1, calib < kernel,
+ * threshold outside [0, 1], crop outside [0, 1), iters < 1), MR_ERR_DATA (non-finite
+ * k-space; fully sampled centre smaller than the kernel; no signal in it), MR_ERR_NOMEM.
  */
 mr_status mr_espirit_maps(const struct mr_espirit_config *cfg, const struct mr_array *ksp,
                           struct mr_array *sens);
