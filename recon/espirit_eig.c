@@ -19,12 +19,14 @@
  * (Numerical Recipes' tqli, with eigenvectors as rows). False if an eigenvalue needs more
  * than 60 iterations.
  */
-static bool tridiag_ql(int64_t n, double *d, double *e, double *zt)
+bool mr_tridiag_ql(int64_t n, double *d, double *e, double *zt)
 {
     /* An off-diagonal entry is negligible relative to its neighbours (NR's test) or to the
      * whole matrix: without the second test a block of exact zeros on the diagonal (a
      * rank-deficient Gram matrix, e.g. a calibration region of a noiseless phantom) holding
-     * a denormal-sized e never deflates. */
+     * a denormal-sized e never deflates. e[n - 1] lies outside the matrix: it is set before
+     * anything reads it. */
+    e[n - 1] = 0.0;
     double anorm = 0.0;
     for (int64_t i = 0; i < n; i++)
         anorm = fmax(anorm, fabs(d[i]) + fabs(e[i]));
@@ -34,7 +36,6 @@ static bool tridiag_ql(int64_t n, double *d, double *e, double *zt)
      * 30 per eigenvalue of the textbook test */
     int64_t iter = 0;
     const int64_t max_iter = 30 * n + 60;
-    e[n - 1] = 0.0;
     for (int64_t l = 0; l < n; l++) {
         int64_t m;
         do {
@@ -183,7 +184,7 @@ mr_status mr_herm_eig_init(struct mr_herm_eig *h, int64_t n, double complex *a)
     }
     for (int64_t i = 0; i < n; i++)
         h->zt[i * n + i] = 1.0;
-    if (!tridiag_ql(n, d, e, h->zt)) {
+    if (!mr_tridiag_ql(n, d, e, h->zt)) {
         st = MR_FAIL(MR_ERR_DATA, "eigen decomposition of a %lldx%lld matrix did not converge",
                      (long long)n, (long long)n);
         goto out;

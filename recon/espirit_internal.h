@@ -14,6 +14,7 @@
 #define MR_RECON_ESPIRIT_INTERNAL_H
 
 #include <complex.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "recon/espirit.h"
@@ -36,6 +37,14 @@ static inline double complex mr_cmulc(double complex a, double complex b)
 }
 
 /* ---- espirit_eig.c ------------------------------------------------------------------------ */
+
+/*
+ * Eigenvalues (in d, unsorted) and eigenvectors (row i of zt, which must hold I on entry) of
+ * the real symmetric tridiagonal matrix with diagonal d[0..n) and off-diagonal e[0..n-1), by
+ * implicit QL. e[n-1] is scratch (its value on entry is never used); d and e are overwritten.
+ * Returns false if the iteration budget (30 n + 60 sweeps) runs out.
+ */
+bool mr_tridiag_ql(int64_t n, double *d, double *e, double *zt);
 
 /*
  * Eigen decomposition of an n×n Hermitian matrix a (row-major, both triangles filled):
