@@ -4,14 +4,13 @@
  * The raw-data handling follows what Gadgetron's NoiseAdjustGadget (Cholesky prewhitening,
  * Pruessmann et al., MRM 46:638, 2001, appendix), RemoveROOversamplingGadget and
  * BucketToBufferGadget (line placement by center_sample and the encoding limits' centre) do,
- * for one encoding space; the per-slice reconstruction is recon/classic.h or any other
- * mr_stage_recon_ops.
+ * for one encoding space; the per-slice reconstruction is the pipeline (pipeline/pipeline.h).
  *
  * Memory: line scratch and FFT plans are made with the stage; each open slice takes one of
- * cfg.max_open pooled buffers, allocated at its first use and reused afterwards; the recon and
- * its output images are made once, at the first acquisition (when C is known).
+ * cfg.max_open pooled buffers, allocated at its first use and reused afterwards; the pipeline
+ * and its output images are made once, at the first acquisition (when C is known).
  */
-#include "apps/stage.h"
+#include "pipeline/stage.h"
 
 #include <complex.h>
 #include <math.h>
@@ -20,232 +19,8 @@
 #include <string.h>
 
 #include "io/ismrmrd.h"
-#include "recon/coils.h"
-#include "recon/espirit.h"
+#include "pipeline/pipeline.h"
 #include "recon/fft.h"
-
-const struct mr_stage_config mr_stage_config_default = {
-    .method = MR_CLASSIC_CG,
-    .iters = 0,
-    .lambda = -1.0f,
-    .classic = NULL,
-    .maps = MR_STAGE_MAPS_ESPIRIT,
-    .espirit_crop = 0.0f,
-    .image_series_index = 0,
-    .max_open = 256,
-    .weights = "",
-    .recon = NULL,
-    .recon_arg = NULL,
-};
-
-void mr_stage_config_classic(const struct mr_stage_config *cfg, struct mr_classic_config *out)
-{
-    *out = cfg->classic != NULL ? *cfg->classic : mr_classic_config_default;
-    out->method = cfg->method;
-    if (cfg->iters > 0) {
-        out->cg_iters = cfg->iters;
-        out->cs.iters = cfg->iters;
-    }
-    if (cfg->lambda >= 0.0f) {
-        out->cg_lambda = cfg->lambda;
-        out->cs.lambda = cfg->lambda;
-    }
-}
-
-mr_status mr_stage_maps_parse(const char *s, enum mr_stage_maps *out)
-{
-    if (strcmp(s, "espirit") == 0)
-        *out = MR_STAGE_MAPS_ESPIRIT;
-    else if (strcmp(s, "acs") == 0)
-        *out = MR_STAGE_MAPS_ACS;
-    else
-        return MR_FAIL(MR_ERR_ARG, "maps must be espirit or acs, not '%s'", s);
-    return MR_OK;
-}
-
-const char *mr_stage_maps_name(enum mr_stage_maps maps)
-{
-    return maps == MR_STAGE_MAPS_ACS ? "acs" : "espirit";
-}
-
-/* ---- config text -------------------------------------------------------------------------- */
-
-static bool parse_long(const char *v, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end != '\0' || x < lo || x > hi)
-        return false;
-    *out = x;
-    return true;
-}
-
-static bool parse_float(const char *v, float lo, float hi_excl, float *out)
-{
-    char *end = NULL;
-    float x = strtof(v, &end);
-    if (end == v || *end != '\0' || !(x >= lo && x < hi_excl))
-        return false;
-    *out = x;
-    return true;
-}
-
-mr_status mr_stage_config_set(struct mr_stage_config *cfg, const char *key, const char *value)
-{
-    long l = 0;
-    float f = 0.0f;
-
-    if (strcmp(key, "method") == 0)
-        return mr_classic_method_parse(value, &cfg->method);
-    if (strcmp(key, "maps") == 0)
-        return mr_stage_maps_parse(value, &cfg->maps);
-    if (strcmp(key, "iterations") == 0) {
-        if (!parse_long(value, 1, 100000, &l))
-            return MR_FAIL(MR_ERR_ARG, "config: iterations must be an integer >= 1, not '%s'",
-                           value);
-        cfg->iters = (int)l;
-        return MR_OK;
-    }
-    if (strcmp(key, "lambda") == 0) {
-        if (!parse_float(value, 0.0f, INFINITY, &f))
-            return MR_FAIL(MR_ERR_ARG, "config: lambda must be a number >= 0, not '%s'", value);
-        cfg->lambda = f;
-        return MR_OK;
-    }
-    if (strcmp(key, "espirit_crop") == 0) {
-        if (!parse_float(value, 0.0f, 1.0f, &f))
-            return MR_FAIL(MR_ERR_ARG, "config: espirit_crop must be in [0, 1), not '%s'", value);
-        cfg->espirit_crop = f;
-        return MR_OK;
-    }
-    if (strcmp(key, "weights") == 0) {
-        if (value[0] == '\0' || strlen(value) >= sizeof(cfg->weights))
-            return MR_FAIL(MR_ERR_ARG, "config: weights must be a file path (< %zu bytes)",
-                           sizeof(cfg->weights));
-        memcpy(cfg->weights, value, strlen(value) + 1);
-        cfg->recon = &mr_stage_recon_network;
-        return MR_OK;
-    }
-    if (strcmp(key, "series") == 0) {
-        if (!parse_long(value, 0, 65535, &l))
-            return MR_FAIL(MR_ERR_ARG, "config: series must be in 0..65535, not '%s'", value);
-        cfg->image_series_index = (uint16_t)l;
-        return MR_OK;
-    }
-    return MR_FAIL(MR_ERR_ARG,
-                   "config: unknown key '%s' (known: method, maps, iterations, lambda, "
-                   "espirit_crop, weights, series)",
-                   key);
-}
-
-static mr_status set_property(void *ctx, const char *name, const char *value)
-{
-    return mr_stage_config_set(ctx, name, value);
-}
-
-mr_status mr_stage_config_parse_text(struct mr_stage_config *cfg, const char *text, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
-        i++;
-    if (i < len && text[i] == '<')
-        return mr_ismrmrd_config_properties(text, len, set_property, cfg);
-
-    while (i < len) {
-        char tok[512];
-        size_t k = 0;
-        char c = text[i];
-        if (c == '#') { /* comment to the end of the line */
-            while (i < len && text[i] != '\n')
-                i++;
-            continue;
-        }
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' || c == '\0') {
-            i++;
-            continue;
-        }
-        while (i < len && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
-               text[i] != '\r' && text[i] != ';' && text[i] != '#' && text[i] != '\0') {
-            if (k + 1 >= sizeof(tok))
-                return MR_FAIL(MR_ERR_ARG, "config: a token is longer than %zu characters",
-                               sizeof(tok) - 1);
-            tok[k++] = text[i++];
-        }
-        tok[k] = '\0';
-        char *eq = strchr(tok, '=');
-        if (eq == NULL || eq == tok)
-            return MR_FAIL(MR_ERR_ARG, "config: '%s' is not key=value", tok);
-        *eq = '\0';
-        mr_status st = mr_stage_config_set(cfg, tok, eq + 1);
-        if (st != MR_OK)
-            return st;
-    }
-    return MR_OK;
-}
-
-/* ---- the classical recon behind the vtable ------------------------------------------------ */
-
-struct classic_recon {
-    struct mr_classic *ctx;
-    struct mr_array img; /* (H, W) CF32 */
-};
-
-static bool classic_needs_maps(const struct mr_stage_config *cfg)
-{
-    return cfg->method != MR_CLASSIC_ZF;
-}
-
-static void classic_free(void *ctx)
-{
-    struct classic_recon *r = ctx;
-    if (r == NULL)
-        return;
-    mr_classic_free(r->ctx);
-    mr_array_cleanup(&r->img);
-    free(r);
-}
-
-static mr_status classic_create(const struct mr_stage_config *cfg, int64_t nc, int64_t h,
-                                int64_t w, void **out)
-{
-    mr_status st = MR_OK;
-    struct classic_recon *r = calloc(1, sizeof(*r));
-    struct mr_classic_config ccfg;
-
-    if (r == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "stage recon context");
-    mr_stage_config_classic(cfg, &ccfg);
-    MR_CHECK(mr_classic_create(nc, h, w, &ccfg, &r->ctx));
-    MR_CHECK(mr_array_init_dims(&r->img, MR_DTYPE_CF32, 2, h, w));
-    *out = r;
-    r = NULL;
-out:
-    classic_free(r);
-    return st;
-}
-
-static mr_status classic_run(void *ctx, const struct mr_stage_slice *s, struct mr_array *img)
-{
-    struct classic_recon *r = ctx;
-    mr_status st = mr_classic_run(r->ctx, s->ksp, s->mask, s->sens, &r->img);
-    if (st != MR_OK)
-        return st;
-    const float complex *x = mr_array_cf32(&r->img);
-    float *m = mr_array_f32(img);
-    const int64_t n = mr_array_numel(img);
-    for (int64_t i = 0; i < n; i++)
-        m[i] = cabsf(x[i]);
-    return MR_OK;
-}
-
-const struct mr_stage_recon_ops mr_stage_recon_classic = {
-    .name = "classic",
-    .needs_maps = classic_needs_maps,
-    .create = classic_create,
-    .run = classic_run,
-    .free = classic_free,
-};
 
 /* ---- the stage ---------------------------------------------------------------------------- */
 
@@ -278,9 +53,7 @@ struct maps_entry {
 
 struct mr_stage {
     struct mr_stage_config cfg;
-    struct mr_classic_config classic; /* mr_stage_config_classic(cfg): FFT and ACS settings */
     struct mr_stage_sink sink;
-    const struct mr_stage_recon_ops *ops;
     struct mr_ismrmrd_header hdr;
 
     /* geometry */
@@ -295,7 +68,8 @@ struct mr_stage {
     int64_t nc;
     bool started;    /* the first non-noise acquisition was seen: whitening fixed */
     bool broken;     /* stage_start_channels failed: every later push fails */
-    void *recon;     /* ops->create */
+    struct mr_pipeline *pipe;
+    bool needs_maps; /* the method uses coil maps: calibration lines are kept */
     struct mr_fft1 *fft_enc; /* readout resampling, only when enc_x != w */
     struct mr_fft1 *fft_w;
     float complex *line; /* (C, enc_x) scratch */
@@ -322,7 +96,6 @@ struct mr_stage {
     struct mr_array mask; /* (H, W) F32 */
     struct mr_array sens; /* (C, H, W) CF32 */
     struct mr_array img;  /* (H, W) F32 */
-    struct mr_coils *coils;
     ISMRMRD_Image out;    /* (W, ny) float image for the sink */
     int64_t images;
 };
@@ -342,9 +115,7 @@ mr_status mr_stage_create(const struct mr_stage_config *cfg, const char *xml, si
         return MR_FAIL(MR_ERR_NOMEM, "stage");
     ismrmrd_init_image(&s->out);
     s->cfg = *cfg;
-    mr_stage_config_classic(cfg, &s->classic);
     s->sink = *sink;
-    s->ops = cfg->recon != NULL ? cfg->recon : &mr_stage_recon_classic;
     if (s->cfg.max_open < 1) {
         st = MR_FAIL(MR_ERR_ARG, "stage: max_open must be >= 1, not %d", s->cfg.max_open);
         goto out;
@@ -398,8 +169,7 @@ void mr_stage_free(struct mr_stage *s)
 {
     if (s == NULL)
         return;
-    if (s->recon != NULL)
-        s->ops->free(s->recon);
+    mr_pipeline_free(s->pipe);
     mr_fft1_free(s->fft_enc);
     mr_fft1_free(s->fft_w);
     free(s->line);
@@ -419,7 +189,6 @@ void mr_stage_free(struct mr_stage *s)
     mr_array_cleanup(&s->mask);
     mr_array_cleanup(&s->sens);
     mr_array_cleanup(&s->img);
-    mr_coils_free(s->coils);
     ismrmrd_cleanup_image(&s->out);
     free(s);
 }
@@ -435,6 +204,11 @@ int mr_stage_open_slices(const struct mr_stage *s)
 int64_t mr_stage_images(const struct mr_stage *s)
 {
     return s->images;
+}
+
+const char *mr_stage_label(const struct mr_stage *s)
+{
+    return s->pipe != NULL ? mr_pipeline_label(s->pipe) : "";
 }
 
 const struct mr_ismrmrd_header *mr_stage_header(const struct mr_stage *s)
@@ -466,11 +240,10 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
     }
     MR_CHECK(mr_array_init_dims(&s->mask, MR_DTYPE_F32, 2, s->h, s->w));
     MR_CHECK(mr_array_init_dims(&s->img, MR_DTYPE_F32, 2, s->h, s->w));
-    if (s->ops->needs_maps(&s->cfg)) {
+    MR_CHECK(mr_pipeline_create(&s->cfg.method, nc, s->h, s->w, &s->pipe));
+    s->needs_maps = mr_pipeline_needs_maps(s->pipe);
+    if (s->needs_maps)
         MR_CHECK(mr_array_init_dims(&s->sens, MR_DTYPE_CF32, 3, nc, s->h, s->w));
-        MR_CHECK(mr_coils_create(nc, s->h, s->w, &s->classic.fft, &s->coils));
-    }
-    MR_CHECK(s->ops->create(&s->cfg, nc, s->h, s->w, &s->recon));
 
     ISMRMRD_ImageHeader *ih = &s->out.head;
     ismrmrd_init_image_header(ih);
@@ -486,8 +259,7 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
     int n = snprintf(meta, sizeof(meta),
                      "<?xml version=\"1.0\"?><ismrmrdMeta><meta><name>mrirecon.recon</name>"
                      "<value>%s</value></meta></ismrmrdMeta>",
-                     s->ops == &mr_stage_recon_classic ? mr_classic_method_name(s->cfg.method)
-                                                       : s->ops->name);
+                     mr_pipeline_label(s->pipe));
     ih->attribute_string_len = (uint32_t)n;
     if (ismrmrd_make_consistent_image(&s->out) != ISMRMRD_NOERROR) {
         st = MR_FAIL(MR_ERR_NOMEM, "stage: output image");
@@ -677,18 +449,7 @@ static void buf_finish(struct mr_stage *s, struct buf *b)
 static mr_status estimate_maps(struct mr_stage *s, const struct mr_array *ksp,
                                const struct mr_array *mask, struct mr_array *sens)
 {
-    if (s->cfg.maps == MR_STAGE_MAPS_ACS)
-        return mr_coils_estimate(s->coils, &s->classic.coils, ksp, mask, NULL, sens);
-    struct mr_espirit_config ecfg = mr_espirit_config_default;
-    ecfg.crop = s->cfg.espirit_crop;
-    for (int d = 0; d < 2; d++) {
-        int64_t n = d == 0 ? s->h : s->w;
-        if (ecfg.kernel[d] > n)
-            ecfg.kernel[d] = n;
-        if (ecfg.calib[d] < ecfg.kernel[d])
-            ecfg.calib[d] = ecfg.kernel[d];
-    }
-    return mr_espirit_maps(&ecfg, ksp, sens);
+    return mr_pipeline_maps(s->pipe, ksp, mask, sens);
 }
 
 static struct maps_entry *maps_find(struct mr_stage *s, uint16_t slice)
@@ -763,11 +524,11 @@ static mr_status recon_buffer(struct mr_stage *s, struct buf *b)
     mr_status st = MR_OK;
     const struct mr_array *sens = NULL;
 
-    if (s->ops->needs_maps(&s->cfg))
+    if (s->needs_maps)
         MR_CHECK(maps_for(s, b, &sens));
     buf_finish(s, b);
-    struct mr_stage_slice sl = { .ksp = &b->ksp, .mask = &s->mask, .sens = sens, .head = &b->head };
-    st = s->ops->run(s->recon, &sl, &s->img);
+    const struct mr_slice sl = { .ksp = &b->ksp, .mask = &s->mask, .maps = sens };
+    st = mr_pipeline_run(s->pipe, &sl, &s->img);
     if (st != MR_OK) {
         mr_fail_context(st, "slice %u contrast %u repetition %u", b->key.slice, b->key.contrast,
                         b->key.repetition);
@@ -970,7 +731,7 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
     };
     const bool cal_only = flag(h, ISMRMRD_ACQ_IS_PARALLEL_CALIBRATION);
     const bool cal = cal_only || flag(h, ISMRMRD_ACQ_IS_PARALLEL_CALIBRATION_AND_IMAGING);
-    if (cal && s->ops->needs_maps(&s->cfg)) {
+    if (cal && s->needs_maps) {
         struct buf *b = NULL;
         MR_CHECK(buf_get(s, &key, true, &b));
         buf_add_line(s, b, row);
