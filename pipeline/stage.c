@@ -20,7 +20,8 @@
 
 #include "io/ismrmrd.h"
 #include "pipeline/pipeline.h"
-#include "recon/fft.h"
+#include "recon/prewhiten.h"
+#include "recon/readout.h"
 
 /* ---- the stage ---------------------------------------------------------------------------- */
 
@@ -70,19 +71,12 @@ struct mr_stage {
     bool broken;     /* stage_start_channels failed: every later push fails */
     struct mr_pipeline *pipe;
     bool needs_maps; /* the method uses coil maps: calibration lines are kept */
-    struct mr_fft1 *fft_enc; /* readout resampling, only when enc_x != w */
-    struct mr_fft1 *fft_w;
-    float complex *line; /* (C, enc_x) scratch */
+    struct mr_readout *ro;
     float complex *raw;  /* (C, ns) whitened copy of the samples */
     size_t raw_len;
     float complex *rs;   /* (C, W) resampled line */
 
-    /* noise */
-    double complex *psi; /* C×C accumulated Σ n n^H */
-    double noise_samples;
-    float noise_dwell_us;
-    double complex *chol; /* C×C lower Cholesky factor, or NULL: no whitening */
-    double complex *wvec; /* C scratch */
+    struct mr_prewhiten *pw;
 
     /* buffers */
     struct buf *bufs;
@@ -170,14 +164,10 @@ void mr_stage_free(struct mr_stage *s)
     if (s == NULL)
         return;
     mr_pipeline_free(s->pipe);
-    mr_fft1_free(s->fft_enc);
-    mr_fft1_free(s->fft_w);
-    free(s->line);
+    mr_readout_free(s->ro);
+    mr_prewhiten_free(s->pw);
     free(s->raw);
     free(s->rs);
-    free(s->psi);
-    free(s->chol);
-    free(s->wvec);
     for (int i = 0; i < s->nbufs; i++) {
         mr_array_cleanup(&s->bufs[i].ksp);
         free(s->bufs[i].count);
@@ -220,7 +210,6 @@ const struct mr_ismrmrd_header *mr_stage_header(const struct mr_stage *s)
 static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
 {
     mr_status st = MR_OK;
-    const size_t c2 = (size_t)(nc * nc);
 
     if (nc * s->h * s->w > ((int64_t)1 << 27))
         return MR_FAIL(MR_ERR_DATA,
@@ -228,16 +217,11 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
                        "samples (1 GiB)",
                        (long long)nc, (long long)s->h, (long long)s->w);
     s->nc = nc;
-    s->psi = calloc(c2, sizeof(*s->psi));
-    s->wvec = calloc((size_t)nc, sizeof(*s->wvec));
     s->rs = malloc(sizeof(*s->rs) * (size_t)(nc * s->w));
-    s->line = malloc(sizeof(*s->line) * (size_t)(nc * s->enc_x));
-    if (s->psi == NULL || s->wvec == NULL || s->rs == NULL || s->line == NULL)
+    if (s->rs == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "stage: buffers for %lld channels", (long long)nc);
-    if (s->enc_x != s->w) {
-        MR_CHECK(mr_fft1_create(s->enc_x, &mr_fft_config_default, &s->fft_enc));
-        MR_CHECK(mr_fft1_create(s->w, &mr_fft_config_default, &s->fft_w));
-    }
+    MR_CHECK(mr_prewhiten_create(nc, &s->pw));
+    MR_CHECK(mr_readout_create(nc, s->enc_x, s->w, &s->ro));
     MR_CHECK(mr_array_init_dims(&s->mask, MR_DTYPE_F32, 2, s->h, s->w));
     MR_CHECK(mr_array_init_dims(&s->img, MR_DTYPE_F32, 2, s->h, s->w));
     MR_CHECK(mr_pipeline_create(&s->cfg.method, nc, s->h, s->w, &s->pipe));
@@ -274,77 +258,6 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
     s->out.attribute_string = attr;
 out:
     return st;
-}
-
-/* ---- noise -------------------------------------------------------------------------------- */
-
-static void noise_accumulate(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
-{
-    const int64_t nc = s->nc;
-    const int64_t ns = acq->head.number_of_samples;
-    const float complex *d = acq->data;
-
-    for (int64_t i = 0; i < nc; i++)
-        for (int64_t j = 0; j <= i; j++) {
-            double complex acc = 0.0;
-            for (int64_t t = 0; t < ns; t++)
-                acc += (double complex)d[i * ns + t] * conj((double complex)d[j * ns + t]);
-            s->psi[i * nc + j] += acc;
-        }
-    s->noise_samples += (double)ns;
-    if (acq->head.sample_time_us > 0.0f)
-        s->noise_dwell_us = acq->head.sample_time_us;
-}
-
-/* Ψ (lower triangle) → its Cholesky factor L, Ψ = L L^H, scaled to the data's bandwidth. */
-static mr_status noise_factor(struct mr_stage *s, float data_dwell_us)
-{
-    const int64_t nc = s->nc;
-    double scale = 1.0 / s->noise_samples;
-
-    if (s->noise_dwell_us > 0.0f && data_dwell_us > 0.0f)
-        scale *= (double)s->noise_dwell_us / (double)data_dwell_us;
-    s->chol = calloc((size_t)(nc * nc), sizeof(*s->chol));
-    if (s->chol == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "stage: noise whitening matrix");
-    double complex *L = s->chol;
-    for (int64_t j = 0; j < nc; j++) {
-        double d = creal(s->psi[j * nc + j]) * scale;
-        for (int64_t k = 0; k < j; k++)
-            d -= creal(L[j * nc + k] * conj(L[j * nc + k]));
-        if (!(d > 0.0) || !isfinite(d))
-            return MR_FAIL(MR_ERR_DATA,
-                           "stage: the noise covariance of %.0f noise samples is not positive "
-                           "definite (channel %lld)",
-                           s->noise_samples, (long long)j);
-        L[j * nc + j] = sqrt(d);
-        for (int64_t i = j + 1; i < nc; i++) {
-            double complex v = s->psi[i * nc + j] * scale;
-            for (int64_t k = 0; k < j; k++)
-                v -= L[i * nc + k] * conj(L[j * nc + k]);
-            L[i * nc + j] = v / creal(L[j * nc + j]);
-        }
-    }
-    return MR_OK;
-}
-
-/* x <- L^-1 x for every sample of a (C, ns) line: forward substitution per sample. */
-static void whiten(const struct mr_stage *s, float complex *d, int64_t ns)
-{
-    const int64_t nc = s->nc;
-    const double complex *L = s->chol;
-    double complex *v = s->wvec;
-
-    for (int64_t t = 0; t < ns; t++) {
-        for (int64_t i = 0; i < nc; i++) {
-            double complex x = d[i * ns + t];
-            for (int64_t k = 0; k < i; k++)
-                x -= L[i * nc + k] * v[k];
-            v[i] = x / creal(L[i * nc + i]);
-        }
-        for (int64_t i = 0; i < nc; i++)
-            d[i * ns + t] = (float complex)v[i];
-    }
 }
 
 /* ---- buffers ------------------------------------------------------------------------------ */
@@ -592,53 +505,6 @@ static mr_status recon_open(struct mr_stage *s, bool all, uint16_t rep)
     }
 }
 
-/* ---- readout processing ------------------------------------------------------------------- */
-
-/* acq's samples → s->rs (C, W): discard, reverse, centre placement, readout resampling. */
-static void process_readout(struct mr_stage *s, const float complex *d,
-                            const ISMRMRD_AcquisitionHeader *h)
-{
-    const int64_t nc = s->nc;
-    const int64_t ns = h->number_of_samples;
-    const int64_t ex = s->enc_x;
-    const bool rev = flag(h, ISMRMRD_ACQ_IS_REVERSE);
-    const int64_t dpre = h->discard_pre;
-    const int64_t dpost = h->discard_post;
-    const int64_t center = h->center_sample != 0 ? h->center_sample : ns / 2;
-    const int64_t shift = ex / 2 - center;
-
-    memset(s->line, 0, sizeof(*s->line) * (size_t)(nc * ex));
-    for (int64_t c = 0; c < nc; c++) {
-        const float complex *src = d + c * ns;
-        float complex *dst = s->line + c * ex;
-        for (int64_t t = 0; t < ns; t++) {
-            int64_t acq_t = rev ? ns - 1 - t : t; /* sample t of the k-ordered line */
-            if (acq_t < dpre || acq_t >= ns - dpost)
-                continue;
-            int64_t p = t + shift;
-            if (p >= 0 && p < ex)
-                dst[p] = src[acq_t];
-        }
-    }
-    if (ex == s->w) {
-        memcpy(s->rs, s->line, sizeof(*s->rs) * (size_t)(nc * ex));
-        return;
-    }
-    /* readout resampling in the image domain: centred IFFT, crop/pad, centred FFT */
-    mr_fft1_inverse(s->fft_enc, s->line, s->line, nc);
-    for (int64_t c = 0; c < nc; c++) {
-        float complex *dst = s->rs + c * s->w;
-        const float complex *src = s->line + c * ex;
-        if (ex > s->w) {
-            memcpy(dst, src + (ex - s->w) / 2, sizeof(*dst) * (size_t)s->w);
-        } else {
-            memset(dst, 0, sizeof(*dst) * (size_t)s->w);
-            memcpy(dst + (s->w - ex) / 2, src, sizeof(*dst) * (size_t)ex);
-        }
-    }
-    mr_fft1_forward(s->fft_w, s->rs, s->rs, nc);
-}
-
 /* ---- push / close ------------------------------------------------------------------------- */
 
 static bool skipped(const ISMRMRD_AcquisitionHeader *h)
@@ -683,7 +549,7 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
     }
     if (flag(h, ISMRMRD_ACQ_IS_NOISE_MEASUREMENT)) {
         if (!s->started)
-            noise_accumulate(s, acq);
+            mr_prewhiten_accumulate(s->pw, acq->data, h->number_of_samples, h->sample_time_us);
         return MR_OK;
     }
     const bool last_meas = flag(h, ISMRMRD_ACQ_LAST_IN_MEASUREMENT);
@@ -692,8 +558,11 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
 
     if (!s->started) {
         s->started = true;
-        if (s->noise_samples > 0.0)
-            MR_CHECK(noise_factor(s, h->sample_time_us));
+        st = mr_prewhiten_factor(s->pw, h->sample_time_us);
+        if (st != MR_OK) {
+            mr_fail_context(st, "stage");
+            goto out;
+        }
     }
     const int64_t ns = h->number_of_samples;
     const size_t need = (size_t)(s->nc * ns);
@@ -708,8 +577,7 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
     }
     if (ns > 0) {
         memcpy(s->raw, acq->data, sizeof(*s->raw) * need);
-        if (s->chol != NULL)
-            whiten(s, s->raw, ns);
+        mr_prewhiten_apply(s->pw, s->raw, ns);
     }
 
     const int64_t row = (int64_t)h->idx.kspace_encode_step_1 + s->ky_offset;
@@ -721,7 +589,18 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
                      (long long)s->h);
         goto out;
     }
-    process_readout(s, s->raw, h);
+    const struct mr_readout_line line = {
+        .samples = ns,
+        .discard_pre = h->discard_pre,
+        .discard_post = h->discard_post,
+        .center_sample = h->center_sample,
+        .reverse = flag(h, ISMRMRD_ACQ_IS_REVERSE),
+    };
+    st = mr_readout_process(s->ro, &line, s->raw, s->rs);
+    if (st != MR_OK) {
+        mr_fail_context(st, "stage: acquisition scan_counter %u", h->scan_counter);
+        goto out;
+    }
     const struct slice_key key = {
         .slice = h->idx.slice,
         .contrast = h->idx.contrast,

@@ -27,7 +27,9 @@
  *   IS_PARALLEL_CALIBRATION            calibration only: kept per slice index for coil maps.
  *   IS_PARALLEL_CALIBRATION_AND_IMAGING both calibration and imaging.
  *   anything else                      imaging.
- * Readout processing of a line of ns samples:
+ * The numerics are recon/prewhiten.h (noise covariance, Cholesky, whitening) and
+ * recon/readout.h (one line's samples into the W-long k-space row). Readout processing of a
+ * line of ns samples:
  *   1. whiten (above); 2. samples [discard_pre, ns - discard_post) are kept, the rest zeroed
  *   (in acquisition order); 3. IS_REVERSE: the samples are reversed, r[s] = d[ns - 1 - s];
  *   4. sample s goes to readout position s + encX/2 - center_sample of an encX-long line
@@ -65,8 +67,9 @@
  *
  * Errors: MR_ERR_FORMAT (header does not parse, inconsistent acquisition), MR_ERR_UNSUPPORTED
  * (geometry), MR_ERR_DATA (line outside the matrix, channel count changes, too many open
- * slices, noise covariance not positive definite, no calibration data), MR_ERR_NOMEM, and the
- * pipeline's and sink's own. After an error the stage should be freed.
+ * slices, noise covariance not positive definite, no calibration data, a readout whose
+ * discard or center_sample leaves no sample in the line: recon/readout.h), MR_ERR_NOMEM, and
+ * the pipeline's and sink's own. After an error the stage should be freed.
  */
 #ifndef MR_PIPELINE_STAGE_H
 #define MR_PIPELINE_STAGE_H
