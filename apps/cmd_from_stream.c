@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "io/mrd.h"
-#include "apps/recon_output.h"
+#include "pipeline/output.h"
 #include "io/ismrmrd.h"
 
 int mr_main_from_stream(int argc, char *argv[]);

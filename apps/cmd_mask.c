@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/recon_output.h"
+#include "pipeline/output.h"
 #include "io/npy.h"
 #include "io/png.h"
 #include "sampling/mask_spec.h"

@@ -1,6 +1,6 @@
 /*
  * mrirecon maskeval: which mask, at which acceleration, with which reconstruction, gives the
- * best images over a dataset? Options in, one call to mr_maskeval_run (apps/maskeval.h), the
+ * best images over a dataset? Options in, one call to mr_maskeval_run (runs/maskeval.h), the
  * error out.
  */
 #include <getopt.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/maskeval.h"
+#include "runs/maskeval.h"
 
 int mr_main_maskeval(int argc, char *argv[]);
 
@@ -81,13 +81,15 @@ int mr_main_maskeval(int argc, char *argv[])
         { NULL, 0, NULL, 0 },
     };
     const char **inputs = calloc((size_t)argc + 1, sizeof(*inputs));
+    const char **specs = calloc((size_t)argc + 1, sizeof(*specs));
+    const char *crop = NULL;
     struct mr_maskeval_mask *masks = calloc((size_t)argc + 1, sizeof(*masks));
     struct mr_maskeval_method *methods = calloc((size_t)argc + 1, sizeof(*methods));
     int ret = 2;
     int c;
     char *end = NULL;
 
-    if (inputs == NULL || masks == NULL || methods == NULL) {
+    if (inputs == NULL || specs == NULL || masks == NULL || methods == NULL) {
         fprintf(stderr, "mrirecon maskeval: out of memory\n");
         ret = 1;
         goto out;
@@ -104,13 +106,7 @@ int mr_main_maskeval(int argc, char *argv[])
             }
             cfg.nmasks++;
             break;
-        case 'M':
-            if (mr_maskeval_method_parse(optarg, &methods[cfg.nmethods]) != MR_OK) {
-                fprintf(stderr, "mrirecon maskeval: %s\n", mr_last_error());
-                goto out;
-            }
-            cfg.nmethods++;
-            break;
+        case 'M': specs[cfg.nmethods++] = optarg; break;
         case 'o': cfg.outdir = optarg; break;
         case 's':
             if (!parse_slices(optarg, &cfg.slice0, &cfg.slice1, &cfg.middle_slice)) {
@@ -133,13 +129,7 @@ int mr_main_maskeval(int argc, char *argv[])
                 goto out;
             }
             break;
-        case 'E':
-            cfg.espirit.crop = strtof(optarg, &end);
-            if (*end != '\0' || !(cfg.espirit.crop >= 0.0f && cfg.espirit.crop < 1.0f)) {
-                fprintf(stderr, "mrirecon maskeval: --espirit-crop needs a number in [0, 1)\n");
-                goto out;
-            }
-            break;
+        case 'E': crop = optarg; break;
         case 'q': cfg.quiet = true; break;
         case 'h':
             fputs(help, stdout);
@@ -159,6 +149,14 @@ int mr_main_maskeval(int argc, char *argv[])
         fputs(help, stderr);
         goto out;
     }
+    for (int j = 0; j < cfg.nmethods; j++) { /* after the options: --espirit-crop for all */
+        if (mr_maskeval_method_parse(specs[j], &methods[j]) != MR_OK ||
+            (crop != NULL &&
+             mr_method_config_set(&methods[j].cfg, "espirit_crop", crop) != MR_OK)) {
+            fprintf(stderr, "mrirecon maskeval: %s\n", mr_last_error());
+            goto out;
+        }
+    }
     cfg.inputs = inputs;
     cfg.masks = masks;
     cfg.methods = methods;
@@ -175,6 +173,7 @@ int mr_main_maskeval(int argc, char *argv[])
     ret = 0;
 out:
     free(inputs);
+    free(specs);
     free(masks);
     free(methods);
     return ret;

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 #include "io/mrd.h"
-#include "apps/stage.h"
+#include "pipeline/stage.h"
 
 int mr_main_stage(int argc, char *argv[]);
 
@@ -35,8 +35,8 @@ static const char help[] =
     "usage: mrirecon stage [options]\n"
     "Reconstruct an MRD / Gadgetron message stream: acquisitions in, images out.\n"
     "\n"
-    "  -m, --method M        zf | sense | cg | cs (default cg)\n"
-    "  -w, --weights W.h5    reconstruct with this network instead (apps/net_recon.h)\n"
+    "  -m, --method M        a method of `mrirecon recon --help` (default cg)\n"
+    "  -w, --weights W.h5    reconstruct with this network instead (method model)\n"
     "      --maps SRC        espirit (default) | acs: coil maps from the calibration lines\n"
     "  -n, --iters N         iterations of cg / cs (default 30 / 50)\n"
     "  -l, --lambda L        regularisation weight of cg / cs (default 0.01)\n"
@@ -58,8 +58,8 @@ static const char help[] =
     "Gadgetron-style XML whose <property name=\"KEY\" value=\"V\"/> elements are the pairs.\n"
     "Keys: method, maps, iterations, lambda, espirit_crop, weights (a network weight file on\n"
     "the stage's machine), series (image_series_index).\n"
-    "A config file name (id 1) 'zf', 'sense', 'cg' or 'cs' (optionally with .xml) selects\n"
-    "that method; other names keep the defaults.\n"
+    "A config file name (id 1) that names a method without weights, e.g. 'cs' (optionally\n"
+    "with .xml), selects that method; other names keep the defaults.\n"
     "Exit: 0 ok, 1 failure (a stream error on standard input), 2 usage.\n";
 
 struct server_opts {
@@ -100,7 +100,9 @@ static void config_file_preset(struct mr_stage_config *cfg, const char *name, bo
     if (n < sizeof(base)) {
         memcpy(base, name, n);
         base[n] = '\0';
-        if (mr_classic_method_parse(base, &cfg->method) == MR_OK)
+        const struct mr_method_ops *ops = mr_method_lookup(base);
+        if (ops != NULL && !ops->takes_weights &&
+            mr_stage_config_set(cfg, "method", base) == MR_OK)
             return;
     }
     if (!quiet)
@@ -376,7 +378,6 @@ static bool parse_int(const char *s, long lo, long hi, long *out)
 int mr_main_stage(int argc, char *argv[])
 {
     struct server_opts o = {
-        .cfg = mr_stage_config_default,
         .port = -1,
         .workers = 1,
         .timeout_s = 60,
@@ -406,6 +407,7 @@ int mr_main_stage(int argc, char *argv[])
     long v = 0;
     mr_status st = MR_OK;
 
+    mr_stage_config_init(&o.cfg);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "m:w:n:l:c:qh", opts, NULL)) != -1) {

@@ -25,7 +25,7 @@
 #include <time.h>
 
 #include "apps/openblas_fix.h"
-#include "apps/stage.h"
+#include "pipeline/stage.h"
 #include "io/ismrmrd.h"
 #include "recon/fft.h"
 #include "recon/clock.h"
@@ -87,7 +87,7 @@ int main(int argc, char *argv[])
     const char *iters = argc > 6 ? argv[6] : "30";
     const int64_t ex = 2 * n;
     const int64_t calib = 24;
-    struct mr_stage_config cfg = mr_stage_config_default;
+    struct mr_stage_config cfg;
     struct mr_stage *stage = NULL;
     struct timing t = { 0 };
     const struct mr_stage_sink sk = { .image = sink, .ctx = &t };
@@ -99,6 +99,7 @@ int main(int argc, char *argv[])
     long lines = 0;
 
     ismrmrd_init_acquisition(&a);
+    mr_stage_config_init(&cfg);
     if (k == NULL || slices < 1 || nc < 1 || n < 32)
         return 2;
     const size_t ml = strlen(method);

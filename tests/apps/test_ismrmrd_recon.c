@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "apps/ismrmrd_recon.h"
-#include "apps/stage.h"
+#include "pipeline/stage.h"
+#include "pipeline/volume.h"
 #include "io/ismrmrd.h"
 #include "ismrmrd_synth.h"
 
@@ -121,9 +121,21 @@ static void generator_reference(const char *path, struct mr_array *ref)
 
 static struct mr_stage_config method_config(enum mr_classic_method m)
 {
-    struct mr_stage_config cfg = mr_stage_config_default;
-    cfg.method = m;
+    struct mr_stage_config cfg;
+    mr_stage_config_init(&cfg);
+    assert_int_equal(mr_stage_config_set(&cfg, "method", mr_classic_method_name(m)), MR_OK);
     return cfg;
+}
+
+/* The ISMRMRD file path of pipeline/volume.h with the stage's method and series. */
+static mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const char *in,
+                                       const char *out)
+{
+    struct mr_volume_config v;
+    mr_volume_config_init(&v);
+    v.method = cfg->method;
+    v.image_series_index = cfg->image_series_index;
+    return mr_volume_reconstruct_ismrmrd(&v, in, out, NULL);
 }
 
 /* Reconstructs `in` into tmp "<name>.h5" and reads the images back. */
@@ -330,7 +342,7 @@ static void test_synthetic_noise_prewhitening(void **state)
     mr_array_cleanup(&ref);
 }
 
-static void check_calibration(bool separate, enum mr_stage_maps maps, double tol)
+static void check_calibration(bool separate, enum mr_maps_source maps, double tol)
 {
     struct synth s = synth_default;
     struct mr_array ref = { 0 };
@@ -342,15 +354,15 @@ static void check_calibration(bool separate, enum mr_stage_maps maps, double tol
     s.accel = 2;
     s.calib = 12;
     s.calib_separate = separate;
-    cfg.maps = maps;
-    cfg.iters = 50;
+    cfg.method.maps = maps;
+    assert_int_equal(mr_stage_config_set(&cfg, "iterations", "50"), MR_OK);
     assert_int_equal(synth_write(&s, in), 0);
     assert_int_equal(synth_reference(&s, &ref), 0);
     recon_images(&cfg, in, "calib_out.h5", &vol, NULL, 0);
     double e = nrmse_scaled(mr_array_f32(&vol), mr_array_f32(&ref), mr_array_numel(&ref));
     if (!(e < tol))
         fail_msg("calibration %s, maps %s: nrmse %.4f >= %.4f",
-                 separate ? "separate" : "embedded", mr_stage_maps_name(maps), e, tol);
+                 separate ? "separate" : "embedded", mr_maps_source_name(maps), e, tol);
     mr_array_cleanup(&ref);
     mr_array_cleanup(&vol);
     free(in);
@@ -359,9 +371,9 @@ static void check_calibration(bool separate, enum mr_stage_maps maps, double tol
 static void test_synthetic_calibration_separate_and_embedded(void **state)
 {
     (void)state;
-    check_calibration(true, MR_STAGE_MAPS_ESPIRIT, 0.08);
-    check_calibration(false, MR_STAGE_MAPS_ESPIRIT, 0.08);
-    check_calibration(true, MR_STAGE_MAPS_ACS, 0.08);
+    check_calibration(true, MR_MAPS_ESPIRIT, 0.08);
+    check_calibration(false, MR_MAPS_ESPIRIT, 0.08);
+    check_calibration(true, MR_MAPS_ACS, 0.08);
 }
 
 static void test_synthetic_slices_and_image_headers(void **state)

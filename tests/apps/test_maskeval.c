@@ -14,7 +14,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "apps/maskeval.h"
+#include "runs/maskeval.h"
 #include "io/npy.h"
 
 int mr_main_maskeval(int argc, char *argv[]);

@@ -20,9 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apps/ismrmrd_recon.h"
 #include "io/mrd.h"
-#include "apps/stage.h"
+#include "pipeline/stage.h"
+#include "pipeline/volume.h"
 #include "io/ismrmrd.h"
 #include "ismrmrd_synth.h"
 
@@ -70,10 +70,29 @@ struct fixture {
     struct mr_array zf; /* (2, ny, w) */
 };
 
+/* The ISMRMRD file path of pipeline/volume.h with the stage's method and series. */
+static mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const char *in,
+                                       const char *out)
+{
+    struct mr_volume_config v;
+    mr_volume_config_init(&v);
+    v.method = cfg->method;
+    v.image_series_index = cfg->image_series_index;
+    return mr_volume_reconstruct(&v, in, out, NULL);
+}
+
+static struct mr_stage_config zf_config(void)
+{
+    struct mr_stage_config cfg;
+    mr_stage_config_init(&cfg);
+    assert_int_equal(mr_stage_config_set(&cfg, "method", "zf"), MR_OK);
+    return cfg;
+}
+
 static void fixture_make(struct fixture *fx, const char *config)
 {
     struct synth s = synth_default;
-    struct mr_stage_config cfg = mr_stage_config_default;
+    struct mr_stage_config cfg = zf_config();
     char *out = tmp_path("fixture_zf.h5");
 
     s.slices = 2;
@@ -81,7 +100,6 @@ static void fixture_make(struct fixture *fx, const char *config)
     fx->raw = tmp_path("fixture_raw.h5");
     fx->stream = tmp_path("fixture.mrd");
     assert_int_equal(synth_write(&s, fx->raw), 0);
-    cfg.method = MR_CLASSIC_ZF;
     assert_int_equal(mr_ismrmrd_recon_file(&cfg, fx->raw, out), MR_OK);
     read_images(out, &fx->zf);
     if (config != NULL) {
@@ -106,36 +124,34 @@ static void fixture_free(struct fixture *fx)
 static void test_config_default_follows_classic_default(void **state)
 {
     struct mr_classic_config base = mr_classic_config_default;
-    struct mr_stage_config cfg = mr_stage_config_default;
-    struct mr_classic_config cc;
+    struct mr_stage_config cfg;
     (void)state;
 
     /* defaults: CG with everything else from mr_classic_config_default */
-    mr_stage_config_classic(&cfg, &cc);
-    assert_int_equal(cc.method, MR_CLASSIC_CG);
-    assert_int_equal(cc.fft.centered, base.fft.centered);
-    assert_int_equal(cc.fft.norm, base.fft.norm);
-    assert_int_equal(cc.cg_iters, base.cg_iters);
-    assert_true(cc.cg_lambda == base.cg_lambda && cc.cg_tol == base.cg_tol);
-    assert_int_equal(cc.cs.iters, base.cs.iters);
-    assert_true(cc.cs.lambda == base.cs.lambda);
-    assert_int_equal(cc.cs.wavelet.kind, base.cs.wavelet.kind);
-    assert_true(cc.coils.window == base.coils.window);
-    /* a base config of the caller's, with the stage's overrides on top */
-    base.cg_tol = 0.5f;
-    cfg.classic = &base;
-    cfg.method = MR_CLASSIC_CS;
-    cfg.iters = 3;
-    mr_stage_config_classic(&cfg, &cc);
-    assert_true(cc.cg_tol == 0.5f);
-    assert_int_equal(cc.method, MR_CLASSIC_CS);
-    assert_int_equal(cc.cs.iters, 3);
-    assert_true(cc.cs.lambda == base.cs.lambda);
+    mr_stage_config_init(&cfg);
+    const struct mr_classic_config *cc = &cfg.method.classic;
+    assert_string_equal(cfg.method.name, "cg");
+    assert_int_equal(cc->method, MR_CLASSIC_CG);
+    assert_int_equal(cc->fft.centered, base.fft.centered);
+    assert_int_equal(cc->fft.norm, base.fft.norm);
+    assert_int_equal(cc->cg_iters, base.cg_iters);
+    assert_true(cc->cg_lambda == base.cg_lambda && cc->cg_tol == base.cg_tol);
+    assert_int_equal(cc->cs.iters, base.cs.iters);
+    assert_true(cc->cs.lambda == base.cs.lambda);
+    assert_int_equal(cc->cs.wavelet.kind, base.cs.wavelet.kind);
+    assert_true(cc->coils.window == base.coils.window);
+    /* the stage's overrides on top */
+    assert_int_equal(mr_stage_config_set(&cfg, "method", "cs"), MR_OK);
+    assert_int_equal(mr_stage_config_set(&cfg, "iterations", "3"), MR_OK);
+    assert_true(cc->cg_tol == base.cg_tol);
+    assert_int_equal(cc->method, MR_CLASSIC_CS);
+    assert_int_equal(cc->cs.iters, 3);
+    assert_true(cc->cs.lambda == base.cs.lambda);
 }
 
 static void test_config_text_formats(void **state)
 {
-    struct mr_stage_config cfg = mr_stage_config_default;
+    struct mr_stage_config cfg;
     const char *kv = "# stage settings\nmethod=cs; iterations=7\n  lambda=0.5 maps=acs\n"
                      "espirit_crop=0.25 series=3";
     const char *xml = "<?xml version=\"1.0\"?><configuration>"
@@ -144,23 +160,23 @@ static void test_config_text_formats(void **state)
                       "</other></configuration>";
     (void)state;
 
+    mr_stage_config_init(&cfg);
     assert_int_equal(mr_stage_config_parse_text(&cfg, kv, strlen(kv)), MR_OK);
-    assert_int_equal(cfg.method, MR_CLASSIC_CS);
-    assert_int_equal(cfg.iters, 7);
-    assert_true(cfg.lambda == 0.5f);
-    struct mr_classic_config cc;
-    mr_stage_config_classic(&cfg, &cc);
-    assert_int_equal(cc.method, MR_CLASSIC_CS);
-    assert_int_equal(cc.cs.iters, 7);
-    assert_int_equal(cc.cg_iters, 7);
-    assert_true(cc.cs.lambda == 0.5f && cc.cg_lambda == 0.5f);
-    assert_int_equal(cfg.maps, MR_STAGE_MAPS_ACS);
-    assert_true(cfg.espirit_crop == 0.25f);
+    assert_string_equal(cfg.method.name, "cs");
+    assert_int_equal(cfg.method.iterations, 7);
+    const struct mr_classic_config *cc = &cfg.method.classic;
+    assert_int_equal(cc->method, MR_CLASSIC_CS);
+    assert_int_equal(cc->cs.iters, 7);
+    assert_int_equal(cc->cg_iters, 7);
+    assert_true(cc->cs.lambda == 0.5f && cc->cg_lambda == 0.5f);
+    assert_int_equal(cfg.method.maps, MR_MAPS_ACS);
+    assert_true(cfg.method.espirit.crop == 0.25f);
     assert_int_equal(cfg.image_series_index, 3);
 
     assert_int_equal(mr_stage_config_parse_text(&cfg, xml, strlen(xml)), MR_OK);
-    assert_int_equal(cfg.method, MR_CLASSIC_SENSE);
-    assert_int_equal(cfg.iters, 9);
+    assert_string_equal(cfg.method.name, "sense");
+    assert_int_equal(cc->method, MR_CLASSIC_SENSE);
+    assert_int_equal(cfg.method.iterations, 9);
     assert_int_equal(mr_stage_config_parse_text(&cfg, "<configuration/>", 16), MR_OK);
 
     assert_int_equal(mr_stage_config_parse_text(&cfg, "methd=zf", 8), MR_ERR_ARG);
@@ -197,8 +213,7 @@ static void test_pipe_to_stream_stage_from_stream_equals_recon(void **state)
     char *raw2 = tmp_path("pipe_raw2.h5");
     char *from2[] = { "from-stream", "-q", "-i", fx.stream, raw2 };
     assert_int_equal(mr_main_from_stream(ARGC(from2), from2), 0);
-    struct mr_stage_config cfg = mr_stage_config_default;
-    cfg.method = MR_CLASSIC_ZF;
+    struct mr_stage_config cfg = zf_config();
     assert_int_equal(mr_ismrmrd_recon_file(&cfg, raw2, out), MR_OK);
     read_images(out, &vol);
     assert_nrmse_below(&vol, &fx.zf, 1e-6);

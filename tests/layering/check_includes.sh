@@ -1,8 +1,10 @@
 #!/bin/sh
 # Rejects includes that break the layering of STYLE.md:
-#   recon <- io, sampling <- weights <- networks <- apps
+#   recon <- io, sampling <- weights <- networks <- pipeline <- runs <- apps
 # A folder may include project headers only from the folders listed for it here. Also checks
-# that only io/ (and the weight-file code in weights/, apps/ for streams) name HDF5/ISMRMRD.
+# that only io/ (and the weight-file code in weights/) name HDF5 or the ISMRMRD dataset API;
+# pipeline/ and above may use ISMRMRD's data types (<ismrmrd/ismrmrd.h>: acquisition and image
+# structs, no file access), since the stage consumes acquisitions and produces images.
 set -u
 top=${1:-.}
 status=0
@@ -14,11 +16,13 @@ allowed() {
     sampling) echo "recon sampling" ;;
     weights) echo "recon io sampling weights" ;;
     networks) echo "recon weights networks" ;;
-    apps) echo "recon io sampling weights networks apps" ;;
+    pipeline) echo "recon io sampling weights networks pipeline" ;;
+    runs) echo "recon io sampling weights networks pipeline runs" ;;
+    apps) echo "recon io sampling weights networks pipeline runs apps" ;;
     esac
 }
 
-for layer in recon io sampling weights networks apps; do
+for layer in recon io sampling weights networks pipeline runs apps; do
     [ -d "$top/$layer" ] || continue
     ok=$(allowed $layer)
     for f in $(find "$top/$layer" -name '*.[ch]'); do
@@ -28,12 +32,20 @@ for layer in recon io sampling weights networks apps; do
             *) echo "layering: $f includes from $inc/ (allowed: $ok)"; status=1 ;;
             esac
         done
-        if [ "$layer" != io ] && [ "$layer" != apps ] && [ "$layer" != weights ] &&
-           grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(hdf5|ismrmrd/)' "$f"; then
-            echo "layering: $f includes HDF5/ISMRMRD outside io/"
-            status=1
-        fi
+        case $layer in
+        io | weights) ;;
+        pipeline | runs | apps)
+            if grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(hdf5|ismrmrd/dataset)' "$f"; then
+                echo "layering: $f includes HDF5 or the ISMRMRD dataset API outside io/"
+                status=1
+            fi ;;
+        *)
+            if grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(hdf5|ismrmrd/)' "$f"; then
+                echo "layering: $f includes HDF5/ISMRMRD outside io/"
+                status=1
+            fi ;;
+        esac
     done
 done
-[ $status -eq 0 ] && echo "layering: all includes respect recon <- io, sampling <- weights <- networks <- apps"
+[ $status -eq 0 ] && echo "layering: all includes respect recon <- io, sampling <- weights <- networks <- pipeline <- runs <- apps"
 exit $status

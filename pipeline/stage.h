@@ -27,7 +27,9 @@
  *   IS_PARALLEL_CALIBRATION            calibration only: kept per slice index for coil maps.
  *   IS_PARALLEL_CALIBRATION_AND_IMAGING both calibration and imaging.
  *   anything else                      imaging.
- * Readout processing of a line of ns samples:
+ * The numerics are recon/prewhiten.h (noise covariance, Cholesky, whitening) and
+ * recon/readout.h (one line's samples into the W-long k-space row). Readout processing of a
+ * line of ns samples:
  *   1. whiten (above); 2. samples [discard_pre, ns - discard_post) are kept, the rest zeroed
  *   (in acquisition order); 3. IS_REVERSE: the samples are reversed, r[s] = d[ns - 1 - s];
  *   4. sample s goes to readout position s + encX/2 - center_sample of an encX-long line
@@ -47,28 +49,30 @@
  * mr_stage_close every open buffer, in the order they were opened. Averages must therefore
  * arrive before their slice's LAST_IN_SLICE line.
  *
- * Coil maps (for recons that need them): from the slice's calibration lines when it has any
- * (ESPIRiT, or the low-resolution ACS maps of recon/coils.h, per `maps`), computed once and
+ * Coil maps (for methods that use them): from the slice's calibration lines when it has any
+ * (ESPIRiT, or the low-resolution ACS maps of recon/coils.h, per `maps`: mr_pipeline_maps),
+ * computed once and
  * reused for later repetitions/contrasts of that slice until new calibration lines arrive; else
  * from the fully sampled centre of the slice's own k-space.
  *
- * The per-slice reconstruction is a vtable (struct mr_stage_recon_ops): the classical methods
- * of recon/classic.h are one row; a network plugs in as another.
+ * The per-slice reconstruction is the pipeline (pipeline/pipeline.h) with the configured method;
+ * the stage passes the coil maps it made from the calibration lines to methods that use them.
  *
  * Images: ISMRMRD images, float magnitude, matrix (W, ny, 1), field of view = reconSpace FOV,
  * channels 1, position / read_dir / phase_dir / slice_dir / patient_table_position /
  * measurement_uid / time stamps copied from the acquisition at the centre row (or the first
  * imaging line), slice / contrast / phase / repetition / set from the buffer (average 0:
  * combined), image_type MAGNITUDE, image_index counting from 1, image_series_index from the
- * config, and a small meta XML attribute naming the method.
+ * config, and a small meta XML attribute naming the method (mrirecon.recon).
  *
  * Errors: MR_ERR_FORMAT (header does not parse, inconsistent acquisition), MR_ERR_UNSUPPORTED
  * (geometry), MR_ERR_DATA (line outside the matrix, channel count changes, too many open
- * slices, noise covariance not positive definite, no calibration data), MR_ERR_NOMEM, and the
- * recon's and sink's own. After an error the stage should be freed.
+ * slices, noise covariance not positive definite, no calibration data, a readout whose
+ * discard or center_sample leaves no sample in the line: recon/readout.h), MR_ERR_NOMEM, and
+ * the pipeline's and sink's own. After an error the stage should be freed.
  */
-#ifndef MR_APPS_STAGE_H
-#define MR_APPS_STAGE_H
+#ifndef MR_PIPELINE_STAGE_H
+#define MR_PIPELINE_STAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -77,72 +81,17 @@
 #include <ismrmrd/ismrmrd.h>
 
 #include "io/ismrmrd_header.h"
+#include "pipeline/method.h"
 #include "recon/array.h"
-#include "recon/classic.h"
-
-enum mr_stage_maps {
-    MR_STAGE_MAPS_ESPIRIT = 0, /* recon/espirit.h, `bart ecalib -m1` with espirit_crop */
-    MR_STAGE_MAPS_ACS = 1,     /* recon/coils.h low-resolution images over their RSS */
-};
-
-/* Parses "espirit" | "acs". MR_ERR_ARG otherwise. */
-mr_status mr_stage_maps_parse(const char *s, enum mr_stage_maps *out);
-const char *mr_stage_maps_name(enum mr_stage_maps maps);
-
-struct mr_stage_config;
-
-/* One slice handed to the per-slice reconstruction. */
-struct mr_stage_slice {
-    const struct mr_array *ksp;  /* (C, H, W) CF32, whitened, centred, zero where not sampled */
-    const struct mr_array *mask; /* (H, W) F32, 1 on acquired rows */
-    const struct mr_array *sens; /* (C, H, W) CF32 maps, or NULL when needs_maps is false */
-    const ISMRMRD_AcquisitionHeader *head; /* header of the slice's reference line */
-};
-
-struct mr_stage_recon_ops {
-    const char *name;
-    /* Whether run needs coil maps under this config. */
-    bool (*needs_maps)(const struct mr_stage_config *cfg);
-    /* Everything for nc coils of h×w, made once per stage. */
-    mr_status (*create)(const struct mr_stage_config *cfg, int64_t nc, int64_t h, int64_t w,
-                        void **ctx);
-    /* img (H, W) F32 = magnitude image of one slice; never allocates. */
-    mr_status (*run)(void *ctx, const struct mr_stage_slice *s, struct mr_array *img);
-    void (*free)(void *ctx);
-};
-
-/* recon/classic.h behind the vtable, configured by mr_stage_config_classic (zf needs no
- * maps). */
-extern const struct mr_stage_recon_ops mr_stage_recon_classic;
-
-/* A network (apps/net_recon.h) behind the vtable: the weight file is cfg->weights; maps come
- * from the calibration lines (used only by networks that take maps). */
-extern const struct mr_stage_recon_ops mr_stage_recon_network;
 
 struct mr_stage_config {
-    enum mr_classic_method method;
-    int iters;    /* CG and CS iterations; 0: those of the base config */
-    float lambda; /* CG and CS λ (relative, recon/classic.h); < 0: those of the base config */
-    const struct mr_classic_config *classic; /* borrowed base for everything else (FFT, CG
-                                              * tolerance, wavelet, ...); NULL:
-                                              * mr_classic_config_default */
-    enum mr_stage_maps maps;
-    float espirit_crop;          /* ESPIRiT eigenvalue crop in [0, 1) */
-    uint16_t image_series_index; /* written into every image (0: file group "image_0") */
+    struct mr_method_config method; /* the per-slice reconstruction; maps: espirit | acs */
+    uint16_t image_series_index;    /* written into every image (0: file group "image_0") */
     int max_open; /* >= 1: buffers open at once (slices + calibration), and slices with
                    * cached coil maps */
-    char weights[1024]; /* network weight file ("" none); the config key "weights" sets it
-                         * and selects mr_stage_recon_network */
-    const struct mr_stage_recon_ops *recon; /* NULL: mr_stage_recon_classic */
-    const void *recon_arg;                  /* borrowed, for a plugged-in recon's create */
 };
-/* CG-SENSE with the base config's iterations and λ, ESPIRiT maps with crop 0, series 0,
- * 256 open buffers, the classical recon. */
-extern const struct mr_stage_config mr_stage_config_default;
-
-/* The classic config the stage runs: *base (or mr_classic_config_default) with method, iters
- * and lambda applied. */
-void mr_stage_config_classic(const struct mr_stage_config *cfg, struct mr_classic_config *out);
+/* *cfg = CG-SENSE (mr_method_config_init otherwise), series 0, 256 open buffers. */
+void mr_stage_config_init(struct mr_stage_config *cfg);
 
 /*
  * The config text of an MRD stream (message id 2) and of `mrirecon stage --config`:
@@ -153,10 +102,9 @@ void mr_stage_config_classic(const struct mr_stage_config *cfg, struct mr_classi
  *   element anywhere in the document is one pair; other elements are ignored, so an empty
  *   <configuration/> keeps the defaults.
  *
- * Keys: method (zf|sense|cg|cs), maps (espirit|acs), iterations (>= 1; CG and CS),
- * lambda (>= 0; CG and CS, relative as in recon/classic.h), espirit_crop ([0, 1)),
- * series (image_series_index, 0..65535). Unknown keys or bad values: MR_ERR_ARG naming them
- * (cfg may then be partly updated); malformed XML: MR_ERR_FORMAT.
+ * Keys: those of mr_method_config_set (method, weights, iterations, lambda, maps,
+ * espirit_crop) and series (image_series_index, 0..65535). Unknown keys or bad values:
+ * MR_ERR_ARG naming them (cfg may then be partly updated); malformed XML: MR_ERR_FORMAT.
  */
 mr_status mr_stage_config_set(struct mr_stage_config *cfg, const char *key, const char *value);
 mr_status mr_stage_config_parse_text(struct mr_stage_config *cfg, const char *text, size_t len);
@@ -172,7 +120,7 @@ struct mr_stage_sink {
 struct mr_stage;
 
 /* Parses the XML header (len bytes) and prepares the geometry. cfg and sink are copied; the
- * recon and buffers are made at the first acquisition, when the channel count is known.
+ * pipeline and buffers are made at the first acquisition, when the channel count is known.
  * Errors: MR_ERR_FORMAT, MR_ERR_UNSUPPORTED, MR_ERR_ARG (config), MR_ERR_NOMEM. */
 mr_status mr_stage_create(const struct mr_stage_config *cfg, const char *xml, size_t len,
                           const struct mr_stage_sink *sink, struct mr_stage **out);
@@ -189,6 +137,9 @@ int mr_stage_open_slices(const struct mr_stage *s);
 
 /* Images emitted so far. */
 int64_t mr_stage_images(const struct mr_stage *s);
+
+/* The method as images record it ("cg", "cirim", ...; "" before the first acquisition). */
+const char *mr_stage_label(const struct mr_stage *s);
 
 /* The parsed header (borrowed). */
 const struct mr_ismrmrd_header *mr_stage_header(const struct mr_stage *s);

@@ -2,7 +2,7 @@
  * The maskeval HTML report (see report.h): plain HTML + CSS + inline SVG, written in one pass,
  * and the PNG pictures (grey images, colour error maps, PSFs) it links to.
  */
-#include "apps/report.h"
+#include "runs/report.h"
 
 #include "io/atomic_file.h"
 

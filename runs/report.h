@@ -9,8 +9,8 @@
  *   - the failed rows with their errors.
  * Image paths are relative to the page. All text is HTML-escaped.
  */
-#ifndef MR_APPS_REPORT_H
-#define MR_APPS_REPORT_H
+#ifndef MR_RUNS_REPORT_H
+#define MR_RUNS_REPORT_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,19 +1,24 @@
 /*
- * ISMRMRD file → stage → ISMRMRD images / PNG / NIfTI (see ismrmrd_recon.h). The file is read
- * one acquisition at a time, so memory stays at the stage's open slices plus the images.
+ * ISMRMRD file → stage → ISMRMRD images / PNG / NIfTI (the ISMRMRD path of volume.h). The file
+ * is read one acquisition at a time, so memory stays at the stage's open slices plus the images.
  */
-#include "apps/ismrmrd_recon.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/recon_output.h"
 #include "io/ismrmrd.h"
 #include "io/nifti.h"
+#include "pipeline/output.h"
+#include "pipeline/stage.h"
+#include "pipeline/volume.h"
+#include "recon/clock.h"
 
 /* Images kept for .png / .nii: their headers and (ny, W) magnitude data. */
 struct image_list {
+    const struct mr_volume_config *cfg; /* for progress */
+    const struct mr_stage *stage;
+    double t;                         /* when the last image left */
     struct mr_ismrmrd_writer *writer; /* .h5: images go straight to the file */
     ISMRMRD_ImageHeader *heads;
     float **data;
@@ -25,6 +30,12 @@ static mr_status sink_image(void *ctx, const ISMRMRD_Image *im)
 {
     struct image_list *l = ctx;
 
+    if (l->cfg->progress != NULL) {
+        double now = mr_clock_now_s();
+        l->cfg->progress(l->cfg->progress_arg, mr_stage_label(l->stage),
+                         mr_stage_images(l->stage) + 1, 0, now - l->t);
+        l->t = now;
+    }
     if (l->writer != NULL) {
         char group[32];
         snprintf(group, sizeof(group), "image_%u", im->head.image_series_index);
@@ -98,7 +109,7 @@ static mr_status write_stack(const struct image_list *l, const struct mr_ismrmrd
         ncfg.descrip = method;
         MR_CHECK(mr_nifti_write(out, &vol, &ncfg));
     } else {
-        MR_CHECK(mr_recon_output_write(out, &vol, NULL, method));
+        MR_CHECK(mr_output_write(out, &vol, NULL, method));
     }
 out:
     mr_array_cleanup(&vol);
@@ -106,24 +117,24 @@ out:
     return st;
 }
 
-mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const char *in,
-                                const char *out)
+mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, const char *in,
+                                        const char *out, struct mr_volume_result *result)
 {
     mr_status st = MR_OK;
     struct mr_ismrmrd_file *f = NULL;
     struct mr_stage *stage = NULL;
-    struct image_list list = { 0 };
+    struct mr_stage_config scfg;
+    struct image_list list = { .cfg = cfg };
     ISMRMRD_Acquisition acq;
     size_t n = strlen(out);
     bool h5 = n >= 3 && strcmp(out + n - 3, ".h5") == 0;
-    const char *method = cfg->recon != NULL ? cfg->recon->name
-                                            : mr_classic_method_name(cfg->method);
 
     ismrmrd_init_acquisition(&acq);
-    if (!mr_recon_output_format_known(out)) {
-        st = MR_FAIL(MR_ERR_ARG, "output '%s' must end in .h5, .png or .nii", out);
-        goto out;
-    }
+    if (!mr_output_format_known(out))
+        return MR_FAIL(MR_ERR_ARG, "output '%s' must end in .h5, .png or .nii", out);
+    mr_stage_config_init(&scfg);
+    scfg.method = cfg->method;
+    scfg.image_series_index = cfg->image_series_index;
     MR_CHECK(mr_ismrmrd_open(in, &f));
     size_t xml_len = 0;
     const char *xml = mr_ismrmrd_xml(f, &xml_len);
@@ -137,11 +148,13 @@ mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const char *i
         MR_CHECK(mr_ismrmrd_writer_header(list.writer, xml));
     }
     const struct mr_stage_sink sink = { .image = sink_image, .ctx = &list };
-    st = mr_stage_create(cfg, xml, xml_len, &sink, &stage);
+    st = mr_stage_create(&scfg, xml, xml_len, &sink, &stage);
     if (st != MR_OK) {
         mr_fail_context(st, "'%s'", in);
         goto out;
     }
+    list.stage = stage;
+    list.t = mr_clock_now_s();
     const uint32_t nacq = mr_ismrmrd_acquisition_count(f);
     for (uint32_t i = 0; i < nacq; i++) {
         MR_CHECK(mr_ismrmrd_read_acquisition(f, i, &acq));
@@ -166,7 +179,11 @@ mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const char *i
         list.writer = NULL;
         MR_CHECK(st);
     } else {
-        MR_CHECK(write_stack(&list, mr_stage_header(stage), out, method));
+        MR_CHECK(write_stack(&list, mr_stage_header(stage), out, mr_stage_label(stage)));
+    }
+    if (result != NULL) {
+        result->images = mr_stage_images(stage);
+        snprintf(result->label, sizeof(result->label), "%s", mr_stage_label(stage));
     }
 out:
     mr_ismrmrd_writer_free(list.writer);

@@ -4,14 +4,13 @@
  * The raw-data handling follows what Gadgetron's NoiseAdjustGadget (Cholesky prewhitening,
  * Pruessmann et al., MRM 46:638, 2001, appendix), RemoveROOversamplingGadget and
  * BucketToBufferGadget (line placement by center_sample and the encoding limits' centre) do,
- * for one encoding space; the per-slice reconstruction is recon/classic.h or any other
- * mr_stage_recon_ops.
+ * for one encoding space; the per-slice reconstruction is the pipeline (pipeline/pipeline.h).
  *
  * Memory: line scratch and FFT plans are made with the stage; each open slice takes one of
- * cfg.max_open pooled buffers, allocated at its first use and reused afterwards; the recon and
- * its output images are made once, at the first acquisition (when C is known).
+ * cfg.max_open pooled buffers, allocated at its first use and reused afterwards; the pipeline
+ * and its output images are made once, at the first acquisition (when C is known).
  */
-#include "apps/stage.h"
+#include "pipeline/stage.h"
 
 #include <complex.h>
 #include <math.h>
@@ -20,232 +19,9 @@
 #include <string.h>
 
 #include "io/ismrmrd.h"
-#include "recon/coils.h"
-#include "recon/espirit.h"
-#include "recon/fft.h"
-
-const struct mr_stage_config mr_stage_config_default = {
-    .method = MR_CLASSIC_CG,
-    .iters = 0,
-    .lambda = -1.0f,
-    .classic = NULL,
-    .maps = MR_STAGE_MAPS_ESPIRIT,
-    .espirit_crop = 0.0f,
-    .image_series_index = 0,
-    .max_open = 256,
-    .weights = "",
-    .recon = NULL,
-    .recon_arg = NULL,
-};
-
-void mr_stage_config_classic(const struct mr_stage_config *cfg, struct mr_classic_config *out)
-{
-    *out = cfg->classic != NULL ? *cfg->classic : mr_classic_config_default;
-    out->method = cfg->method;
-    if (cfg->iters > 0) {
-        out->cg_iters = cfg->iters;
-        out->cs.iters = cfg->iters;
-    }
-    if (cfg->lambda >= 0.0f) {
-        out->cg_lambda = cfg->lambda;
-        out->cs.lambda = cfg->lambda;
-    }
-}
-
-mr_status mr_stage_maps_parse(const char *s, enum mr_stage_maps *out)
-{
-    if (strcmp(s, "espirit") == 0)
-        *out = MR_STAGE_MAPS_ESPIRIT;
-    else if (strcmp(s, "acs") == 0)
-        *out = MR_STAGE_MAPS_ACS;
-    else
-        return MR_FAIL(MR_ERR_ARG, "maps must be espirit or acs, not '%s'", s);
-    return MR_OK;
-}
-
-const char *mr_stage_maps_name(enum mr_stage_maps maps)
-{
-    return maps == MR_STAGE_MAPS_ACS ? "acs" : "espirit";
-}
-
-/* ---- config text -------------------------------------------------------------------------- */
-
-static bool parse_long(const char *v, long lo, long hi, long *out)
-{
-    char *end = NULL;
-    long x = strtol(v, &end, 10);
-    if (end == v || *end != '\0' || x < lo || x > hi)
-        return false;
-    *out = x;
-    return true;
-}
-
-static bool parse_float(const char *v, float lo, float hi_excl, float *out)
-{
-    char *end = NULL;
-    float x = strtof(v, &end);
-    if (end == v || *end != '\0' || !(x >= lo && x < hi_excl))
-        return false;
-    *out = x;
-    return true;
-}
-
-mr_status mr_stage_config_set(struct mr_stage_config *cfg, const char *key, const char *value)
-{
-    long l = 0;
-    float f = 0.0f;
-
-    if (strcmp(key, "method") == 0)
-        return mr_classic_method_parse(value, &cfg->method);
-    if (strcmp(key, "maps") == 0)
-        return mr_stage_maps_parse(value, &cfg->maps);
-    if (strcmp(key, "iterations") == 0) {
-        if (!parse_long(value, 1, 100000, &l))
-            return MR_FAIL(MR_ERR_ARG, "config: iterations must be an integer >= 1, not '%s'",
-                           value);
-        cfg->iters = (int)l;
-        return MR_OK;
-    }
-    if (strcmp(key, "lambda") == 0) {
-        if (!parse_float(value, 0.0f, INFINITY, &f))
-            return MR_FAIL(MR_ERR_ARG, "config: lambda must be a number >= 0, not '%s'", value);
-        cfg->lambda = f;
-        return MR_OK;
-    }
-    if (strcmp(key, "espirit_crop") == 0) {
-        if (!parse_float(value, 0.0f, 1.0f, &f))
-            return MR_FAIL(MR_ERR_ARG, "config: espirit_crop must be in [0, 1), not '%s'", value);
-        cfg->espirit_crop = f;
-        return MR_OK;
-    }
-    if (strcmp(key, "weights") == 0) {
-        if (value[0] == '\0' || strlen(value) >= sizeof(cfg->weights))
-            return MR_FAIL(MR_ERR_ARG, "config: weights must be a file path (< %zu bytes)",
-                           sizeof(cfg->weights));
-        memcpy(cfg->weights, value, strlen(value) + 1);
-        cfg->recon = &mr_stage_recon_network;
-        return MR_OK;
-    }
-    if (strcmp(key, "series") == 0) {
-        if (!parse_long(value, 0, 65535, &l))
-            return MR_FAIL(MR_ERR_ARG, "config: series must be in 0..65535, not '%s'", value);
-        cfg->image_series_index = (uint16_t)l;
-        return MR_OK;
-    }
-    return MR_FAIL(MR_ERR_ARG,
-                   "config: unknown key '%s' (known: method, maps, iterations, lambda, "
-                   "espirit_crop, weights, series)",
-                   key);
-}
-
-static mr_status set_property(void *ctx, const char *name, const char *value)
-{
-    return mr_stage_config_set(ctx, name, value);
-}
-
-mr_status mr_stage_config_parse_text(struct mr_stage_config *cfg, const char *text, size_t len)
-{
-    size_t i = 0;
-
-    while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
-        i++;
-    if (i < len && text[i] == '<')
-        return mr_ismrmrd_config_properties(text, len, set_property, cfg);
-
-    while (i < len) {
-        char tok[512];
-        size_t k = 0;
-        char c = text[i];
-        if (c == '#') { /* comment to the end of the line */
-            while (i < len && text[i] != '\n')
-                i++;
-            continue;
-        }
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ';' || c == '\0') {
-            i++;
-            continue;
-        }
-        while (i < len && text[i] != ' ' && text[i] != '\t' && text[i] != '\n' &&
-               text[i] != '\r' && text[i] != ';' && text[i] != '#' && text[i] != '\0') {
-            if (k + 1 >= sizeof(tok))
-                return MR_FAIL(MR_ERR_ARG, "config: a token is longer than %zu characters",
-                               sizeof(tok) - 1);
-            tok[k++] = text[i++];
-        }
-        tok[k] = '\0';
-        char *eq = strchr(tok, '=');
-        if (eq == NULL || eq == tok)
-            return MR_FAIL(MR_ERR_ARG, "config: '%s' is not key=value", tok);
-        *eq = '\0';
-        mr_status st = mr_stage_config_set(cfg, tok, eq + 1);
-        if (st != MR_OK)
-            return st;
-    }
-    return MR_OK;
-}
-
-/* ---- the classical recon behind the vtable ------------------------------------------------ */
-
-struct classic_recon {
-    struct mr_classic *ctx;
-    struct mr_array img; /* (H, W) CF32 */
-};
-
-static bool classic_needs_maps(const struct mr_stage_config *cfg)
-{
-    return cfg->method != MR_CLASSIC_ZF;
-}
-
-static void classic_free(void *ctx)
-{
-    struct classic_recon *r = ctx;
-    if (r == NULL)
-        return;
-    mr_classic_free(r->ctx);
-    mr_array_cleanup(&r->img);
-    free(r);
-}
-
-static mr_status classic_create(const struct mr_stage_config *cfg, int64_t nc, int64_t h,
-                                int64_t w, void **out)
-{
-    mr_status st = MR_OK;
-    struct classic_recon *r = calloc(1, sizeof(*r));
-    struct mr_classic_config ccfg;
-
-    if (r == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "stage recon context");
-    mr_stage_config_classic(cfg, &ccfg);
-    MR_CHECK(mr_classic_create(nc, h, w, &ccfg, &r->ctx));
-    MR_CHECK(mr_array_init_dims(&r->img, MR_DTYPE_CF32, 2, h, w));
-    *out = r;
-    r = NULL;
-out:
-    classic_free(r);
-    return st;
-}
-
-static mr_status classic_run(void *ctx, const struct mr_stage_slice *s, struct mr_array *img)
-{
-    struct classic_recon *r = ctx;
-    mr_status st = mr_classic_run(r->ctx, s->ksp, s->mask, s->sens, &r->img);
-    if (st != MR_OK)
-        return st;
-    const float complex *x = mr_array_cf32(&r->img);
-    float *m = mr_array_f32(img);
-    const int64_t n = mr_array_numel(img);
-    for (int64_t i = 0; i < n; i++)
-        m[i] = cabsf(x[i]);
-    return MR_OK;
-}
-
-const struct mr_stage_recon_ops mr_stage_recon_classic = {
-    .name = "classic",
-    .needs_maps = classic_needs_maps,
-    .create = classic_create,
-    .run = classic_run,
-    .free = classic_free,
-};
+#include "pipeline/pipeline.h"
+#include "recon/prewhiten.h"
+#include "recon/readout.h"
 
 /* ---- the stage ---------------------------------------------------------------------------- */
 
@@ -278,9 +54,7 @@ struct maps_entry {
 
 struct mr_stage {
     struct mr_stage_config cfg;
-    struct mr_classic_config classic; /* mr_stage_config_classic(cfg): FFT and ACS settings */
     struct mr_stage_sink sink;
-    const struct mr_stage_recon_ops *ops;
     struct mr_ismrmrd_header hdr;
 
     /* geometry */
@@ -295,20 +69,14 @@ struct mr_stage {
     int64_t nc;
     bool started;    /* the first non-noise acquisition was seen: whitening fixed */
     bool broken;     /* stage_start_channels failed: every later push fails */
-    void *recon;     /* ops->create */
-    struct mr_fft1 *fft_enc; /* readout resampling, only when enc_x != w */
-    struct mr_fft1 *fft_w;
-    float complex *line; /* (C, enc_x) scratch */
+    struct mr_pipeline *pipe;
+    bool needs_maps; /* the method uses coil maps: calibration lines are kept */
+    struct mr_readout *ro;
     float complex *raw;  /* (C, ns) whitened copy of the samples */
     size_t raw_len;
     float complex *rs;   /* (C, W) resampled line */
 
-    /* noise */
-    double complex *psi; /* C×C accumulated Σ n n^H */
-    double noise_samples;
-    float noise_dwell_us;
-    double complex *chol; /* C×C lower Cholesky factor, or NULL: no whitening */
-    double complex *wvec; /* C scratch */
+    struct mr_prewhiten *pw;
 
     /* buffers */
     struct buf *bufs;
@@ -322,7 +90,6 @@ struct mr_stage {
     struct mr_array mask; /* (H, W) F32 */
     struct mr_array sens; /* (C, H, W) CF32 */
     struct mr_array img;  /* (H, W) F32 */
-    struct mr_coils *coils;
     ISMRMRD_Image out;    /* (W, ny) float image for the sink */
     int64_t images;
 };
@@ -342,9 +109,7 @@ mr_status mr_stage_create(const struct mr_stage_config *cfg, const char *xml, si
         return MR_FAIL(MR_ERR_NOMEM, "stage");
     ismrmrd_init_image(&s->out);
     s->cfg = *cfg;
-    mr_stage_config_classic(cfg, &s->classic);
     s->sink = *sink;
-    s->ops = cfg->recon != NULL ? cfg->recon : &mr_stage_recon_classic;
     if (s->cfg.max_open < 1) {
         st = MR_FAIL(MR_ERR_ARG, "stage: max_open must be >= 1, not %d", s->cfg.max_open);
         goto out;
@@ -398,16 +163,11 @@ void mr_stage_free(struct mr_stage *s)
 {
     if (s == NULL)
         return;
-    if (s->recon != NULL)
-        s->ops->free(s->recon);
-    mr_fft1_free(s->fft_enc);
-    mr_fft1_free(s->fft_w);
-    free(s->line);
+    mr_pipeline_free(s->pipe);
+    mr_readout_free(s->ro);
+    mr_prewhiten_free(s->pw);
     free(s->raw);
     free(s->rs);
-    free(s->psi);
-    free(s->chol);
-    free(s->wvec);
     for (int i = 0; i < s->nbufs; i++) {
         mr_array_cleanup(&s->bufs[i].ksp);
         free(s->bufs[i].count);
@@ -419,7 +179,6 @@ void mr_stage_free(struct mr_stage *s)
     mr_array_cleanup(&s->mask);
     mr_array_cleanup(&s->sens);
     mr_array_cleanup(&s->img);
-    mr_coils_free(s->coils);
     ismrmrd_cleanup_image(&s->out);
     free(s);
 }
@@ -437,6 +196,11 @@ int64_t mr_stage_images(const struct mr_stage *s)
     return s->images;
 }
 
+const char *mr_stage_label(const struct mr_stage *s)
+{
+    return s->pipe != NULL ? mr_pipeline_label(s->pipe) : "";
+}
+
 const struct mr_ismrmrd_header *mr_stage_header(const struct mr_stage *s)
 {
     return &s->hdr;
@@ -446,7 +210,6 @@ const struct mr_ismrmrd_header *mr_stage_header(const struct mr_stage *s)
 static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
 {
     mr_status st = MR_OK;
-    const size_t c2 = (size_t)(nc * nc);
 
     if (nc * s->h * s->w > ((int64_t)1 << 27))
         return MR_FAIL(MR_ERR_DATA,
@@ -454,23 +217,17 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
                        "samples (1 GiB)",
                        (long long)nc, (long long)s->h, (long long)s->w);
     s->nc = nc;
-    s->psi = calloc(c2, sizeof(*s->psi));
-    s->wvec = calloc((size_t)nc, sizeof(*s->wvec));
     s->rs = malloc(sizeof(*s->rs) * (size_t)(nc * s->w));
-    s->line = malloc(sizeof(*s->line) * (size_t)(nc * s->enc_x));
-    if (s->psi == NULL || s->wvec == NULL || s->rs == NULL || s->line == NULL)
+    if (s->rs == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "stage: buffers for %lld channels", (long long)nc);
-    if (s->enc_x != s->w) {
-        MR_CHECK(mr_fft1_create(s->enc_x, &mr_fft_config_default, &s->fft_enc));
-        MR_CHECK(mr_fft1_create(s->w, &mr_fft_config_default, &s->fft_w));
-    }
+    MR_CHECK(mr_prewhiten_create(nc, &s->pw));
+    MR_CHECK(mr_readout_create(nc, s->enc_x, s->w, &s->ro));
     MR_CHECK(mr_array_init_dims(&s->mask, MR_DTYPE_F32, 2, s->h, s->w));
     MR_CHECK(mr_array_init_dims(&s->img, MR_DTYPE_F32, 2, s->h, s->w));
-    if (s->ops->needs_maps(&s->cfg)) {
+    MR_CHECK(mr_pipeline_create(&s->cfg.method, nc, s->h, s->w, &s->pipe));
+    s->needs_maps = mr_pipeline_needs_maps(s->pipe);
+    if (s->needs_maps)
         MR_CHECK(mr_array_init_dims(&s->sens, MR_DTYPE_CF32, 3, nc, s->h, s->w));
-        MR_CHECK(mr_coils_create(nc, s->h, s->w, &s->classic.fft, &s->coils));
-    }
-    MR_CHECK(s->ops->create(&s->cfg, nc, s->h, s->w, &s->recon));
 
     ISMRMRD_ImageHeader *ih = &s->out.head;
     ismrmrd_init_image_header(ih);
@@ -486,8 +243,7 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
     int n = snprintf(meta, sizeof(meta),
                      "<?xml version=\"1.0\"?><ismrmrdMeta><meta><name>mrirecon.recon</name>"
                      "<value>%s</value></meta></ismrmrdMeta>",
-                     s->ops == &mr_stage_recon_classic ? mr_classic_method_name(s->cfg.method)
-                                                       : s->ops->name);
+                     mr_pipeline_label(s->pipe));
     ih->attribute_string_len = (uint32_t)n;
     if (ismrmrd_make_consistent_image(&s->out) != ISMRMRD_NOERROR) {
         st = MR_FAIL(MR_ERR_NOMEM, "stage: output image");
@@ -502,77 +258,6 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
     s->out.attribute_string = attr;
 out:
     return st;
-}
-
-/* ---- noise -------------------------------------------------------------------------------- */
-
-static void noise_accumulate(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
-{
-    const int64_t nc = s->nc;
-    const int64_t ns = acq->head.number_of_samples;
-    const float complex *d = acq->data;
-
-    for (int64_t i = 0; i < nc; i++)
-        for (int64_t j = 0; j <= i; j++) {
-            double complex acc = 0.0;
-            for (int64_t t = 0; t < ns; t++)
-                acc += (double complex)d[i * ns + t] * conj((double complex)d[j * ns + t]);
-            s->psi[i * nc + j] += acc;
-        }
-    s->noise_samples += (double)ns;
-    if (acq->head.sample_time_us > 0.0f)
-        s->noise_dwell_us = acq->head.sample_time_us;
-}
-
-/* Ψ (lower triangle) → its Cholesky factor L, Ψ = L L^H, scaled to the data's bandwidth. */
-static mr_status noise_factor(struct mr_stage *s, float data_dwell_us)
-{
-    const int64_t nc = s->nc;
-    double scale = 1.0 / s->noise_samples;
-
-    if (s->noise_dwell_us > 0.0f && data_dwell_us > 0.0f)
-        scale *= (double)s->noise_dwell_us / (double)data_dwell_us;
-    s->chol = calloc((size_t)(nc * nc), sizeof(*s->chol));
-    if (s->chol == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "stage: noise whitening matrix");
-    double complex *L = s->chol;
-    for (int64_t j = 0; j < nc; j++) {
-        double d = creal(s->psi[j * nc + j]) * scale;
-        for (int64_t k = 0; k < j; k++)
-            d -= creal(L[j * nc + k] * conj(L[j * nc + k]));
-        if (!(d > 0.0) || !isfinite(d))
-            return MR_FAIL(MR_ERR_DATA,
-                           "stage: the noise covariance of %.0f noise samples is not positive "
-                           "definite (channel %lld)",
-                           s->noise_samples, (long long)j);
-        L[j * nc + j] = sqrt(d);
-        for (int64_t i = j + 1; i < nc; i++) {
-            double complex v = s->psi[i * nc + j] * scale;
-            for (int64_t k = 0; k < j; k++)
-                v -= L[i * nc + k] * conj(L[j * nc + k]);
-            L[i * nc + j] = v / creal(L[j * nc + j]);
-        }
-    }
-    return MR_OK;
-}
-
-/* x <- L^-1 x for every sample of a (C, ns) line: forward substitution per sample. */
-static void whiten(const struct mr_stage *s, float complex *d, int64_t ns)
-{
-    const int64_t nc = s->nc;
-    const double complex *L = s->chol;
-    double complex *v = s->wvec;
-
-    for (int64_t t = 0; t < ns; t++) {
-        for (int64_t i = 0; i < nc; i++) {
-            double complex x = d[i * ns + t];
-            for (int64_t k = 0; k < i; k++)
-                x -= L[i * nc + k] * v[k];
-            v[i] = x / creal(L[i * nc + i]);
-        }
-        for (int64_t i = 0; i < nc; i++)
-            d[i * ns + t] = (float complex)v[i];
-    }
 }
 
 /* ---- buffers ------------------------------------------------------------------------------ */
@@ -677,18 +362,7 @@ static void buf_finish(struct mr_stage *s, struct buf *b)
 static mr_status estimate_maps(struct mr_stage *s, const struct mr_array *ksp,
                                const struct mr_array *mask, struct mr_array *sens)
 {
-    if (s->cfg.maps == MR_STAGE_MAPS_ACS)
-        return mr_coils_estimate(s->coils, &s->classic.coils, ksp, mask, NULL, sens);
-    struct mr_espirit_config ecfg = mr_espirit_config_default;
-    ecfg.crop = s->cfg.espirit_crop;
-    for (int d = 0; d < 2; d++) {
-        int64_t n = d == 0 ? s->h : s->w;
-        if (ecfg.kernel[d] > n)
-            ecfg.kernel[d] = n;
-        if (ecfg.calib[d] < ecfg.kernel[d])
-            ecfg.calib[d] = ecfg.kernel[d];
-    }
-    return mr_espirit_maps(&ecfg, ksp, sens);
+    return mr_pipeline_maps(s->pipe, ksp, mask, sens);
 }
 
 static struct maps_entry *maps_find(struct mr_stage *s, uint16_t slice)
@@ -763,11 +437,11 @@ static mr_status recon_buffer(struct mr_stage *s, struct buf *b)
     mr_status st = MR_OK;
     const struct mr_array *sens = NULL;
 
-    if (s->ops->needs_maps(&s->cfg))
+    if (s->needs_maps)
         MR_CHECK(maps_for(s, b, &sens));
     buf_finish(s, b);
-    struct mr_stage_slice sl = { .ksp = &b->ksp, .mask = &s->mask, .sens = sens, .head = &b->head };
-    st = s->ops->run(s->recon, &sl, &s->img);
+    const struct mr_slice sl = { .ksp = &b->ksp, .mask = &s->mask, .maps = sens };
+    st = mr_pipeline_run(s->pipe, &sl, &s->img);
     if (st != MR_OK) {
         mr_fail_context(st, "slice %u contrast %u repetition %u", b->key.slice, b->key.contrast,
                         b->key.repetition);
@@ -831,53 +505,6 @@ static mr_status recon_open(struct mr_stage *s, bool all, uint16_t rep)
     }
 }
 
-/* ---- readout processing ------------------------------------------------------------------- */
-
-/* acq's samples → s->rs (C, W): discard, reverse, centre placement, readout resampling. */
-static void process_readout(struct mr_stage *s, const float complex *d,
-                            const ISMRMRD_AcquisitionHeader *h)
-{
-    const int64_t nc = s->nc;
-    const int64_t ns = h->number_of_samples;
-    const int64_t ex = s->enc_x;
-    const bool rev = flag(h, ISMRMRD_ACQ_IS_REVERSE);
-    const int64_t dpre = h->discard_pre;
-    const int64_t dpost = h->discard_post;
-    const int64_t center = h->center_sample != 0 ? h->center_sample : ns / 2;
-    const int64_t shift = ex / 2 - center;
-
-    memset(s->line, 0, sizeof(*s->line) * (size_t)(nc * ex));
-    for (int64_t c = 0; c < nc; c++) {
-        const float complex *src = d + c * ns;
-        float complex *dst = s->line + c * ex;
-        for (int64_t t = 0; t < ns; t++) {
-            int64_t acq_t = rev ? ns - 1 - t : t; /* sample t of the k-ordered line */
-            if (acq_t < dpre || acq_t >= ns - dpost)
-                continue;
-            int64_t p = t + shift;
-            if (p >= 0 && p < ex)
-                dst[p] = src[acq_t];
-        }
-    }
-    if (ex == s->w) {
-        memcpy(s->rs, s->line, sizeof(*s->rs) * (size_t)(nc * ex));
-        return;
-    }
-    /* readout resampling in the image domain: centred IFFT, crop/pad, centred FFT */
-    mr_fft1_inverse(s->fft_enc, s->line, s->line, nc);
-    for (int64_t c = 0; c < nc; c++) {
-        float complex *dst = s->rs + c * s->w;
-        const float complex *src = s->line + c * ex;
-        if (ex > s->w) {
-            memcpy(dst, src + (ex - s->w) / 2, sizeof(*dst) * (size_t)s->w);
-        } else {
-            memset(dst, 0, sizeof(*dst) * (size_t)s->w);
-            memcpy(dst + (s->w - ex) / 2, src, sizeof(*dst) * (size_t)ex);
-        }
-    }
-    mr_fft1_forward(s->fft_w, s->rs, s->rs, nc);
-}
-
 /* ---- push / close ------------------------------------------------------------------------- */
 
 static bool skipped(const ISMRMRD_AcquisitionHeader *h)
@@ -922,7 +549,7 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
     }
     if (flag(h, ISMRMRD_ACQ_IS_NOISE_MEASUREMENT)) {
         if (!s->started)
-            noise_accumulate(s, acq);
+            mr_prewhiten_accumulate(s->pw, acq->data, h->number_of_samples, h->sample_time_us);
         return MR_OK;
     }
     const bool last_meas = flag(h, ISMRMRD_ACQ_LAST_IN_MEASUREMENT);
@@ -931,8 +558,11 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
 
     if (!s->started) {
         s->started = true;
-        if (s->noise_samples > 0.0)
-            MR_CHECK(noise_factor(s, h->sample_time_us));
+        st = mr_prewhiten_factor(s->pw, h->sample_time_us);
+        if (st != MR_OK) {
+            mr_fail_context(st, "stage");
+            goto out;
+        }
     }
     const int64_t ns = h->number_of_samples;
     const size_t need = (size_t)(s->nc * ns);
@@ -947,8 +577,7 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
     }
     if (ns > 0) {
         memcpy(s->raw, acq->data, sizeof(*s->raw) * need);
-        if (s->chol != NULL)
-            whiten(s, s->raw, ns);
+        mr_prewhiten_apply(s->pw, s->raw, ns);
     }
 
     const int64_t row = (int64_t)h->idx.kspace_encode_step_1 + s->ky_offset;
@@ -960,7 +589,18 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
                      (long long)s->h);
         goto out;
     }
-    process_readout(s, s->raw, h);
+    const struct mr_readout_line line = {
+        .samples = ns,
+        .discard_pre = h->discard_pre,
+        .discard_post = h->discard_post,
+        .center_sample = h->center_sample,
+        .reverse = flag(h, ISMRMRD_ACQ_IS_REVERSE),
+    };
+    st = mr_readout_process(s->ro, &line, s->raw, s->rs);
+    if (st != MR_OK) {
+        mr_fail_context(st, "stage: acquisition scan_counter %u", h->scan_counter);
+        goto out;
+    }
     const struct slice_key key = {
         .slice = h->idx.slice,
         .contrast = h->idx.contrast,
@@ -970,7 +610,7 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
     };
     const bool cal_only = flag(h, ISMRMRD_ACQ_IS_PARALLEL_CALIBRATION);
     const bool cal = cal_only || flag(h, ISMRMRD_ACQ_IS_PARALLEL_CALIBRATION_AND_IMAGING);
-    if (cal && s->ops->needs_maps(&s->cfg)) {
+    if (cal && s->needs_maps) {
         struct buf *b = NULL;
         MR_CHECK(buf_get(s, &key, true, &b));
         buf_add_line(s, b, row);

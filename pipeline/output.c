@@ -1,5 +1,5 @@
-/* Output size and format dispatch for reconstructed images (see recon_output.h). */
-#include "apps/recon_output.h"
+/* Output size and format dispatch for reconstructed images (see output.h). */
+#include "pipeline/output.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,38 +16,22 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-void mr_recon_output_shape_init(struct mr_recon_output_shape *s,
-                                const struct mr_fastmri_info *info, int64_t h, int64_t w,
-                                bool crop)
+void mr_output_shape(const struct mr_fastmri_info *info, int64_t h, int64_t w, bool crop,
+                     int64_t *out_h, int64_t *out_w)
 {
-    s->h = h;
-    s->w = w;
+    *out_h = h;
+    *out_w = w;
     if (!crop || info == NULL || !info->has_header)
         return;
     int64_t rh = info->hdr.recon_matrix[0];
     int64_t rw = info->hdr.recon_matrix[1];
     if (rh >= 1 && rw >= 1 && rh <= h && rw <= w) {
-        s->h = rh;
-        s->w = rw;
+        *out_h = rh;
+        *out_w = rw;
     }
 }
 
-void mr_recon_output_crop(struct mr_array *dst, const struct mr_array *src)
-{
-    const int64_t h = src->dims[0];
-    const int64_t w = src->dims[1];
-    const int64_t ho = dst->dims[0];
-    const int64_t wo = dst->dims[1];
-    MR_ASSERT(ho <= h && wo <= w);
-    const int64_t y0 = mr_center_crop_start(h, ho);
-    const int64_t x0 = mr_center_crop_start(w, wo);
-    const float *s = mr_array_f32(src);
-    float *d = mr_array_f32(dst);
-    for (int64_t y = 0; y < ho; y++)
-        memcpy(d + y * wo, s + (y0 + y) * w + x0, sizeof(float) * (size_t)wo);
-}
-
-bool mr_recon_output_format_known(const char *path)
+bool mr_output_format_known(const char *path)
 {
     return ends_with(path, ".h5") || ends_with(path, ".png") || ends_with(path, ".nii");
 }
@@ -71,8 +55,8 @@ mr_status mr_make_parent_dirs(const char *path)
     return MR_OK;
 }
 
-mr_status mr_recon_output_write(const char *path, const struct mr_array *vol,
-                                const struct mr_fastmri_info *info, const char *method)
+mr_status mr_output_write(const char *path, const struct mr_array *vol,
+                          const struct mr_fastmri_info *info, const char *method)
 {
     mr_status st = mr_make_parent_dirs(path);
     if (st != MR_OK)

@@ -1,0 +1,232 @@
+/* One file in, its images out (see volume.h): the format dispatch and the fastMRI path. */
+#include "pipeline/volume.h"
+
+#include <complex.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "io/fastmri.h"
+#include "io/ismrmrd.h"
+#include "io/npy.h"
+#include "io/recon_writer.h"
+#include "pipeline/output.h"
+#include "pipeline/pipeline.h"
+#include "recon/clock.h"
+
+void mr_volume_config_init(struct mr_volume_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    mr_method_config_init(&cfg->method);
+    cfg->slice0 = -1;
+    cfg->slice1 = -1;
+    cfg->crop = true;
+}
+
+/* Loads a .npy mask (length W or (H, W)) as an (H, W) F32 0/1 mask. */
+static mr_status load_mask(const char *path, int64_t h, int64_t w, struct mr_array *mask)
+{
+    mr_status st = MR_OK;
+    struct mr_array m = { 0 };
+    char buf[96];
+
+    MR_CHECK(mr_npy_read(path, &m));
+    MR_CHECK(mr_array_init_dims(mask, MR_DTYPE_F32, 2, h, w));
+    if (m.dtype != MR_DTYPE_F32) {
+        st = MR_FAIL(MR_ERR_FORMAT, "mask '%s' is complex; expected a real or boolean array",
+                     path);
+        goto out;
+    }
+    const float *src = mr_array_f32(&m);
+    float *dst = mr_array_f32(mask);
+    int64_t n = mr_array_numel(&m);
+    if ((m.ndim == 1 && n == w) || (m.ndim == 2 && m.dims[0] == 1 && m.dims[1] == w)) {
+        for (int64_t y = 0; y < h; y++)
+            for (int64_t x = 0; x < w; x++)
+                dst[y * w + x] = src[x] != 0.0f ? 1.0f : 0.0f;
+    } else if (m.ndim == 2 && m.dims[0] == h && m.dims[1] == w) {
+        for (int64_t i = 0; i < h * w; i++)
+            dst[i] = src[i] != 0.0f ? 1.0f : 0.0f;
+    } else {
+        st = MR_FAIL(MR_ERR_SHAPE,
+                     "mask '%s' has shape %s; expected (%lld,) columns or (%lld, %lld) for "
+                     "k-space of %lld x %lld",
+                     path, mr_dims_str(m.ndim, m.dims, buf, sizeof(buf)), (long long)w,
+                     (long long)h, (long long)w, (long long)h, (long long)w);
+        goto out;
+    }
+    double sum = 0.0;
+    for (int64_t i = 0; i < h * w; i++)
+        sum += (double)dst[i];
+    if (sum == 0.0)
+        st = MR_FAIL(MR_ERR_DATA, "mask '%s' samples nothing", path);
+out:
+    mr_array_cleanup(&m);
+    if (st != MR_OK)
+        mr_array_cleanup(mask);
+    return st;
+}
+
+/* mask[y, x] = 1 where any coil has a nonzero sample */
+static void mask_from_kspace(const struct mr_array *ksp, struct mr_array *mask)
+{
+    const int64_t nc = ksp->dims[0];
+    const int64_t n = ksp->dims[1] * ksp->dims[2];
+    const float complex *k = mr_array_cf32(ksp);
+    float *m = mr_array_f32(mask);
+    for (int64_t i = 0; i < n; i++) {
+        m[i] = 0.0f;
+        for (int64_t c = 0; c < nc; c++)
+            if (k[c * n + i] != 0.0f) {
+                m[i] = 1.0f;
+                break;
+            }
+    }
+}
+
+/* ksp = ksp where the mask is nonzero, else 0 */
+static void apply_mask(struct mr_array *ksp, const struct mr_array *mask)
+{
+    const int64_t nc = ksp->dims[0];
+    const int64_t n = ksp->dims[1] * ksp->dims[2];
+    float complex *k = mr_array_cf32(ksp);
+    const float *m = mr_array_f32(mask);
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t i = 0; i < n; i++)
+            k[c * n + i] = m[i] != 0.0f ? k[c * n + i] : 0.0f;
+}
+
+/* dst (ho, wo) = centre crop of src (h, w), fastMRI's start (n - c) / 2 */
+static void crop_center(struct mr_array *dst, const struct mr_array *src)
+{
+    const int64_t w = src->dims[1];
+    const int64_t ho = dst->dims[0];
+    const int64_t wo = dst->dims[1];
+    const int64_t y0 = mr_center_crop_start(src->dims[0], ho);
+    const int64_t x0 = mr_center_crop_start(w, wo);
+    const float *s = mr_array_f32(src);
+    float *d = mr_array_f32(dst);
+    for (int64_t y = 0; y < ho; y++)
+        memcpy(d + y * wo, s + (y0 + y) * w + x0, sizeof(float) * (size_t)wo);
+}
+
+static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const char *in,
+                                     const char *out, struct mr_volume_result *result)
+{
+    mr_status st = MR_OK;
+    struct mr_fastmri *f = NULL;
+    struct mr_pipeline *p = NULL;
+    struct mr_array ksp = { 0 };
+    struct mr_array mask = { 0 };
+    struct mr_array sens = { 0 };
+    struct mr_array mag = { 0 };
+    struct mr_array vol = { 0 };
+    bool have_mask = false;
+
+    MR_CHECK(mr_fastmri_open(in, &f));
+    const struct mr_fastmri_info *info = mr_fastmri_info(f);
+    const int64_t nc = info->coils;
+    const int64_t h = info->h;
+    const int64_t w = info->w;
+    const int64_t s0 = cfg->slice0 < 0 ? 0 : cfg->slice0;
+    const int64_t s1 = cfg->slice1 < 0 ? info->slices : cfg->slice1;
+    if (s0 >= s1 || s1 > info->slices) {
+        st = MR_FAIL(MR_ERR_ARG, "slices %lld:%lld are outside the %lld slices of '%s'",
+                     (long long)s0, (long long)s1, (long long)info->slices, in);
+        goto out;
+    }
+    int64_t oh;
+    int64_t ow;
+    mr_output_shape(info, h, w, cfg->crop, &oh, &ow);
+    MR_CHECK(mr_array_init_dims(&ksp, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&mag, MR_DTYPE_F32, 2, h, w));
+    MR_CHECK(mr_array_init_dims(&vol, MR_DTYPE_F32, 3, s1 - s0, oh, ow));
+    if (cfg->mask_path != NULL) {
+        MR_CHECK(load_mask(cfg->mask_path, h, w, &mask));
+        have_mask = true;
+    } else {
+        MR_CHECK(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, h, w));
+        if (info->has_mask) {
+            MR_CHECK(mr_fastmri_read_mask(f, &mask));
+            have_mask = true;
+        }
+    }
+    MR_CHECK(mr_pipeline_create(&cfg->method, nc, h, w, &p));
+    const bool maps_file = mr_pipeline_needs_maps(p) && cfg->method.maps == MR_MAPS_FILE;
+    if (maps_file && !info->has_sens) {
+        st = MR_FAIL(MR_ERR_ARG, "maps from the file: '%s' has no sensitivity_map dataset", in);
+        goto out;
+    }
+    if (maps_file)
+        MR_CHECK(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, nc, h, w));
+    const char *label = mr_pipeline_label(p);
+    for (int64_t s = s0; s < s1; s++) {
+        double t = mr_clock_now_s();
+        MR_CHECK(mr_fastmri_read_kspace(f, s, &ksp));
+        if (have_mask)
+            apply_mask(&ksp, &mask);
+        else
+            mask_from_kspace(&ksp, &mask);
+        struct mr_slice sl = { .ksp = &ksp, .mask = &mask, .maps = NULL };
+        if (maps_file) {
+            MR_CHECK(mr_fastmri_read_sens(f, s, &sens));
+            sl.maps = &sens;
+        }
+        st = mr_pipeline_run(p, &sl, &mag);
+        if (st != MR_OK) {
+            mr_fail_context(st, "slice %lld of '%s'", (long long)s, in);
+            goto out;
+        }
+        struct mr_array dst;
+        mr_array_slab(&dst, &vol, s - s0);
+        crop_center(&dst, &mag);
+        if (cfg->progress != NULL)
+            cfg->progress(cfg->progress_arg, label, s - s0 + 1, s1 - s0, mr_clock_now_s() - t);
+    }
+    MR_CHECK(mr_output_write(out, &vol, info, label));
+    if (result != NULL) {
+        result->images = s1 - s0;
+        snprintf(result->label, sizeof(result->label), "%s", label);
+    }
+out:
+    mr_pipeline_free(p);
+    mr_fastmri_close(f);
+    mr_array_cleanup(&ksp);
+    mr_array_cleanup(&mask);
+    mr_array_cleanup(&sens);
+    mr_array_cleanup(&mag);
+    mr_array_cleanup(&vol);
+    return st;
+}
+
+/* True when out names the same file as in (so writing it would destroy the input). */
+static bool same_file(const char *in, const char *out)
+{
+    struct stat a;
+    struct stat b;
+    return stat(in, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+mr_status mr_volume_reconstruct(const struct mr_volume_config *cfg, const char *in,
+                                const char *out, struct mr_volume_result *result)
+{
+    bool is_ismrmrd = false;
+
+    if (!mr_output_format_known(out))
+        return MR_FAIL(MR_ERR_ARG, "output '%s' must end in .h5, .png or .nii", out);
+    if (same_file(in, out))
+        return MR_FAIL(MR_ERR_ARG, "output '%s' is the input file: it would be overwritten",
+                       out);
+    if (mr_ismrmrd_probe(in, &is_ismrmrd) == MR_OK && is_ismrmrd) {
+        if (cfg->mask_path != NULL || cfg->slice0 >= 0 || cfg->slice1 >= 0)
+            return MR_FAIL(MR_ERR_ARG, "a retrospective mask and a slice range apply to "
+                           "fastMRI files only, not to the ISMRMRD file '%s'", in);
+        if (cfg->method.maps == MR_MAPS_FILE)
+            return MR_FAIL(MR_ERR_ARG, "maps from the file do not apply to the ISMRMRD raw "
+                           "data '%s'", in);
+        return mr_volume_reconstruct_ismrmrd(cfg, in, out, result);
+    }
+    return reconstruct_fastmri(cfg, in, out, result);
+}
