@@ -51,13 +51,13 @@ static inline int io_test_count_tmp(const char *path)
 }
 
 /* The last error message mentions a (and b, when not NULL). */
-#define io_assert_error_mentions(a, b)                                                           \
-    do {                                                                                         \
-        const char *msg_ = mr_last_error();                                                      \
-        if (strstr(msg_, (a)) == NULL || ((b) != NULL && strstr(msg_, (b)) == NULL))             \
-            fail_msg("error \"%s\" does not mention \"%s\" / \"%s\"", msg_, (a),                 \
-                     (b) != NULL ? (const char *)(b) : "");                                      \
-    } while (0)
+static inline void io_assert_error_mentions(const char *a, const char *b)
+{
+    const char *msg = mr_last_error();
+    if (strstr(msg, a) == NULL || (b != NULL && strstr(msg, b) == NULL))
+        fail_msg("error \"%s\" does not mention \"%s\" / \"%s\"", msg, a,
+                 b != NULL ? b : "");
+}
 
 /* Runs fn(arg) in a child process whose files cannot grow past limit bytes. Returns the
  * mr_status fn returned in the child (as a non-negative exit code: -status), or -1000 if the
