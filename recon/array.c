@@ -92,13 +92,19 @@ int64_t mr_dims_numel(int ndim, const int64_t *dims)
 
 static _Atomic uint64_t memory_limit; /* 0: the default */
 
+static _Atomic uint64_t memory_default; /* computed once (a race computes it twice, alike) */
+
 static uint64_t memory_limit_default(void)
 {
+    uint64_t v = atomic_load(&memory_default);
+    if (v != 0)
+        return v;
     long pages = sysconf(_SC_PHYS_PAGES);
     long page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0)
-        return (uint64_t)4 << 30;
-    return (uint64_t)pages * (uint64_t)page / MR_MEMORY_LIMIT_DEFAULT_FRACTION;
+    v = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / MR_MEMORY_LIMIT_DEFAULT_FRACTION
+                              : (uint64_t)4 << 30;
+    atomic_store(&memory_default, v);
+    return v;
 }
 
 uint64_t mr_memory_limit(void)
