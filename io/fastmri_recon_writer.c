@@ -21,7 +21,7 @@ struct mr_fastmri_recon_writer {
 };
 
 mr_status mr_fastmri_recon_writer_create(const char *path, int64_t slices, int64_t crop_h,
-                                 int64_t crop_w, struct mr_fastmri_recon_writer **out)
+                                         int64_t crop_w, struct mr_fastmri_recon_writer **out)
 {
     mr_status st = MR_OK;
     struct mr_fastmri_recon_writer *w = NULL;
@@ -52,7 +52,7 @@ out:
 }
 
 mr_status mr_fastmri_recon_writer_write_slice(struct mr_fastmri_recon_writer *w, int64_t slice,
-                                      const struct mr_array *img)
+                                              const struct mr_array *img)
 {
     const int64_t ch = w->crop.dims[0];
     const int64_t cw = w->crop.dims[1];
@@ -79,14 +79,14 @@ mr_status mr_fastmri_recon_writer_write_slice(struct mr_fastmri_recon_writer *w,
     return st;
 }
 
-mr_status mr_fastmri_recon_writer_set_attr_string(struct mr_fastmri_recon_writer *w, const char *name,
-                                          const char *value)
+mr_status mr_fastmri_recon_writer_set_attr_string(struct mr_fastmri_recon_writer *w,
+                                                  const char *name, const char *value)
 {
     return mr_h5_write_attr_string(w->h5, "/", name, value);
 }
 
-mr_status mr_fastmri_recon_writer_set_attr_double(struct mr_fastmri_recon_writer *w, const char *name,
-                                          double value)
+mr_status mr_fastmri_recon_writer_set_attr_double(struct mr_fastmri_recon_writer *w,
+                                                  const char *name, double value)
 {
     return mr_h5_write_attr_double(w->h5, "/", name, value);
 }
@@ -119,8 +119,8 @@ void mr_fastmri_recon_writer_free(struct mr_fastmri_recon_writer *w)
     free(w);
 }
 
-mr_status mr_fastmri_recon_write_volume(const char *path, const struct mr_array *vol, int64_t crop_h,
-                                int64_t crop_w, const char *method)
+mr_status mr_fastmri_recon_write_volume(const char *path, const struct mr_array *vol,
+                                        int64_t crop_h, int64_t crop_w, const char *method)
 {
     mr_status st = MR_OK;
     struct mr_fastmri_recon_writer *w = NULL;

@@ -22,19 +22,19 @@ struct mr_fastmri_recon_writer;
 /* Starts a file of `slices` images of crop_h x crop_w (all >= 1; MR_ERR_ARG otherwise).
  * Allocates everything it needs here. Errors: MR_ERR_ARG, MR_ERR_IO, MR_ERR_NOMEM. */
 mr_status mr_fastmri_recon_writer_create(const char *path, int64_t slices, int64_t crop_h,
-                                 int64_t crop_w, struct mr_fastmri_recon_writer **out);
+                                         int64_t crop_w, struct mr_fastmri_recon_writer **out);
 
 /* Centre-crops img, an F32 (H, W) image with H >= crop_h and W >= crop_w (recon/crop.h), into
  * slice `slice`. Slices may come in any order. Errors: MR_ERR_ARG (slice out of range, not F32 or
  * not rank 2), MR_ERR_SHAPE (image smaller than the crop), MR_ERR_IO. */
 mr_status mr_fastmri_recon_writer_write_slice(struct mr_fastmri_recon_writer *w, int64_t slice,
-                                      const struct mr_array *img);
+                                              const struct mr_array *img);
 
 /* Root attributes, replaced if set twice. */
-mr_status mr_fastmri_recon_writer_set_attr_string(struct mr_fastmri_recon_writer *w, const char *name,
-                                          const char *value);
-mr_status mr_fastmri_recon_writer_set_attr_double(struct mr_fastmri_recon_writer *w, const char *name,
-                                          double value);
+mr_status mr_fastmri_recon_writer_set_attr_string(struct mr_fastmri_recon_writer *w,
+                                                  const char *name, const char *value);
+mr_status mr_fastmri_recon_writer_set_attr_double(struct mr_fastmri_recon_writer *w,
+                                                  const char *name, double value);
 
 /* Finishes the file and moves it into place; fails (MR_ERR_ARG, naming the first missing
  * slice) unless every slice was written. Always frees w; on failure nothing is left at path. */
@@ -44,7 +44,7 @@ mr_status mr_fastmri_recon_writer_commit(struct mr_fastmri_recon_writer *w);
 void mr_fastmri_recon_writer_free(struct mr_fastmri_recon_writer *w);
 
 /* The whole thing in one call: vol is F32 (slices, H, W); method may be NULL (no attribute). */
-mr_status mr_fastmri_recon_write_volume(const char *path, const struct mr_array *vol, int64_t crop_h,
-                                int64_t crop_w, const char *method);
+mr_status mr_fastmri_recon_write_volume(const char *path, const struct mr_array *vol,
+                                        int64_t crop_h, int64_t crop_w, const char *method);
 
 #endif

@@ -119,7 +119,8 @@ enum mr_h5_kind mr_h5i_classify(hid_t type)
 
 bool mr_h5i_is_numeric(enum mr_h5_kind k)
 {
-    return k == MR_H5_KIND_FLOAT || k == MR_H5_KIND_INT || k == MR_H5_KIND_ENUM || k == MR_H5_KIND_COMPLEX;
+    return k == MR_H5_KIND_FLOAT || k == MR_H5_KIND_INT || k == MR_H5_KIND_ENUM ||
+           k == MR_H5_KIND_COMPLEX;
 }
 
 /* compound {r: float, i: float}, the in-memory layout of float complex */

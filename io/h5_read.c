@@ -151,7 +151,7 @@ mr_status mr_h5_read_slab(const struct mr_h5 *h, const char *name, int64_t index
     if (mspace < 0 ||
         mr_h5i_select_entry(space, ndim, dims, index) < 0) {
         st = MR_H5_FAIL(MR_ERR_IO, "'%s': cannot select entry %lld of '%s'", h->path,
-                    (long long)index, name);
+                        (long long)index, name);
         goto out;
     }
     if (n > 0)
@@ -374,7 +374,7 @@ static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *a
     *out = H5Aopen_by_name(h->file, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
     if (*out < 0)
         return MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot open attribute '%s' of '%s'", h->path, attr,
-                      obj);
+                          obj);
     return MR_OK;
 }
 
@@ -438,7 +438,7 @@ mr_status mr_h5_read_attr_double(const struct mr_h5 *h, const char *obj, const c
     }
     if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) {
         st = MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot read attribute '%s' of '%s' as a double",
-                    h->path, attr, obj);
+                        h->path, attr, obj);
         goto out;
     }
     *out = v;

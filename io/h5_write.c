@@ -171,12 +171,12 @@ mr_status mr_h5_write_slab(struct mr_h5 *h, const char *name, int64_t index,
     if (mspace < 0 || mtype < 0 ||
         mr_h5i_select_entry(space, ndim, dims, index) < 0) {
         st = MR_H5_FAIL(MR_ERR_IO, "'%s': cannot select entry %lld of '%s'", mr_h5i_name(h),
-                    (long long)index, name);
+                        (long long)index, name);
         goto out;
     }
     if (n > 0 && H5Dwrite(dset, mtype, mspace, space, H5P_DEFAULT, a->data) < 0) {
         st = MR_H5_FAIL(MR_ERR_IO, "cannot write entry %lld of '%s' to '%s'", (long long)index,
-                    name, mr_h5i_name(h));
+                        name, mr_h5i_name(h));
         goto out;
     }
 out:
@@ -238,7 +238,7 @@ static mr_status write_attr(struct mr_h5 *h, const char *obj, const char *attr, 
     if (H5Aexists_by_name(h->file, obj, attr, H5P_DEFAULT) > 0 &&
         H5Adelete_by_name(h->file, obj, attr, H5P_DEFAULT) < 0) {
         st = MR_H5_FAIL(MR_ERR_IO, "cannot replace attribute '%s' of '%s' in '%s'", attr, obj,
-                    mr_h5i_name(h));
+                        mr_h5i_name(h));
         goto out;
     }
     space = H5Screate(H5S_SCALAR);
@@ -250,7 +250,7 @@ static mr_status write_attr(struct mr_h5 *h, const char *obj, const char *attr, 
                           H5P_DEFAULT);
     if (a < 0 || H5Awrite(a, mtype, value) < 0) {
         st = MR_H5_FAIL(MR_ERR_IO, "cannot write attribute '%s' of '%s' to '%s'", attr, obj,
-                    mr_h5i_name(h));
+                        mr_h5i_name(h));
         goto out;
     }
 out:

@@ -101,8 +101,9 @@ static uint64_t memory_limit_default(void)
         return v;
     long pages = sysconf(_SC_PHYS_PAGES);
     long page = sysconf(_SC_PAGESIZE);
-    v = pages > 0 && page > 0 ? (uint64_t)pages * (uint64_t)page / MR_MEMORY_LIMIT_DEFAULT_FRACTION
-                              : (uint64_t)4 << 30;
+    v = (uint64_t)4 << 30; /* unknown: 4 GiB */
+    if (pages > 0 && page > 0)
+        v = (uint64_t)pages * (uint64_t)page / MR_MEMORY_LIMIT_DEFAULT_FRACTION;
     atomic_store(&memory_default, v);
     return v;
 }

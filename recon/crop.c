@@ -22,8 +22,8 @@ mr_status mr_center_crop(struct mr_array *dst, const struct mr_array *src)
     const int64_t cw = ok ? dst->dims[dst->ndim - 1] : 0;
     if (!ok || ch > h || cw > w)
         return MR_FAIL(MR_ERR_SHAPE, "cannot centre-crop %s to %s (same dtype and leading "
-                       "axes, last two axes no larger)", mr_array_shape_str(src, have,
-                                                                           sizeof(have)),
+                       "axes, last two axes no larger)",
+                       mr_array_shape_str(src, have, sizeof(have)),
                        mr_array_shape_str(dst, want, sizeof(want)));
     const int64_t y0 = mr_center_crop_start(h, ch);
     const int64_t x0 = mr_center_crop_start(w, cw);

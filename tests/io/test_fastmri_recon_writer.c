@@ -127,7 +127,8 @@ static void test_recon_writer_errors_leave_no_file(void **state)
                      MR_OK);
     assert_int_equal(mr_array_init_dims(&cimg, MR_DTYPE_CF32, 2, (int64_t)6, (int64_t)6),
                      MR_OK);
-    assert_int_equal(mr_fastmri_recon_writer_write_slice(w, 0, &img), MR_ERR_SHAPE); /* 3 < 4 wide */
+    /* 3 < 4 wide */
+    assert_int_equal(mr_fastmri_recon_writer_write_slice(w, 0, &img), MR_ERR_SHAPE);
     assert_non_null(strstr(mr_last_error(), "recon_bad.h5"));
     assert_int_equal(mr_fastmri_recon_writer_write_slice(w, 0, &cimg), MR_ERR_ARG);
     assert_int_equal(mr_fastmri_recon_writer_write_slice(w, 2, &img), MR_ERR_ARG);
