@@ -43,24 +43,25 @@ static H5I_type_t object_kind(const struct mr_h5 *h, const char *name)
     return t;
 }
 
-/* Opens a 1-D dataset of records of type `want` (if present) and counts them. */
-static mr_status open_records(const struct mr_h5 *h, const char *name, hid_t want,
-                              const char *layout, hid_t *out, uint32_t *count)
+/* Opens the dataset `name` and checks it against `want`: compounds member by member
+ * (mr_ismrmrd_h5_check_type), other types by class and size (variable-length for strings);
+ * *ndim and dims receive its shape. An absent object is *out = -1 and MR_OK when `optional`.
+ * `layout` says what was expected in messages. On failure nothing is left open. */
+static mr_status open_checked(const struct mr_h5 *h, const char *name, hid_t want,
+                              const char *layout, bool optional, hid_t *out, int *ndim,
+                              int64_t dims[MR_MAX_DIMS])
 {
     mr_status st = MR_OK;
     hid_t type = -1;
     hid_t space = -1;
     char what[1200];
-    int ndim = 0;
-    int64_t dims[MR_MAX_DIMS];
 
     *out = -1;
-    *count = 0;
     snprintf(what, sizeof(what), "'%s': %s", h->path, name);
     H5I_type_t kind = object_kind(h, name);
-    if (kind == H5I_BADID)
+    if (kind == H5I_BADID && optional)
         return MR_OK;
-    if (kind != H5I_DATASET)
+    if (kind != H5I_DATASET && kind != H5I_BADID)
         return MR_FAIL(MR_ERR_FORMAT, "%s is a %s, expected %s", what,
                        kind == H5I_GROUP ? "group" : "named type", layout);
     MR_CHECK(mr_h5i_open_dataset(h, name, out));
@@ -70,20 +71,17 @@ static mr_status open_records(const struct mr_h5 *h, const char *name, hid_t wan
         st = MR_H5_FAIL(MR_ERR_FORMAT, "%s: cannot read its type", what);
         goto out;
     }
-    if (H5Tget_class(type) != H5T_COMPOUND) {
-        st = MR_FAIL(MR_ERR_FORMAT, "%s is %s, expected %s", what,
-                     mr_h5i_kind_name(mr_h5i_classify(type)), layout);
+    H5T_class_t have = H5Tget_class(type);
+    H5T_class_t need = H5Tget_class(want);
+    if (need == H5T_COMPOUND && have == H5T_COMPOUND) {
+        MR_CHECK(mr_ismrmrd_h5_check_type(type, want, what, layout));
+    } else if (have != need || (need != H5T_STRING && H5Tget_size(type) != H5Tget_size(want)) ||
+               (need == H5T_STRING && H5Tis_variable_str(type) <= 0)) {
+        st = MR_FAIL(MR_ERR_FORMAT, "%s is %s of %zu bytes, expected %s", what,
+                     mr_h5i_kind_name(mr_h5i_classify(type)), H5Tget_size(type), layout);
         goto out;
     }
-    MR_CHECK(mr_ismrmrd_h5_check_type(type, want, what, layout));
-    MR_CHECK(mr_h5i_space_dims(h, name, space, &ndim, dims));
-    if (ndim != 1 || dims[0] > (int64_t)UINT32_MAX) {
-        char buf[160];
-        st = MR_FAIL(MR_ERR_FORMAT, "%s has shape %s, expected %s with at most 2^32 - 1 "
-                     "records", what, mr_dims_str(ndim, dims, buf, sizeof(buf)), layout);
-        goto out;
-    }
-    *count = (uint32_t)dims[0];
+    MR_CHECK(mr_h5i_space_dims(h, name, space, ndim, dims));
 out:
     mr_h5i_close_id(space);
     mr_h5i_close_id(type);
@@ -92,6 +90,29 @@ out:
         *out = -1;
     }
     return st;
+}
+
+/* Opens a 1-D dataset of records of type `want` (if present) and counts them. */
+static mr_status open_records(const struct mr_h5 *h, const char *name, hid_t want,
+                              const char *layout, hid_t *out, uint32_t *count)
+{
+    int ndim = 0;
+    int64_t dims[MR_MAX_DIMS];
+    char buf[160];
+
+    *count = 0;
+    mr_status st = open_checked(h, name, want, layout, true, out, &ndim, dims);
+    if (st != MR_OK || *out < 0)
+        return st;
+    if (ndim != 1 || dims[0] > (int64_t)UINT32_MAX) {
+        mr_h5i_close_id(*out);
+        *out = -1;
+        return MR_FAIL(MR_ERR_FORMAT, "'%s': %s has shape %s, expected %s with at most "
+                       "2^32 - 1 records", h->path, name,
+                       mr_dims_str(ndim, dims, buf, sizeof(buf)), layout);
+    }
+    *count = (uint32_t)dims[0];
+    return MR_OK;
 }
 
 mr_status mr_ismrmrd_open(const char *path, struct mr_ismrmrd_file **out)
@@ -354,55 +375,29 @@ uint32_t mr_ismrmrd_image_count(const struct mr_ismrmrd_file *f, const char *gro
     return (uint32_t)n;
 }
 
-/* Opens /dataset/<group>/<part>, checks it is a dataset of rank `rank` whose type matches
- * `want` (by mr_ismrmrd_h5_check_type, or class and size for non-compounds) and whose first
- * axis holds entry i; *dims receives its shape. */
+/* Opens /dataset/<group>/<part>, a dataset of rank `rank` whose type matches `want` and whose
+ * first axis holds entry i; *dims receives its shape. */
 static mr_status open_image_part(const struct mr_ismrmrd_file *f, const char *group,
                                  const char *part, int rank, hid_t want, uint32_t i,
                                  hid_t *out, int64_t dims[MR_MAX_DIMS])
 {
-    mr_status st = MR_OK;
     char name[1100];
-    char what[2400];
-    hid_t type = -1;
-    hid_t space = -1;
-    int ndim = 0;
     char buf[160];
+    int ndim = 0;
 
-    *out = -1;
     image_path(name, sizeof(name), group, part);
-    snprintf(what, sizeof(what), "'%s': %s", mr_ismrmrd_path(f), name);
-    MR_CHECK(mr_h5i_open_dataset(f->h5, name, out));
-    type = H5Dget_type(*out);
-    space = H5Dget_space(*out);
-    if (type < 0 || space < 0) {
-        st = MR_H5_FAIL(MR_ERR_FORMAT, "%s: cannot read its type", what);
-        goto out;
-    }
-    if (H5Tget_class(want) == H5T_COMPOUND || H5Tget_class(type) == H5T_COMPOUND) {
-        MR_CHECK(mr_ismrmrd_h5_check_type(type, want, what, "ISMRMRD's image layout"));
-    } else if (H5Tget_class(type) != H5Tget_class(want) ||
-               (H5Tget_class(want) != H5T_STRING && H5Tget_size(type) != H5Tget_size(want)) ||
-               (H5Tget_class(want) == H5T_STRING && H5Tis_variable_str(type) <= 0)) {
-        st = MR_FAIL(MR_ERR_FORMAT, "%s is %s of %zu bytes, not the type its image header "
-                     "declares", what, mr_h5i_kind_name(mr_h5i_classify(type)),
-                     H5Tget_size(type));
-        goto out;
-    }
-    MR_CHECK(mr_h5i_space_dims(f->h5, name, space, &ndim, dims));
+    mr_status st = open_checked(f->h5, name, want, "the type its image header declares", false,
+                                out, &ndim, dims);
+    if (st != MR_OK)
+        return st;
     if (ndim != rank || dims[0] <= (int64_t)i) {
-        st = MR_FAIL(MR_ERR_FORMAT, "%s has shape %s; expected rank %d with an entry %u", what,
-                     mr_dims_str(ndim, dims, buf, sizeof(buf)), rank, i);
-        goto out;
-    }
-out:
-    mr_h5i_close_id(space);
-    mr_h5i_close_id(type);
-    if (st != MR_OK) {
         mr_h5i_close_id(*out);
         *out = -1;
+        return MR_FAIL(MR_ERR_FORMAT, "'%s': %s has shape %s; expected rank %d with an entry %u",
+                       mr_ismrmrd_path(f), name, mr_dims_str(ndim, dims, buf, sizeof(buf)),
+                       rank, i);
     }
-    return st;
+    return MR_OK;
 }
 
 mr_status mr_ismrmrd_read_image(struct mr_ismrmrd_file *f, const char *group, uint32_t i,
