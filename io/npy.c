@@ -257,10 +257,10 @@ mr_status mr_npy_read(const char *path, struct mr_array *out)
     struct stat sb;
     if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
         (uint64_t)sb.st_size - (prelen + hlen) < nbytes) {
-        st = MR_FAIL(MR_ERR_FORMAT, "'%s' is truncated: its shape %s of %s needs %zu bytes of "
-                     "data after the %zu-byte header, the file has %lld", path,
-                     mr_dims_str(h.ndim, h.dims, buf, sizeof(buf)), h.descr, nbytes,
-                     prelen + hlen, (long long)sb.st_size - (long long)(prelen + hlen));
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s' is truncated: expected %zu bytes of %s data after "
+                     "the %zu-byte header (shape %s), found %lld", path, nbytes, h.descr,
+                     prelen + hlen, mr_dims_str(h.ndim, h.dims, buf, sizeof(buf)),
+                     (long long)sb.st_size - (long long)(prelen + hlen));
         goto out;
     }
     snprintf(what, sizeof(what), "'%s' (%s %s)", path,
