@@ -93,6 +93,14 @@ mr_status mr_h5i_open_numeric(const struct mr_h5 *h, const char *name, hid_t *ds
                               hid_t *type, hid_t *space, enum mr_h5_kind *k, int *ndim,
                               int64_t *dims);
 
+/* A dataset transfer property list for small reads and writes: a 64 KiB type-conversion
+ * buffer instead of HDF5's default 1 MiB, which HDF5 allocates and zeroes on every converting
+ * H5Dread/H5Dwrite (2 MiB of memset per ISMRMRD record otherwise). With cap non-NULL,
+ * variable-length allocations above *cap bytes fail (HDF5 then fails the read), so a damaged
+ * length can never make HDF5 allocate what a header or the memory limit did not allow; that
+ * memory comes from malloc (free()able). Caller closes; *cap must outlive the list. */
+hid_t mr_h5i_xfer(const size_t *cap);
+
 /* Selects entry `index` along axis 0 of a dataspace of the given dims. */
 herr_t mr_h5i_select_entry(hid_t space, int ndim, const int64_t *dims, int64_t index);
 

@@ -290,10 +290,21 @@ static mr_status read_string(const struct mr_h5 *h, const char *what, hid_t obj,
             st = MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot convert %s", h->path, what);
             goto out;
         }
-        herr_t rc = is_attr ? H5Aread(obj, mtype, &v)
-                            : H5Dread(obj, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, &v);
+        herr_t rc = -1;
+        if (is_attr) {
+            rc = H5Aread(obj, mtype, &v);
+        } else {
+            /* the length is the file's word: HDF5 may allocate at most the memory limit */
+            const uint64_t lim = mr_memory_limit();
+            const size_t cap = lim < SIZE_MAX ? (size_t)lim : SIZE_MAX;
+            hid_t dxpl = mr_h5i_xfer(&cap);
+            if (dxpl >= 0)
+                rc = H5Dread(obj, mtype, H5S_ALL, H5S_ALL, dxpl, &v);
+            mr_h5i_close_id(dxpl);
+        }
         if (rc < 0) {
-            st = MR_H5_FAIL(MR_ERR_IO, "cannot read %s from '%s'", what, h->path);
+            st = MR_H5_FAIL(MR_ERR_IO, "cannot read %s from '%s' (damaged, or longer than the "
+                            "memory limit?)", what, h->path);
             goto out;
         }
         n = v != NULL ? strlen(v) : 0;
@@ -303,7 +314,10 @@ static mr_status read_string(const struct mr_h5 *h, const char *what, hid_t obj,
                 memcpy(s, v, n);
             s[n] = '\0';
         }
-        mr_h5_reclaim(mtype, space, &v);
+        if (is_attr)
+            mr_h5_reclaim(mtype, space, &v);
+        else
+            free(v); /* from mr_h5i_xfer's allocator */
         if (s == NULL) {
             st = MR_FAIL(MR_ERR_NOMEM, "reading %s from '%s'", what, h->path);
             goto out;

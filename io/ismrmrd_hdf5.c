@@ -361,29 +361,3 @@ mr_status mr_ismrmrd_h5_check_type(hid_t have, hid_t want, const char *what,
     }
     return MR_OK;
 }
-
-/* ---- transfer properties ---------------------------------------------------- */
-
-static void *capped_alloc(size_t size, void *info)
-{
-    const size_t *cap = info;
-    return size <= *cap ? malloc(size > 0 ? size : 1) : NULL;
-}
-
-static void capped_free(void *p, void *info)
-{
-    (void)info;
-    free(p);
-}
-
-hid_t mr_ismrmrd_h5_xfer(const size_t *cap)
-{
-    hid_t dxpl = H5Pcreate(H5P_DATASET_XFER);
-    if (dxpl >= 0 && (H5Pset_buffer(dxpl, (size_t)64 << 10, NULL, NULL) < 0 ||
-                      (cap != NULL && H5Pset_vlen_mem_manager(dxpl, capped_alloc, (void *)cap,
-                                                              capped_free, NULL) < 0))) {
-        H5Pclose(dxpl);
-        dxpl = -1;
-    }
-    return dxpl;
-}

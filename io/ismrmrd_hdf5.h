@@ -63,12 +63,4 @@ hid_t mr_ismrmrd_h5_image_data_type(uint16_t data_type);
 mr_status mr_ismrmrd_h5_check_type(hid_t have, hid_t want, const char *what,
                                    const char *expected);
 
-/* A dataset transfer property list for one record at a time: a 64 KiB type-conversion buffer
- * instead of HDF5's default 1 MiB, which HDF5 allocates and zeroes on every H5Dread/H5Dwrite
- * that converts (every ISMRMRD record does: 2 MiB of memset per record otherwise). With cap
- * non-NULL, variable-length allocations above *cap bytes also fail (HDF5 then fails the read),
- * so a damaged length can never make HDF5 allocate what the header did not announce; that
- * memory comes from malloc (free()able). Caller closes; *cap must outlive the list. */
-hid_t mr_ismrmrd_h5_xfer(const size_t *cap);
-
 #endif

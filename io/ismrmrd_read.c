@@ -20,7 +20,7 @@ struct mr_ismrmrd_file {
     size_t xml_len;
     hid_t acq;  /* /dataset/data, or -1 */
     hid_t wav;  /* /dataset/waveforms, or -1 */
-    hid_t xfer; /* small conversion buffer (ismrmrd_hdf5.h) */
+    hid_t xfer; /* small conversion buffer (h5_internal.h) */
     uint32_t nacq;
     uint32_t nwav;
 };
@@ -127,7 +127,7 @@ mr_status mr_ismrmrd_open(const char *path, struct mr_ismrmrd_file **out)
         return MR_FAIL(MR_ERR_NOMEM, "ISMRMRD reader for '%s'", path);
     f->acq = -1;
     f->wav = -1;
-    f->xfer = mr_ismrmrd_h5_xfer(NULL);
+    f->xfer = mr_h5i_xfer(NULL);
     if (f->xfer < 0) {
         st = MR_H5_FAIL(MR_ERR_NOMEM, "ISMRMRD reader for '%s'", path);
         goto out;
@@ -234,7 +234,7 @@ static herr_t read_record(hid_t dset, hsize_t i, hid_t mtype, hid_t dxpl, void *
 static mr_status read_vlen(hid_t dset, uint32_t i, hid_t vtype, size_t cap, void *buf,
                            const char *what, const char *part)
 {
-    hid_t dxpl = mr_ismrmrd_h5_xfer(&cap);
+    hid_t dxpl = mr_h5i_xfer(&cap);
     herr_t rc = dxpl >= 0 ? read_record(dset, i, vtype, dxpl, buf) : -1;
     mr_h5i_close_id(dxpl);
     if (rc < 0)

@@ -17,7 +17,7 @@
 
 struct mr_ismrmrd_writer {
     struct mr_h5 *h5;
-    hid_t xfer;   /* small conversion buffer (ismrmrd_hdf5.h) */
+    hid_t xfer;   /* small conversion buffer (h5_internal.h) */
     bool broken;  /* an HDF5 write failed: nothing more is written */
     bool has_xml;
 };
@@ -43,7 +43,7 @@ mr_status mr_ismrmrd_writer_create(const char *path, struct mr_ismrmrd_writer **
     *out = NULL;
     if (w == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "ISMRMRD writer for '%s'", path);
-    w->xfer = mr_ismrmrd_h5_xfer(NULL);
+    w->xfer = mr_h5i_xfer(NULL);
     if (w->xfer < 0) {
         st = MR_H5_FAIL(MR_ERR_NOMEM, "ISMRMRD writer for '%s'", path);
         goto out;
