@@ -191,57 +191,53 @@ out:
     return st;
 }
 
+/* Appends one record to the 1-D dataset `name`; takes `type` (closes it; negative: failed). */
+static mr_status append_record(struct mr_ismrmrd_writer *w, const char *name, hid_t type,
+                               const void *rec)
+{
+    mr_status st = type >= 0 ? append(w, name, type, 0, NULL, rec)
+                             : MR_H5_FAIL(MR_ERR_NOMEM, "ISMRMRD record type for %s", name);
+    mr_h5i_close_id(type);
+    return st;
+}
+
 mr_status mr_ismrmrd_writer_acquisition(struct mr_ismrmrd_writer *w,
                                         const ISMRMRD_Acquisition *acq)
 {
     mr_status st = writer_check(w);
-    hid_t type = -1;
     char what[1200];
 
     if (st != MR_OK)
         return st;
     snprintf(what, sizeof(what), "acquisition for '%s'", mr_h5_path(w->h5));
-    MR_CHECK(mr_ismrmrd_check_acquisition_header(&acq->head, what));
+    st = mr_ismrmrd_check_acquisition_header(&acq->head, what);
+    if (st != MR_OK)
+        return st;
     const size_t ns = acq->head.number_of_samples;
-    struct mr_ismrmrd_h5_acq rec = {
+    const struct mr_ismrmrd_h5_acq rec = {
         .head = acq->head,
         .traj = { ns * acq->head.trajectory_dimensions, acq->traj },
         .data = { 2 * ns * acq->head.active_channels, acq->data },
     };
-    type = mr_ismrmrd_h5_acq_type();
-    if (type < 0) {
-        st = MR_H5_FAIL(MR_ERR_NOMEM, "ISMRMRD acquisition type");
-        goto out;
-    }
-    MR_CHECK(append(w, "/dataset/data", type, 0, NULL, &rec));
-out:
-    mr_h5i_close_id(type);
-    return st;
+    return append_record(w, "/dataset/data", mr_ismrmrd_h5_acq_type(), &rec);
 }
 
 mr_status mr_ismrmrd_writer_waveform(struct mr_ismrmrd_writer *w, const ISMRMRD_Waveform *wav)
 {
     mr_status st = writer_check(w);
-    hid_t type = -1;
     char what[1200];
 
     if (st != MR_OK)
         return st;
     snprintf(what, sizeof(what), "waveform for '%s'", mr_h5_path(w->h5));
-    MR_CHECK(mr_ismrmrd_check_waveform_header(&wav->head, what));
-    struct mr_ismrmrd_h5_wav rec = {
+    st = mr_ismrmrd_check_waveform_header(&wav->head, what);
+    if (st != MR_OK)
+        return st;
+    const struct mr_ismrmrd_h5_wav rec = {
         .head = wav->head,
         .data = { (size_t)wav->head.channels * wav->head.number_of_samples, wav->data },
     };
-    type = mr_ismrmrd_h5_wav_type();
-    if (type < 0) {
-        st = MR_H5_FAIL(MR_ERR_NOMEM, "ISMRMRD waveform type");
-        goto out;
-    }
-    MR_CHECK(append(w, "/dataset/waveforms", type, 0, NULL, &rec));
-out:
-    mr_h5i_close_id(type);
-    return st;
+    return append_record(w, "/dataset/waveforms", mr_ismrmrd_h5_wav_type(), &rec);
 }
 
 mr_status mr_ismrmrd_writer_image(struct mr_ismrmrd_writer *w, const char *group,
