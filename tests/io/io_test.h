@@ -27,8 +27,10 @@ static inline bool io_test_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-/* Number of "<basename(path)>.tmp-*" entries in path's folder (temporary files left over). */
-static inline int io_test_count_tmp(const char *path)
+/* Number of "<basename(path)>.tmp-*" entries in path's folder (temporary files left over);
+ * with remove, deletes them (and path) instead, so that a run killed mid-write (a sanitizer
+ * abort) does not fail the next one. */
+static inline int io_test_scan_tmp(const char *path, bool remove)
 {
     char dir[1024];
     const char *slash = strrchr(path, '/');
@@ -44,10 +46,29 @@ static inline int io_test_count_tmp(const char *path)
         return -1;
     size_t bl = strlen(base);
     for (struct dirent *e = readdir(d); e != NULL; e = readdir(d))
-        if (strncmp(e->d_name, base, bl) == 0 && strncmp(e->d_name + bl, ".tmp-", 5) == 0)
+        if (strncmp(e->d_name, base, bl) == 0 && strncmp(e->d_name + bl, ".tmp-", 5) == 0) {
             n++;
+            if (remove) {
+                char full[2048];
+                snprintf(full, sizeof(full), "%s/%s", dir, e->d_name);
+                unlink(full);
+            }
+        }
     closedir(d);
+    if (remove)
+        unlink(path);
     return n;
+}
+
+static inline int io_test_count_tmp(const char *path)
+{
+    return io_test_scan_tmp(path, false);
+}
+
+/* Removes path and any temporary files of it. */
+static inline void io_test_clean(const char *path)
+{
+    (void)io_test_scan_tmp(path, true);
 }
 
 /* The last error message mentions a (and b, when not NULL). */

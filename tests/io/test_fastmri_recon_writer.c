@@ -39,7 +39,7 @@ static void test_recon_writer_slices_in_any_order(void **state)
     char *method = NULL;
     (void)state;
 
-    unlink(path);
+    io_test_clean(path);
     assert_int_equal(mr_array_init_dims(&vol, MR_DTYPE_F32, 3, (int64_t)3, (int64_t)9,
                                         (int64_t)8), MR_OK);
     fill_coded(&vol);
@@ -119,7 +119,7 @@ static void test_recon_writer_errors_leave_no_file(void **state)
     struct mr_array cimg;
     (void)state;
 
-    unlink(path);
+    io_test_clean(path);
     assert_int_equal(mr_fastmri_recon_writer_create(path, 0, 4, 4, &w), MR_ERR_ARG);
     assert_null(w);
     assert_int_equal(mr_fastmri_recon_writer_create(path, 2, 4, 4, &w), MR_OK);

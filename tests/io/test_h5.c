@@ -347,7 +347,7 @@ static void test_h5_write_read_roundtrip(void **state)
     char *str = NULL;
     (void)state;
 
-    unlink(path);
+    io_test_clean(path);
     assert_int_equal(mr_array_init_dims(&c, MR_DTYPE_CF32, 3, (int64_t)3, (int64_t)5, (int64_t)7),
                      MR_OK);
     assert_int_equal(mr_array_init_dims(&f, MR_DTYPE_F32, 2, (int64_t)4, (int64_t)9), MR_OK);
@@ -432,7 +432,7 @@ static void test_h5_uncommitted_writer_leaves_nothing(void **state)
     char *path = xstrdup(mr_test_tmp("abandoned.h5"));
     (void)state;
 
-    unlink(path);
+    io_test_clean(path);
     assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_F32, 1, (int64_t)3), MR_OK);
     assert_int_equal(mr_h5_create(path, &h), MR_OK);
     assert_int_equal(io_test_count_tmp(path), 1);

@@ -53,6 +53,7 @@ static void test_atomic_file_modes(void **state)
     (void)state;
 
     snprintf(path, sizeof(path), "%s", mr_test_tmp("atomic.txt"));
+    io_test_clean(path);
     put(path, "old");
     /* stdio */
     assert_int_equal(mr_atomic_file_open(&af, path), MR_OK);
@@ -175,6 +176,7 @@ static void test_writers_on_a_full_disk_keep_the_old_file(void **state)
 
     for (int k = 0; k < JOB_COUNT; k++) {
         snprintf(path, sizeof(path), "%s", mr_test_tmp(job_name[k]));
+        io_test_clean(path);
         put(path, "old");
         struct job j = { .kind = k, .path = path };
         int rc = io_test_with_fsize_limit(run_job, &j, 64 << 10, msg, sizeof(msg));
@@ -213,7 +215,7 @@ static void test_h5_create_failure_leaves_no_temporary_file(void **state)
     (void)state;
 
     snprintf(path, sizeof(path), "%s", mr_test_tmp("nothing.h5"));
-    unlink(path);
+    io_test_clean(path);
     assert_int_equal(io_test_with_fsize_limit(create_h5, path, 0, msg, sizeof(msg)), MR_ERR_IO);
     assert_non_null(strstr(msg, "nothing.h5"));
     assert_false(io_test_exists(path));
