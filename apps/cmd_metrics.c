@@ -30,7 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "io/h5.h"
-#include "io/recon_writer.h"
+#include "recon/crop.h"
 #include "sampling/metrics.h"
 
 int mr_main_metrics(int argc, char *argv[]);
