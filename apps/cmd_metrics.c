@@ -30,7 +30,7 @@
 #include <cjson/cJSON.h>
 
 #include "io/h5.h"
-#include "io/recon_writer.h"
+#include "recon/crop.h"
 #include "sampling/metrics.h"
 
 int mr_main_metrics(int argc, char *argv[]);
@@ -127,17 +127,7 @@ static mr_status crop_volume(const struct mr_array *src, int64_t ch, int64_t cw,
         return MR_FAIL(MR_ERR_SHAPE, "%s images are %lld x %lld, smaller than the %lld x %lld "
                        "crop", what, (long long)h, (long long)w, (long long)ch, (long long)cw);
     mr_status st = mr_array_init_dims(dst, MR_DTYPE_F32, 3, s, ch, cw);
-    if (st != MR_OK)
-        return st;
-    const int64_t y0 = mr_center_crop_start(h, ch);
-    const int64_t x0 = mr_center_crop_start(w, cw);
-    const float *a = mr_array_f32(src);
-    float *b = mr_array_f32(dst);
-    for (int64_t k = 0; k < s; k++)
-        for (int64_t y = 0; y < ch; y++)
-            memcpy(b + (k * ch + y) * cw, a + (k * h + y0 + y) * w + x0,
-                   sizeof(float) * (size_t)cw);
-    return MR_OK;
+    return st != MR_OK ? st : mr_center_crop(dst, src);
 }
 
 static void mean_std(const double *v, int64_t n, double *mean, double *std)

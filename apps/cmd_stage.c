@@ -71,6 +71,10 @@ static int serve_files(const struct mr_stage_session_config *cfg, const char *in
         fprintf(stderr, "mrirecon stage: cannot open '%s': %s\n", input, strerror(errno));
         return 1;
     }
+    if (output != NULL && input != NULL && mr_same_file(output, input)) {
+        fprintf(stderr, "mrirecon stage: --output '%s' is the input stream\n", output);
+        return 2;
+    }
     if (output != NULL) {
         st = mr_atomic_file_open(&af, output);
         if (st != MR_OK) {
@@ -79,7 +83,7 @@ static int serve_files(const struct mr_stage_session_config *cfg, const char *in
                 close(in_fd);
             return 1;
         }
-        out_fd = fileno(af.f);
+        out_fd = af.fd;
     }
     st = mr_stage_session_serve_fd(cfg, in_fd, out_fd, input != NULL ? input : "stdin");
     if (output != NULL) {

@@ -3,17 +3,15 @@
  * ISMRMRD >= 1.12's ismrmrd_hdf5_to_stream emits: optional config, the XML header, the
  * acquisitions and waveforms interleaved by time stamp, and CLOSE.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "io/mrd.h"
+#include "io/atomic_file.h"
 #include "io/ismrmrd.h"
+#include "io/mrd.h"
 
 int mr_main_to_stream(int argc, char *argv[]);
 
@@ -39,11 +37,8 @@ static mr_status stream_file(const char *in, int fd, const char *config_text,
     ismrmrd_init_waveform(&wav);
     MR_CHECK(mr_ismrmrd_open(in, &f));
     size_t len = 0;
-    const char *xml = mr_ismrmrd_xml(f, &len);
-    if (len == 0) {
-        st = MR_FAIL(MR_ERR_FORMAT, "'%s' has no XML header (/dataset/xml)", in);
-        goto out;
-    }
+    const char *xml = NULL;
+    MR_CHECK(mr_ismrmrd_require_xml(f, &xml, &len));
     if (config_file != NULL)
         MR_CHECK(mr_mrd_write_config_file(fd, config_file));
     if (config_text != NULL)
@@ -118,13 +113,18 @@ int mr_main_to_stream(int argc, char *argv[])
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (output != NULL && (fd = open(output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
-        fprintf(stderr, "mrirecon to-stream: cannot create '%s': %s\n", output, strerror(errno));
-        return 1;
-    }
-    mr_status st = stream_file(argv[optind], fd, config_text, config_file);
-    if (fd != 1 && close(fd) != 0 && st == MR_OK)
-        st = MR_FAIL(MR_ERR_IO, "cannot write '%s': %s", output, strerror(errno));
+    /* a file output appears only when complete (io/atomic_file.h), never over the input */
+    struct mr_atomic_file af = { 0 };
+    mr_status st = MR_OK;
+    if (output != NULL && mr_same_file(output, argv[optind]))
+        st = MR_FAIL(MR_ERR_ARG, "the output '%s' is the input file", output);
+    else if (output != NULL && (st = mr_atomic_file_open(&af, output)) == MR_OK)
+        fd = af.fd;
+    if (st == MR_OK)
+        st = stream_file(argv[optind], fd, config_text, config_file);
+    if (output != NULL && st == MR_OK)
+        st = mr_atomic_file_commit(&af);
+    mr_atomic_file_abort(&af);
     if (st != MR_OK) {
         fprintf(stderr, "mrirecon to-stream: %s\n", mr_last_error());
         return 1;

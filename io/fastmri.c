@@ -60,6 +60,16 @@ static mr_status check_kspace(struct mr_fastmri *f)
         if (d[i] < 1)
             return MR_FAIL(MR_ERR_SHAPE, "'%s': dataset 'kspace' has shape %s with an empty "
                            "axis", path, mr_dims_str(ndim, d, buf, sizeof(buf)));
+    /* one slice is what a reader allocates at a time (several times: k-space, maps, images) */
+    int64_t slice_bytes = 0;
+    char what[1200];
+    snprintf(what, sizeof(what), "'%s': one slice of dataset 'kspace' %s", path,
+             mr_dims_str(ndim, d, buf, sizeof(buf)));
+    st = mr_dims_size(ndim - 1, d + 1, sizeof(float complex), NULL, &slice_bytes);
+    if (st == MR_OK)
+        st = mr_memory_check((uint64_t)slice_bytes, what);
+    if (st != MR_OK)
+        return st;
     in->single_coil = ndim == 3;
     in->slices = d[0];
     in->coils = ndim == 4 ? d[1] : 1;

@@ -15,7 +15,9 @@
  *                    optional.
  *
  * Opening validates everything that does not need the k-space values: kspace present, complex,
- * rank 3 or 4, no empty axis; mask and sensitivity_map shapes; the XML header; attribute types.
+ * rank 3 or 4, no empty axis, dims whose products fit and match the bytes the file stores
+ * (io/h5.h), one slice within the memory limit (recon/array.h mr_memory_check); mask and
+ * sensitivity_map shapes; the XML header; attribute types.
  * K-space, sensitivities and targets are then read one slice at a time by hyperslab, never the
  * whole volume, into arrays the caller allocated once.
  *
@@ -27,7 +29,8 @@
  *
  * Errors name the file, the dataset and what was expected: MR_ERR_IO / MR_ERR_FORMAT from
  * opening (see io/h5.h), MR_ERR_FORMAT (missing kspace, real-valued kspace, bad XML, wrong
- * attribute type), MR_ERR_SHAPE (rank, empty axis, mask length, sensitivity shape, destination
+ * attribute type, sizes the file does not hold), MR_ERR_NOMEM (a slice over the memory
+ * limit), MR_ERR_SHAPE (rank, empty axis, mask length, sensitivity shape, destination
  * array), MR_ERR_DATA (NaN/Inf in a slice's k-space: slice, coil and position are named; an
  * all-zero mask), MR_ERR_ARG (slice out of range, absent optional dataset requested).
  */

@@ -13,8 +13,16 @@
  *     2^24 lose precision: use mr_h5_read_i64 for counts.
  *   - A scalar dataset is read as an array with ndim 0 (one element).
  *
- * Writing never leaves a half file behind: mr_h5_create writes to "<path>.tmp-<pid>" and only
- * mr_h5_commit renames it onto <path>; closing an uncommitted writer removes the temp file.
+ * Sizes come from the file, so every one is checked before it is used: a dataset's dims must
+ * multiply (times its element size) to at most 2^63 - 1 bytes (recon/array.h mr_dims_size), a
+ * contiguous or compact dataset must store exactly that many bytes inside the file, and every
+ * allocation the file decides (mr_h5_read, strings) must pass recon/array.h's mr_memory_check.
+ * A damaged file fails with MR_ERR_FORMAT naming the file and the dataset, an oversized one
+ * with MR_ERR_NOMEM naming the limit.
+ *
+ * Writing never leaves a half file behind: mr_h5_create writes a temporary file next to the
+ * target (io/atomic_file.h) and only mr_h5_commit syncs and renames it onto <path>; closing an
+ * uncommitted writer, or any failure, removes the temporary file.
  * Complex arrays are written as compound {r: float32, i: float32} (8 bytes), which h5py reads
  * back as complex64; real arrays as little-endian float32.
  *
@@ -44,13 +52,15 @@ struct mr_h5;
  * MR_ERR_FORMAT (not an HDF5 file, or truncated / damaged). */
 mr_status mr_h5_open(const char *path, struct mr_h5 **out);
 
-/* Creates a new file for writing at "<path>.tmp-<pid>"; nothing appears at <path> until
- * mr_h5_commit. Errors: MR_ERR_IO (directory missing or not writable). */
+/* Creates a new file for writing under a temporary name next to <path>; nothing appears at
+ * <path> until mr_h5_commit. Errors: MR_ERR_IO (directory missing or not writable, HDF5 cannot
+ * create the file: the temporary file is removed again). */
 mr_status mr_h5_create(const char *path, struct mr_h5 **out);
 
-/* Writer: closes the file and renames the temp file onto <path> (replacing any old file).
- * Always releases the handle, also on failure (then the temp file is removed and <path> is
- * untouched). Errors: MR_ERR_IO, MR_ERR_ARG (h is a reader). */
+/* Writer: closes the file, fsyncs it, renames it onto <path> (replacing any old file) and
+ * fsyncs the folder. Always releases the handle, also on failure (then the temporary file is
+ * removed and <path> is untouched). Errors: MR_ERR_IO (a write error, disk full), MR_ERR_ARG
+ * (h is a reader). */
 mr_status mr_h5_commit(struct mr_h5 *h);
 
 /* Closes a reader, or abandons an uncommitted writer (its temp file is removed). NULL ok. */
@@ -67,7 +77,8 @@ bool mr_h5_exists(const struct mr_h5 *h, const char *name);
 
 /* Shape of a numeric (real or {r,i} complex) dataset: *ndim (0 for a scalar), dims[0..ndim)
  * slowest first, *is_complex. Errors: MR_ERR_FORMAT (missing, not a dataset, not numeric, rank
- * > MR_MAX_DIMS). is_complex may be NULL. */
+ * > MR_MAX_DIMS, a size that does not fit or does not match the bytes stored; see above).
+ * is_complex may be NULL. */
 mr_status mr_h5_dims(const struct mr_h5 *h, const char *name, int *ndim,
                      int64_t dims[MR_MAX_DIMS], bool *is_complex);
 
@@ -82,7 +93,8 @@ void mr_h5_free_names(char **names, size_t count);
 
 /* Reads a whole numeric dataset into a newly allocated *out (initialised by this call; clean
  * up with mr_array_cleanup): complex → CF32, real → F32 (see the data model above), scalar →
- * ndim 0. On failure *out is left empty. Errors: MR_ERR_FORMAT, MR_ERR_IO, MR_ERR_NOMEM. */
+ * ndim 0. On failure *out is left empty. Errors: MR_ERR_FORMAT, MR_ERR_IO, MR_ERR_NOMEM (also
+ * when the array would pass the memory limit). */
 mr_status mr_h5_read(const struct mr_h5 *h, const char *name, struct mr_array *out);
 
 /* Reads entry `index` along axis 0 of a numeric dataset of rank >= 1 into an array the caller

@@ -1,46 +1,20 @@
 /*
- * ISMRMRD datasets through the ISMRMRD 1.8 C API (see ismrmrd.h). The library reports errors
- * through a global callback and otherwise answers with int codes (and 0 counts on error); every
- * call is wrapped here so that failures become mr_status with the file named and the library's
- * own last message appended.
+ * ISMRMRD records checked before use, the probe, and Gadgetron configuration XML (see
+ * ismrmrd.h). The file reader and writer are in ismrmrd_read.c / ismrmrd_write.c; the MRD
+ * stream reader (mrd.c) applies the same header checks to what arrives on a socket.
  */
 #include "io/ismrmrd.h"
 
-#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "io/h5.h"
-
-/* ---- the library's error channel ---------------------------------------------------------- */
-
-static _Thread_local char lib_msg[512];
-
-static void lib_error(const char *file, int line, const char *function, int code, const char *msg)
-{
-    (void)file;
-    (void)line;
-    (void)code;
-    snprintf(lib_msg, sizeof(lib_msg), "%s: %s", function != NULL ? function : "ismrmrd",
-             msg != NULL ? msg : "error");
-}
-
-/* Installs our handler (idempotent) and forgets the previous message. */
-static void lib_begin(void)
-{
-    ismrmrd_set_error_handler(lib_error);
-    lib_msg[0] = '\0';
-}
-
-static const char *lib_last(void)
-{
-    return lib_msg[0] != '\0' ? lib_msg : "no detail from the ISMRMRD library";
-}
+#include "recon/array.h"
 
 /* ---- probing and checks ------------------------------------------------------------------- */
 
@@ -49,13 +23,13 @@ mr_status mr_ismrmrd_probe(const char *path, bool *is_ismrmrd)
     struct mr_h5 *h = NULL;
     mr_status st = mr_h5_open(path, &h);
 
-    if (st == MR_ERR_FORMAT) { /* not HDF5: not ISMRMRD either */
+    if (st == MR_ERR_FORMAT) { /* not HDF5, or damaged: opening it will say which */
         *is_ismrmrd = false;
         return MR_OK;
     }
     if (st != MR_OK)
         return st;
-    *is_ismrmrd = mr_h5_exists(h, "/dataset/xml");
+    *is_ismrmrd = mr_h5_exists(h, "/dataset");
     mr_h5_close(h);
     return MR_OK;
 }
@@ -63,18 +37,110 @@ mr_status mr_ismrmrd_probe(const char *path, bool *is_ismrmrd)
 mr_status mr_ismrmrd_check_acquisition_header(const ISMRMRD_AcquisitionHeader *h,
                                               const char *what)
 {
-    uint64_t ns = h->number_of_samples;
+    const uint64_t ns = h->number_of_samples;
     if (h->active_channels < 1)
-        return MR_FAIL(MR_ERR_FORMAT, "%s: acquisition (scan_counter %u) has no active channel",
+        return MR_FAIL(MR_ERR_FORMAT, "%s (scan_counter %u): acquisition has no active channel",
                        what, h->scan_counter);
     if (ns * h->active_channels > MR_ISMRMRD_MAX_ACQ_SAMPLES ||
         ns * h->trajectory_dimensions > MR_ISMRMRD_MAX_ACQ_SAMPLES)
         return MR_FAIL(MR_ERR_FORMAT,
-                       "%s: acquisition (scan_counter %u) of %u samples x %u channels x %u "
+                       "%s (scan_counter %u): acquisition of %u samples x %u channels x %u "
                        "trajectory dimensions is over the limit of %llu values",
                        what, h->scan_counter, h->number_of_samples, h->active_channels,
                        h->trajectory_dimensions, (unsigned long long)MR_ISMRMRD_MAX_ACQ_SAMPLES);
+    const uint64_t bytes = ns * (h->active_channels * 2 + h->trajectory_dimensions) * 4;
+    if (bytes > mr_memory_limit()) {
+        char full[1200];
+        snprintf(full, sizeof(full), "%s (scan_counter %u): acquisition of %u samples x %u "
+                 "channels", what, h->scan_counter, h->number_of_samples, h->active_channels);
+        return mr_memory_check(bytes, full);
+    }
+    if (ns > 0 && (uint64_t)h->discard_pre + h->discard_post >= ns)
+        return MR_FAIL(MR_ERR_FORMAT, "%s (scan_counter %u): discard_pre %u + discard_post %u "
+                       "leave none of the %u samples (expected a sum below number_of_samples)",
+                       what, h->scan_counter, h->discard_pre, h->discard_post,
+                       h->number_of_samples);
+    if (ns > 0 && h->center_sample >= ns)
+        return MR_FAIL(MR_ERR_FORMAT, "%s (scan_counter %u): center_sample %u is outside the "
+                       "readout of %u samples (expected below number_of_samples)", what,
+                       h->scan_counter, h->center_sample, h->number_of_samples);
     return MR_OK;
+}
+
+static mr_status nonfinite(const char *what, const ISMRMRD_AcquisitionHeader *h,
+                           const char *part, uint64_t channel, uint64_t sample, float v)
+{
+    return MR_FAIL(MR_ERR_DATA, "%s (scan_counter %u): %s of channel %llu sample %llu is %s",
+                   what, h->scan_counter, part, (unsigned long long)channel,
+                   (unsigned long long)sample, isnan(v) ? "NaN" : v > 0.0f ? "+Inf" : "-Inf");
+}
+
+mr_status mr_ismrmrd_check_acquisition_data(const ISMRMRD_Acquisition *acq, const char *what)
+{
+    const ISMRMRD_AcquisitionHeader *h = &acq->head;
+    const uint64_t ns = h->number_of_samples;
+    const uint64_t td = h->trajectory_dimensions;
+    const float *d = (const float *)acq->data;
+
+    for (uint64_t c = 0; c < h->active_channels; c++)
+        for (uint64_t s = 0; s < ns; s++)
+            for (int k = 0; k < 2; k++) {
+                float v = d[2 * (c * ns + s) + (uint64_t)k];
+                if (!isfinite(v))
+                    return nonfinite(what, h, k == 0 ? "the real part" : "the imaginary part",
+                                     c, s, v);
+            }
+    for (uint64_t i = 0; i < ns * td; i++)
+        if (!isfinite(acq->traj[i]))
+            return MR_FAIL(MR_ERR_DATA, "%s (scan_counter %u): trajectory value %llu (sample "
+                           "%llu) is %s", what, h->scan_counter, (unsigned long long)(i % td),
+                           (unsigned long long)(i / td), isnan(acq->traj[i]) ? "NaN" : "Inf");
+    return MR_OK;
+}
+
+mr_status mr_ismrmrd_check_image_header(const ISMRMRD_ImageHeader *h, const char *what,
+                                        size_t *data_bytes)
+{
+    const size_t esize = ismrmrd_sizeof_data_type(h->data_type);
+    const uint16_t *ms = h->matrix_size;
+    char full[1200];
+
+    if (esize == 0)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: image data_type %u is not an ISMRMRD type (1..8)",
+                       what, h->data_type);
+    if (ms[0] < 1 || ms[1] < 1 || ms[2] < 1 || h->channels < 1)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: image of %u x %u x %u x %u channels has an empty "
+                       "axis", what, ms[0], ms[1], ms[2], h->channels);
+    /* ISMRMRD sizes images in int: the element count must fit in one */
+    const uint64_t n = (uint64_t)ms[0] * ms[1] * ms[2] * h->channels;
+    if (n > (uint64_t)INT32_MAX || n * esize > MR_ISMRMRD_MAX_IMAGE_BYTES)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: image of %u x %u x %u x %u channels of %zu bytes is "
+                       "over the limit of %llu bytes", what, ms[0], ms[1], ms[2], h->channels,
+                       esize, (unsigned long long)MR_ISMRMRD_MAX_IMAGE_BYTES);
+    if (h->attribute_string_len > MR_ISMRMRD_MAX_ATTRIBUTES)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: image attribute text of %u bytes is over the limit "
+                       "of %llu", what, h->attribute_string_len,
+                       (unsigned long long)MR_ISMRMRD_MAX_ATTRIBUTES);
+    snprintf(full, sizeof(full), "%s: image of %u x %u x %u x %u channels", what, ms[0], ms[1],
+             ms[2], h->channels);
+    mr_status st = mr_memory_check(n * esize + h->attribute_string_len, full);
+    if (st == MR_OK && data_bytes != NULL)
+        *data_bytes = (size_t)(n * esize);
+    return st;
+}
+
+mr_status mr_ismrmrd_check_waveform_header(const ISMRMRD_WaveformHeader *h, const char *what)
+{
+    const uint64_t bytes = (uint64_t)h->channels * h->number_of_samples * sizeof(uint32_t);
+    char full[1200];
+
+    if (bytes > MR_ISMRMRD_MAX_WAVEFORM_BYTES)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: waveform of %u channels x %u samples is over the "
+                       "limit of %llu bytes", what, h->channels, h->number_of_samples,
+                       (unsigned long long)MR_ISMRMRD_MAX_WAVEFORM_BYTES);
+    snprintf(full, sizeof(full), "%s: waveform of %u channels x %u samples", what, h->channels,
+             h->number_of_samples);
+    return mr_memory_check(bytes, full);
 }
 
 /* ---- configuration XML ---------------------------------------------------------------------- */
@@ -150,308 +216,3 @@ out:
     return st;
 }
 
-/* ---- reading ------------------------------------------------------------------------------ */
-
-struct mr_ismrmrd_file {
-    ISMRMRD_Dataset dset;
-    bool dset_init; /* ismrmrd_close_dataset must run (it also frees the names) */
-    char *path;
-    char *xml;
-    size_t xml_len;
-};
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d != NULL)
-        memcpy(d, s, n);
-    return d;
-}
-
-mr_status mr_ismrmrd_open(const char *path, struct mr_ismrmrd_file **out)
-{
-    mr_status st = MR_OK;
-    bool is_ismrmrd = false;
-    bool has_xml = false;
-    struct mr_ismrmrd_file *f = NULL;
-
-    struct mr_h5 *h = NULL;
-    st = mr_h5_open(path, &h);
-    if (st == MR_OK) {
-        is_ismrmrd = mr_h5_exists(h, "/dataset");
-        has_xml = mr_h5_exists(h, "/dataset/xml");
-        mr_h5_close(h);
-    } else if (st == MR_ERR_FORMAT) {
-        st = MR_OK; /* not HDF5 */
-    }
-    MR_CHECK(st);
-    if (!is_ismrmrd) {
-        st = MR_FAIL(MR_ERR_FORMAT, "'%s' is not an ISMRMRD file (no /dataset group)", path);
-        goto out;
-    }
-    f = calloc(1, sizeof(*f));
-    if (f == NULL || (f->path = dup_str(path)) == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "ISMRMRD reader for '%s'", path);
-        goto out;
-    }
-    lib_begin();
-    if (ismrmrd_init_dataset(&f->dset, path, "/dataset") != ISMRMRD_NOERROR) {
-        st = MR_FAIL(MR_ERR_NOMEM, "cannot initialise the ISMRMRD dataset of '%s'", path);
-        goto out;
-    }
-    f->dset_init = true;
-    if (ismrmrd_open_dataset(&f->dset, false) != ISMRMRD_NOERROR) {
-        st = MR_FAIL(MR_ERR_IO, "cannot open ISMRMRD file '%s' (%s)", path, lib_last());
-        goto out;
-    }
-    f->xml = has_xml ? ismrmrd_read_header(&f->dset) : dup_str("");
-    if (f->xml == NULL) {
-        st = MR_FAIL(MR_ERR_FORMAT, "cannot read the XML header of '%s' (%s)", path, lib_last());
-        goto out;
-    }
-    f->xml_len = strlen(f->xml);
-    *out = f;
-    f = NULL;
-out:
-    mr_ismrmrd_close(f);
-    return st;
-}
-
-void mr_ismrmrd_close(struct mr_ismrmrd_file *f)
-{
-    if (f == NULL)
-        return;
-    if (f->dset_init) {
-        lib_begin();
-        ismrmrd_close_dataset(&f->dset);
-    }
-    free(f->xml);
-    free(f->path);
-    free(f);
-}
-
-const char *mr_ismrmrd_path(const struct mr_ismrmrd_file *f)
-{
-    return f->path;
-}
-
-const char *mr_ismrmrd_xml(const struct mr_ismrmrd_file *f, size_t *len)
-{
-    if (len != NULL)
-        *len = f->xml_len;
-    return f->xml;
-}
-
-uint32_t mr_ismrmrd_acquisition_count(const struct mr_ismrmrd_file *f)
-{
-    lib_begin();
-    return ismrmrd_get_number_of_acquisitions(&f->dset);
-}
-
-uint32_t mr_ismrmrd_waveform_count(const struct mr_ismrmrd_file *f)
-{
-    lib_begin();
-    return ismrmrd_get_number_of_waveforms(&f->dset);
-}
-
-mr_status mr_ismrmrd_read_acquisition(struct mr_ismrmrd_file *f, uint32_t i,
-                                      ISMRMRD_Acquisition *acq)
-{
-    uint32_t n = mr_ismrmrd_acquisition_count(f);
-    char what[300];
-
-    if (i >= n)
-        return MR_FAIL(MR_ERR_ARG, "acquisition %u of '%s' is out of range (%u stored)", i,
-                       f->path, n);
-    lib_begin();
-    if (ismrmrd_read_acquisition(&f->dset, i, acq) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_FORMAT, "cannot read acquisition %u of '%s' (%s)", i, f->path,
-                       lib_last());
-    snprintf(what, sizeof(what), "'%s' acquisition %u", f->path, i);
-    return mr_ismrmrd_check_acquisition_header(&acq->head, what);
-}
-
-mr_status mr_ismrmrd_read_waveform(struct mr_ismrmrd_file *f, uint32_t i, ISMRMRD_Waveform *wav)
-{
-    uint32_t n = mr_ismrmrd_waveform_count(f);
-    if (i >= n)
-        return MR_FAIL(MR_ERR_ARG, "waveform %u of '%s' is out of range (%u stored)", i, f->path,
-                       n);
-    lib_begin();
-    if (ismrmrd_read_waveform(&f->dset, i, wav) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_FORMAT, "cannot read waveform %u of '%s' (%s)", i, f->path,
-                       lib_last());
-    return MR_OK;
-}
-
-uint32_t mr_ismrmrd_image_count(const struct mr_ismrmrd_file *f, const char *group)
-{
-    lib_begin();
-    return ismrmrd_get_number_of_images(&f->dset, group);
-}
-
-mr_status mr_ismrmrd_read_image(struct mr_ismrmrd_file *f, const char *group, uint32_t i,
-                                ISMRMRD_Image *im)
-{
-    uint32_t n = mr_ismrmrd_image_count(f, group);
-    if (i >= n)
-        return MR_FAIL(MR_ERR_ARG, "image %u of '%s' /dataset/%s is out of range (%u stored)", i,
-                       f->path, group, n);
-    lib_begin();
-    if (ismrmrd_read_image(&f->dset, group, i, im) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_FORMAT, "cannot read image %u of '%s' /dataset/%s (%s)", i,
-                       f->path, group, lib_last());
-    return MR_OK;
-}
-
-/* ---- writing ------------------------------------------------------------------------------ */
-
-struct mr_ismrmrd_writer {
-    ISMRMRD_Dataset dset;
-    bool dset_init; /* ismrmrd_close_dataset must run (it also frees the names) */
-    bool dset_open;
-    char *path;
-    char *tmp;
-};
-
-mr_status mr_ismrmrd_writer_create(const char *path, struct mr_ismrmrd_writer **out)
-{
-    mr_status st = MR_OK;
-    struct mr_ismrmrd_writer *w = calloc(1, sizeof(*w));
-    size_t n = strlen(path) + 32;
-
-    if (w == NULL || (w->path = dup_str(path)) == NULL || (w->tmp = malloc(n)) == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "ISMRMRD writer for '%s'", path);
-        goto out;
-    }
-    snprintf(w->tmp, n, "%s.tmp-%ld", path, (long)getpid());
-    if (unlink(w->tmp) != 0 && errno != ENOENT) {
-        st = MR_FAIL(MR_ERR_IO, "cannot replace the old temp file '%s': %s", w->tmp,
-                     strerror(errno));
-        goto out;
-    }
-    lib_begin();
-    if (ismrmrd_init_dataset(&w->dset, w->tmp, "/dataset") != ISMRMRD_NOERROR) {
-        st = MR_FAIL(MR_ERR_NOMEM, "cannot initialise an ISMRMRD dataset for '%s'", path);
-        goto out;
-    }
-    w->dset_init = true;
-    if (ismrmrd_open_dataset(&w->dset, true) != ISMRMRD_NOERROR) {
-        st = MR_FAIL(MR_ERR_IO, "cannot create '%s' (%s)", w->tmp, lib_last());
-        goto out;
-    }
-    w->dset_open = true;
-    *out = w;
-    w = NULL;
-out:
-    mr_ismrmrd_writer_free(w);
-    return st;
-}
-
-static mr_status writer_check(const struct mr_ismrmrd_writer *w)
-{
-    if (!w->dset_open)
-        return MR_FAIL(MR_ERR_ARG, "ISMRMRD writer for '%s' is not open", w->path);
-    lib_begin();
-    return MR_OK;
-}
-
-mr_status mr_ismrmrd_writer_header(struct mr_ismrmrd_writer *w, const char *xml)
-{
-    mr_status st = writer_check(w);
-    if (st != MR_OK)
-        return st;
-    if (ismrmrd_write_header(&w->dset, xml) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_IO, "cannot write the XML header to '%s' (%s)", w->tmp,
-                       lib_last());
-    return MR_OK;
-}
-
-mr_status mr_ismrmrd_writer_acquisition(struct mr_ismrmrd_writer *w,
-                                        const ISMRMRD_Acquisition *acq)
-{
-    mr_status st = writer_check(w);
-    if (st != MR_OK)
-        return st;
-    if (ismrmrd_append_acquisition(&w->dset, acq) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_IO, "cannot append an acquisition to '%s' (%s)", w->tmp,
-                       lib_last());
-    return MR_OK;
-}
-
-mr_status mr_ismrmrd_writer_waveform(struct mr_ismrmrd_writer *w, const ISMRMRD_Waveform *wav)
-{
-    mr_status st = writer_check(w);
-    if (st != MR_OK)
-        return st;
-    if (ismrmrd_append_waveform(&w->dset, wav) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_IO, "cannot append a waveform to '%s' (%s)", w->tmp, lib_last());
-    return MR_OK;
-}
-
-mr_status mr_ismrmrd_writer_image(struct mr_ismrmrd_writer *w, const char *group,
-                                  const ISMRMRD_Image *im)
-{
-    mr_status st = writer_check(w);
-    ISMRMRD_Image copy;
-    char *attr = NULL;
-
-    if (st != MR_OK)
-        return st;
-    /* The library stores the attributes as a C string (strlen), while the header counts
-     * bytes and the buffer need not be terminated: write a terminated copy. */
-    attr = malloc((size_t)im->head.attribute_string_len + 1);
-    if (attr == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "image attributes for '%s'", w->path);
-    if (im->head.attribute_string_len > 0)
-        memcpy(attr, im->attribute_string, im->head.attribute_string_len);
-    attr[im->head.attribute_string_len] = '\0';
-    copy = *im;
-    copy.attribute_string = attr;
-    if (ismrmrd_append_image(&w->dset, group, &copy) != ISMRMRD_NOERROR)
-        st = MR_FAIL(MR_ERR_IO, "cannot append an image to '%s' /dataset/%s (%s)", w->tmp, group,
-                     lib_last());
-    free(attr);
-    return st;
-}
-
-mr_status mr_ismrmrd_writer_commit(struct mr_ismrmrd_writer *w)
-{
-    mr_status st = MR_OK;
-
-    if (w == NULL)
-        return MR_FAIL(MR_ERR_ARG, "no ISMRMRD writer to commit");
-    MR_CHECK(writer_check(w));
-    w->dset_open = false;
-    w->dset_init = false;
-    if (ismrmrd_close_dataset(&w->dset) != ISMRMRD_NOERROR) {
-        st = MR_FAIL(MR_ERR_IO, "cannot close '%s' (%s)", w->tmp, lib_last());
-        goto out;
-    }
-    if (rename(w->tmp, w->path) != 0) {
-        st = MR_FAIL(MR_ERR_IO, "cannot rename '%s' to '%s': %s", w->tmp, w->path,
-                     strerror(errno));
-        goto out;
-    }
-    free(w->tmp);
-    w->tmp = NULL; /* nothing left to remove */
-out:
-    mr_ismrmrd_writer_free(w);
-    return st;
-}
-
-void mr_ismrmrd_writer_free(struct mr_ismrmrd_writer *w)
-{
-    if (w == NULL)
-        return;
-    if (w->dset_init) { /* closes the file if open and frees the names */
-        lib_begin();
-        ismrmrd_close_dataset(&w->dset);
-    }
-    if (w->tmp != NULL)
-        unlink(w->tmp);
-    free(w->tmp);
-    free(w->path);
-    free(w);
-}

@@ -120,8 +120,8 @@ static mr_status get_matrix(const struct xctx *c, const xmlNode *space, const ch
         mr_status st = get_int(c, ms, axes[a], path, a < 2, 1, &m[a]);
         if (st != MR_OK)
             return st;
-        if (m[a] < 1)
-            return MR_FAIL(MR_ERR_FORMAT, "%s: ISMRMRD header <%s> is %lld, expected >= 1",
+        if (m[a] < 1 || m[a] > UINT16_MAX) /* the schema's xs:unsignedShort */
+            return MR_FAIL(MR_ERR_FORMAT, "%s: ISMRMRD header <%s> is %lld, expected 1..65535",
                            c->what, path, (long long)m[a]);
     }
     return MR_OK;
@@ -162,6 +162,13 @@ static mr_status get_limit(const struct xctx *c, const xmlNode *limits, const ch
     snprintf(path, sizeof(path), "encoding/encodingLimits/%s/center", name);
     if ((st = get_int(c, n, "center", path, true, 0, &l->center)) != MR_OK)
         return st;
+    /* the schema's xs:unsignedShort; the stage places lines by them */
+    if (l->minimum < 0 || l->maximum < l->minimum || l->maximum > UINT16_MAX ||
+        l->center < 0 || l->center > UINT16_MAX)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: ISMRMRD header <encoding/encodingLimits/%s> is "
+                       "minimum %lld, maximum %lld, center %lld; expected 0 <= minimum <= "
+                       "maximum <= 65535 and center in 0..65535", c->what, name,
+                       (long long)l->minimum, (long long)l->maximum, (long long)l->center);
     l->present = true;
     return MR_OK;
 }

@@ -56,7 +56,8 @@ struct mr_ismrmrd_header {
 /* Parses len bytes of XML (need not be NUL-terminated). `what` names the source in messages
  * ("'file.h5' dataset 'ismrmrd_header'"). Errors: MR_ERR_FORMAT (not well-formed XML, with
  * libxml2's line and message; wrong root element or namespace; no <encoding>; a required
- * field missing; a number that does not parse or is negative where a size is expected),
+ * field missing; a number that does not parse; a matrix size outside 1..65535 or encoding
+ * limits outside 0..65535 or with maximum < minimum, as the schema's xs:unsignedShort allows),
  * MR_ERR_NOMEM. *out is written only on success. */
 mr_status mr_ismrmrd_header_parse(const char *xml, size_t len, const char *what,
                                   struct mr_ismrmrd_header *out);

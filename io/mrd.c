@@ -5,6 +5,7 @@
 #include "io/mrd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +40,8 @@ void mr_mrd_reader_init(struct mr_mrd_reader *r, int fd, const char *what)
     r->what = what;
     r->eof = false;
     r->bytes = 0;
+    r->start = 0;
+    r->messages = 0;
     r->mem = NULL;
     r->mem_len = 0;
 }
@@ -104,20 +107,29 @@ static ssize_t read_full(struct mr_mrd_reader *r, void *buf, size_t n)
     return (ssize_t)got;
 }
 
+/* "<stream>: ACQUISITION message 7 (byte 1234)": names the message in every reader error */
+static const char *msg_name(const struct mr_mrd_reader *r, uint16_t id)
+{
+    static _Thread_local char buf[600];
+    snprintf(buf, sizeof(buf), "%s: %s message %llu (byte %llu)", r->what, mr_mrd_id_name(id),
+             (unsigned long long)r->messages, (unsigned long long)r->start);
+    return buf;
+}
+
 static mr_status read_part(struct mr_mrd_reader *r, void *buf, size_t n, uint16_t id,
                            const char *part)
 {
     ssize_t k = read_full(r, buf, n);
     if (k < 0)
-        return MR_FAIL(MR_ERR_IO, "%s: read error in %s message (%s): %s", r->what,
-                       mr_mrd_id_name(id), part, io_error_text(errno));
+        return MR_FAIL(MR_ERR_IO, "%s: read error in its %s: %s", msg_name(r, id), part,
+                       io_error_text(errno));
     r->bytes += (uint64_t)k;
     if ((size_t)k < n) {
         r->eof = true;
-        return MR_FAIL(MR_ERR_FORMAT,
-                       "%s: truncated %s message: %s needs %zu bytes, the stream ended after "
-                       "%zd",
-                       r->what, mr_mrd_id_name(id), part, n, k);
+        return MR_FAIL(MR_ERR_FORMAT, "%s: truncated %s message %llu (byte %llu): its %s "
+                       "needs %zu bytes, the stream ended after %zd", r->what,
+                       mr_mrd_id_name(id), (unsigned long long)r->messages,
+                       (unsigned long long)r->start, part, n, k);
     }
     return MR_OK;
 }
@@ -125,13 +137,13 @@ static mr_status read_part(struct mr_mrd_reader *r, void *buf, size_t n, uint16_
 static mr_status read_text(struct mr_mrd_reader *r, struct mr_mrd_message *m, uint64_t len)
 {
     if (len > MR_MRD_MAX_TEXT)
-        return MR_FAIL(MR_ERR_FORMAT, "%s: %s message claims %llu bytes (limit %llu)", r->what,
-                       mr_mrd_id_name(m->id), (unsigned long long)len,
+        return MR_FAIL(MR_ERR_FORMAT, "%s claims %llu bytes of text (limit %llu)",
+                       msg_name(r, m->id), (unsigned long long)len,
                        (unsigned long long)MR_MRD_MAX_TEXT);
     m->text = malloc((size_t)len + 1);
     if (m->text == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "%s: %llu bytes for a %s message", r->what,
-                       (unsigned long long)len, mr_mrd_id_name(m->id));
+        return MR_FAIL(MR_ERR_NOMEM, "%s: %llu bytes of text", msg_name(r, m->id),
+                       (unsigned long long)len);
     mr_status st = read_part(r, m->text, (size_t)len, m->id, "text");
     m->text[len] = '\0';
     m->text_len = (size_t)len;
@@ -144,10 +156,12 @@ static mr_status read_acquisition(struct mr_mrd_reader *r, struct mr_mrd_message
     if (st != MR_OK)
         return st;
     /* bound the sizes before the library computes them in int and allocates */
-    if ((st = mr_ismrmrd_check_acquisition_header(&m->acq.head, r->what)) != MR_OK)
+    char what[700];
+    snprintf(what, sizeof(what), "%s", msg_name(r, m->id));
+    if ((st = mr_ismrmrd_check_acquisition_header(&m->acq.head, what)) != MR_OK)
         return st;
     if (ismrmrd_make_consistent_acquisition(&m->acq) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_NOMEM, "%s: acquisition of %u samples x %u channels", r->what,
+        return MR_FAIL(MR_ERR_NOMEM, "%s: %u samples x %u channels", what,
                        m->acq.head.number_of_samples, m->acq.head.active_channels);
     size_t ntraj = ismrmrd_size_of_acquisition_traj(&m->acq);
     size_t ndata = ismrmrd_size_of_acquisition_data(&m->acq);
@@ -155,37 +169,32 @@ static mr_status read_acquisition(struct mr_mrd_reader *r, struct mr_mrd_message
         return st;
     if (ndata > 0 && (st = read_part(r, m->acq.data, ndata, m->id, "data")) != MR_OK)
         return st;
-    return MR_OK;
+    return mr_ismrmrd_check_acquisition_data(&m->acq, what);
 }
 
 static mr_status read_image(struct mr_mrd_reader *r, struct mr_mrd_message *m)
 {
     uint64_t alen = 0;
+    char what[700];
     mr_status st = read_part(r, &m->image.head, sizeof(m->image.head), m->id, "header");
     if (st != MR_OK)
         return st;
-    size_t esize = ismrmrd_sizeof_data_type(m->image.head.data_type);
-    if (esize == 0)
-        return MR_FAIL(MR_ERR_FORMAT, "%s: IMAGE message with unknown data_type %u", r->what,
-                       m->image.head.data_type);
-    const uint16_t *ms = m->image.head.matrix_size;
-    uint64_t nbytes = (uint64_t)ms[0] * ms[1] * ms[2] * m->image.head.channels * esize;
-    if (nbytes > MR_MRD_MAX_DATA)
-        return MR_FAIL(MR_ERR_FORMAT, "%s: IMAGE of %u x %u x %u x %u channels is over the "
-                       "limit of %llu bytes", r->what, ms[0], ms[1], ms[2],
-                       m->image.head.channels, (unsigned long long)MR_MRD_MAX_DATA);
     if ((st = read_part(r, &alen, sizeof(alen), m->id, "attribute length")) != MR_OK)
         return st;
-    if (alen > MR_MRD_MAX_TEXT)
-        return MR_FAIL(MR_ERR_FORMAT, "%s: IMAGE attribute string of %llu bytes (limit %llu)",
-                       r->what, (unsigned long long)alen, (unsigned long long)MR_MRD_MAX_TEXT);
+    snprintf(what, sizeof(what), "%s", msg_name(r, m->id));
+    if (alen > MR_ISMRMRD_MAX_ATTRIBUTES)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: attribute text of %llu bytes (limit %llu)", what,
+                       (unsigned long long)alen, (unsigned long long)MR_ISMRMRD_MAX_ATTRIBUTES);
+    /* the wire's length is the one that counts */
     m->image.head.attribute_string_len = (uint32_t)alen;
+    if ((st = mr_ismrmrd_check_image_header(&m->image.head, what, NULL)) != MR_OK)
+        return st;
     if (ismrmrd_make_consistent_image(&m->image) != ISMRMRD_NOERROR)
-        return MR_FAIL(MR_ERR_NOMEM, "%s: image buffers", r->what);
+        return MR_FAIL(MR_ERR_NOMEM, "%s: image buffers", what);
     /* one more byte so that the attributes are a C string, as the ISMRMRD writer needs */
     char *attr = realloc(m->image.attribute_string, (size_t)alen + 1);
     if (attr == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "%s: image attributes", r->what);
+        return MR_FAIL(MR_ERR_NOMEM, "%s: image attributes", what);
     m->image.attribute_string = attr;
     attr[alen] = '\0';
     if (alen > 0 &&
@@ -200,16 +209,17 @@ static mr_status read_image(struct mr_mrd_reader *r, struct mr_mrd_message *m)
 
 static mr_status read_waveform(struct mr_mrd_reader *r, struct mr_mrd_message *m)
 {
+    char what[700];
     mr_status st = read_part(r, &m->waveform, sizeof(m->waveform), m->id, "header");
     if (st != MR_OK)
         return st;
+    snprintf(what, sizeof(what), "%s", msg_name(r, m->id));
+    if ((st = mr_ismrmrd_check_waveform_header(&m->waveform, what)) != MR_OK)
+        return st;
     size_t n = (size_t)m->waveform.channels * m->waveform.number_of_samples;
-    if ((uint64_t)n * sizeof(uint32_t) > MR_MRD_MAX_DATA)
-        return MR_FAIL(MR_ERR_FORMAT, "%s: WAVEFORM of %u channels x %u samples is over the "
-                       "limit", r->what, m->waveform.channels, m->waveform.number_of_samples);
     m->waveform_data = malloc(n > 0 ? n * sizeof(uint32_t) : 1);
     if (m->waveform_data == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "%s: waveform of %zu samples", r->what, n);
+        return MR_FAIL(MR_ERR_NOMEM, "%s: %zu samples", what, n);
     if (n > 0)
         st = read_part(r, m->waveform_data, n * sizeof(uint32_t), m->id, "data");
     return st;
@@ -219,25 +229,29 @@ mr_status mr_mrd_read(struct mr_mrd_reader *r, struct mr_mrd_message *m)
 {
     uint16_t id = 0;
     mr_mrd_message_cleanup(m);
+    r->start = r->bytes;
     ssize_t k = read_full(r, &id, sizeof(id));
     if (k < 0)
-        return MR_FAIL(MR_ERR_IO, "%s: read error: %s", r->what, io_error_text(errno));
+        return MR_FAIL(MR_ERR_IO, "%s: read error at byte %llu: %s", r->what,
+                       (unsigned long long)r->bytes, io_error_text(errno));
     if (k == 0) {
         r->eof = true;
-        return MR_FAIL(MR_ERR_IO, "%s: the stream ended without a CLOSE message", r->what);
+        return MR_FAIL(MR_ERR_IO, "%s: the stream ended without a CLOSE message (after %llu "
+                       "messages)", r->what, (unsigned long long)r->messages);
     }
     r->bytes += (uint64_t)k;
+    r->messages++;
     if (k < (ssize_t)sizeof(id)) {
         r->eof = true;
-        return MR_FAIL(MR_ERR_FORMAT, "%s: truncated message id at byte %llu", r->what,
-                       (unsigned long long)r->bytes);
+        return MR_FAIL(MR_ERR_FORMAT, "%s: message %llu is truncated inside its id (byte %llu)",
+                       r->what, (unsigned long long)r->messages, (unsigned long long)r->start);
     }
     m->id = id;
     switch (id) {
     case MR_MRD_CONFIG_FILE: {
         m->text = malloc(MR_MRD_CONFIG_FILE_LEN + 1);
         if (m->text == NULL)
-            return MR_FAIL(MR_ERR_NOMEM, "%s: config name", r->what);
+            return MR_FAIL(MR_ERR_NOMEM, "%s: config name", msg_name(r, id));
         mr_status st = read_part(r, m->text, MR_MRD_CONFIG_FILE_LEN, id, "config name");
         m->text[MR_MRD_CONFIG_FILE_LEN] = '\0';
         m->text_len = strlen(m->text);
@@ -264,8 +278,8 @@ mr_status mr_mrd_read(struct mr_mrd_reader *r, struct mr_mrd_message *m)
     case MR_MRD_WAVEFORM:
         return read_waveform(r, m);
     }
-    return MR_FAIL(MR_ERR_FORMAT, "%s: unknown message id %u at byte %llu", r->what, id,
-                   (unsigned long long)(r->bytes - sizeof(id)));
+    return MR_FAIL(MR_ERR_FORMAT, "%s: unknown message id %u (message %llu, byte %llu)",
+                   r->what, id, (unsigned long long)r->messages, (unsigned long long)r->start);
 }
 
 /* ---- writing ---------------------------------------------------------------------------- */

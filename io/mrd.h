@@ -16,12 +16,16 @@
  *   1026 WAVEFORM      40-byte WaveformHeader + uint32 data[channels · number_of_samples]
  *
  * The packed ISMRMRD C structs are the wire format on little-endian hosts (asserted at compile
- * time). Reading validates every size before allocating: an unknown id, a truncated message,
- * a length over MR_MRD_MAX_TEXT, an acquisition over io/ismrmrd.h's MR_ISMRMRD_MAX_ACQ_SAMPLES
- * (or without an active channel), an image or waveform over MR_MRD_MAX_DATA, or an image whose
- * data type is unknown is MR_ERR_FORMAT with
- * a message naming the message id and what was expected; the end of the stream before any
- * byte of a message is MR_ERR_IO with mr_mrd_reader_eof() true.
+ * time). Reading checks every length before anything is allocated or read: text over
+ * MR_MRD_MAX_TEXT, an acquisition failing io/ismrmrd.h's mr_ismrmrd_check_acquisition_header
+ * (no active channel, over MR_ISMRMRD_MAX_ACQ_SAMPLES, discards or centre outside the readout,
+ * the memory limit), an image failing mr_ismrmrd_check_image_header (unknown data type, empty
+ * axis, over MR_ISMRMRD_MAX_IMAGE_BYTES / MR_ISMRMRD_MAX_ATTRIBUTES) or a waveform over
+ * MR_ISMRMRD_MAX_WAVEFORM_BYTES, an unknown id or a truncated message is MR_ERR_FORMAT; NaN or
+ * Inf samples in an acquisition are MR_ERR_DATA. Every message names the stream, the message
+ * (id, number, first byte) and what was expected, e.g. "stdin: ACQUISITION message 7 (byte
+ * 1234) (scan_counter 5): center_sample 300 is outside the readout of 256 samples". The end
+ * of the stream before any byte of a message is MR_ERR_IO with mr_mrd_reader_eof() true.
  */
 #ifndef MR_IO_MRD_H
 #define MR_IO_MRD_H
@@ -49,7 +53,6 @@ enum mr_mrd_id {
 
 #define MR_MRD_CONFIG_FILE_LEN 1024
 #define MR_MRD_MAX_TEXT ((uint64_t)64 << 20) /* 64 MiB for any text payload */
-#define MR_MRD_MAX_DATA ((uint64_t)1 << 30)  /* 1 GiB for one image's or waveform's data */
 
 /* One decoded message. text holds CONFIG_FILE/CONFIG_TEXT/HEADER/TEXT/ERROR payloads
  * (NUL-terminated); acq / image / waveform the others (an image's attribute_string is
@@ -74,8 +77,10 @@ struct mr_mrd_reader {
     int fd;
     const char *what;
     bool eof;
-    uint64_t bytes;
-    const void *mem; /* memory source (NULL: fd) */
+    uint64_t bytes;    /* read so far */
+    uint64_t start;    /* byte at which the current message began */
+    uint64_t messages; /* messages begun so far (the current one is number `messages`) */
+    const void *mem;   /* memory source (NULL: fd) */
     size_t mem_len;
 };
 void mr_mrd_reader_init(struct mr_mrd_reader *r, int fd, const char *what);
@@ -90,8 +95,9 @@ mr_status mr_mrd_read(struct mr_mrd_reader *r, struct mr_mrd_message *m);
  * Framing for readers that cannot block (io/mrd_frame.c): *need = the size in bytes of the
  * whole message that starts at buf, from its first `have` bytes, or 0 when they do not tell
  * yet (read more). The same checks as mr_mrd_read, as soon as the bytes allow: an unknown id,
- * a text over max_text bytes (and MR_MRD_MAX_TEXT), an acquisition over the ISMRMRD limits,
- * an image or waveform over MR_MRD_MAX_DATA are MR_ERR_FORMAT naming the message.
+ * a text over max_text bytes (and MR_MRD_MAX_TEXT), an acquisition, image or waveform over
+ * the ISMRMRD limits (io/ismrmrd.h's header checks) are MR_ERR_FORMAT (MR_ERR_NOMEM over the
+ * memory limit) naming the message.
  */
 mr_status mr_mrd_frame_size(const void *buf, size_t have, size_t max_text, uint64_t *need);
 

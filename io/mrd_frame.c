@@ -71,18 +71,19 @@ mr_status mr_mrd_frame_size(const void *buf, size_t have, size_t max_text, uint6
     }
     case MR_MRD_IMAGE: {
         ISMRMRD_ImageHeader h;
+        size_t nbytes = 0;
         if (have < 2 + sizeof(h) + 8)
             return MR_OK;
         memcpy(&h, b + 2, sizeof(h));
         const uint64_t alen = get_u64(b + 2 + sizeof(h));
-        const uint64_t esize = ismrmrd_sizeof_data_type(h.data_type);
-        const uint64_t nbytes = (uint64_t)h.matrix_size[0] * h.matrix_size[1] *
-                                h.matrix_size[2] * h.channels * esize;
-        if (esize == 0 || nbytes > MR_MRD_MAX_DATA || alen > MR_MRD_MAX_TEXT)
-            return MR_FAIL(MR_ERR_FORMAT, "IMAGE message of data type %u, %u x %u x %u x %u "
-                           "channels and %llu attribute bytes: unknown type or over the limits",
-                           h.data_type, h.matrix_size[0], h.matrix_size[1], h.matrix_size[2],
-                           h.channels, (unsigned long long)alen);
+        if (alen > MR_ISMRMRD_MAX_ATTRIBUTES)
+            return MR_FAIL(MR_ERR_FORMAT, "IMAGE message with %llu attribute bytes (limit %llu)",
+                           (unsigned long long)alen,
+                           (unsigned long long)MR_ISMRMRD_MAX_ATTRIBUTES);
+        h.attribute_string_len = (uint32_t)alen;
+        mr_status st = mr_ismrmrd_check_image_header(&h, "IMAGE message", &nbytes);
+        if (st != MR_OK)
+            return st;
         *need = 2 + sizeof(h) + 8 + alen + nbytes;
         return MR_OK;
     }
@@ -91,11 +92,10 @@ mr_status mr_mrd_frame_size(const void *buf, size_t have, size_t max_text, uint6
         if (have < 2 + sizeof(h))
             return MR_OK;
         memcpy(&h, b + 2, sizeof(h));
-        const uint64_t n = (uint64_t)h.channels * h.number_of_samples * 4;
-        if (n > MR_MRD_MAX_DATA)
-            return MR_FAIL(MR_ERR_FORMAT, "WAVEFORM message of %u channels x %u samples is over "
-                           "the limit", h.channels, h.number_of_samples);
-        *need = 2 + sizeof(h) + n;
+        mr_status st = mr_ismrmrd_check_waveform_header(&h, "WAVEFORM message");
+        if (st != MR_OK)
+            return st;
+        *need = 2 + sizeof(h) + (uint64_t)h.channels * h.number_of_samples * 4;
         return MR_OK;
     }
     }

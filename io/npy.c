@@ -240,17 +240,32 @@ mr_status mr_npy_read(const char *path, struct mr_array *out)
                      "order; save with np.ascontiguousarray)", path);
         goto out;
     }
-    int64_t n = 1;
-    for (int d = 0; d < h.ndim; d++) {
-        if (h.dims[d] != 0 && n > INT64_MAX / 16 / h.dims[d]) {
-            st = MR_FAIL(MR_ERR_FORMAT, "'%s': npy shape is too large", path);
-            goto out;
-        }
-        n *= h.dims[d];
+    /* the shape is the file's word: check it against the bytes stored and the memory limit
+     * before allocating anything */
+    int64_t n = 0;
+    int64_t stored_bytes = 0;
+    char what[1200];
+    char buf[200];
+    if (mr_dims_size(h.ndim, h.dims, npy_types[t].itemsize, &n, &stored_bytes) != MR_OK) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s': npy shape %s of %s is too large (past 2^63 - 1 "
+                     "bytes)", path, mr_dims_str(h.ndim, h.dims, buf, sizeof(buf)), h.descr);
+        goto out;
     }
-    size_t nbytes = (size_t)n * npy_types[t].itemsize;
+    size_t nbytes = (size_t)stored_bytes;
     enum npy_kind kind = npy_types[t].kind;
     bool cplx = kind == NPY_C8 || kind == NPY_C16;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) == 0 && S_ISREG(sb.st_mode) &&
+        (uint64_t)sb.st_size - (prelen + hlen) < nbytes) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s' is truncated: expected %zu bytes of %s data after "
+                     "the %zu-byte header (shape %s), found %lld", path, nbytes, h.descr,
+                     prelen + hlen, mr_dims_str(h.ndim, h.dims, buf, sizeof(buf)),
+                     (long long)sb.st_size - (long long)(prelen + hlen));
+        goto out;
+    }
+    snprintf(what, sizeof(what), "'%s' (%s %s)", path,
+             mr_dims_str(h.ndim, h.dims, buf, sizeof(buf)), h.descr);
+    MR_CHECK(mr_memory_check((uint64_t)nbytes + (uint64_t)n * (cplx ? 8u : 4u), what));
     data = malloc(nbytes > 0 ? nbytes : 1);
     if (data == NULL) {
         st = MR_FAIL(MR_ERR_NOMEM, "data of '%s' (%zu bytes)", path, nbytes);
@@ -269,6 +284,56 @@ out:
         fclose(f);
     free(hdr);
     free(data);
+    return st;
+}
+
+mr_status mr_npy_read_mask(const char *path, int64_t h, int64_t w, struct mr_array *mask)
+{
+    mr_status st = MR_OK;
+    struct mr_array m = { 0 };
+    char buf[160];
+
+    memset(mask, 0, sizeof(*mask));
+    MR_CHECK(mr_npy_read(path, &m));
+    if (m.dtype != MR_DTYPE_F32) {
+        st = MR_FAIL(MR_ERR_FORMAT, "mask '%s' is complex; expected a real or boolean array",
+                     path);
+        goto out;
+    }
+    const bool columns = (m.ndim == 1 && m.dims[0] == w) ||
+                         (m.ndim == 2 && m.dims[0] == 1 && m.dims[1] == w);
+    if (!columns && !(m.ndim == 2 && m.dims[0] == h && m.dims[1] == w)) {
+        st = MR_FAIL(MR_ERR_SHAPE, "mask '%s' has shape %s; k-space of %lld x %lld needs "
+                     "(%lld,) columns or (%lld, %lld)", path,
+                     mr_dims_str(m.ndim, m.dims, buf, sizeof(buf)), (long long)h, (long long)w,
+                     (long long)w, (long long)h, (long long)w);
+        goto out;
+    }
+    const float *src = mr_array_f32(&m);
+    const int64_t n = mr_array_numel(&m);
+    bool any = false;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isfinite(src[i])) {
+            st = MR_FAIL(MR_ERR_DATA, "mask '%s' holds %s at element %lld; expected 0 (not "
+                         "sampled) or nonzero (sampled)", path, isnan(src[i]) ? "NaN" : "Inf",
+                         (long long)i);
+            goto out;
+        }
+        any = any || src[i] != 0.0f;
+    }
+    if (!any) {
+        st = MR_FAIL(MR_ERR_DATA, "mask '%s' samples nothing (all zero)", path);
+        goto out;
+    }
+    MR_CHECK(mr_array_init_dims(mask, MR_DTYPE_F32, 2, h, w));
+    float *dst = mr_array_f32(mask);
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++)
+            dst[y * w + x] = src[columns ? x : y * w + x] != 0.0f ? 1.0f : 0.0f;
+out:
+    mr_array_cleanup(&m);
+    if (st != MR_OK)
+        mr_array_cleanup(mask);
     return st;
 }
 

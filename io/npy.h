@@ -39,6 +39,17 @@ enum mr_npy_type {
  * MR_ERR_NOMEM. On failure *out is left empty. */
 mr_status mr_npy_read(const char *path, struct mr_array *out);
 
+/*
+ * A k-space sampling mask from a .npy file, as `recon --mask` and `maskeval` take it: for
+ * k-space of h rows x w columns, either a column mask of length w (shape (w,) or (1, w)),
+ * applied to every row, or a full (h, w) mask. Any real dtype; nonzero = sampled. *mask is
+ * initialised here as F32 (h, w) holding 0 and 1 (the caller cleans it up; left empty on
+ * failure). Errors, each naming the file: those of mr_npy_read, MR_ERR_FORMAT (complex),
+ * MR_ERR_SHAPE (another shape, naming it and the two expected), MR_ERR_DATA (a NaN or Inf
+ * value with its index, or a mask that samples nothing).
+ */
+mr_status mr_npy_read_mask(const char *path, int64_t h, int64_t w, struct mr_array *mask);
+
 /* Writes `a` to `path` (replacing it atomically) as described above. Errors: MR_ERR_ARG
  * (MR_NPY_TYPE_U8 on a CF32 array or a value that is not an integer in [0, 255]), MR_ERR_IO
  * (cannot create, write or rename; the temporary file is removed). */

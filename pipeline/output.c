@@ -5,9 +5,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io/fastmri_recon_writer.h"
 #include "io/nifti.h"
 #include "io/png.h"
-#include "io/recon_writer.h"
+#include "recon/crop.h"
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -62,7 +63,7 @@ mr_status mr_output_write(const char *path, const struct mr_array *vol,
     if (st != MR_OK)
         return st;
     if (ends_with(path, ".h5"))
-        return mr_recon_write_volume(path, vol, vol->dims[1], vol->dims[2], method);
+        return mr_fastmri_recon_write_volume(path, vol, vol->dims[1], vol->dims[2], method);
     if (ends_with(path, ".png"))
         return mr_png_write_gray(path, vol, NULL);
     if (ends_with(path, ".nii")) {

@@ -5,15 +5,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "io/atomic_file.h"
 #include "io/fastmri.h"
 #include "io/ismrmrd.h"
 #include "io/npy.h"
-#include "io/recon_writer.h"
 #include "pipeline/output.h"
 #include "pipeline/pipeline.h"
 #include "recon/clock.h"
+#include "recon/crop.h"
 
 void mr_volume_config_init(struct mr_volume_config *cfg)
 {
@@ -22,50 +22,6 @@ void mr_volume_config_init(struct mr_volume_config *cfg)
     cfg->slice0 = -1;
     cfg->slice1 = -1;
     cfg->crop = true;
-}
-
-/* Loads a .npy mask (length W or (H, W)) as an (H, W) F32 0/1 mask. */
-static mr_status load_mask(const char *path, int64_t h, int64_t w, struct mr_array *mask)
-{
-    mr_status st = MR_OK;
-    struct mr_array m = { 0 };
-    char buf[96];
-
-    MR_CHECK(mr_npy_read(path, &m));
-    MR_CHECK(mr_array_init_dims(mask, MR_DTYPE_F32, 2, h, w));
-    if (m.dtype != MR_DTYPE_F32) {
-        st = MR_FAIL(MR_ERR_FORMAT, "mask '%s' is complex; expected a real or boolean array",
-                     path);
-        goto out;
-    }
-    const float *src = mr_array_f32(&m);
-    float *dst = mr_array_f32(mask);
-    int64_t n = mr_array_numel(&m);
-    if ((m.ndim == 1 && n == w) || (m.ndim == 2 && m.dims[0] == 1 && m.dims[1] == w)) {
-        for (int64_t y = 0; y < h; y++)
-            for (int64_t x = 0; x < w; x++)
-                dst[y * w + x] = src[x] != 0.0f ? 1.0f : 0.0f;
-    } else if (m.ndim == 2 && m.dims[0] == h && m.dims[1] == w) {
-        for (int64_t i = 0; i < h * w; i++)
-            dst[i] = src[i] != 0.0f ? 1.0f : 0.0f;
-    } else {
-        st = MR_FAIL(MR_ERR_SHAPE,
-                     "mask '%s' has shape %s; expected (%lld,) columns or (%lld, %lld) for "
-                     "k-space of %lld x %lld",
-                     path, mr_dims_str(m.ndim, m.dims, buf, sizeof(buf)), (long long)w,
-                     (long long)h, (long long)w, (long long)h, (long long)w);
-        goto out;
-    }
-    double sum = 0.0;
-    for (int64_t i = 0; i < h * w; i++)
-        sum += (double)dst[i];
-    if (sum == 0.0)
-        st = MR_FAIL(MR_ERR_DATA, "mask '%s' samples nothing", path);
-out:
-    mr_array_cleanup(&m);
-    if (st != MR_OK)
-        mr_array_cleanup(mask);
-    return st;
 }
 
 /* mask[y, x] = 1 where any coil has a nonzero sample */
@@ -95,20 +51,6 @@ static void apply_mask(struct mr_array *ksp, const struct mr_array *mask)
     for (int64_t c = 0; c < nc; c++)
         for (int64_t i = 0; i < n; i++)
             k[c * n + i] = m[i] != 0.0f ? k[c * n + i] : 0.0f;
-}
-
-/* dst (ho, wo) = centre crop of src (h, w), fastMRI's start (n - c) / 2 */
-static void crop_center(struct mr_array *dst, const struct mr_array *src)
-{
-    const int64_t w = src->dims[1];
-    const int64_t ho = dst->dims[0];
-    const int64_t wo = dst->dims[1];
-    const int64_t y0 = mr_center_crop_start(src->dims[0], ho);
-    const int64_t x0 = mr_center_crop_start(w, wo);
-    const float *s = mr_array_f32(src);
-    float *d = mr_array_f32(dst);
-    for (int64_t y = 0; y < ho; y++)
-        memcpy(d + y * wo, s + (y0 + y) * w + x0, sizeof(float) * (size_t)wo);
 }
 
 static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const char *in,
@@ -143,7 +85,7 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
     MR_CHECK(mr_array_init_dims(&mag, MR_DTYPE_F32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&vol, MR_DTYPE_F32, 3, s1 - s0, oh, ow));
     if (cfg->mask_path != NULL) {
-        MR_CHECK(load_mask(cfg->mask_path, h, w, &mask));
+        MR_CHECK(mr_npy_read_mask(cfg->mask_path, h, w, &mask));
         have_mask = true;
     } else {
         MR_CHECK(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, h, w));
@@ -180,7 +122,7 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
         }
         struct mr_array dst;
         mr_array_slab(&dst, &vol, s - s0);
-        crop_center(&dst, &mag);
+        MR_CHECK(mr_center_crop(&dst, &mag));
         if (cfg->progress != NULL)
             cfg->progress(cfg->progress_arg, label, s - s0 + 1, s1 - s0, mr_clock_now_s() - t);
     }
@@ -200,15 +142,6 @@ out:
     return st;
 }
 
-/* True when out names the same file as in (so writing it would destroy the input). */
-static bool same_file(const char *in, const char *out)
-{
-    struct stat a;
-    struct stat b;
-    return stat(in, &a) == 0 && stat(out, &b) == 0 && a.st_dev == b.st_dev &&
-           a.st_ino == b.st_ino;
-}
-
 mr_status mr_volume_reconstruct(const struct mr_volume_config *cfg, const char *in,
                                 const char *out, struct mr_volume_result *result)
 {
@@ -216,7 +149,7 @@ mr_status mr_volume_reconstruct(const struct mr_volume_config *cfg, const char *
 
     if (!mr_output_format_known(out))
         return MR_FAIL(MR_ERR_ARG, "output '%s' must end in .h5, .png or .nii", out);
-    if (same_file(in, out))
+    if (mr_same_file(out, in))
         return MR_FAIL(MR_ERR_ARG, "output '%s' is the input file: it would be overwritten",
                        out);
     if (mr_ismrmrd_probe(in, &is_ismrmrd) == MR_OK && is_ismrmrd) {

@@ -3,10 +3,12 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #define MR_ALIGN 64
 
@@ -41,12 +43,92 @@ size_t mr_dtype_size(enum mr_dtype dtype)
     return dtype == MR_DTYPE_CF32 ? sizeof(float complex) : sizeof(float);
 }
 
+mr_status mr_dims_size(int ndim, const int64_t *dims, size_t elem_size, int64_t *numel,
+                       int64_t *nbytes)
+{
+    int64_t n = 1;
+    int64_t b = 0;
+    char buf[200];
+
+    if (ndim < 0 || ndim > MR_MAX_DIMS)
+        return MR_FAIL(MR_ERR_SHAPE, "array rank %d is outside 0..%d", ndim, MR_MAX_DIMS);
+    for (int d = 0; d < ndim; d++)
+        if (dims[d] < 0)
+            return MR_FAIL(MR_ERR_SHAPE, "shape %s has a negative dimension",
+                           mr_dims_str(ndim, dims, buf, sizeof(buf)));
+    /* zeros count as 1 here, so that no partial product of a valid shape overflows */
+    bool empty = false;
+    for (int d = 0; d < ndim; d++) {
+        empty = empty || dims[d] == 0;
+        if (__builtin_mul_overflow(n, dims[d] > 0 ? dims[d] : 1, &n))
+            return MR_FAIL(MR_ERR_SHAPE, "shape %s has more than 2^63 - 1 elements",
+                           mr_dims_str(ndim, dims, buf, sizeof(buf)));
+    }
+    if (elem_size > (size_t)INT64_MAX || __builtin_mul_overflow(n, (int64_t)elem_size, &b))
+        return MR_FAIL(MR_ERR_SHAPE, "shape %s of %zu-byte elements has more than 2^63 - 1 "
+                       "bytes", mr_dims_str(ndim, dims, buf, sizeof(buf)), elem_size);
+    if (empty) {
+        n = 0;
+        b = 0;
+    }
+    if (numel != NULL)
+        *numel = n;
+    if (nbytes != NULL)
+        *nbytes = b;
+    return MR_OK;
+}
+
 int64_t mr_dims_numel(int ndim, const int64_t *dims)
 {
     int64_t n = 1;
-    for (int d = 0; d < ndim; d++)
-        n *= dims[d];
+    for (int d = 0; d < ndim; d++) {
+        MR_ASSERT(dims[d] >= 0);
+        MR_ASSERT(!__builtin_mul_overflow(n, dims[d], &n));
+    }
     return n;
+}
+
+/* ---- memory limit ------------------------------------------------------------------------- */
+
+static _Atomic uint64_t memory_limit; /* 0: the default */
+
+static _Atomic uint64_t memory_default; /* computed once (a race computes it twice, alike) */
+
+static uint64_t memory_limit_default(void)
+{
+    uint64_t v = atomic_load(&memory_default);
+    if (v != 0)
+        return v;
+    long pages = sysconf(_SC_PHYS_PAGES);
+    long page = sysconf(_SC_PAGESIZE);
+    v = (uint64_t)4 << 30; /* unknown: 4 GiB */
+    if (pages > 0 && page > 0)
+        v = (uint64_t)pages * (uint64_t)page / MR_MEMORY_LIMIT_DEFAULT_FRACTION;
+    atomic_store(&memory_default, v);
+    return v;
+}
+
+uint64_t mr_memory_limit(void)
+{
+    uint64_t v = atomic_load(&memory_limit);
+    return v != 0 ? v : memory_limit_default();
+}
+
+void mr_memory_limit_set(uint64_t bytes)
+{
+    atomic_store(&memory_limit, bytes);
+}
+
+mr_status mr_memory_check(uint64_t nbytes, const char *what)
+{
+    const uint64_t limit = mr_memory_limit();
+    const double gib = (double)(1u << 30);
+
+    if (nbytes <= limit)
+        return MR_OK;
+    return MR_FAIL(MR_ERR_NOMEM, "%s needs %llu bytes (%.1f GiB), over the memory limit of %llu "
+                   "bytes (%.1f GiB)", what, (unsigned long long)nbytes, (double)nbytes / gib,
+                   (unsigned long long)limit, (double)limit / gib);
 }
 
 static void set_shape(struct mr_array *a, enum mr_dtype dtype, int ndim, const int64_t *dims)
@@ -66,8 +148,12 @@ mr_status mr_array_init(struct mr_array *a, enum mr_dtype dtype, int ndim, const
         if (dims[d] < 0)
             return MR_FAIL(MR_ERR_ARG, "array dimension %d is negative (%lld)", d,
                            (long long)dims[d]);
+    int64_t total = 0;
+    mr_status st = mr_dims_size(ndim, dims, mr_dtype_size(dtype), NULL, &total);
+    if (st != MR_OK)
+        return st;
     set_shape(a, dtype, ndim, dims);
-    size_t nbytes = mr_array_nbytes(a);
+    size_t nbytes = (size_t)total;
     size_t alloc = (nbytes + MR_ALIGN - 1) / MR_ALIGN * MR_ALIGN;
     if (alloc == 0)
         alloc = MR_ALIGN;
@@ -117,6 +203,7 @@ void mr_array_wrap(struct mr_array *a, enum mr_dtype dtype, int ndim, const int6
                    void *data)
 {
     MR_ASSERT(ndim >= 0 && ndim <= MR_MAX_DIMS);
+    MR_ASSERT(mr_dims_size(ndim, dims, mr_dtype_size(dtype), NULL, NULL) == MR_OK);
     memset(a, 0, sizeof(*a));
     set_shape(a, dtype, ndim, dims);
     a->data = data;
@@ -139,7 +226,9 @@ int64_t mr_array_numel(const struct mr_array *a)
 
 size_t mr_array_nbytes(const struct mr_array *a)
 {
-    return (size_t)mr_array_numel(a) * mr_dtype_size(a->dtype);
+    int64_t b = 0;
+    MR_ASSERT(!__builtin_mul_overflow(mr_array_numel(a), (int64_t)mr_dtype_size(a->dtype), &b));
+    return (size_t)b;
 }
 
 bool mr_array_same_shape(const struct mr_array *a, const struct mr_array *b)

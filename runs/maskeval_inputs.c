@@ -76,47 +76,11 @@ const char *mr_maskeval_mask_kind(const struct mr_maskeval_mask *m)
     return m->is_file ? "file" : mr_mask_kind_name(m->spec.kind);
 }
 
-/* (H, W) 0/1 mask from a .npy file holding a length-W column mask or an (H, W) mask */
-static mr_status load_mask_file(const char *path, int64_t h, int64_t w, struct mr_array *mask)
-{
-    mr_status st = MR_OK;
-    struct mr_array m = { 0 };
-    char buf[96];
-
-    MR_CHECK(mr_npy_read(path, &m));
-    if (m.dtype != MR_DTYPE_F32) {
-        st = MR_FAIL(MR_ERR_FORMAT, "mask '%s' is complex; expected real or boolean", path);
-        goto out;
-    }
-    MR_CHECK(mr_array_init_dims(mask, MR_DTYPE_F32, 2, h, w));
-    const float *src = mr_array_f32(&m);
-    float *dst = mr_array_f32(mask);
-    if ((m.ndim == 1 && m.dims[0] == w) || (m.ndim == 2 && m.dims[0] == 1 && m.dims[1] == w)) {
-        for (int64_t y = 0; y < h; y++)
-            for (int64_t x = 0; x < w; x++)
-                dst[y * w + x] = src[x] != 0.0f ? 1.0f : 0.0f;
-    } else if (m.ndim == 2 && m.dims[0] == h && m.dims[1] == w) {
-        for (int64_t i = 0; i < h * w; i++)
-            dst[i] = src[i] != 0.0f ? 1.0f : 0.0f;
-    } else {
-        st = MR_FAIL(MR_ERR_SHAPE, "mask '%s' has shape %s; k-space of %lld x %lld needs "
-                     "(%lld,) or (%lld, %lld)", path,
-                     mr_dims_str(m.ndim, m.dims, buf, sizeof(buf)), (long long)h, (long long)w,
-                     (long long)w, (long long)h, (long long)w);
-        goto out;
-    }
-out:
-    mr_array_cleanup(&m);
-    if (st != MR_OK)
-        mr_array_cleanup(mask);
-    return st;
-}
-
 mr_status mr_maskeval_mask_make(const struct mr_maskeval_mask *m, const char *file, int64_t h,
                                 int64_t w, struct mr_array *mask)
 {
     if (m->is_file)
-        return load_mask_file(m->label, h, w, mask);
+        return mr_npy_read_mask(m->label, h, w, mask);
     return mr_mask_spec_generate(&m->spec, h, w, mr_maskeval_base_name(file), mask, NULL, NULL);
 }
 

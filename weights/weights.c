@@ -5,6 +5,7 @@
 #include "weights/weights.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,25 @@ void mr_weights_reset_used(struct mr_weights *ws)
         ws->entries[i].used = false;
 }
 
+/* A NaN or Inf weight gives a plausible but wrong image (7-21 % off), never an error later:
+ * refuse it here, naming the tensor and the first bad element. */
+static mr_status check_tensor_finite(const char *path, const char *name,
+                                     const struct mr_array *a)
+{
+    const float *v = mr_array_f32(a);
+    const int64_t n = mr_array_numel(a);
+    char buf[160];
+
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return MR_FAIL(MR_ERR_WEIGHTS, "weight '%s' %s in '%s' holds %s at element %lld; "
+                           "every weight must be finite", name,
+                           mr_dims_str(a->ndim, a->dims, buf, sizeof(buf)), path,
+                           isnan(v[i]) ? "NaN" : (v[i] > 0.0f ? "+Inf" : "-Inf"),
+                           (long long)i);
+    return MR_OK;
+}
+
 mr_status mr_weights_load(const char *path, struct mr_weights **out)
 {
     mr_status st = MR_OK;
@@ -270,6 +290,8 @@ mr_status mr_weights_load(const char *path, struct mr_weights **out)
     size_t count = 0;
     struct mr_array arr = { 0 };
     char full[1024];
+    char what[1400];
+    uint64_t total = 0;
 
     MR_CHECK(mr_h5_open(path, &h));
     MR_CHECK(mr_weights_create(&ws));
@@ -301,6 +323,12 @@ mr_status mr_weights_load(const char *path, struct mr_weights **out)
                          names[i], path);
             goto out;
         }
+        MR_CHECK(check_tensor_finite(path, names[i], &arr));
+        /* the store keeps every tensor: the file's total counts against the limit too */
+        total += (uint64_t)mr_array_nbytes(&arr);
+        snprintf(what, sizeof(what), "weight file '%s' (%zu tensors up to '%s')", path, i + 1,
+                 names[i]);
+        MR_CHECK(mr_memory_check(total, what));
         MR_CHECK(mr_weights_add_take(ws, names[i], &arr));
     }
     *out = ws;

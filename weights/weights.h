@@ -41,9 +41,12 @@ struct mr_weights;
  * tests). Errors: MR_ERR_NOMEM. */
 mr_status mr_weights_create(struct mr_weights **out);
 
-/* Loads a weight file (layout above). Errors: MR_ERR_IO / MR_ERR_FORMAT (unreadable file,
- * not HDF5, missing `architecture` attribute or /weights group), MR_ERR_WEIGHTS (a tensor is
- * complex, or `config` is not a JSON object), MR_ERR_NOMEM. Messages name the file. */
+/* Loads a weight file (layout above). Every tensor must be finite; each tensor and the sum of
+ * all of them must fit the memory limit (recon/array.h mr_memory_check). Errors: MR_ERR_IO /
+ * MR_ERR_FORMAT (unreadable file, not HDF5, missing `architecture` attribute or /weights
+ * group, damaged sizes), MR_ERR_WEIGHTS (a tensor is complex or holds NaN/Inf, naming the
+ * tensor and the element; `config` is not a JSON object), MR_ERR_NOMEM (out of memory, or over
+ * the memory limit). Messages name the file. */
 mr_status mr_weights_load(const char *path, struct mr_weights **out);
 
 /* Writes the store as a weight file (architecture, config, every tensor). Errors: MR_ERR_IO. */

@@ -414,6 +414,102 @@ static void test_fastmri_rejects_truncated_and_missing_files(void **state)
     assert_null(f);
 }
 
+/* ---- sizes the file does not hold (#15: one bit flip of a valid file used to crash) ---------- */
+
+/* A complex64 "kspace" of the given dims, contiguous and never written (HDF5 allocates
+ * nothing), so the dims can claim anything. */
+static const char *write_claimed_kspace(const char *name, int ndim, const hsize_t *dims)
+{
+    static char path[1024];
+    snprintf(path, sizeof(path), "%s", mr_test_tmp(name));
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t ct = H5Tcreate(H5T_COMPOUND, 8);
+    H5Tinsert(ct, "r", 0, H5T_IEEE_F32LE);
+    H5Tinsert(ct, "i", 4, H5T_IEEE_F32LE);
+    hid_t sp = H5Screate_simple(ndim, dims, NULL);
+    hid_t d = H5Dcreate2(f, "kspace", ct, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(d >= 0);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Tclose(ct);
+    H5Fclose(f);
+    return path;
+}
+
+/* Overwrites the first run of ndim little-endian uint64 values equal to from[] with to[]. */
+static void patch_dims(const char *path, int ndim, const uint64_t *from, const uint64_t *to)
+{
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    static unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof(buf), fp);
+    size_t len = (size_t)ndim * 8;
+    size_t at = 0;
+    for (; at + len <= n && memcmp(buf + at, from, len) != 0; at++)
+        ;
+    assert_true(at + len <= n);
+    memcpy(buf + at, to, len);
+    assert_int_equal(fseek(fp, 0, SEEK_SET), 0);
+    assert_int_equal(fwrite(buf, 1, n, fp), n);
+    fclose(fp);
+}
+
+/* A valid (2, 2, 3, 4) complex64 kspace written by io/h5. */
+static void write_small_kspace(const char *name, char *path, size_t len)
+{
+    struct mr_h5 *h = NULL;
+    struct mr_array k;
+
+    snprintf(path, len, "%s", mr_test_tmp(name));
+    assert_int_equal(mr_array_init_dims(&k, MR_DTYPE_CF32, 4, (int64_t)2, (int64_t)2,
+                                        (int64_t)3, (int64_t)4), MR_OK);
+    mr_test_rand(&k, 3);
+    assert_int_equal(mr_h5_create(path, &h), MR_OK);
+    assert_int_equal(mr_h5_write(h, "kspace", &k), MR_OK);
+    assert_int_equal(mr_h5_commit(h), MR_OK);
+    mr_array_cleanup(&k);
+}
+
+static void test_fastmri_refuses_sizes_the_file_does_not_hold(void **state)
+{
+    struct mr_fastmri *f = (struct mr_fastmri *)0x1;
+    (void)state;
+
+    /* coils * H * W = 3 * 6148914691236517206 = 2^64 + 2: wrapped, a 16-byte buffer for a
+     * slice that HDF5 would then fill */
+    const hsize_t wrap[4] = { 2, 3, 6148914691236517206ull, 1 };
+    assert_int_equal(mr_fastmri_open(write_claimed_kspace("wrap.h5", 4, wrap), &f),
+                     MR_ERR_FORMAT);
+    assert_null(f);
+    assert_error_mentions("wrap.h5", "'kspace'");
+    assert_error_mentions("2^63", NULL);
+    /* one bit of a valid file flipped: W 4 -> 5, the stored bytes stay those of W = 4 */
+    char path[1024];
+    write_small_kspace("flip.h5", path, sizeof(path));
+    patch_dims(path, 4, (const uint64_t[]){ 2, 2, 3, 4 }, (const uint64_t[]){ 2, 2, 3, 5 });
+    assert_int_equal(mr_fastmri_open(path, &f), MR_ERR_FORMAT);
+    assert_null(f);
+    assert_error_mentions("flip.h5", "'kspace'");
+    assert_error_mentions("needs 480 bytes but the file stores 384", NULL);
+    /* the top bit of H flipped: 2^63 + 3 reads as a negative int64 */
+    write_small_kspace("neg.h5", path, sizeof(path));
+    patch_dims(path, 4, (const uint64_t[]){ 2, 2, 3, 4 },
+               (const uint64_t[]){ 2, 2, ((uint64_t)1 << 63) + 3, 4 });
+    assert_int_equal(mr_fastmri_open(path, &f), MR_ERR_FORMAT);
+    assert_null(f);
+    assert_error_mentions("neg.h5", NULL);
+
+    /* a valid file over the memory limit: named, with the limit */
+    mr_memory_limit_set(1000);
+    assert_int_equal(mr_fastmri_open(mr_test_data("io/fastmri_multicoil.h5"), &f), MR_ERR_NOMEM);
+    assert_error_mentions("fastmri_multicoil.h5", "one slice of dataset 'kspace'");
+    assert_error_mentions("memory limit of 1000 bytes", NULL);
+    mr_memory_limit_set(0);
+    assert_int_equal(mr_fastmri_open(mr_test_data("io/fastmri_multicoil.h5"), &f), MR_OK);
+    mr_fastmri_close(f);
+}
+
 /* every HDF5 identifier opened by the reader was closed again */
 static void test_fastmri_leaves_no_open_ids(void **state)
 {
@@ -430,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_fastmri_open_rejects_malformed_files),
         cmocka_unit_test(test_fastmri_reports_nonfinite_by_slice_and_coil),
         cmocka_unit_test(test_fastmri_rejects_truncated_and_missing_files),
+        cmocka_unit_test(test_fastmri_refuses_sizes_the_file_does_not_hold),
         cmocka_unit_test(test_fastmri_leaves_no_open_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,6 +2,7 @@
  * make_fixtures.py), write → read round trips, atomic create/commit/abandon, listing, slabs,
  * and every error path on real malformed files (missing, empty, text, truncated, wrong types)
  * — with HDF5's own error printing checked to stay silent. */
+#include "io_test.h"
 #include "mr_test.h"
 
 #include <fcntl.h>
@@ -346,7 +347,7 @@ static void test_h5_write_read_roundtrip(void **state)
     char *str = NULL;
     (void)state;
 
-    unlink(path);
+    io_test_clean(path);
     assert_int_equal(mr_array_init_dims(&c, MR_DTYPE_CF32, 3, (int64_t)3, (int64_t)5, (int64_t)7),
                      MR_OK);
     assert_int_equal(mr_array_init_dims(&f, MR_DTYPE_F32, 2, (int64_t)4, (int64_t)9), MR_OK);
@@ -424,14 +425,6 @@ static void test_h5_write_read_roundtrip(void **state)
     free(path);
 }
 
-/* Temp files are named "<path>.tmp-<pid>". */
-static const char *tmp_name(const char *path)
-{
-    static char buf[1200];
-    snprintf(buf, sizeof(buf), "%s.tmp-%ld", path, (long)getpid());
-    return buf;
-}
-
 static void test_h5_uncommitted_writer_leaves_nothing(void **state)
 {
     struct mr_h5 *h = NULL;
@@ -439,13 +432,13 @@ static void test_h5_uncommitted_writer_leaves_nothing(void **state)
     char *path = xstrdup(mr_test_tmp("abandoned.h5"));
     (void)state;
 
-    unlink(path);
+    io_test_clean(path);
     assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_F32, 1, (int64_t)3), MR_OK);
     assert_int_equal(mr_h5_create(path, &h), MR_OK);
-    assert_true(file_exists(tmp_name(path)));
+    assert_int_equal(io_test_count_tmp(path), 1);
     assert_int_equal(mr_h5_write(h, "x", &x), MR_OK);
     mr_h5_close(h); /* abandoned: neither file remains */
-    assert_false(file_exists(tmp_name(path)));
+    assert_int_equal(io_test_count_tmp(path), 0);
     assert_false(file_exists(path));
 
     /* commit replaces an older file atomically */
@@ -455,7 +448,7 @@ static void test_h5_uncommitted_writer_leaves_nothing(void **state)
     struct mr_h5 *r = NULL;
     assert_int_equal(mr_h5_open(path, &r), MR_ERR_FORMAT); /* old file still in place */
     assert_int_equal(mr_h5_commit(h), MR_OK);
-    assert_false(file_exists(tmp_name(path)));
+    assert_int_equal(io_test_count_tmp(path), 0);
     assert_int_equal(mr_h5_open(path, &r), MR_OK);
     assert_true(mr_h5_exists(r, "x"));
     mr_h5_close(r);

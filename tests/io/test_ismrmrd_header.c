@@ -114,7 +114,16 @@ static void test_ismrmrd_header_errors(void **state)
     expect_bad("<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"/>", "no <encoding>", NULL);
     expect_bad(ENC("<reconSpace/>"), "encodedSpace/matrixSize", NULL);
     expect_bad(ENC(SPACES("abc", "4")), "encodedSpace/matrixSize/x", "'abc'");
-    expect_bad(ENC(SPACES("4", "0")), "reconSpace/matrixSize/x", ">= 1");
+    expect_bad(ENC(SPACES("4", "0")), "reconSpace/matrixSize/x", "1..65535");
+    /* sizes the stage allocates from: bounded as the schema's unsignedShort */
+    expect_bad(ENC(SPACES("1099511627776", "4")), "encodedSpace/matrixSize/x", "1..65535");
+    expect_bad(ENC(SPACES("4", "4") "<encodingLimits><kspace_encoding_step_1><minimum>0"
+                   "</minimum><maximum>70000</maximum><center>2</center>"
+                   "</kspace_encoding_step_1></encodingLimits>"),
+               "encodingLimits/kspace_encoding_step_1", "maximum 70000");
+    expect_bad(ENC(SPACES("4", "4") "<encodingLimits><slice><minimum>3</minimum><maximum>1"
+                   "</maximum><center>0</center></slice></encodingLimits>"),
+               "encodingLimits/slice", "maximum <= 65535");
     expect_bad(ENC(SPACES("4", "4") "<encodingLimits><kspace_encoding_step_1><minimum>0"
                    "</minimum><maximum>3</maximum></kspace_encoding_step_1></encodingLimits>"),
                "kspace_encoding_step_1/center", NULL);

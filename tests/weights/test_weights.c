@@ -2,6 +2,7 @@
  * weight file: round trip, a golden file read as a weight file, and every load error. */
 #include "mr_test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -291,6 +292,71 @@ static void test_weights_load_errors(void **state)
     mr_weights_free(ws);
 }
 
+/* #15: a NaN or Inf weight used to give a plausible image 7-21 % off; now the load fails and
+ * names the tensor */
+static void write_with_value(const char *path, const char *name, int64_t at, float v)
+{
+    struct mr_weights *ws = NULL;
+    struct mr_array a = { 0 };
+
+    assert_int_equal(mr_weights_create(&ws), MR_OK);
+    assert_int_equal(mr_weights_set_architecture(ws, "e2evn"), MR_OK);
+    add_tensor(ws, "cascades.0.dc_weight", 1, (const int64_t[]){ 1 }, 3);
+    assert_int_equal(mr_array_init_dims(&a, MR_DTYPE_F32, 2, (int64_t)4, (int64_t)6), MR_OK);
+    mr_test_rand(&a, 4);
+    mr_array_f32(&a)[at] = v;
+    assert_int_equal(mr_weights_add_take(ws, name, &a), MR_OK);
+    assert_int_equal(mr_weights_save(ws, path), MR_OK);
+    mr_weights_free(ws);
+}
+
+static void test_weights_load_rejects_nonfinite_tensors(void **state)
+{
+    struct mr_weights *ws = NULL;
+    char path[512];
+    (void)state;
+
+    snprintf(path, sizeof(path), "%s", mr_test_tmp("nan.h5"));
+    write_with_value(path, "cascades.3.model.conv.weight", 17, NAN);
+    assert_int_equal(mr_weights_load(path, &ws), MR_ERR_WEIGHTS);
+    assert_null(ws);
+    assert_non_null(strstr(mr_last_error(), "'cascades.3.model.conv.weight' (4, 6)"));
+    assert_non_null(strstr(mr_last_error(), "nan.h5"));
+    assert_non_null(strstr(mr_last_error(), "NaN at element 17"));
+
+    snprintf(path, sizeof(path), "%s", mr_test_tmp("inf.h5"));
+    write_with_value(path, "sens_net.bias", 0, -INFINITY);
+    assert_int_equal(mr_weights_load(path, &ws), MR_ERR_WEIGHTS);
+    assert_non_null(strstr(mr_last_error(), "'sens_net.bias'"));
+    assert_non_null(strstr(mr_last_error(), "-Inf at element 0"));
+
+    /* huge but finite weights load (the image check downstream catches what they do) */
+    snprintf(path, sizeof(path), "%s", mr_test_tmp("big.h5"));
+    write_with_value(path, "sens_net.bias", 5, 3e38f);
+    assert_int_equal(mr_weights_load(path, &ws), MR_OK);
+    mr_weights_free(ws);
+}
+
+/* every tensor, and all of them together, must fit the memory limit */
+static void test_weights_load_respects_memory_limit(void **state)
+{
+    struct mr_weights *ws = NULL;
+    char path[512];
+    (void)state;
+
+    snprintf(path, sizeof(path), "%s", mr_test_tmp("limit.h5"));
+    write_with_value(path, "cascades.1.w", 0, 1.0f); /* 4 + 96 bytes of tensors */
+    mr_memory_limit_set(99);
+    assert_int_equal(mr_weights_load(path, &ws), MR_ERR_NOMEM);
+    assert_null(ws);
+    assert_non_null(strstr(mr_last_error(), "limit.h5"));
+    assert_non_null(strstr(mr_last_error(), "memory limit of 99 bytes"));
+    mr_memory_limit_set(100);
+    assert_int_equal(mr_weights_load(path, &ws), MR_OK);
+    mr_weights_free(ws);
+    mr_memory_limit_set(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +366,8 @@ int main(void)
         cmocka_unit_test(test_weights_file_roundtrip),
         cmocka_unit_test(test_weights_golden_is_weight_file),
         cmocka_unit_test(test_weights_load_errors),
+        cmocka_unit_test(test_weights_load_rejects_nonfinite_tensors),
+        cmocka_unit_test(test_weights_load_respects_memory_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

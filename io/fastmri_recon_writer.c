@@ -1,37 +1,30 @@
 /*
- * Writer of fastMRI submission-style files (fastmri/utils.py save_reconstructions): dataset
- * "reconstruction" float32 (slices, crop_h, crop_w), each slice centre-cropped exactly like
- * fastmri.data.transforms.center_crop. Built on io/h5's atomic writer; the crop buffer is
- * allocated once at create.
+ * Writer of fastMRI reconstruction files (fastmri/utils.py save_reconstructions): dataset
+ * "reconstruction" float32 (slices, crop_h, crop_w), each slice centre-cropped by
+ * recon/crop.h. Built on io/h5's atomic writer; the crop buffer is allocated once at create.
  */
-#include "io/recon_writer.h"
+#include "io/fastmri_recon_writer.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "io/h5.h"
+#include "recon/crop.h"
 
 #define DATASET "reconstruction"
 
-struct mr_recon_writer {
+struct mr_fastmri_recon_writer {
     struct mr_h5 *h5;
     struct mr_array crop; /* (crop_h, crop_w) scratch */
     int64_t slices;
     bool *written;        /* per slice */
 };
 
-int64_t mr_center_crop_start(int64_t n, int64_t c)
-{
-    MR_ASSERT(n >= c && c >= 0);
-    return (n - c) / 2;
-}
-
-mr_status mr_recon_writer_create(const char *path, int64_t slices, int64_t crop_h,
-                                 int64_t crop_w, struct mr_recon_writer **out)
+mr_status mr_fastmri_recon_writer_create(const char *path, int64_t slices, int64_t crop_h,
+                                         int64_t crop_w, struct mr_fastmri_recon_writer **out)
 {
     mr_status st = MR_OK;
-    struct mr_recon_writer *w = NULL;
+    struct mr_fastmri_recon_writer *w = NULL;
 
     *out = NULL;
     if (slices < 1 || crop_h < 1 || crop_w < 1)
@@ -54,12 +47,12 @@ mr_status mr_recon_writer_create(const char *path, int64_t slices, int64_t crop_
     *out = w;
     w = NULL;
 out:
-    mr_recon_writer_free(w);
+    mr_fastmri_recon_writer_free(w);
     return st;
 }
 
-mr_status mr_recon_writer_write_slice(struct mr_recon_writer *w, int64_t slice,
-                                      const struct mr_array *img)
+mr_status mr_fastmri_recon_writer_write_slice(struct mr_fastmri_recon_writer *w, int64_t slice,
+                                              const struct mr_array *img)
 {
     const int64_t ch = w->crop.dims[0];
     const int64_t cw = w->crop.dims[1];
@@ -78,31 +71,27 @@ mr_status mr_recon_writer_write_slice(struct mr_recon_writer *w, int64_t slice,
         return MR_FAIL(MR_ERR_SHAPE, "'%s': slice %lld is %lld x %lld, smaller than the "
                        "%lld x %lld crop", path, (long long)slice, (long long)h, (long long)wd,
                        (long long)ch, (long long)cw);
-    const int64_t y0 = mr_center_crop_start(h, ch);
-    const int64_t x0 = mr_center_crop_start(wd, cw);
-    const float *src = mr_array_f32(img);
-    float *dst = mr_array_f32(&w->crop);
-    for (int64_t y = 0; y < ch; y++)
-        memcpy(dst + y * cw, src + (y0 + y) * wd + x0, (size_t)cw * sizeof(float));
-    mr_status st = mr_h5_write_slab(w->h5, DATASET, slice, &w->crop);
+    mr_status st = mr_center_crop(&w->crop, img);
+    if (st == MR_OK)
+        st = mr_h5_write_slab(w->h5, DATASET, slice, &w->crop);
     if (st == MR_OK)
         w->written[slice] = true;
     return st;
 }
 
-mr_status mr_recon_writer_set_attr_string(struct mr_recon_writer *w, const char *name,
-                                          const char *value)
+mr_status mr_fastmri_recon_writer_set_attr_string(struct mr_fastmri_recon_writer *w,
+                                                  const char *name, const char *value)
 {
     return mr_h5_write_attr_string(w->h5, "/", name, value);
 }
 
-mr_status mr_recon_writer_set_attr_double(struct mr_recon_writer *w, const char *name,
-                                          double value)
+mr_status mr_fastmri_recon_writer_set_attr_double(struct mr_fastmri_recon_writer *w,
+                                                  const char *name, double value)
 {
     return mr_h5_write_attr_double(w->h5, "/", name, value);
 }
 
-mr_status mr_recon_writer_commit(struct mr_recon_writer *w)
+mr_status mr_fastmri_recon_writer_commit(struct mr_fastmri_recon_writer *w)
 {
     mr_status st = MR_OK;
 
@@ -116,11 +105,11 @@ mr_status mr_recon_writer_commit(struct mr_recon_writer *w)
     st = mr_h5_commit(w->h5);
     w->h5 = NULL; /* commit released it */
 out:
-    mr_recon_writer_free(w);
+    mr_fastmri_recon_writer_free(w);
     return st;
 }
 
-void mr_recon_writer_free(struct mr_recon_writer *w)
+void mr_fastmri_recon_writer_free(struct mr_fastmri_recon_writer *w)
 {
     if (w == NULL)
         return;
@@ -130,11 +119,11 @@ void mr_recon_writer_free(struct mr_recon_writer *w)
     free(w);
 }
 
-mr_status mr_recon_write_volume(const char *path, const struct mr_array *vol, int64_t crop_h,
-                                int64_t crop_w, const char *method)
+mr_status mr_fastmri_recon_write_volume(const char *path, const struct mr_array *vol,
+                                        int64_t crop_h, int64_t crop_w, const char *method)
 {
     mr_status st = MR_OK;
-    struct mr_recon_writer *w = NULL;
+    struct mr_fastmri_recon_writer *w = NULL;
     char buf[160];
 
     if (vol->dtype != MR_DTYPE_F32 || vol->ndim != 3) {
@@ -142,17 +131,17 @@ mr_status mr_recon_write_volume(const char *path, const struct mr_array *vol, in
                      "(slices, H, W)", path, mr_array_shape_str(vol, buf, sizeof(buf)));
         goto out;
     }
-    MR_CHECK(mr_recon_writer_create(path, vol->dims[0], crop_h, crop_w, &w));
+    MR_CHECK(mr_fastmri_recon_writer_create(path, vol->dims[0], crop_h, crop_w, &w));
     for (int64_t s = 0; s < vol->dims[0]; s++) {
         struct mr_array img;
         mr_array_slab(&img, vol, s);
-        MR_CHECK(mr_recon_writer_write_slice(w, s, &img));
+        MR_CHECK(mr_fastmri_recon_writer_write_slice(w, s, &img));
     }
     if (method != NULL)
-        MR_CHECK(mr_recon_writer_set_attr_string(w, "method", method));
-    st = mr_recon_writer_commit(w);
+        MR_CHECK(mr_fastmri_recon_writer_set_attr_string(w, "method", method));
+    st = mr_fastmri_recon_writer_commit(w);
     w = NULL;
 out:
-    mr_recon_writer_free(w);
+    mr_fastmri_recon_writer_free(w);
     return st;
 }
