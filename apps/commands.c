@@ -1,6 +1,7 @@
 /* The subcommand table and the top-level usage of mrirecon. */
 #include "apps/commands.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -42,6 +43,19 @@ static void usage(FILE *f)
           f);
 }
 
+/* A command whose output on stdout did not reach it (a full disk, /dev/full, a closed pipe)
+ * has failed, whatever it returned: flush now and say so. */
+static int stdout_checked(const char *name, int rc)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "mrirecon %s: cannot write to standard output: %s\n", name,
+                errno != 0 ? strerror(errno) : "write error");
+        return rc == 0 ? 1 : rc;
+    }
+    return rc;
+}
+
 int mr_main(int argc, char *argv[])
 {
     if (argc < 2) {
@@ -59,7 +73,7 @@ int mr_main(int argc, char *argv[])
     }
     for (const struct mr_command *c = mr_commands; c->name != NULL; c++)
         if (strcmp(c->name, argv[1]) == 0)
-            return c->main(argc - 1, argv + 1);
+            return stdout_checked(c->name, c->main(argc - 1, argv + 1));
     fprintf(stderr, "mrirecon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -42,6 +42,16 @@ void mr_mrd_reader_init(struct mr_mrd_reader *r, int fd, const char *what)
     r->bytes = 0;
     r->start = 0;
     r->messages = 0;
+    r->mem = NULL;
+    r->mem_len = 0;
+}
+
+void mr_mrd_reader_init_memory(struct mr_mrd_reader *r, const void *buf, size_t len,
+                               const char *what)
+{
+    mr_mrd_reader_init(r, -1, what);
+    r->mem = buf;
+    r->mem_len = len;
 }
 
 bool mr_mrd_reader_eof(const struct mr_mrd_reader *r)
@@ -74,11 +84,17 @@ static const char *io_error_text(int e)
 }
 
 /* Reads exactly n bytes; returns the number read (< n only at end of stream) or -1 on error. */
-static ssize_t read_full(int fd, void *buf, size_t n)
+static ssize_t read_full(struct mr_mrd_reader *r, void *buf, size_t n)
 {
     size_t got = 0;
+    if (r->mem != NULL) { /* a message in memory: r->bytes is the read position */
+        size_t left = r->mem_len - (size_t)r->bytes;
+        got = n < left ? n : left;
+        memcpy(buf, (const char *)r->mem + r->bytes, got);
+        return (ssize_t)got;
+    }
     while (got < n) {
-        ssize_t k = read(fd, (char *)buf + got, n - got);
+        ssize_t k = read(r->fd, (char *)buf + got, n - got);
         if (k == 0)
             break;
         if (k < 0) {
@@ -103,7 +119,7 @@ static const char *msg_name(const struct mr_mrd_reader *r, uint16_t id)
 static mr_status read_part(struct mr_mrd_reader *r, void *buf, size_t n, uint16_t id,
                            const char *part)
 {
-    ssize_t k = read_full(r->fd, buf, n);
+    ssize_t k = read_full(r, buf, n);
     if (k < 0)
         return MR_FAIL(MR_ERR_IO, "%s: read error in its %s: %s", msg_name(r, id), part,
                        io_error_text(errno));
@@ -214,7 +230,7 @@ mr_status mr_mrd_read(struct mr_mrd_reader *r, struct mr_mrd_message *m)
     uint16_t id = 0;
     mr_mrd_message_cleanup(m);
     r->start = r->bytes;
-    ssize_t k = read_full(r->fd, &id, sizeof(id));
+    ssize_t k = read_full(r, &id, sizeof(id));
     if (k < 0)
         return MR_FAIL(MR_ERR_IO, "%s: read error at byte %llu: %s", r->what,
                        (unsigned long long)r->bytes, io_error_text(errno));

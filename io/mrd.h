@@ -71,7 +71,8 @@ struct mr_mrd_message {
 void mr_mrd_message_init(struct mr_mrd_message *m);
 void mr_mrd_message_cleanup(struct mr_mrd_message *m);
 
-/* A reader over fd (borrowed; not closed). `what` names the stream in messages ("stdin"). */
+/* A reader over fd (borrowed; not closed), or over bytes in memory. `what` names the stream in
+ * messages ("stdin"). */
 struct mr_mrd_reader {
     int fd;
     const char *what;
@@ -79,12 +80,31 @@ struct mr_mrd_reader {
     uint64_t bytes;    /* read so far */
     uint64_t start;    /* byte at which the current message began */
     uint64_t messages; /* messages begun so far (the current one is number `messages`) */
+    const void *mem;   /* memory source (NULL: fd) */
+    size_t mem_len;
 };
 void mr_mrd_reader_init(struct mr_mrd_reader *r, int fd, const char *what);
+void mr_mrd_reader_init_memory(struct mr_mrd_reader *r, const void *buf, size_t len,
+                               const char *what);
 bool mr_mrd_reader_eof(const struct mr_mrd_reader *r);
 
 /* Reads the next message into m (previous contents released). */
 mr_status mr_mrd_read(struct mr_mrd_reader *r, struct mr_mrd_message *m);
+
+/*
+ * Framing for readers that cannot block (io/mrd_frame.c): *need = the size in bytes of the
+ * whole message that starts at buf, from its first `have` bytes, or 0 when they do not tell
+ * yet (read more). The same checks as mr_mrd_read, as soon as the bytes allow: an unknown id,
+ * a text over max_text bytes (and MR_MRD_MAX_TEXT), an acquisition, image or waveform over
+ * the ISMRMRD limits (io/ismrmrd.h's header checks) are MR_ERR_FORMAT (MR_ERR_NOMEM over the
+ * memory limit) naming the message.
+ */
+mr_status mr_mrd_frame_size(const void *buf, size_t have, size_t max_text, uint64_t *need);
+
+/* Decodes one whole message of len bytes (as mr_mrd_frame_size measured it) into m.
+ * Errors: those of mr_mrd_read, and MR_ERR_FORMAT when len is not exactly one message. */
+mr_status mr_mrd_decode(const void *buf, size_t len, const char *what,
+                        struct mr_mrd_message *m);
 
 /* Writers: each writes one whole message (retrying short writes). Errors: MR_ERR_IO (peer gone
  * or disk full), MR_ERR_ARG (a text over MR_MRD_MAX_TEXT). A closed peer gives EPIPE, never

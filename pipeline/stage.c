@@ -92,6 +92,7 @@ struct mr_stage {
     struct mr_array img;  /* (H, W) F32 */
     ISMRMRD_Image out;    /* (W, ny) float image for the sink */
     int64_t images;
+    int64_t acquisitions; /* pushed so far */
 };
 
 static bool flag(const ISMRMRD_AcquisitionHeader *h, int f)
@@ -194,6 +195,11 @@ int mr_stage_open_slices(const struct mr_stage *s)
 int64_t mr_stage_images(const struct mr_stage *s)
 {
     return s->images;
+}
+
+int64_t mr_stage_acquisitions(const struct mr_stage *s)
+{
+    return s->acquisitions;
 }
 
 const char *mr_stage_label(const struct mr_stage *s)
@@ -529,6 +535,7 @@ mr_status mr_stage_push(struct mr_stage *s, const ISMRMRD_Acquisition *acq)
     const ISMRMRD_AcquisitionHeader *h = &acq->head;
     char what[64];
 
+    s->acquisitions++;
     snprintf(what, sizeof(what), "stage (scan_counter %u)", h->scan_counter);
     MR_CHECK(mr_ismrmrd_check_acquisition_header(h, what));
     if (s->broken) {

@@ -138,6 +138,9 @@ int mr_stage_open_slices(const struct mr_stage *s);
 /* Images emitted so far. */
 int64_t mr_stage_images(const struct mr_stage *s);
 
+/* Acquisitions pushed so far (every kind). */
+int64_t mr_stage_acquisitions(const struct mr_stage *s);
+
 /* The method as images record it ("cg", "cirim", ...; "" before the first acquisition). */
 const char *mr_stage_label(const struct mr_stage *s);
 

@@ -441,8 +441,31 @@ static void check_bad_stream(enum bad_kind kind, const char *mention)
     assert_true(fd >= 0);
     write_bad_stream(fd, kind);
     close(fd);
+    /* into a file: the error is reported and the output never appears (an old one is kept) */
+    unlink(resp);
     char *argv[] = { "stage", "-q", "-m", "zf", "--input", in, "--output", resp };
     assert_int_equal(mr_main_stage(ARGC(argv), argv), 1);
+    if (strstr(mr_last_error(), mention) == NULL)
+        fail_msg("bad stream %d: error '%s' does not mention '%s'", (int)kind, mr_last_error(),
+                 mention);
+    assert_int_equal(access(resp, F_OK), -1);
+    /* into a stream (stdout): ERROR then CLOSE */
+    fd = open(in, O_RDONLY);
+    int out = open(resp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+    assert_true(fd >= 0 && out >= 0);
+    int saved_in = dup(0);
+    int saved_out = dup(1);
+    dup2(fd, 0);
+    dup2(out, 1);
+    char *argv2[] = { "stage", "-q", "-m", "zf" };
+    int rc = mr_main_stage(ARGC(argv2), argv2);
+    dup2(saved_in, 0);
+    dup2(saved_out, 1);
+    close(saved_in);
+    close(saved_out);
+    close(fd);
+    close(out);
+    assert_int_equal(rc, 1);
     fd = open(resp, O_RDONLY);
     assert_true(fd >= 0);
     int images = read_response(fd, &err, &closed);
