@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/commands.h"
 #include "io/fastmri.h"
 #include "io/h5.h"
 #include "io/ismrmrd.h"
@@ -17,8 +18,11 @@
 int mr_main_info(int argc, char *argv[]);
 
 static const char help[] =
-    "usage: mrirecon info FILE.h5\n"
+    "usage: mrirecon info [--max-memory SIZE] FILE.h5 ...\n"
     "Describe a fastMRI-layout k-space file, a weight file or an ISMRMRD dataset.\n"
+    "\n"
+    MR_CLI_MAX_MEMORY_HELP
+    "  -h, --help           this text\n"
     "Exit: 0 ok, 1 failure (unreadable or malformed file), 2 usage.\n";
 
 static void print_header(const struct mr_ismrmrd_header *h)
@@ -157,6 +161,7 @@ out:
 int mr_main_info(int argc, char *argv[])
 {
     static const struct option opts[] = {
+        { "max-memory", required_argument, NULL, 0x100 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -168,7 +173,10 @@ int mr_main_info(int argc, char *argv[])
             fputs(help, stdout);
             return 0;
         }
-        fputs(help, stderr);
+        if (c == 0x100 && mr_cli_max_memory("info", optarg))
+            continue;
+        if (c != 0x100)
+            fputs(help, stderr);
         return 2;
     }
     if (argc - optind < 1) {

@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "apps/commands.h"
 #include "io/h5.h"
 #include "recon/crop.h"
 #include "sampling/metrics.h"
@@ -54,6 +55,7 @@ static const char help[] =
     "      --no-crop         score the full images (the default for atommic)\n"
     "      --target-key K    dataset of the target file to use\n"
     "      --pred-key K      dataset of the prediction file to use\n"
+    MR_CLI_MAX_MEMORY_HELP
     "  -h, --help            this text\n"
     "\n"
     "Exit: 0 ok, 1 failure (missing file or dataset, shape mismatch), 2 usage.\n";
@@ -445,6 +447,7 @@ int mr_main_metrics(int argc, char *argv[])
         { "no-crop", no_argument, NULL, 'N' },
         { "target-key", required_argument, NULL, 'T' },
         { "pred-key", required_argument, NULL, 'P' },
+        { "max-memory", required_argument, NULL, 0x100 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -471,6 +474,10 @@ int mr_main_metrics(int argc, char *argv[])
         case 'N': o.crop = 0; break;
         case 'T': o.target_key = optarg; break;
         case 'P': o.pred_key = optarg; break;
+        case 0x100:
+            if (!mr_cli_max_memory("metrics", optarg))
+                return 2;
+            break;
         case 'h': fputs(help, stdout); return 0;
         default:
             fprintf(stderr, "mrirecon metrics: unknown or incomplete option '%s'\n",

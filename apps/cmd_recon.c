@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/commands.h"
 #include "io/ismrmrd.h"
 #include "pipeline/output.h"
 #include "pipeline/volume.h"
@@ -36,6 +37,7 @@ static const char help[] =
     "      --slices A:B     reconstruct slices A..B-1 only (fastMRI files)\n"
     "      --no-crop        keep the full image (default: crop to the header's recon matrix)\n"
     "  -q, --quiet          no progress on stderr\n"
+    MR_CLI_MAX_MEMORY_HELP
     "  -h, --help           this text\n"
     "\n"
     "OUT by extension: .h5 (fastMRI 'reconstruction' float32 (slices, H, W)), .png (windowed\n"
@@ -90,6 +92,7 @@ int mr_main_recon(int argc, char *argv[])
         { "slices", required_argument, NULL, 'S' },
         { "no-crop", no_argument, NULL, 'C' },
         { "quiet", no_argument, NULL, 'q' },
+        { "max-memory", required_argument, NULL, 0x100 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -120,6 +123,10 @@ int mr_main_recon(int argc, char *argv[])
             break;
         case 'C': cfg.crop = false; break;
         case 'q': quiet = true; break;
+        case 0x100:
+            if (!mr_cli_max_memory("recon", optarg))
+                return 2;
+            break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "mrirecon recon: unknown or incomplete option '%s'\n",

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apps/commands.h"
 #include "io/atomic_file.h"
 #include "runs/stage_server.h"
 
@@ -44,6 +45,7 @@ static const char help[] =
     "      --max-connections N  exit after N connections (default: serve forever)\n"
     "      --port-file FILE  write the listening port to FILE once listening\n"
     "  -q, --quiet           no log lines on standard error (errors are still shown)\n"
+    MR_CLI_MAX_MEMORY_HELP
     "  -h, --help            this text\n"
     "\n"
     "Config text (message id 2, or --config): key=value pairs separated by newlines, ';' or\n"
@@ -149,6 +151,7 @@ int mr_main_stage(int argc, char *argv[])
         { "max-connections", required_argument, NULL, 'X' },
         { "port-file", required_argument, NULL, 'P' },
         { "quiet", no_argument, NULL, 'q' },
+        { "max-memory", required_argument, NULL, 0x100 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -215,6 +218,10 @@ int mr_main_stage(int argc, char *argv[])
             break;
         case 'P': srv.port_file = optarg; break;
         case 'q': cfg->quiet = true; break;
+        case 0x100:
+            if (!mr_cli_max_memory("stage", optarg))
+                return 2;
+            break;
         case 'h': fputs(help, stdout); return 0;
         default:
             fprintf(stderr, "mrirecon stage: unknown or incomplete option '%s'\n",

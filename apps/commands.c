@@ -3,7 +3,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "recon/array.h"
 
 int mr_main_info(int argc, char *argv[]);
 int mr_main_recon(int argc, char *argv[]);
@@ -41,6 +44,31 @@ static void usage(FILE *f)
     fputs("\nRun 'mrirecon COMMAND --help' for the options of a command.\n"
           "Exit codes: 0 success, 1 failure, 2 usage error.\n",
           f);
+}
+
+bool mr_cli_max_memory(const char *cmd, const char *size)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(size, &end);
+    double unit = 1024.0 * 1024.0;
+    if (end != size && *end != '\0' && end[1] == '\0') {
+        switch (*end) {
+        case 'K': case 'k': unit = 1024.0; end++; break;
+        case 'M': case 'm': unit = 1024.0 * 1024.0; end++; break;
+        case 'G': case 'g': unit = 1024.0 * 1024.0 * 1024.0; end++; break;
+        case 'T': case 't': unit = 1024.0 * 1024.0 * 1024.0 * 1024.0; end++; break;
+        }
+    }
+    const double bytes = v * unit;
+    if (end == size || *end != '\0' || errno != 0 || !(bytes >= 1024.0 * 1024.0) ||
+        bytes > 9.0e18) {
+        fprintf(stderr, "mrirecon %s: --max-memory needs a size of at least 1 MiB, e.g. 4096 "
+                "(MiB) or 8G, not '%s'\n", cmd, size);
+        return false;
+    }
+    mr_memory_limit_set((uint64_t)bytes);
+    return true;
 }
 
 /* A command whose output on stdout did not reach it (a full disk, /dev/full, a closed pipe)

@@ -6,6 +6,8 @@
 #ifndef MR_APPS_COMMANDS_H
 #define MR_APPS_COMMANDS_H
 
+#include <stdbool.h>
+
 struct mr_command {
     const char *name;
     const char *summary;
@@ -17,5 +19,16 @@ extern const struct mr_command mr_commands[];
 
 /* Dispatches argv[1] to its subcommand; prints the overview for --help or no arguments. */
 int mr_main(int argc, char *argv[]);
+
+/* The --max-memory option of the commands that read files: SIZE in MiB, or with a suffix K, M,
+ * G or T (binary units), sets the limit on allocations driven by file contents
+ * (recon/array.h mr_memory_limit_set; default: half the physical memory). Returns false (after
+ * printing "mrirecon CMD: ..." on stderr) when SIZE does not parse. */
+bool mr_cli_max_memory(const char *cmd, const char *size);
+
+/* The help line of that option, for the commands' usage texts. */
+#define MR_CLI_MAX_MEMORY_HELP                                                                  \
+    "      --max-memory SIZE  limit on memory driven by file contents, in MiB or with K/M/G/T\n" \
+    "                       (default: half the physical memory)\n"
 
 #endif

@@ -119,16 +119,29 @@ void mr_memory_limit_set(uint64_t bytes)
     atomic_store(&memory_limit, bytes);
 }
 
+/* "1.5 GiB", "2.5 MiB": a size as a person reads it */
+static const char *human_size(uint64_t n, char *buf, size_t len)
+{
+    const double mib = (double)(1u << 20);
+    if ((double)n >= 1024.0 * mib)
+        snprintf(buf, len, "%.1f GiB", (double)n / (1024.0 * mib));
+    else
+        snprintf(buf, len, "%.1f MiB", (double)n / mib);
+    return buf;
+}
+
 mr_status mr_memory_check(uint64_t nbytes, const char *what)
 {
     const uint64_t limit = mr_memory_limit();
-    const double gib = (double)(1u << 30);
+    char a[32];
+    char b[32];
 
     if (nbytes <= limit)
         return MR_OK;
-    return MR_FAIL(MR_ERR_NOMEM, "%s needs %llu bytes (%.1f GiB), over the memory limit of %llu "
-                   "bytes (%.1f GiB)", what, (unsigned long long)nbytes, (double)nbytes / gib,
-                   (unsigned long long)limit, (double)limit / gib);
+    return MR_FAIL(MR_ERR_NOMEM, "%s needs %llu bytes (%s), over the memory limit of %llu "
+                   "bytes (%s)", what, (unsigned long long)nbytes,
+                   human_size(nbytes, a, sizeof(a)), (unsigned long long)limit,
+                   human_size(limit, b, sizeof(b)));
 }
 
 static void set_shape(struct mr_array *a, enum mr_dtype dtype, int ndim, const int64_t *dims)

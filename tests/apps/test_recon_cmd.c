@@ -167,6 +167,23 @@ static void test_recon_usage_and_errors(void **state)
     const char *no_maps[] = { "recon", "-q", "--maps", "file", sample_full, out };
     assert_int_equal(run(no_maps, 6), 1);
     assert_non_null(strstr(mr_last_error(), "sensitivity_map"));
+    /* the output may not be the input (it would be destroyed) */
+    char copy[4096];
+    snprintf(copy, sizeof(copy), "%s", mr_test_tmp("in_copy.h5"));
+    char cmd[9000];
+    snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", sample_full, copy);
+    assert_int_equal(system(cmd), 0);
+    const char *same[] = { "recon", "-q", "-m", "zf", copy, copy };
+    assert_int_equal(run(same, 6), 1);
+    assert_non_null(strstr(mr_last_error(), "is the input"));
+    struct mr_fastmri *f = NULL;
+    assert_int_equal(mr_fastmri_open(copy, &f), MR_OK); /* still the k-space file */
+    mr_fastmri_close(f);
+    /* a memory limit too small for one slice is a clear error, not a crash */
+    const char *small[] = { "recon", "-q", "-m", "zf", "--max-memory", "1", sample_full, out };
+    assert_int_equal(run(small, 8), 1);
+    assert_non_null(strstr(mr_last_error(), "memory limit"));
+    mr_memory_limit_set(0);
     /* nothing was left behind */
     assert_int_equal(access(out, F_OK), -1);
 }
