@@ -161,7 +161,7 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
     struct mr_net_inputs in = mr_net_inputs_default;
 
     MR_CHECK(mr_weights_load(wpath, &ws));
-    MR_CHECK(mr_net_create_from_weights(ws, &net));
+    MR_CHECK(mr_net_create_from_weights(ws, NULL, &net));
     MR_CHECK(mr_weights_check_unused(ws));
     MR_CHECK(mr_h5_open(ipath, &a.h));
     MR_CHECK(probe_inputs(&a, ipath));

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "networks/atommic.h"
 #include "weights/config.h"
 
 #define CIRIM_PAR_MIN ((int64_t)1 << 16) /* elements; below, a parallel region costs more */
@@ -251,6 +252,7 @@ struct cirim_cascade {
 
 struct mr_cirim {
     struct mr_cirim_config cfg;
+    bool inference; /* created for mr_net_infer */
     int64_t steps;
     struct cirim_cascade *casc;
 
@@ -271,6 +273,7 @@ struct mr_cirim {
     struct mr_array hid[2];  /* (recurrent_filters[l], H, W) F32 */
     struct mr_array delta;   /* (2, H, W) F32 */
     struct mr_array scratch; /* conv / cell scratch, F32 */
+    struct mr_atommic_inference atommic; /* inference: ATOMMIC's k-space scaling */
 };
 
 /* ConvNonlinear: ReplicationPad(d·(k − 1)/2) then Conv2d(padding 0, dilation d), fused */
@@ -396,6 +399,7 @@ static void release_buffers(struct mr_cirim *net)
     }
     mr_array_cleanup(&net->delta);
     mr_array_cleanup(&net->scratch);
+    mr_atommic_inference_cleanup(&net->atommic);
     net->nc = 0;
     net->h = 0;
     net->w = 0;
@@ -744,7 +748,8 @@ mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
 
 /* ---- the registry row (net.h) ----------------------------------------------------------- */
 
-static mr_status cirim_create(struct mr_weights *ws, const struct mr_config *cfg, void **out)
+static mr_status cirim_create(struct mr_weights *ws, const struct mr_config *cfg,
+                              const struct mr_net_options *opt, void **out)
 {
     struct mr_cirim_config c = mr_cirim_config_default;
     struct mr_cirim *net = NULL;
@@ -752,8 +757,10 @@ static mr_status cirim_create(struct mr_weights *ws, const struct mr_config *cfg
 
     if (st == MR_OK)
         st = mr_cirim_create(ws, &c, &net);
-    if (st == MR_OK)
+    if (st == MR_OK) {
+        net->inference = opt->inference;
         *out = net;
+    }
     return st;
 }
 
@@ -763,6 +770,8 @@ static mr_status cirim_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
     struct mr_cirim *net = ctx;
     mr_status st = mr_cirim_prepare(net, nc, h, w);
 
+    if (st == MR_OK && net->inference)
+        st = mr_atommic_inference_prepare(&net->atommic, nc, h, w);
     if (st != MR_OK)
         return st;
     *out_dtype = MR_DTYPE_CF32;
@@ -822,6 +831,19 @@ static void cirim_free(void *ctx)
     mr_cirim_free(ctx);
 }
 
+/* inference: ATOMMIC's max-SENSE k-space scaling */
+static mr_status cirim_pre(void *ctx, struct mr_net_inputs *in, float *scale)
+{
+    struct mr_cirim *net = ctx;
+    return mr_atommic_inference_pre(&net->atommic, in, scale);
+}
+
+static void cirim_post(void *ctx, struct mr_array *img, float scale)
+{
+    (void)ctx;
+    mr_atommic_inference_post(img, scale);
+}
+
 const struct mr_net_ops mr_cirim_ops = {
     .name = "cirim",
     .needs = MR_NET_NEED_SENS,
@@ -830,4 +852,6 @@ const struct mr_net_ops mr_cirim_ops = {
     .run = cirim_run,
     .image = cirim_image,
     .free = cirim_free,
+    .pre = cirim_pre,
+    .post = cirim_post,
 };

@@ -52,7 +52,8 @@ static void rvn_free(void *ctx)
     free(r);
 }
 
-static mr_status rvn_create(struct mr_weights *ws, const struct mr_config *cfg, void **ctx)
+static mr_status rvn_create(struct mr_weights *ws, const struct mr_config *cfg,
+                           const struct mr_net_options *opt, void **ctx)
 {
     struct rvn_net *r = calloc(1, sizeof(*r));
     struct mr_recurrentvarnet_config mc;
@@ -61,6 +62,7 @@ static mr_status rvn_create(struct mr_weights *ws, const struct mr_config *cfg, 
     bool has_unet = mr_weights_has(ws, RVN_UNET_PREFIX "down_sample_layers.0.layers.0.weight");
     mr_status st = MR_OK;
 
+    (void)opt; /* inference differs in the inputs only: see rvn_pre */
     if (r == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "recurrentvarnet");
     MR_CHECK(mr_recurrentvarnet_config_parse(cfg, &mc));
@@ -133,6 +135,16 @@ static void rvn_image(void *ctx, struct mr_array *img, const struct mr_array *ou
     mr_direct_rss_image(r->fft, img, out, &r->tmp);
 }
 
+/* inference: DIRECT's whole inference path, which estimates its own maps and scales the
+ * k-space inside run: the given maps are not used */
+static mr_status rvn_pre(void *ctx, struct mr_net_inputs *in, float *scale)
+{
+    (void)ctx;
+    in->sens = NULL;
+    *scale = 1.0f;
+    return MR_OK;
+}
+
 const struct mr_net_ops mr_recurrentvarnet_ops = {
     .name = "recurrentvarnet",
     .needs = 0, /* maps optional: without them the DIRECT engine path runs */
@@ -141,4 +153,5 @@ const struct mr_net_ops mr_recurrentvarnet_ops = {
     .run = rvn_run,
     .image = rvn_image,
     .free = rvn_free,
+    .pre = rvn_pre,
 };

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/atommic.h"
 #include "networks/unet.h"
 #include "recon/fft.h"
 
@@ -38,6 +39,7 @@ enum e2evn_combine {
 
 struct e2evn {
     enum e2evn_variant variant;
+    bool inference;                      /* created for mr_net_infer */
     int64_t num_cascades;
     bool mask_center;
     bool no_dc;
@@ -65,6 +67,7 @@ struct e2evn {
     struct mr_fft_linemask *linemask; /* IFFT([M≠0] ⊙ FFT(·)), NULL for 2-D masks */
     struct mr_array bmask;   /* (H, W) [M ≠ 0] */
     struct mr_array ymask;   /* (C, H, W) IFFT([M ≠ 0] ⊙ y) */
+    struct mr_atommic_inference atommic; /* ATOMMIC variant for inference: its scaling */
 };
 
 static void e2evn_release_prepared(struct e2evn *e)
@@ -84,6 +87,7 @@ static void e2evn_release_prepared(struct e2evn *e)
     e->linemask = NULL;
     mr_array_cleanup(&e->bmask);
     mr_array_cleanup(&e->ymask);
+    mr_atommic_inference_cleanup(&e->atommic);
 }
 
 static void e2evn_free(void *ctx)
@@ -216,7 +220,8 @@ out:
     return st;
 }
 
-static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg, void **out)
+static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg,
+                              const struct mr_net_options *opt, void **out)
 {
     mr_status st = MR_OK;
     struct e2evn *e = calloc(1, sizeof(*e));
@@ -225,6 +230,7 @@ static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg
 
     if (e == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "e2evn");
+    e->inference = opt->inference;
     MR_CHECK(pick_variant(cfg, &e->variant));
     if (e->variant == E2EVN_FASTMRI)
         MR_CHECK(read_fastmri_config(e, cfg));
@@ -284,6 +290,8 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
         MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work));
         MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, nc, h, w));
     }
+    if (e->inference && e->variant == E2EVN_ATOMMIC)
+        MR_CHECK(mr_atommic_inference_prepare(&e->atommic, nc, h, w));
     *out_ndim = 2;
     out_dims[0] = h;
     out_dims[1] = w;
@@ -600,8 +608,6 @@ static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_
         if (st != MR_OK)
             return st;
         sens = &e->sens;
-    } else if (sens == NULL) {
-        return MR_FAIL(MR_ERR_ARG, "e2evn (atommic) needs sensitivity maps");
     }
     mr_status st = prepare_image_domain(e, in);
     if (st != MR_OK)
@@ -636,6 +642,25 @@ static void e2evn_image(void *ctx, struct mr_array *img, const struct mr_array *
     }
 }
 
+/* inference: ATOMMIC's max-SENSE k-space scaling; fastMRI's VarNet takes k-space as it is */
+static mr_status e2evn_pre(void *ctx, struct mr_net_inputs *in, float *scale)
+{
+    struct e2evn *e = ctx;
+
+    *scale = 1.0f;
+    if (e->variant != E2EVN_ATOMMIC)
+        return MR_OK;
+    return mr_atommic_inference_pre(&e->atommic, in, scale);
+}
+
+static void e2evn_post(void *ctx, struct mr_array *img, float scale)
+{
+    const struct e2evn *e = ctx;
+
+    if (e->variant == E2EVN_ATOMMIC)
+        mr_atommic_inference_post(img, scale);
+}
+
 static unsigned e2evn_needs_of(const void *ctx)
 {
     const struct e2evn *e = ctx;
@@ -644,11 +669,13 @@ static unsigned e2evn_needs_of(const void *ctx)
 
 const struct mr_net_ops mr_e2evn_ops = {
     .name = "e2evn",
-    .needs = 0, /* the ATOMMIC variant needs maps: see e2evn_needs_of, checked in run */
+    .needs = 0, /* the ATOMMIC variant needs maps: see e2evn_needs_of */
     .needs_of = e2evn_needs_of,
     .create = e2evn_create,
     .prepare = e2evn_prepare,
     .run = e2evn_run,
     .image = e2evn_image,
     .free = e2evn_free,
+    .pre = e2evn_pre,
+    .post = e2evn_post,
 };

@@ -980,6 +980,16 @@ out:
     return st;
 }
 
+void mr_lpn_pnp_config_for_inference(struct mr_lpn_pnp_config *cfg, int iterations)
+{
+    cfg->normalize = true;
+    cfg->tiling.cover_border = true;
+    if (cfg->tiling.stride == 0)
+        cfg->tiling.stride = 64; /* the reference's stride; the borders are covered above */
+    if (iterations > 0)
+        cfg->pnp.iters = iterations;
+}
+
 struct mr_lpn_recon {
     struct mr_lpn_pnp_config cfg;
     int64_t nc;
@@ -1115,7 +1125,8 @@ static void lpn_net_free(void *ctx)
     free(n);
 }
 
-static mr_status lpn_net_create(struct mr_weights *ws, const struct mr_config *json, void **ctx)
+static mr_status lpn_net_create(struct mr_weights *ws, const struct mr_config *json,
+                                const struct mr_net_options *opt, void **ctx)
 {
     mr_status st = MR_OK;
     struct lpn_net *n = calloc(1, sizeof(*n));
@@ -1124,6 +1135,8 @@ static mr_status lpn_net_create(struct mr_weights *ws, const struct mr_config *j
         return MR_FAIL(MR_ERR_NOMEM, "LPN network");
     n->cfg = mr_lpn_pnp_config_default;
     MR_CHECK(mr_lpn_pnp_config_read(json, &n->cfg));
+    if (opt->inference)
+        mr_lpn_pnp_config_for_inference(&n->cfg, opt->iterations);
     MR_CHECK(lpn_create_json(ws, json, &n->lpn));
     if (n->lpn->cfg.in_dim != 2) {
         st = MR_FAIL(MR_ERR_UNSUPPORTED, "an LPN reconstructs complex MR images with in_dim 2 "

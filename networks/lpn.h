@@ -199,6 +199,11 @@ extern const struct mr_lpn_pnp_config mr_lpn_pnp_config_default;
  */
 mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp_config *cfg);
 
+/* The settings for measured data (mr_net_infer): k-space normalised by max|Aᴴy| (normalize),
+ * the patch grid extended to cover the image borders (cover_border), stride 64 where the
+ * config leaves it automatic, and `iterations` PnP iterations when > 0. */
+void mr_lpn_pnp_config_for_inference(struct mr_lpn_pnp_config *cfg, int iterations);
+
 struct mr_lpn_recon;
 
 /* Plans a SENSE operator (centred orthonormal FFT, recon/sense.h), the solver and the LPN
@@ -230,7 +235,8 @@ const struct mr_lpn_tiler *mr_lpn_recon_tiler(const struct mr_lpn_recon *r);
  * The registry row "lpn" (networks/registry.c): create = mr_lpn_create's checks with the
  * config given; prepare plans mr_lpn_recon for the size (MR_ERR_SHAPE if the tiling cannot
  * cover it); run = mr_lpn_recon_run with the solver settings read by mr_lpn_pnp_config_read
- * from the same config; needs sensitivity maps; output (H, W) complex64; image = magnitude.
+ * from the same config (for inference, mr_lpn_pnp_config_for_inference on top); needs
+ * sensitivity maps; output (H, W) complex64; image = magnitude.
  * Probes: "x_00" (= Aᴴy), then per iteration k "z_%02d" (PGD: prox input; ADMM: z) and
  * "x_%02d" (the iterate), as in the case_4 golden's /intermediate.
  */

@@ -83,7 +83,9 @@ static void run_golden(const char *file)
     assert_int_equal(mr_weights_load(path, &ws), MR_OK);
     assert_string_equal(mr_weights_architecture(ws), "cirim");
     assert_int_equal(mr_cirim_config_from_json(mr_weights_config_json(ws), &cfg), MR_OK);
-    assert_int_equal(mr_cirim_ops.create(ws, mr_weights_config(ws), &net), MR_OK);
+    assert_int_equal(mr_cirim_ops.create(ws, mr_weights_config(ws), &mr_net_options_default,
+                                         &net),
+                     MR_OK);
     assert_int_equal(mr_weights_check_unused(ws), MR_OK);
 
     assert_int_equal(mr_h5_read(ctx.h5, "/kspace", &ksp), MR_OK);
@@ -191,7 +193,7 @@ static void test_cirim_registry(void **state)
     assert_non_null(mr_net_lookup("cirim"));
     assert_int_equal(mr_h5_open(path, &h5), MR_OK);
     assert_int_equal(mr_weights_load(path, &ws), MR_OK);
-    assert_int_equal(mr_net_create_from_weights(ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(ws, NULL, &net), MR_OK);
     assert_string_equal(mr_net_name(net), "cirim");
     assert_int_equal(mr_net_needs(net), MR_NET_NEED_SENS);
     assert_int_equal(mr_h5_read(h5, "/kspace", &ksp), MR_OK);

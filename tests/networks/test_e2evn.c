@@ -77,7 +77,7 @@ static void run_case(const char *file, int min_checked)
 
     assert_int_equal(mr_weights_load(path, &ws), MR_OK);
     assert_string_equal(mr_weights_architecture(ws), "e2evn");
-    assert_int_equal(mr_net_create_from_weights(ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(ws, NULL, &net), MR_OK);
     assert_int_equal(mr_weights_check_unused(ws), MR_OK);
 
     path = mr_test_data(file);
@@ -242,14 +242,14 @@ static void test_e2evn_create_errors(void **state)
     /* one more cascade than the file holds */
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", \"num_cascades\": 4, "
                                      "\"channels\": 3, \"pooling_layers\": 4}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_WEIGHTS);
     assert_non_null(strstr(mr_last_error(), "cascades.3.dc_weight"));
     mr_config_free(cfg);
     /* wrong channel count: the first conv's shape is reported */
     mr_weights_reset_used(ws);
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", \"num_cascades\": 3, "
                                      "\"channels\": 4, \"pooling_layers\": 4}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_WEIGHTS);
     assert_non_null(strstr(mr_last_error(), "(3, 2, 3, 3)"));
     assert_non_null(strstr(mr_last_error(), "(4, 2, 3, 3)"));
     mr_config_free(cfg);
@@ -257,7 +257,7 @@ static void test_e2evn_create_errors(void **state)
     mr_weights_reset_used(ws);
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", \"num_cascades\": 2, "
                                      "\"channels\": 3, \"pooling_layers\": 4}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_OK);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_OK);
     assert_int_equal(mr_weights_check_unused(ws), MR_ERR_WEIGHTS);
     assert_non_null(strstr(mr_last_error(), "cascades.2."));
     /* 4 pools on 12 padded rows leave a 0-row bottleneck */
@@ -269,12 +269,12 @@ static void test_e2evn_create_errors(void **state)
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", "
                                      "\"estimate_coil_sensitivity_maps_with_nn\": true}", &cfg),
                      MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_UNSUPPORTED);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_UNSUPPORTED);
     mr_config_free(cfg);
     assert_int_equal(mr_config_parse("{\"variant\": \"varnet\"}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_WEIGHTS);
     mr_config_free(cfg);
-    assert_int_equal(mr_net_create("nonet", ws, NULL, &net), MR_ERR_ARG);
+    assert_int_equal(mr_net_create("nonet", ws, NULL, NULL, &net), MR_ERR_ARG);
     assert_non_null(strstr(mr_last_error(), "e2evn"));
     mr_weights_free(ws);
 }
@@ -291,7 +291,7 @@ static void test_e2evn_input_checks(void **state)
     (void)state;
 
     assert_int_equal(mr_weights_load(mr_test_data("e2evn/case_4.h5"), &ws), MR_OK);
-    assert_int_equal(mr_net_create_from_weights(ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(ws, NULL, &net), MR_OK);
     assert_int_equal(mr_net_prepare(net, 0, 33, 20), MR_ERR_ARG);
     assert_int_equal(mr_net_prepare(net, 3, 33, 20), MR_OK);
     assert_int_equal(mr_net_output_init(net, &out), MR_OK);

@@ -345,7 +345,7 @@ static void test_case4_net_ops(void **state)
                                      "\"alpha\": 0.25, \"pnp_iterations\": 3, "
                                      "\"pnp_step\": 1.0}", &json), MR_OK); /* auto stride 3 */
     mr_weights_reset_used(g.ws);
-    assert_int_equal(mr_lpn_ops.create(g.ws, json, &ctx), MR_OK);
+    assert_int_equal(mr_lpn_ops.create(g.ws, json, &mr_net_options_default, &ctx), MR_OK);
     assert_int_equal(mr_weights_check_unused(g.ws), MR_OK);
     assert_int_equal(mr_lpn_ops.prepare(ctx, 3, 100, 134, &ndim, dims, &dtype), MR_ERR_SHAPE);
     assert_int_equal(mr_lpn_ops.prepare(ctx, ksp.dims[0], ksp.dims[1], ksp.dims[2], &ndim, dims,
@@ -494,7 +494,7 @@ static void test_case4_registry(void **state)
                                                  "\"alpha\": 0.25, \"pnp_iterations\": 3}"),
                      MR_OK);
     mr_weights_reset_used(g.ws);
-    assert_int_equal(mr_net_create_from_weights(g.ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(g.ws, NULL, &net), MR_OK);
     assert_int_equal(mr_weights_check_unused(g.ws), MR_OK);
     assert_int_equal(mr_net_prepare(net, ksp.dims[0], ksp.dims[1], ksp.dims[2]), MR_OK);
     assert_int_equal(mr_net_output_init(net, &out), MR_OK);

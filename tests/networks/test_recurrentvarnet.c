@@ -405,7 +405,8 @@ static void test_rvn_net_ops_model(void **state)
     golden_open(&g, "case_1_sense_multiscale");
     set_fft_config(g.ws, false, "");
     assert_string_equal(ops->name, "recurrentvarnet");
-    assert_int_equal(ops->create(g.ws, mr_weights_config(g.ws), &ctx), MR_OK);
+    assert_int_equal(ops->create(g.ws, mr_weights_config(g.ws), &mr_net_options_default, &ctx),
+                     MR_OK);
     assert_int_equal(mr_weights_check_unused(g.ws), MR_OK);
     assert_int_equal(ops->prepare(ctx, g.ksp.dims[0], g.ksp.dims[1], g.ksp.dims[2], &ndim, dims,
                                   &dt), MR_OK);
@@ -451,7 +452,9 @@ static void test_rvn_net_ops_engine(void **state)
     (void)state;
     engine_case_open(&ec);
     set_fft_config(ec.g.ws, false, "\"sensitivity_model_num_filters\": 4, ");
-    assert_int_equal(ops->create(ec.g.ws, mr_weights_config(ec.g.ws), &ctx), MR_OK);
+    assert_int_equal(ops->create(ec.g.ws, mr_weights_config(ec.g.ws), &mr_net_options_default,
+                                 &ctx),
+                     MR_OK);
     assert_int_equal(mr_weights_check_unused(ec.g.ws), MR_OK);
     const int64_t *d = ec.g.ksp.dims;
     assert_int_equal(ops->prepare(ctx, d[0], d[1], d[2], &ndim, dims, &dt), MR_OK);

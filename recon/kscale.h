@@ -1,0 +1,38 @@
+/*
+ * k-space scaling: the factor s by which a framework divides the measured k-space before its
+ * network runs (and multiplies the reconstructed image by after), so that the network sees
+ * intensities of the range it was trained on. One definition per framework convention:
+ *
+ *   SENSE max (ATOMMIC inference of E2EVN and CIRIM):
+ *       s = max_p |x_p|,  x = Σ_c conj(S_c) IFFT(y_c) / Σ_c |S_c|²   (0 where Σ|S|² = 0)
+ *     the magnitude maximum of the SENSE zero-filled image (recon/sense.h
+ *     mr_coil_sense_combine) with the centred orthonormal FFT, k-space used as given.
+ *
+ * Applying it: y' = y / s element by element (mr_kscale_divide), image' = s · image.
+ */
+#ifndef MR_RECON_KSCALE_H
+#define MR_RECON_KSCALE_H
+
+#include <stdint.h>
+
+#include "recon/array.h"
+
+/* The plan of the SENSE-max factor for nc coils of h×w: an FFT plan and (C, H, W) + (H, W)
+ * scratch, made once. */
+struct mr_kscale_sense;
+
+/* Errors: MR_ERR_ARG (a size < 1), MR_ERR_NOMEM. */
+mr_status mr_kscale_sense_create(int64_t nc, int64_t h, int64_t w,
+                                 struct mr_kscale_sense **out);
+void mr_kscale_sense_free(struct mr_kscale_sense *k);
+
+/* *s = the SENSE-max factor of finite ksp (C, H, W) CF32 with maps sens (C, H, W) CF32 (shapes
+ * of the plan). Errors: MR_ERR_SHAPE (maps), MR_ERR_DATA (non-finite maps; s = 0, i.e. nothing
+ * to reconstruct). */
+mr_status mr_kscale_sense_max(struct mr_kscale_sense *k, const struct mr_array *ksp,
+                              const struct mr_array *sens, float *s);
+
+/* dst = src / s element by element (CF32 arrays of equal size; dst may equal src). */
+void mr_kscale_divide(struct mr_array *dst, const struct mr_array *src, float s);
+
+#endif
