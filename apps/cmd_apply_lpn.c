@@ -288,6 +288,8 @@ static const char help[] =
     "  -w, --weights F       LPN weight file (architecture \"lpn\")\n"
     "  -i, --input F         input arrays\n"
     "  -o, --output F        written atomically\n"
+    "  -r, --raw             accepted as for every architecture: the LPN's output is always\n"
+    "                        the raw one (the prox, or the complex PnP image)\n"
     "      --solver S        pgd (default) or admm\n"
     "  -n, --iterations N    PnP iterations (default 20)\n"
     "  -s, --step S          PGD step on 1/2||Ax - y||^2 (default 1; also sets the prior weight)\n"
@@ -311,6 +313,7 @@ int mr_main_apply_lpn(int argc, char *argv[])
         { "weights", required_argument, NULL, 'w' },
         { "input", required_argument, NULL, 'i' },
         { "output", required_argument, NULL, 'o' },
+        { "raw", no_argument, NULL, 'r' },
         { "solver", required_argument, NULL, OPT_SOLVER },
         { "iterations", required_argument, NULL, 'n' },
         { "step", required_argument, NULL, 's' },
@@ -332,11 +335,12 @@ int mr_main_apply_lpn(int argc, char *argv[])
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "w:i:o:n:s:k:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "w:i:o:rn:s:k:h", opts, NULL)) != -1) {
         switch (c) {
         case 'w': weights = optarg; break;
         case 'i': input = optarg; break;
         case 'o': output = optarg; break;
+        case 'r': break; /* the output is the raw one anyway */
         case OPT_SOLVER: opt.solver = optarg; break;
         case 'n':
             opt.iterations = (int)strtol(optarg, &end, 10);

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/cmd_apply_lpn.h"
 #include "io/h5.h"
 #include "networks/lpn.h"
 #include "recon/pnp.h"
@@ -513,7 +512,10 @@ static void test_case4_registry(void **state)
     case_close(&g);
 }
 
-/* the command (apps/cmd_apply_lpn.c) in-process: prox of /input, PnP on /kspace, errors */
+int mr_main_apply(int argc, char *argv[]);
+
+/* `mrirecon apply` in-process (reaching apps/cmd_apply_lpn.c through the front-end table of
+ * apps/cmd_apply.c): prox of /input, PnP on /kspace, errors */
 static int run_cmd(const char *const *args)
 {
     char *argv[32];
@@ -523,7 +525,7 @@ static int run_cmd(const char *const *args)
         argc++;
     }
     argv[argc] = NULL;
-    return mr_main_apply_lpn(argc, argv);
+    return mr_main_apply(argc, argv);
 }
 
 static void check_cmd_output(const char *out, const char *golden, double tol)
@@ -578,6 +580,14 @@ static void test_apply_command(void **state)
     /* PnP-PGD as in the golden */
     assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c4, "-i", c4, "-o", o4,
                                                     "--iterations", "3", "--step", "1",
+                                                    "--patch-stride", "3", NULL }), 0);
+    check_cmd_output(o4, c4, TOL_PGD);
+    /* --raw, accepted for every architecture, gives the same raw outputs */
+    assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c1, "-i", c1, "-o", o1,
+                                                    "--raw", NULL }), 0);
+    check_cmd_output(o1, c1, TOL_PROX);
+    assert_int_equal(run_cmd((const char *const[]){ "apply", "--raw", "-w", c4, "-i", c4, "-o",
+                                                    o4, "--iterations", "3", "--step", "1",
                                                     "--patch-stride", "3", NULL }), 0);
     check_cmd_output(o4, c4, TOL_PGD);
     /* usage errors exit 2, run-time errors 1 */
