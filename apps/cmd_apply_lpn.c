@@ -207,7 +207,7 @@ static mr_status apply_pnp(struct mr_lpn *lpn, const struct mr_lpn_pnp_config *c
         MR_CHECK(read_slice(in, "/kspace", ns, s, &ksp));
         MR_CHECK(read_slice(in, "/mask", mns, s, &mask));
         MR_CHECK(read_slice(in, "/sensitivity_map", sns, s, &sens));
-        st = mr_lpn_recon_run(r, &ksp, &mask, &sens, &x, &info);
+        st = mr_lpn_recon_run(r, &ksp, &mask, &sens, &x, &info, NULL);
         if (st != MR_OK) {
             mr_fail_context(st, "slice %lld of '%s'", (long long)s, ipath);
             goto out;

@@ -473,16 +473,11 @@ out:
 /* ---- forward pass ----------------------------------------------------------------------- */
 
 /* probe "cascade_{i}/time_step_{t}/{what}" (the goldens' /intermediate names) */
-static void emit(const struct mr_net_probe *probe, int64_t i, int64_t t, const char *what,
+static void emit(const struct mr_probe *probe, int64_t i, int64_t t, const char *what,
                  const struct mr_array *a)
 {
-    char name[96];
-
-    if (probe == NULL)
-        return;
-    snprintf(name, sizeof(name), "cascade_%lld/time_step_%lld/%s", (long long)i, (long long)t,
-             what);
-    mr_net_probe_emit(probe, name, -1, a);
+    mr_probe_emitf(probe, -1, a, "cascade_%lld/time_step_%lld/%s", (long long)i, (long long)t,
+                   what);
 }
 
 /* x = CoilCombine(IFFT(y), S) (§9); net->coil is clobbered */
@@ -590,7 +585,7 @@ static void dc_kspace(struct mr_cirim *net, struct mr_array *k, const struct mr_
 /* one time step of one cascade: x ← x + Δ(LLG(x), hidden) */
 static void time_step(struct mr_cirim *net, const struct cirim_cascade *cc, int64_t i,
                       int64_t t, const struct mr_array *ksp, const struct mr_array *sens,
-                      float inv_sigma, const struct mr_net_probe *probe)
+                      float inv_sigma, const struct mr_probe *probe)
 {
     static const char *const conv_name[2] = { "layer0_conv", "layer1_conv" };
     static const char *const hid_name[2] = { "layer0_hidden", "layer1_hidden" };
@@ -688,7 +683,7 @@ static mr_status load_mask(struct mr_cirim *net, const struct mr_array *mask)
 }
 
 mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
-                       struct mr_array *out, const struct mr_net_probe *probe)
+                       struct mr_array *out, const struct mr_probe *probe)
 {
     const struct mr_cirim_config *c = &net->cfg;
     mr_status st;
@@ -725,7 +720,7 @@ mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
         mr_array_copy(&net->x, in->init);
     else
         starting_image(net, in->ksp, in->sens);
-    mr_net_probe_emit(probe, "initial_image", -1, &net->x);
+    mr_probe_emit(probe, "initial_image", -1, &net->x);
     for (int l = 0; l < 2; l++)
         mr_array_zero(&net->hid[l]);
 
@@ -734,7 +729,7 @@ mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
             time_step(net, &net->casc[i], i, t, in->ksp, in->sens, inv_sigma, probe);
             if (c->no_dc) {
                 emit(probe, i, t, "prediction", &net->x);
-            } else if (probe != NULL) {
+            } else if (mr_probe_active(probe)) {
                 dc_kspace(net, out, in->ksp, in->sens);
                 emit(probe, i, t, "prediction", out);
             }
@@ -789,7 +784,7 @@ static mr_status cirim_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
 }
 
 static mr_status cirim_run(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
-                           const struct mr_net_probe *probe)
+                           const struct mr_probe *probe)
 {
     const struct mr_cirim_inputs cin = {
         .ksp = in->ksp,

@@ -132,8 +132,8 @@ struct mr_cirim_inputs {
 
 /* Runs the whole forward pass into out: (H, W) CF32 when no_dc, else (C, H, W) CF32
  * (allocated by the caller). Prepares for the input size if needed (the only allocation).
- * probe (net.h; may be NULL) receives, with index −1, arrays valid only during the call,
- * named as in the golden files' /intermediate group:
+ * probe (recon/probe.h; may be NULL) receives, with index −1, arrays valid only during the
+ * call, named as in the golden files' /intermediate group:
  *   "initial_image"                           the starting image (H, W) CF32
  *   "cascade_{i}/time_step_{t}/llg_input"     (4, H, W) F32 network input
  *   ".../layer0_conv", ".../layer1_conv"      (F_lc, H, W) after conv and ReLU
@@ -144,7 +144,7 @@ struct mr_cirim_inputs {
  * Errors: MR_ERR_SHAPE (inconsistent shapes or dtypes, naming the input), MR_ERR_DATA
  * (non-finite k-space, maps, initial image or sigma), MR_ERR_NOMEM (from prepare). */
 mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
-                       struct mr_array *out, const struct mr_net_probe *probe);
+                       struct mr_array *out, const struct mr_probe *probe);
 
 /*
  * The registry row (net.h), architecture "cirim". Needs sensitivity maps; uses

@@ -293,30 +293,6 @@ static float percentile_scale(const float complex *y, float *mod, int64_t nc, in
     return kth_largest(mod, n, k);
 }
 
-static void emit(mr_direct_engine_observer observe, void *ctx, const char *name, int64_t index,
-                 const struct mr_array *a)
-{
-    if (observe != NULL)
-        observe(ctx, name, index, a);
-}
-
-struct model_obs {
-    mr_direct_engine_observer observe;
-    void *ctx;
-};
-
-static void model_observe(void *ctx, const char *name, int64_t step, const struct mr_array *a)
-{
-    const struct model_obs *o = ctx;
-    char full[96];
-
-    if (step < 0)
-        snprintf(full, sizeof(full), "%s", name);
-    else
-        snprintf(full, sizeof(full), "step_%lld/%s", (long long)step, name);
-    o->observe(o->ctx, full, -1, a);
-}
-
 struct mr_recurrentvarnet *mr_direct_engine_model(struct mr_direct_engine *e)
 {
     return e->net;
@@ -325,11 +301,9 @@ struct mr_recurrentvarnet *mr_direct_engine_model(struct mr_direct_engine *e)
 mr_status mr_direct_engine_run_model(struct mr_direct_engine *e, struct mr_array *out,
                                      const struct mr_array *y, const struct mr_array *mask,
                                      const struct mr_array *sens, const struct mr_array *initial,
-                                     mr_direct_engine_observer observe, void *observe_ctx)
+                                     const struct mr_probe *probe)
 {
-    struct model_obs mo = { observe, observe_ctx };
-    return mr_recurrentvarnet_run(e->net, out, y, mask, sens, initial,
-                                  observe != NULL ? model_observe : NULL, &mo);
+    return mr_recurrentvarnet_run(e->net, out, y, mask, sens, initial, probe);
 }
 
 static mr_status check_plane(const struct mr_array *a, int64_t h, int64_t w, const char *what)
@@ -345,7 +319,7 @@ mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array
                                const struct mr_array *mask, const struct mr_array *acs,
                                const struct mr_array *padding, struct mr_array *img,
                                struct mr_array *ksp_out, float *scale,
-                               mr_direct_engine_observer observe, void *observe_ctx)
+                               const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t h = e->h;
@@ -410,7 +384,7 @@ mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array
         }
     }
     sens_normalize(s, nc, p);
-    emit(observe, observe_ctx, "sensitivity_map_estimated", -1, &e->sens);
+    mr_probe_emit(probe, "sensitivity_map_estimated", -1, &e->sens);
 
     /* y_raw and the percentile scaling */
     for (int64_t c = 0; c < nc; c++)
@@ -430,13 +404,13 @@ mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array
     }
     for (int64_t j = 0; j < 2 * nc * p; j++)
         kz[j] = sc == 0.0f ? 0.0f : kz[j] / sc;
-    if (observe != NULL) {
+    if (mr_probe_active(probe)) {
         struct mr_array s0;
         float sv = sc;
         mr_array_wrap(&s0, MR_DTYPE_F32, 0, NULL, &sv);
-        emit(observe, observe_ctx, "scaling_factor", -1, &s0);
+        mr_probe_emit(probe, "scaling_factor", -1, &s0);
     }
-    emit(observe, observe_ctx, "masked_kspace_normalized", -1, &e->kz);
+    mr_probe_emit(probe, "masked_kspace_normalized", -1, &e->kz);
 
     /* sensitivity refinement, one coil at a time, then renormalisation */
     if (e->unet != NULL && nc > 1) {
@@ -448,9 +422,9 @@ mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array
                 ui[i] = sf[2 * (c * p + i)];
                 ui[p + i] = sf[2 * (c * p + i) + 1];
             }
-            emit(observe, observe_ctx, "sensitivity_unet_input", c, &e->uin);
+            mr_probe_emit(probe, "sensitivity_unet_input", c, &e->uin);
             mr_unet_forward(e->unet, e->uwork, &e->uout, &e->uin);
-            emit(observe, observe_ctx, "sensitivity_unet_output", c, &e->uout);
+            mr_probe_emit(probe, "sensitivity_unet_output", c, &e->uout);
             for (int64_t i = 0; i < p; i++) {
                 sf[2 * (c * p + i)] = uo[i];
                 sf[2 * (c * p + i) + 1] = uo[p + i];
@@ -458,14 +432,10 @@ mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array
         }
     }
     sens_normalize(s, nc, p);
-    emit(observe, observe_ctx, "sensitivity_map_refined", -1, &e->sens);
+    mr_probe_emit(probe, "sensitivity_map_refined", -1, &e->sens);
 
-    {
-        struct model_obs mo = { observe, observe_ctx };
-        MR_CHECK(mr_recurrentvarnet_run(e->net, &e->kout, &e->kz, mask, &e->sens, NULL,
-                                        observe != NULL ? model_observe : NULL, &mo));
-    }
-    emit(observe, observe_ctx, "model_output_kspace", -1, &e->kout);
+    MR_CHECK(mr_recurrentvarnet_run(e->net, &e->kout, &e->kz, mask, &e->sens, NULL, probe));
+    mr_probe_emit(probe, "model_output_kspace", -1, &e->kout);
     float *ko = (float *)mr_array_cf32(&e->kout);
     if (pad != NULL)
         for (int64_t c = 0; c < nc; c++)
@@ -475,7 +445,7 @@ mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array
                     ko[2 * (c * p + i) + 1] = 0.0f;
                 }
     mr_direct_rss_image(e->fft, &e->img, &e->kout, &e->tmp);
-    emit(observe, observe_ctx, "output_image_normalized", -1, &e->img);
+    mr_probe_emit(probe, "output_image_normalized", -1, &e->img);
     if (img != NULL) {
         const float *x = mr_array_f32(&e->img);
         float *o = mr_array_f32(img);

@@ -64,38 +64,34 @@ void mr_direct_engine_free(struct mr_direct_engine *e);
  * for the U-Net), MR_ERR_NOMEM. */
 mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64_t h, int64_t w);
 
-/* Intermediates (names as the engine golden's /intermediate group, index −1, or the coil for
- * "sensitivity_unet_input/output" (2, H, W)): "scaling_factor" (0-d), "masked_kspace_normalized",
- * "sensitivity_map_estimated", "sensitivity_map_refined", "model_output_kspace" (before
- * padding), "output_image_normalized"; model steps come through as "step_<t>/<name>" (see
- * mr_recurrentvarnet_observer; index is −1). Valid only during the call. */
-typedef void (*mr_direct_engine_observer)(void *ctx, const char *name, int64_t index,
-                                          const struct mr_array *a);
-
 /* One slice. ksp (C, H, W) CF32 raw (un-normalised) undersampled k-space; mask (H, W) F32
  * sampling mask; acs (H, W) F32 autocalibration region (≠ 0 inside, must lie in the sampled
  * set); padding (H, W) F32 or NULL (≠ 0 = zero-padded position of the acquisition).
  * Outputs (either may be NULL): img (H, W) F32 final magnitude; ksp_out (C, H, W) CF32 the
  * model's k-space after padding, multiplied back by s (so RSS(F⁻¹(ksp_out)) = img);
  * *scale = s. Errors: MR_ERR_SHAPE (shapes differ from the prepared size), MR_ERR_DATA (no
- * finite scaling factor). */
+ * finite scaling factor).
+ * Probe (recon/probe.h; may be NULL; names as the engine golden's /intermediate group, index
+ * −1, or the coil for "sensitivity_unet_input/output" (2, H, W)): "sensitivity_map_estimated",
+ * "scaling_factor" (0-d), "masked_kspace_normalized", "sensitivity_map_refined", the model's
+ * own (mr_recurrentvarnet_run: "step_<t>/kspace" etc., k-space divided by s),
+ * "model_output_kspace" (before padding), "output_image_normalized". */
 mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array *ksp,
                                const struct mr_array *mask, const struct mr_array *acs,
                                const struct mr_array *padding, struct mr_array *img,
                                struct mr_array *ksp_out, float *scale,
-                               mr_direct_engine_observer observe, void *observe_ctx);
+                               const struct mr_probe *probe);
 
 /* The engine's model (borrowed; for running the model alone on given maps). */
 struct mr_recurrentvarnet *mr_direct_engine_model(struct mr_direct_engine *e);
 
 /* The model alone on the engine's prepared buffers: out (C, H, W) CF32 =
- * RecurrentVarNet(y, mask, sens[, initial]) with the model intermediates reported under the
- * observer names "initializer_input", "h0", "step_<t>/<name>" (index −1). Errors as
+ * RecurrentVarNet(y, mask, sens[, initial]), probes as mr_recurrentvarnet_run. Errors as
  * mr_recurrentvarnet_run. */
 mr_status mr_direct_engine_run_model(struct mr_direct_engine *e, struct mr_array *out,
                                      const struct mr_array *y, const struct mr_array *mask,
                                      const struct mr_array *sens, const struct mr_array *initial,
-                                     mr_direct_engine_observer observe, void *observe_ctx);
+                                     const struct mr_probe *probe);
 
 /* DIRECT's ACS regions, as (H, W) F32 masks of 0/1:
  * disc: points with (i − H/2)² + (j − W/2)² ≤ r² (Calgary-Campinas, r = 18);

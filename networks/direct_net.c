@@ -108,23 +108,21 @@ out:
 }
 
 static mr_status rvn_run(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
-                         const struct mr_net_probe *probe)
+                         const struct mr_probe *probe)
 {
     struct rvn_net *r = ctx;
-    mr_direct_engine_observer obs = probe != NULL ? probe->fn : NULL;
-    void *obs_ctx = probe != NULL ? probe->ctx : NULL;
     mr_status st = MR_OK;
 
     if (in->sens != NULL)
         return mr_direct_engine_run_model(r->engine, out, in->ksp, in->mask, in->sens,
-                                          in->initial_prediction, obs, obs_ctx);
+                                          in->initial_prediction, probe);
     if (in->num_low_frequencies > 0)
         mr_direct_acs_columns(&r->acs, in->num_low_frequencies);
     else
         MR_CHECK(mr_direct_acs_detect(&r->acs, in->mask));
     int64_t npad = r->padding_from_mask ? mr_direct_padding_from_mask(&r->pad, in->mask) : 0;
     MR_CHECK(mr_direct_engine_run(r->engine, in->ksp, in->mask, &r->acs,
-                                  npad > 0 ? &r->pad : NULL, NULL, out, NULL, obs, obs_ctx));
+                                  npad > 0 ? &r->pad : NULL, NULL, out, NULL, probe));
 out:
     return st;
 }

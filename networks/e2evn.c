@@ -361,7 +361,7 @@ static void coil_expand(float complex *y, const float complex *img, const float 
 
 /* fastMRI SensitivityModel (e2evn.md §5): e->sens from the measured k-space */
 static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
-                               const struct mr_net_probe *probe)
+                               const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t h = e->h;
@@ -382,23 +382,21 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
                 if (col < pad || col >= pad + nlf)
                     x[r * w + col] = 0.0f;
     }
-    mr_net_probe_emit(probe, "sens_acs_kspace", -1, &e->cimg);
+    mr_probe_emit(probe, "sens_acs_kspace", -1, &e->cimg);
     mr_fft2_inverse(e->fft, x, x, nc);
-    mr_net_probe_emit(probe, "sens_coil_images", -1, &e->cimg);
+    mr_probe_emit(probe, "sens_coil_images", -1, &e->cimg);
     for (int64_t c = 0; c < nc; c++) {
         struct mr_array xc;
         struct mr_array sc;
         mr_array_slab(&xc, &e->cimg, c);
         mr_array_slab(&sc, &e->sens, c);
         mr_normunet_forward(e->sens_net, e->sens_work, &sc, &xc);
-        mr_net_probe_emit(probe, "sens_norm_mean", c, mr_normunet_work_mean(e->sens_work));
-        mr_net_probe_emit(probe, "sens_norm_std", c, mr_normunet_work_std(e->sens_work));
-        mr_net_probe_emit(probe, "sens_unet_input", c,
-                          mr_normunet_work_unet_input(e->sens_work));
-        mr_net_probe_emit(probe, "sens_unet_output", c,
-                          mr_normunet_work_unet_output(e->sens_work));
+        mr_probe_emit(probe, "sens_norm_mean", c, mr_normunet_work_mean(e->sens_work));
+        mr_probe_emit(probe, "sens_norm_std", c, mr_normunet_work_std(e->sens_work));
+        mr_probe_emit(probe, "sens_unet_input", c, mr_normunet_work_unet_input(e->sens_work));
+        mr_probe_emit(probe, "sens_unet_output", c, mr_normunet_work_unet_output(e->sens_work));
     }
-    mr_net_probe_emit(probe, "sens_maps_raw", -1, &e->sens);
+    mr_probe_emit(probe, "sens_maps_raw", -1, &e->sens);
     /* S_c = r_c / sqrt(Σ_c' |r_c'|²), no epsilon (the reference divides by zero too) */
     int64_t zeros = 0;
 #pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static) reduction(+ : zeros)
@@ -417,34 +415,28 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
     if (zeros > 0)
         return MR_FAIL(MR_ERR_DATA, "e2evn: the estimated coil sensitivities vanish at %lld "
                        "pixels (RSS normalisation divides by zero)", (long long)zeros);
-    mr_net_probe_emit(probe, "sens_maps", -1, &e->sens);
+    mr_probe_emit(probe, "sens_maps", -1, &e->sens);
     return MR_OK;
 }
 
 /* the probes of cascade i's regulariser (its input e->img, NormUnet stats and U-Net
  * input / output, its output e->reg_out); nothing without a probe */
-static void emit_regularizer(const struct e2evn *e, int64_t i, const struct mr_net_probe *probe)
+static void emit_regularizer(const struct e2evn *e, int64_t i, const struct mr_probe *probe)
 {
-    char name[64];
+    const long long c = (long long)i;
 
-    if (probe == NULL)
-        return;
-    snprintf(name, sizeof(name), "cascade_%lld_reg_input", (long long)i);
-    mr_net_probe_emit(probe, name, -1, &e->img);
-    snprintf(name, sizeof(name), "cascade_%lld_norm_mean", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_mean(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_norm_std", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_std(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_unet_input", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_input(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_unet_output", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_output(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_reg_output", (long long)i);
-    mr_net_probe_emit(probe, name, -1, &e->reg_out);
+    mr_probe_emitf(probe, -1, &e->img, "cascade_%lld_reg_input", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_mean(e->reg_work), "cascade_%lld_norm_mean", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_std(e->reg_work), "cascade_%lld_norm_std", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_unet_input(e->reg_work),
+                   "cascade_%lld_unet_input", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_unet_output(e->reg_work),
+                   "cascade_%lld_unet_output", c);
+    mr_probe_emitf(probe, -1, &e->reg_out, "cascade_%lld_reg_output", c);
 }
 
 static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
-                    const struct mr_array *sens, const struct mr_net_probe *probe)
+                    const struct mr_array *sens, const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t npix = e->h * e->w;
@@ -454,7 +446,6 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
     const float complex *s = mr_array_cf32(sens);
     const float *m = mr_array_f32(in->mask);
     const float lambda = e->dc_weight[i];
-    char name[64];
 
     /* regulariser input R(k) = Σ_c conj(S_c) · IFFT(k_c) */
     mr_fft2_inverse(e->fft, x, k, nc);
@@ -476,10 +467,7 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
                 k[j] = k[j] - dc - x[j];
             }
     }
-    if (probe != NULL) {
-        snprintf(name, sizeof(name), "cascade_%lld_kspace", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->k);
-    }
+    mr_probe_emitf(probe, -1, &e->k, "cascade_%lld_kspace", (long long)i);
 }
 
 /*
@@ -491,7 +479,7 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
  * e->k holds X here.
  */
 static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sens,
-                          const struct mr_net_probe *probe)
+                          const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t npix = e->h * e->w;
@@ -500,7 +488,6 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
     const float complex *s = mr_array_cf32(sens);
     const float complex *r = mr_array_cf32(&e->reg_out);
     const float lambda = e->dc_weight[i];
-    char name[64];
 
     coil_reduce(mr_array_cf32(&e->img), xk, s, nc, npix);
     mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
@@ -518,11 +505,10 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
                 xk[j] = xk[j] - (t[j] - z0[j]) * lambda - r[p] * s[j];
             }
     }
-    if (probe != NULL) {
+    if (mr_probe_active(probe)) {
         /* the probe shows k-space, as the k-space form has it */
         mr_fft2_forward(e->fft, t, xk, nc);
-        snprintf(name, sizeof(name), "cascade_%lld_kspace", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->cimg);
+        mr_probe_emitf(probe, -1, &e->cimg, "cascade_%lld_kspace", (long long)i);
     }
 }
 
@@ -598,7 +584,7 @@ static void combine(struct e2evn *e, struct mr_array *out, const struct mr_array
 }
 
 static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
-                           const struct mr_net_probe *probe)
+                           const struct mr_probe *probe)
 {
     struct e2evn *e = ctx;
     const struct mr_array *sens = in->sens;

@@ -28,10 +28,11 @@
  * cascade_image):
  * the same maths without the 2-D FFTs, equal up to float rounding (MR_E2EVN_KSPACE=1 keeps
  * the k-space form, for A/B measurements).
- * Probes (net.h): sens_acs_kspace, sens_coil_images, sens_norm_mean/std[c],
- * sens_unet_input/output[c], sens_maps_raw, sens_maps (fastMRI); cascade_i_reg_input,
- * cascade_i_unet_input, cascade_i_norm_mean/std, cascade_i_unet_output, cascade_i_reg_output,
- * cascade_i_kspace.
+ * Probes (recon/probe.h; [c]: index c, one coil): sens_acs_kspace, sens_coil_images,
+ * sens_norm_mean/std[c], sens_unet_input/output[c], sens_maps_raw, sens_maps (fastMRI); per
+ * cascade i: cascade_i_reg_input, cascade_i_unet_input, cascade_i_norm_mean/std,
+ * cascade_i_unet_output, cascade_i_reg_output, and cascade_i_kspace (C, H, W) CF32, the
+ * k-space estimate after cascade i (the network's own scale).
  */
 #ifndef MR_NETWORKS_E2EVN_H
 #define MR_NETWORKS_E2EVN_H

@@ -915,8 +915,6 @@ const struct mr_lpn_pnp_config mr_lpn_pnp_config_default = {
         .scale = 0.5f,
         .cg_iters = 30,
         .cg_tol = 1e-5f,
-        .monitor = NULL,
-        .monitor_arg = NULL,
     },
     .tiling = { .stride = 0, .cover_border = false, .window = MR_LPN_WINDOW_UNIFORM },
     .normalize = false,
@@ -1061,7 +1059,8 @@ static mr_status check_dims(const struct mr_array *a, const char *what, enum mr_
 
 mr_status mr_lpn_recon_run(struct mr_lpn_recon *r, const struct mr_array *ksp,
                            const struct mr_array *mask, const struct mr_array *sens,
-                           struct mr_array *img, struct mr_pnp_info *info)
+                           struct mr_array *img, struct mr_pnp_info *info,
+                           const struct mr_probe *probe)
 {
     mr_status st = MR_OK;
     const struct mr_array *y = ksp;
@@ -1087,9 +1086,9 @@ mr_status mr_lpn_recon_run(struct mr_lpn_recon *r, const struct mr_array *ksp,
         y = &r->y;
     }
     if (r->cfg.admm)
-        MR_CHECK(mr_pnp_admm(r->pnp, &r->cfg.pnp, r->A, &r->prior, y, img, info));
+        MR_CHECK(mr_pnp_admm(r->pnp, &r->cfg.pnp, r->A, &r->prior, y, img, info, probe));
     else
-        MR_CHECK(mr_pnp_pgd(r->pnp, &r->cfg.pnp, r->A, &r->prior, y, img, info));
+        MR_CHECK(mr_pnp_pgd(r->pnp, &r->cfg.pnp, r->A, &r->prior, y, img, info, probe));
     if (r->cfg.normalize)
         mr_vec_scale(img, (float)c);
 out:
@@ -1112,7 +1111,6 @@ struct lpn_net {
     struct mr_lpn *lpn;
     struct mr_lpn_pnp_config cfg;
     struct mr_lpn_recon *recon;
-    const struct mr_net_probe *probe; /* during run only */
 };
 
 static void lpn_net_free(void *ctx)
@@ -1170,34 +1168,11 @@ static mr_status lpn_net_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, in
     return MR_OK;
 }
 
-/* solver iterates → probes named as the case_4 golden's /intermediate */
-static void lpn_net_monitor(void *arg, int iter, const struct mr_array *x,
-                            const struct mr_array *z)
-{
-    const struct lpn_net *n = arg;
-    char name[32];
-
-    if (z != NULL) {
-        snprintf(name, sizeof(name), "z_%02d", iter);
-        mr_net_probe_emit(n->probe, name, -1, z);
-    }
-    snprintf(name, sizeof(name), "x_%02d", iter);
-    mr_net_probe_emit(n->probe, name, -1, x);
-}
-
 static mr_status lpn_net_run(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
-                             const struct mr_net_probe *probe)
+                             const struct mr_probe *probe)
 {
     struct lpn_net *n = ctx;
-    mr_status st;
-
-    n->probe = probe;
-    n->recon->cfg.pnp.monitor = probe != NULL ? lpn_net_monitor : NULL;
-    n->recon->cfg.pnp.monitor_arg = n;
-    st = mr_lpn_recon_run(n->recon, in->ksp, in->mask, in->sens, out, NULL);
-    n->probe = NULL;
-    n->recon->cfg.pnp.monitor = NULL;
-    return st;
+    return mr_lpn_recon_run(n->recon, in->ksp, in->mask, in->sens, out, NULL, probe);
 }
 
 static void lpn_net_image(void *ctx, struct mr_array *img, const struct mr_array *out)

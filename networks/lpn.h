@@ -215,13 +215,14 @@ void mr_lpn_recon_free(struct mr_lpn_recon *r);
 
 /*
  * img (h, w) CF32 = PnP reconstruction from masked k-space ksp (nc, h, w) CF32, mask (h, w) F32
- * and maps sens (nc, h, w) CF32 (normalised to Σ|S|² = 1 for step 1). monitor/monitor_arg of
- * cfg->pnp are honoured (iterates x_k, prox inputs/outputs z_k). info may be NULL.
+ * and maps sens (nc, h, w) CF32 (normalised to Σ|S|² = 1 for step 1). info and probe may be
+ * NULL; probe receives the solver's iterates (recon/pnp.h: "x_00", "z_<kk>", "x_<kk>").
  * Errors: MR_ERR_SHAPE (an input's shape), MR_ERR_DATA (non-finite maps or iterates).
  */
 mr_status mr_lpn_recon_run(struct mr_lpn_recon *r, const struct mr_array *ksp,
                            const struct mr_array *mask, const struct mr_array *sens,
-                           struct mr_array *img, struct mr_pnp_info *info);
+                           struct mr_array *img, struct mr_pnp_info *info,
+                           const struct mr_probe *probe);
 
 /* R (§6) summed over the patches of the last prox of the last run: for PGD that prox gave the
  * output, so this is R at the output (exact for a single 128×128 patch; a diagnostic for tiled

@@ -28,10 +28,11 @@
  * The output is exactly what the reference forward returns for one slice (shape and dtype
  * from mr_net_output_init); mr_net_image turns it into the final magnitude image (H, W) F32.
  *
- * Probes: an optional callback that a network calls at named points with intermediate
- * tensors (names as in the golden files' /intermediate group, e.g. "cascade_0_kspace"); index
- * is -1 for a whole tensor or i for entry i along the golden's first axis (one coil of a
- * per-coil batch). Tests use it to localise mismatches; it costs nothing when NULL.
+ * Probes (recon/probe.h): mr_net_run reports intermediate tensors under the names of the
+ * golden files' /intermediate group, documented in each network's header. Every unrolled
+ * network reports the estimate after each of its unrolled steps (E2EVN "cascade_<i>_kspace",
+ * CIRIM "cascade_<i>/time_step_<t>/prediction", RecurrentVarNet "step_<t>/kspace", LPN's PnP
+ * "x_<kk>"), from which a caller can judge each step's data consistency.
  */
 #ifndef MR_NETWORKS_NET_H
 #define MR_NETWORKS_NET_H
@@ -41,6 +42,7 @@
 #include <stdint.h>
 
 #include "recon/array.h"
+#include "recon/probe.h"
 #include "weights/weights.h"
 
 struct mr_net_inputs {
@@ -54,15 +56,6 @@ struct mr_net_inputs {
 
 /* ksp/mask NULL, no maps, detect ACS, no initial prediction, sigma 1. */
 extern const struct mr_net_inputs mr_net_inputs_default;
-
-struct mr_net_probe {
-    void (*fn)(void *ctx, const char *name, int64_t index, const struct mr_array *a);
-    void *ctx;
-};
-
-/* Calls probe->fn when probe is not NULL. */
-void mr_net_probe_emit(const struct mr_net_probe *probe, const char *name, int64_t index,
-                       const struct mr_array *a);
 
 /* How a network is configured at create (see above). */
 struct mr_net_options {
@@ -96,7 +89,7 @@ struct mr_net_ops {
     /* One slice; inputs already checked against the prepared size. Errors: MR_ERR_DATA
      * (inputs the network cannot use, e.g. a zero coil-sensitivity norm). */
     mr_status (*run)(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
-                     const struct mr_net_probe *probe);
+                     const struct mr_probe *probe);
     /* img (H, W) F32 = final magnitude image of a raw output. */
     void (*image)(void *ctx, struct mr_array *img, const struct mr_array *out);
     void (*free)(void *ctx);
@@ -142,7 +135,7 @@ mr_status mr_net_output_init(const struct mr_net *net, struct mr_array *out);
 /* Runs one slice. Checks the inputs against the prepared size (MR_ERR_SHAPE naming the
  * input), their presence (MR_ERR_ARG, e.g. "needs sensitivity maps"), and out's shape. */
 mr_status mr_net_run(struct mr_net *net, const struct mr_net_inputs *in, struct mr_array *out,
-                     const struct mr_net_probe *probe);
+                     const struct mr_probe *probe);
 
 /* img (H, W) F32 = the final magnitude image of out. */
 void mr_net_image(const struct mr_net *net, struct mr_array *img, const struct mr_array *out);

@@ -362,13 +362,6 @@ static void coil_expand(float complex *dst, const float *w, const float complex 
         }
 }
 
-static void emit(mr_recurrentvarnet_observer observe, void *ctx, const char *name, int64_t t,
-                 const struct mr_array *a)
-{
-    if (observe != NULL)
-        observe(ctx, name, t, a);
-}
-
 /* recurrent state initializer: state (L, Hc, H, W) from net->xin (2, H, W) */
 static void run_rsi(struct mr_recurrentvarnet *net)
 {
@@ -399,19 +392,6 @@ static void run_rsi(struct mr_recurrentvarnet *net)
     }
 }
 
-struct gru_obs {
-    mr_recurrentvarnet_observer observe;
-    void *ctx;
-};
-
-static void gru_observe(void *ctx, int64_t layer, const struct mr_array *preact)
-{
-    const struct gru_obs *o = ctx;
-    char name[64];
-    snprintf(name, sizeof(name), "gru_conv_%lld_preact", (long long)layer);
-    o->observe(o->ctx, name, 0, preact);
-}
-
 static mr_status check_shape(const struct mr_array *a, enum mr_dtype dtype, int ndim,
                              const int64_t *dims, const char *what)
 {
@@ -432,7 +412,7 @@ static mr_status check_shape(const struct mr_array *a, enum mr_dtype dtype, int 
 mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array *out,
                                  const struct mr_array *y, const struct mr_array *mask,
                                  const struct mr_array *sens, const struct mr_array *initial,
-                                 mr_recurrentvarnet_observer observe, void *observe_ctx)
+                                 const struct mr_probe *probe)
 {
     const struct mr_recurrentvarnet_config *c = &net->cfg;
     const int64_t nc = net->nc;
@@ -491,15 +471,16 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
             break;
         }
         mr_complex_to_channels(&net->xin, &net->img);
-        emit(observe, observe_ctx, "initializer_input", -1, &net->xin);
+        mr_probe_emit(probe, "initializer_input", -1, &net->xin);
         run_rsi(net);
     }
-    emit(observe, observe_ctx, "h0", -1, &net->state);
+    mr_probe_emit(probe, "h0", -1, &net->state);
 
     memcpy(k, yk, sizeof(*k) * (size_t)(nc * p));
     for (int64_t t = 0; t < c->num_steps; t++) {
         const int64_t b = c->no_parameter_sharing ? t : 0;
-        struct gru_obs go = { observe, observe_ctx };
+        struct mr_probe_prefix pp;
+        const struct mr_probe *sp = mr_probe_prefix(&pp, probe, "step_%lld/", (long long)t);
         const float alpha = net->alpha[b][0];
         float *kf = (float *)k;
         const float *yf = (const float *)yk;
@@ -509,14 +490,14 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
         mr_fft2_inverse(f, tmp, k, nc);
         coil_reduce(img, tmp, s, nc, p);
         mr_complex_to_channels(&net->xin, &net->img);
-        emit(observe, observe_ctx, "regularizer_input", t, &net->xin);
+        mr_probe_emit(sp, "regularizer_input", -1, &net->xin);
         mr_conv_gru_forward(&net->gru[b], &net->wout, &net->xin, &net->state, net->work,
-                            (observe != NULL && t == 0) ? gru_observe : NULL, &go);
-        emit(observe, observe_ctx, "regularizer_output", t, &net->wout);
-        emit(observe, observe_ctx, "hidden_state", t, &net->state);
+                            t == 0 ? sp : NULL);
+        mr_probe_emit(sp, "regularizer_output", -1, &net->wout);
+        mr_probe_emit(sp, "hidden_state", -1, &net->state);
         coil_expand(tmp, wo, s, nc, p);
         mr_fft2_forward(f, tmp, tmp, nc);
-        emit(observe, observe_ctx, "recurrent_kspace_term", t, &net->tmp);
+        mr_probe_emit(sp, "recurrent_kspace_term", -1, &net->tmp);
 
 #pragma omp parallel for if (nc * p > MR_RVN_PAR_MIN) schedule(static)
         for (int64_t cc = 0; cc < nc; cc++)
@@ -530,8 +511,8 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
                 kf[j] = (kf[j] - alpha * er) + rf[j];
                 kf[j + 1] = (kf[j + 1] - alpha * ei) + rf[j + 1];
             }
-        emit(observe, observe_ctx, "kspace_error", t, &net->err);
-        emit(observe, observe_ctx, "kspace", t, out);
+        mr_probe_emit(sp, "kspace_error", -1, &net->err);
+        mr_probe_emit(sp, "kspace", -1, out);
     }
 out:
     return st;

@@ -96,25 +96,23 @@ mr_recurrentvarnet_get_config(const struct mr_recurrentvarnet *net);
 mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc, int64_t h,
                                      int64_t w);
 
-/* Intermediate values, for tests: name is one of "initializer_input" (2, H, W),
- * "h0" (L, Hc, H, W), and per step t: "regularizer_input" (2, H, W), "gru_conv_<l>_preact"
- * (step 0 only), "regularizer_output" (2, H, W), "hidden_state" (L, Hc, H, W),
- * "kspace_error", "recurrent_kspace_term", "kspace" (C, H, W) CF32. step is −1 for the first
- * two. Arrays are valid only during the call. */
-typedef void (*mr_recurrentvarnet_observer)(void *ctx, const char *name, int64_t step,
-                                            const struct mr_array *a);
-
 /* out (C, H, W) CF32 = RecurrentVarNet(y, mask, sens[, initial]). Shapes must match the
  * prepared size. initial (H, W) CF32 is required for the "input_image" initialiser and
- * ignored otherwise. observe may be NULL. Errors: MR_ERR_SHAPE (wrong shapes or not
- * prepared), MR_ERR_ARG (missing initial image). */
+ * ignored otherwise. Errors: MR_ERR_SHAPE (wrong shapes or not prepared), MR_ERR_ARG (missing
+ * initial image).
+ * Probe (recon/probe.h; may be NULL; index −1): "initializer_input" (2, H, W) (with an RSI),
+ * "h0" (L, Hc, H, W), and per step t "step_<t>/" + "regularizer_input" (2, H, W),
+ * "gru_conv_<l>_preact" (step 0 only), "regularizer_output" (2, H, W), "hidden_state"
+ * (L, Hc, H, W), "recurrent_kspace_term", "kspace_error" and "kspace" (C, H, W) CF32: the
+ * k-space estimate after step t (the last is the output). */
 mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array *out,
                                  const struct mr_array *y, const struct mr_array *mask,
                                  const struct mr_array *sens, const struct mr_array *initial,
-                                 mr_recurrentvarnet_observer observe, void *observe_ctx);
+                                 const struct mr_probe *probe);
 
 /* The network-interface row "recurrentvarnet" (networks/direct_net.c): the model on given
- * maps, or DIRECT's whole inference path when no maps are given. */
+ * maps, or DIRECT's whole inference path when no maps are given; probes those of
+ * mr_recurrentvarnet_run, resp. mr_direct_engine_run. */
 extern const struct mr_net_ops mr_recurrentvarnet_ops;
 
 #endif

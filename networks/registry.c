@@ -51,13 +51,6 @@ struct mr_net {
     struct mr_array out; /* inference: the raw output of mr_net_infer's run */
 };
 
-void mr_net_probe_emit(const struct mr_net_probe *probe, const char *name, int64_t index,
-                       const struct mr_array *a)
-{
-    if (probe != NULL && probe->fn != NULL)
-        probe->fn(probe->ctx, name, index, a);
-}
-
 const struct mr_net_ops *mr_net_lookup(const char *name)
 {
     for (size_t i = 0; i < REGISTRY_LEN; i++)
@@ -228,7 +221,7 @@ out:
 }
 
 mr_status mr_net_run(struct mr_net *net, const struct mr_net_inputs *in, struct mr_array *out,
-                     const struct mr_net_probe *probe)
+                     const struct mr_probe *probe)
 {
     mr_status st = MR_OK;
 

@@ -22,8 +22,6 @@ const struct mr_pnp_config mr_pnp_config_default = {
     .scale = 0.5f,
     .cg_iters = 30,
     .cg_tol = 1e-5f,
-    .monitor = NULL,
-    .monitor_arg = NULL,
 };
 
 struct mr_pnp {
@@ -99,16 +97,18 @@ static double rel_change(struct mr_array *xprev, const struct mr_array *x)
     return nx > 0.0 ? d / nx : (d > 0.0 ? (double)INFINITY : 0.0);
 }
 
-static void monitor(const struct mr_pnp_config *cfg, int k, const struct mr_array *x,
-                    const struct mr_array *z)
+/* probes "z_<kk>" (when z is given) and "x_<kk>" of iteration k */
+static void emit(const struct mr_probe *probe, int k, const struct mr_array *x,
+                 const struct mr_array *z)
 {
-    if (cfg->monitor != NULL)
-        cfg->monitor(cfg->monitor_arg, k, x, z);
+    if (z != NULL)
+        mr_probe_emitf(probe, -1, z, "z_%02d", k);
+    mr_probe_emitf(probe, -1, x, "x_%02d", k);
 }
 
 mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const struct mr_linop *A,
                      const struct mr_prior *prior, const struct mr_array *y, struct mr_array *x,
-                     struct mr_pnp_info *info)
+                     struct mr_pnp_info *info, const struct mr_probe *probe)
 {
     mr_status st = check_common(p, cfg, A, prior, y, x);
     struct mr_pnp_info inf = { 0 };
@@ -120,7 +120,7 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
 
     if (!cfg->warm_start)
         mr_linop_adjoint(A, x, y); /* x₀ = Aᴴy */
-    monitor(cfg, 0, x, NULL);
+    emit(probe, 0, x, NULL);
     for (int k = 1; k <= cfg->iters; k++) {
         mr_linop_forward(A, &p->r, x);      /* r = A x          */
         mr_vec_axpy(&p->r, -1.0f, y);       /* r = A x − y      */
@@ -131,7 +131,7 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
             mr_array_copy(&p->xprev, x);
         mr_prior_prox(prior, cfg->lambda * cfg->step, x, &p->z); /* x = prox(z) */
         inf.iters = k;
-        monitor(cfg, k, x, &p->z);
+        emit(probe, k, x, &p->z);
         if (cfg->tol > 0.0f) {
             inf.rel_change = rel_change(&p->xprev, x);
             if (inf.rel_change <= (double)cfg->tol) {
@@ -151,7 +151,8 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
 
 mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
                       const struct mr_linop *A, const struct mr_prior *prior,
-                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info)
+                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info,
+                      const struct mr_probe *probe)
 {
     mr_status st = check_common(p, cfg, A, prior, y, x);
     struct mr_pnp_info inf = { 0 };
@@ -175,7 +176,7 @@ mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
         mr_array_copy(x, &p->aty); /* x₀ = Aᴴy */
     mr_array_copy(&p->z, x);       /* z₀ = x₀  */
     mr_array_zero(&p->u);          /* u₀ = 0   */
-    monitor(cfg, 0, x, NULL);
+    emit(probe, 0, x, NULL);
     for (int k = 1; k <= cfg->iters; k++) {
         /* 1. x-update: b = Aᴴy + μ(z − u), CG warm-started at x */
         mr_array_copy(&p->g, &p->aty);
@@ -198,7 +199,7 @@ mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
         inf.iters = k;
         inf.cg_iters = cg_info.iters;
         inf.cg_resid = cg_info.rel_resid;
-        monitor(cfg, k, x, &p->z);
+        emit(probe, k, x, &p->z);
         if (cfg->tol > 0.0f) {
             inf.rel_change = rel_change(&p->xprev, x);
             if (inf.rel_change <= (double)cfg->tol) {

@@ -26,6 +26,10 @@
  * Stopping: `iters` iterations (the reference's only rule), or earlier when tol > 0 and
  * ‖x_k − x_{k−1}‖ ≤ tol·‖x_k‖.
  *
+ * Probes (recon/probe.h; index −1): "x_00" the start x₀, then for every iteration k ≥ 1
+ * "z_<kk>" (PGD: the prox input z_k; ADMM: the split variable z after step 3) and "x_<kk>"
+ * the iterate x_k (kk two digits, as the LPN goldens name them).
+ *
  * A solver object holds the work arrays for one operator shape, allocated once; a solve
  * never allocates. One object per thread.
  */
@@ -38,6 +42,7 @@
 #include "recon/array.h"
 #include "recon/linop.h"
 #include "recon/prior.h"
+#include "recon/probe.h"
 #include "recon/status.h"
 
 struct mr_pnp_config {
@@ -52,13 +57,9 @@ struct mr_pnp_config {
     float scale;  /* data weight s in s‖y − Ax‖² (scico's default ½) */
     int cg_iters; /* CG iterations per x-update */
     float cg_tol; /* CG relative residual tolerance */
-    /* optional: called after the start (iter 0, z NULL) and after every iteration k ≥ 1 with
-       the iterate x_k and the last prox output z_k (PGD: the prox input z_k) */
-    void (*monitor)(void *arg, int iter, const struct mr_array *x, const struct mr_array *z);
-    void *monitor_arg;
 };
 /* iters 20, step 1, lambda 1, tol 0, rho 0.05, scale 0.5, cg_iters 30, cg_tol 1e-5,
- * no warm start, no monitor */
+ * no warm start */
 extern const struct mr_pnp_config mr_pnp_config_default;
 
 struct mr_pnp_info {
@@ -77,13 +78,14 @@ mr_status mr_pnp_create(const struct mr_linop *A, struct mr_pnp **out);
 void mr_pnp_free(struct mr_pnp *p);
 
 /*
- * PnP-PGD: x (A's input shape, CF32) receives x_N; y has A's output shape. info may be NULL.
+ * PnP-PGD: x (A's input shape, CF32) receives x_N; y has A's output shape. info and probe may
+ * be NULL.
  * Errors: MR_ERR_ARG (iters < 0, step ≤ 0 or not finite, tol < 0, no prior, shapes not those
  * of the solver), MR_ERR_DATA (an iterate became non-finite: x then holds it).
  */
 mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const struct mr_linop *A,
                      const struct mr_prior *prior, const struct mr_array *y, struct mr_array *x,
-                     struct mr_pnp_info *info);
+                     struct mr_pnp_info *info, const struct mr_probe *probe);
 
 /*
  * PnP-ADMM as above: x receives the last x-update. Errors: MR_ERR_ARG (as PGD, and rho ≤ 0,
@@ -91,6 +93,7 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
  */
 mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
                       const struct mr_linop *A, const struct mr_prior *prior,
-                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info);
+                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info,
+                      const struct mr_probe *probe);
 
 #endif

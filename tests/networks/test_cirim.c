@@ -63,7 +63,7 @@ static void run_golden(const char *file)
 {
     const char *path = mr_test_data(file);
     struct golden_ctx ctx = { 0 };
-    const struct mr_net_probe probe = { .fn = golden_probe, .ctx = &ctx };
+    const struct mr_probe probe = { .fn = golden_probe, .ctx = &ctx };
     struct mr_weights *ws = NULL;
     void *net = NULL;
     struct mr_cirim_config cfg = mr_cirim_config_default;

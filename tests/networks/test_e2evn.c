@@ -73,7 +73,7 @@ static void run_case(const char *file, int min_checked)
     struct mr_net_inputs in = mr_net_inputs_default;
     const char *path = mr_test_data(file);
     struct probe_ctx pc = { 0 };
-    struct mr_net_probe probe = { .fn = probe_check, .ctx = &pc };
+    struct mr_probe probe = { .fn = probe_check, .ctx = &pc };
 
     assert_int_equal(mr_weights_load(path, &ws), MR_OK);
     assert_string_equal(mr_weights_architecture(ws), "e2evn");

@@ -121,16 +121,14 @@ static void check_one(struct checker *ck, const char *path, const struct mr_arra
     mr_array_cleanup(&mine);
 }
 
-static void model_observe(void *ctx, const char *name, int64_t step, const struct mr_array *a)
+static void model_probe(void *ctx, const char *name, int64_t index, const struct mr_array *a)
 {
     struct checker *ck = ctx;
     char path[256];
 
-    if (step < 0)
-        snprintf(path, sizeof(path), "%s/%s", ck->group, name);
-    else
-        snprintf(path, sizeof(path), "%s/step_%lld/%s", ck->group, (long long)step, name);
-    if (step < 0 && strcmp(name, "h0") == 0 && !mr_h5_exists(ck->h5, path))
+    assert_int_equal(index, -1);
+    snprintf(path, sizeof(path), "%s/%s", ck->group, name);
+    if (strcmp(name, "h0") == 0 && !mr_h5_exists(ck->h5, path))
         return; /* no RSI: the golden has no h0 */
     check_one(ck, path, a);
 }
@@ -141,6 +139,7 @@ static void run_model_case(const char *name)
     struct mr_recurrentvarnet *net = NULL;
     struct mr_array out;
     struct checker ck = { .group = "/intermediate", .tol = MODEL_TOL };
+    const struct mr_probe probe = { model_probe, &ck };
 
     golden_open(&g, name);
     ck.h5 = g.h5;
@@ -151,7 +150,7 @@ static void run_model_case(const char *name)
     assert_int_equal(mr_array_init_like(&out, &g.ksp), MR_OK);
     assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens,
                                             g.initial.data != NULL ? &g.initial : NULL,
-                                            model_observe, &ck), MR_OK);
+                                            &probe), MR_OK);
     double e = mr_test_max_rel_err(&out, &g.ref);
     print_message("%s: output max rel err %.3g; %d intermediates, worst %.3g (%s)\n", name, e,
                   ck.count, ck.worst, ck.worst_name);
@@ -161,8 +160,8 @@ static void run_model_case(const char *name)
     struct mr_array out2;
     assert_int_equal(mr_array_init_like(&out2, &g.ksp), MR_OK);
     assert_int_equal(mr_recurrentvarnet_run(net, &out2, &g.ksp, &g.mask, &g.sens,
-                                            g.initial.data != NULL ? &g.initial : NULL, NULL,
-                                            NULL), MR_OK);
+                                            g.initial.data != NULL ? &g.initial : NULL, NULL),
+                     MR_OK);
     assert_true(mr_test_max_rel_err(&out2, &out) == 0.0);
 
     mr_array_cleanup(&out);
@@ -218,7 +217,7 @@ static void add_unet_weights(struct mr_weights *ws, struct mr_h5 *h5)
     mr_h5_free_names(names, count);
 }
 
-static void engine_observe(void *ctx, const char *name, int64_t index, const struct mr_array *a)
+static void engine_probe(void *ctx, const char *name, int64_t index, const struct mr_array *a)
 {
     struct checker *ck = ctx;
     char path[200];
@@ -290,6 +289,7 @@ static void test_rvn_engine_calgary_style(void **state)
     struct mr_direct_engine *e = NULL;
     struct mr_array img;
     struct checker ck = { .group = "/intermediate", .tol = ENGINE_INTERMEDIATE_TOL };
+    const struct mr_probe probe = { engine_probe, &ck };
     const int64_t *d;
     float scale = 0.0f;
 
@@ -304,7 +304,7 @@ static void test_rvn_engine_calgary_style(void **state)
     assert_int_equal(mr_direct_engine_prepare(e, d[0], d[1], d[2]), MR_OK);
     assert_int_equal(mr_array_init_dims(&img, MR_DTYPE_F32, 2, d[1], d[2]), MR_OK);
     assert_int_equal(mr_direct_engine_run(e, &ec.g.ksp, &ec.g.mask, &ec.acs, &ec.padding, &img,
-                                          NULL, &scale, engine_observe, &ck), MR_OK);
+                                          NULL, &scale, &probe), MR_OK);
     double err = mr_test_max_rel_err(&img, &ec.g.ref);
     print_message("engine: image max rel err %.3g; %d intermediates, worst %.3g (%s)\n", err,
                   ck.count, ck.worst, ck.worst_name);
@@ -399,7 +399,7 @@ static void test_rvn_net_ops_model(void **state)
     struct mr_array ref_img;
     struct mr_net_inputs in = { .sigma = 1.0f }; /* mr_net_inputs_default */
     int nprobe = 0;
-    struct mr_net_probe probe = { probe_count, &nprobe };
+    struct mr_probe probe = { probe_count, &nprobe };
 
     (void)state;
     golden_open(&g, "case_1_sense_multiscale");
@@ -476,7 +476,7 @@ static void test_rvn_net_ops_engine(void **state)
     assert_int_equal(mr_direct_engine_prepare(e, d[0], d[1], d[2]), MR_OK);
     assert_int_equal(mr_direct_acs_detect(&acs, &ec.g.mask), MR_OK);
     assert_int_equal(mr_direct_engine_run(e, &ec.g.ksp, &ec.g.mask, &acs, &pad, &img2, NULL,
-                                          NULL, NULL, NULL), MR_OK);
+                                          NULL, NULL), MR_OK);
     assert_max_rel_below(&img, &img2, 1e-5);
     print_message("engine via the interface (ACS, padding from the mask): image max rel err "
                   "%.3g\n", mr_test_max_rel_err(&img, &ec.g.ref));
@@ -536,12 +536,12 @@ static void test_rvn_errors(void **state)
     assert_int_equal(mr_recurrentvarnet_create(g.ws, "", &g.cfg, &net), MR_OK);
     struct mr_array out;
     assert_int_equal(mr_array_init_like(&out, &g.ksp), MR_OK);
-    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL,
-                                            NULL), MR_ERR_SHAPE); /* not prepared */
+    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL),
+                     MR_ERR_SHAPE); /* not prepared */
     assert_int_equal(mr_recurrentvarnet_prepare(net, g.ksp.dims[0], g.ksp.dims[1],
                                                 g.ksp.dims[2] + 1), MR_OK);
-    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL,
-                                            NULL), MR_ERR_SHAPE);
+    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL),
+                     MR_ERR_SHAPE);
     mr_array_cleanup(&out);
     mr_recurrentvarnet_free(net);
     golden_close(&g);
