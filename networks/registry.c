@@ -11,7 +11,7 @@
 
 #include "networks/cirim.h"
 #include "networks/e2evn.h"
-#include "networks/lpn.h"
+#include "networks/lpn_pnp.h"
 #include "networks/recurrentvarnet.h"
 
 static const struct mr_net_ops *const registry[] = {

@@ -69,3 +69,13 @@ void mr_kscale_divide(struct mr_array *dst, const struct mr_array *src, float s)
     for (int64_t i = 0; i < n; i++)
         y[i] = x[i] / s;
 }
+
+mr_status mr_kscale_adjoint_max(const struct mr_linop *A, const struct mr_array *ksp,
+                                struct mr_array *img, double *s)
+{
+    mr_linop_adjoint(A, img, ksp);
+    *s = mr_vec_max_abs(img);
+    if (!(*s > 0.0) || !isfinite(*s))
+        return MR_FAIL(MR_ERR_DATA, "max|A^H y| = %g cannot normalise the k-space", *s);
+    return MR_OK;
+}

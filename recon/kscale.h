@@ -8,6 +8,10 @@
  *     the magnitude maximum of the SENSE zero-filled image (recon/sense.h
  *     mr_coil_sense_combine) with the centred orthonormal FFT, k-space used as given.
  *
+ *   adjoint max (the LPN's PnP for measured data, an extension of its reference):
+ *       s = max_p |(Aᴴy)_p|,  A any linear operator (recon/sense.h's SENSE operator with its
+ *     mask and maps), applied as y · (1/s).
+ *
  * Applying it: y' = y / s element by element (mr_kscale_divide), image' = s · image.
  */
 #ifndef MR_RECON_KSCALE_H
@@ -16,6 +20,7 @@
 #include <stdint.h>
 
 #include "recon/array.h"
+#include "recon/linop.h"
 
 /* The plan of the SENSE-max factor for nc coils of h×w: an FFT plan and (C, H, W) + (H, W)
  * scratch, made once. */
@@ -31,6 +36,11 @@ void mr_kscale_sense_free(struct mr_kscale_sense *k);
  * to reconstruct). */
 mr_status mr_kscale_sense_max(struct mr_kscale_sense *k, const struct mr_array *ksp,
                               const struct mr_array *sens, float *s);
+
+/* *s = max |Aᴴ ksp| (double of the float maximum); img (A's input shape, CF32) receives Aᴴ ksp.
+ * Errors: MR_ERR_DATA (s is 0 or not finite). */
+mr_status mr_kscale_adjoint_max(const struct mr_linop *A, const struct mr_array *ksp,
+                                struct mr_array *img, double *s);
 
 /* dst = src / s element by element (CF32 arrays of equal size; dst may equal src). */
 void mr_kscale_divide(struct mr_array *dst, const struct mr_array *src, float s);

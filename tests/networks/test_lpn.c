@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "io/h5.h"
-#include "networks/lpn.h"
+#include "networks/lpn_pnp.h"
 #include "recon/pnp.h"
 #include "recon/sense.h"
 #include "recon/vec.h"
@@ -397,13 +397,14 @@ static void test_pnp_config_keys(void **state)
                                      "\"cover_border\": true, \"normalize\": true, "
                                      "\"pnp_tol\": 1e-3, \"pnp_step\": 0.5}", &json), MR_OK);
     assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_OK);
-    assert_true(cfg.admm);
-    assert_int_equal(cfg.pnp.iters, 7);
-    assert_true(cfg.pnp.rho == 0.1f && cfg.pnp.scale == 2.0f && cfg.pnp.step == 0.5f);
-    assert_int_equal(cfg.pnp.cg_iters, 9);
-    assert_true(cfg.pnp.cg_tol == 1e-4f && cfg.pnp.tol == 1e-3f);
+    assert_true(cfg.solver.admm);
+    assert_int_equal(cfg.solver.pnp.iters, 7);
+    assert_true(cfg.solver.pnp.rho == 0.1f && cfg.solver.pnp.scale == 2.0f &&
+                cfg.solver.pnp.step == 0.5f);
+    assert_int_equal(cfg.solver.pnp.cg_iters, 9);
+    assert_true(cfg.solver.pnp.cg_tol == 1e-4f && cfg.solver.pnp.tol == 1e-3f);
     assert_int_equal(cfg.tiling.stride, 32);
-    assert_true(cfg.tiling.cover_border && cfg.normalize);
+    assert_true(cfg.tiling.cover_border && cfg.solver.normalize);
     mr_config_free(json);
     assert_int_equal(mr_config_parse("{\"pnp_solver\": \"fista\"}", &json), MR_OK);
     assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_ERR_WEIGHTS);
@@ -444,12 +445,12 @@ static void test_case4_admm_and_normalize(void **state)
     const int64_t w = ksp.dims[2];
     assert_int_equal(mr_array_init_dims(&x1, MR_DTYPE_CF32, 2, h, w), MR_OK);
     assert_int_equal(mr_array_init_dims(&x2, MR_DTYPE_CF32, 2, h, w), MR_OK);
-    cfg.admm = true;
-    cfg.pnp.iters = 2;
-    cfg.pnp.rho = 0.5f;
-    cfg.pnp.scale = 1.0f;
+    cfg.solver.admm = true;
+    cfg.solver.pnp.iters = 2;
+    cfg.solver.pnp.rho = 0.5f;
+    cfg.solver.pnp.scale = 1.0f;
     cfg.tiling.stride = 3;
-    cfg.normalize = true;
+    cfg.solver.normalize = true;
     assert_int_equal(mr_lpn_recon_create(g.lpn, &cfg, ksp.dims[0], h, w, &r), MR_OK);
     assert_int_equal(mr_lpn_recon_run(r, &ksp, &mask, &sens, &x1, &info, NULL), MR_OK);
     assert_int_equal(info.iters, 2);
