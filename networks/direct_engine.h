@@ -69,8 +69,8 @@ mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64
  * set); padding (H, W) F32 or NULL (≠ 0 = zero-padded position of the acquisition).
  * Outputs (either may be NULL): img (H, W) F32 final magnitude; ksp_out (C, H, W) CF32 the
  * model's k-space after padding, multiplied back by s (so RSS(F⁻¹(ksp_out)) = img);
- * *scale = s. Errors: MR_ERR_SHAPE (shapes differ from the prepared size), MR_ERR_DATA (no
- * finite scaling factor).
+ * *scale = s. Shapes are those of the prepared size (MR_ASSERT: the registry's mr_net_run
+ * checks a slice's inputs). Errors: MR_ERR_DATA (no finite scaling factor).
  * Probe (recon/probe.h; may be NULL; names as the engine golden's /intermediate group, index
  * −1, or the coil for "sensitivity_unet_input/output" (2, H, W)): "sensitivity_map_estimated",
  * "scaling_factor" (0-d), "masked_kspace_normalized", "sensitivity_map_refined", the model's

@@ -86,8 +86,8 @@ struct mr_net_ops {
      * Errors: MR_ERR_SHAPE (size the network cannot run on), MR_ERR_NOMEM. */
     mr_status (*prepare)(void *ctx, int64_t nc, int64_t h, int64_t w, int *out_ndim,
                          int64_t *out_dims, enum mr_dtype *out_dtype);
-    /* One slice; inputs already checked against the prepared size. Errors: MR_ERR_DATA
-     * (inputs the network cannot use, e.g. a zero coil-sensitivity norm). */
+    /* One slice; inputs already checked by mr_net_run (shapes, presence, finite values).
+     * Errors: MR_ERR_DATA (inputs the network cannot use, e.g. a zero coil-sensitivity norm). */
     mr_status (*run)(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
                      const struct mr_probe *probe);
     /* img (H, W) F32 = final magnitude image of a raw output. */
@@ -132,8 +132,11 @@ mr_status mr_net_prepare(struct mr_net *net, int64_t nc, int64_t h, int64_t w);
 /* Allocates out with the prepared output shape and dtype (MR_ASSERT prepared). */
 mr_status mr_net_output_init(const struct mr_net *net, struct mr_array *out);
 
-/* Runs one slice. Checks the inputs against the prepared size (MR_ERR_SHAPE naming the
- * input), their presence (MR_ERR_ARG, e.g. "needs sensitivity maps"), and out's shape. */
+/* Runs one slice. Checks, once for every network (rows do not check again): the inputs
+ * against the prepared size (MR_ERR_SHAPE naming the input), their presence (MR_ERR_ARG, e.g.
+ * "needs sensitivity maps"), their values (MR_ERR_DATA: non-finite k-space, maps, initial
+ * prediction or sigma), and out's shape. Errors also: MR_ERR_ARG (not prepared), the
+ * network's own. */
 mr_status mr_net_run(struct mr_net *net, const struct mr_net_inputs *in, struct mr_array *out,
                      const struct mr_probe *probe);
 

@@ -96,10 +96,10 @@ mr_recurrentvarnet_get_config(const struct mr_recurrentvarnet *net);
 mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc, int64_t h,
                                      int64_t w);
 
-/* out (C, H, W) CF32 = RecurrentVarNet(y, mask, sens[, initial]). Shapes must match the
- * prepared size. initial (H, W) CF32 is required for the "input_image" initialiser and
- * ignored otherwise. Errors: MR_ERR_SHAPE (wrong shapes or not prepared), MR_ERR_ARG (missing
- * initial image).
+/* out (C, H, W) CF32 = RecurrentVarNet(y, mask, sens[, initial]) after prepare, shapes those
+ * of the prepared size (MR_ASSERT: the registry's mr_net_run checks a slice's inputs).
+ * initial (H, W) CF32 is required for the "input_image" initialiser (else MR_ERR_ARG) and
+ * ignored otherwise.
  * Probe (recon/probe.h; may be NULL; index −1): "initializer_input" (2, H, W) (with an RSI),
  * "h0" (L, Hc, H, W), and per step t "step_<t>/" + "regularizer_input" (2, H, W),
  * "gru_conv_<l>_preact" (step 0 only), "regularizer_output" (2, H, W), "hidden_state"

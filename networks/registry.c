@@ -5,6 +5,7 @@
  */
 #include "networks/net.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +197,7 @@ static mr_status check_input(const struct mr_array *a, const char *what, enum mr
                    dtype == MR_DTYPE_CF32 ? "complex64" : "float32");
 }
 
-/* presence and shapes of one slice's inputs against the prepared size */
+/* presence, shapes (against the prepared size) and finiteness of one slice's inputs */
 static mr_status check_inputs(const struct mr_net *net, const struct mr_net_inputs *in)
 {
     mr_status st = MR_OK;
@@ -216,6 +217,13 @@ static mr_status check_inputs(const struct mr_net *net, const struct mr_net_inpu
                              kdims + 1));
     else if (needs & MR_NET_NEED_INITIAL_PREDICTION)
         return MR_FAIL(MR_ERR_ARG, "needs an initial prediction");
+    MR_CHECK(mr_array_check_finite(in->ksp, "k-space"));
+    if (in->sens != NULL)
+        MR_CHECK(mr_array_check_finite(in->sens, "sensitivity maps"));
+    if (in->initial_prediction != NULL)
+        MR_CHECK(mr_array_check_finite(in->initial_prediction, "initial prediction"));
+    if (!isfinite(in->sigma))
+        return MR_FAIL(MR_ERR_DATA, "sigma is not finite");
 out:
     return st;
 }
@@ -260,9 +268,6 @@ mr_status mr_net_infer(struct mr_net *net, const struct mr_array *ksp, const str
     MR_CHECK(check_inputs(net, &in));
     MR_CHECK(check_input(mag, "output image", MR_DTYPE_F32, 2,
                          (const int64_t[]){ net->h, net->w }));
-    MR_CHECK(mr_array_check_finite(ksp, "k-space"));
-    if (sens != NULL)
-        MR_CHECK(mr_array_check_finite(sens, "sensitivity maps"));
     if (net->ops->pre != NULL)
         MR_CHECK(net->ops->pre(net->ctx, &in, &scale));
     MR_CHECK(net->ops->run(net->ctx, &in, &net->out, NULL));

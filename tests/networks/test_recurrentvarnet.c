@@ -532,18 +532,21 @@ static void test_rvn_errors(void **state)
     assert_true(c.fft.centered);
     mr_config_free(jc);
 
-    /* run-time shape checks */
-    assert_int_equal(mr_recurrentvarnet_create(g.ws, "", &g.cfg, &net), MR_OK);
+    /* run-time input checks: the registry's, once for the row */
+    struct mr_net *rn = NULL;
     struct mr_array out;
+    struct mr_net_inputs in = mr_net_inputs_default;
+    mr_weights_reset_used(g.ws);
+    assert_int_equal(mr_net_create_from_weights(g.ws, NULL, &rn), MR_OK);
+    in.ksp = &g.ksp;
+    in.mask = &g.mask;
+    in.sens = &g.sens;
     assert_int_equal(mr_array_init_like(&out, &g.ksp), MR_OK);
-    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL),
-                     MR_ERR_SHAPE); /* not prepared */
-    assert_int_equal(mr_recurrentvarnet_prepare(net, g.ksp.dims[0], g.ksp.dims[1],
-                                                g.ksp.dims[2] + 1), MR_OK);
-    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL),
-                     MR_ERR_SHAPE);
+    assert_int_equal(mr_net_run(rn, &in, &out, NULL), MR_ERR_ARG); /* not prepared */
+    assert_int_equal(mr_net_prepare(rn, g.ksp.dims[0], g.ksp.dims[1], g.ksp.dims[2] + 1), MR_OK);
+    assert_int_equal(mr_net_run(rn, &in, &out, NULL), MR_ERR_SHAPE);
     mr_array_cleanup(&out);
-    mr_recurrentvarnet_free(net);
+    mr_net_free(rn);
     golden_close(&g);
 }
 
