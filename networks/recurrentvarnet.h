@@ -110,9 +110,9 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
                                  const struct mr_array *sens, const struct mr_array *initial,
                                  const struct mr_probe *probe);
 
-/* The network-interface row "recurrentvarnet" (networks/direct_net.c): the model on given
+/* The network-interface row "recurrentvarnet" (networks/recurrentvarnet_row.c): the model on given
  * maps, or DIRECT's whole inference path when no maps are given; probes those of
- * mr_recurrentvarnet_run, resp. mr_direct_engine_run. */
+ * mr_recurrentvarnet_run, resp. mr_direct_framework_run. */
 extern const struct mr_net_ops mr_recurrentvarnet_ops;
 
 #endif

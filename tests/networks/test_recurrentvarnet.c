@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "io/h5.h"
-#include "networks/direct_engine.h"
+#include "networks/direct_framework.h"
 #include "networks/net.h"
 #include "networks/recurrentvarnet.h"
 #include "weights/config.h"
@@ -251,7 +251,7 @@ struct engine_case {
     struct mr_array acs;
     struct mr_array padding;
     struct mr_unet_config ucfg;
-    struct mr_direct_engine_config ecfg;
+    struct mr_direct_framework_config ecfg;
 };
 
 static void engine_case_open(struct engine_case *ec)
@@ -271,7 +271,7 @@ static void engine_case_open(struct engine_case *ec)
     free(json);
     assert_int_equal(mr_h5_read_attr_string(ec->g.h5, "/", "transforms_config", &json), MR_OK);
     assert_int_equal(mr_config_parse(json, &jc), MR_OK);
-    assert_int_equal(mr_direct_engine_config_parse(jc, &ec->ecfg), MR_OK);
+    assert_int_equal(mr_direct_framework_config_parse(jc, &ec->ecfg), MR_OK);
     mr_config_free(jc);
     free(json);
 }
@@ -286,7 +286,7 @@ static void engine_case_close(struct engine_case *ec)
 static void test_rvn_engine_calgary_style(void **state)
 {
     struct engine_case ec;
-    struct mr_direct_engine *e = NULL;
+    struct mr_direct_framework *e = NULL;
     struct mr_array img;
     struct checker ck = { .group = "/intermediate", .tol = ENGINE_INTERMEDIATE_TOL };
     const struct mr_probe probe = { engine_probe, &ck };
@@ -298,13 +298,13 @@ static void test_rvn_engine_calgary_style(void **state)
     ck.h5 = ec.g.h5;
     d = ec.g.ksp.dims;
     assert_true(ec.g.cfg.fft.centered == false);
-    assert_int_equal(mr_direct_engine_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
-                                             &ec.ucfg, &ec.ecfg, &e), MR_OK);
+    assert_int_equal(mr_direct_framework_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
+                                                &ec.ucfg, &ec.ecfg, &e), MR_OK);
     assert_int_equal(mr_weights_check_unused(ec.g.ws), MR_OK);
-    assert_int_equal(mr_direct_engine_prepare(e, d[0], d[1], d[2]), MR_OK);
+    assert_int_equal(mr_direct_framework_prepare(e, d[0], d[1], d[2]), MR_OK);
     assert_int_equal(mr_array_init_dims(&img, MR_DTYPE_F32, 2, d[1], d[2]), MR_OK);
-    assert_int_equal(mr_direct_engine_run(e, &ec.g.ksp, &ec.g.mask, &ec.acs, &ec.padding, &img,
-                                          NULL, &scale, &probe), MR_OK);
+    assert_int_equal(mr_direct_framework_run(e, &ec.g.ksp, &ec.g.mask, &ec.acs, &ec.padding, &img,
+                                             NULL, &scale, &probe), MR_OK);
     double err = mr_test_max_rel_err(&img, &ec.g.ref);
     print_message("engine: image max rel err %.3g; %d intermediates, worst %.3g (%s)\n", err,
                   ck.count, ck.worst, ck.worst_name);
@@ -312,7 +312,7 @@ static void test_rvn_engine_calgary_style(void **state)
     assert_max_rel_below(&img, &ec.g.ref, ENGINE_TOL);
 
     mr_array_cleanup(&img);
-    mr_direct_engine_free(e);
+    mr_direct_framework_free(e);
     engine_case_close(&ec);
 }
 
@@ -432,12 +432,12 @@ static void test_rvn_net_ops_model(void **state)
 }
 
 /* engine mode (no maps): ACS and padding recovered from the mask reproduce the golden's final
- * image, like the direct engine call with the golden's own ACS and padding */
+ * image, like a call of the framework with the golden's own ACS and padding */
 static void test_rvn_net_ops_engine(void **state)
 {
     const struct mr_net_ops *ops = &mr_recurrentvarnet_ops;
     struct engine_case ec;
-    struct mr_direct_engine *e = NULL;
+    struct mr_direct_framework *e = NULL;
     void *ctx = NULL;
     int ndim = 0;
     int64_t dims[MR_MAX_DIMS];
@@ -471,12 +471,12 @@ static void test_rvn_net_ops_engine(void **state)
     ops->image(ctx, &img, &out);
 
     mr_weights_reset_used(ec.g.ws);
-    assert_int_equal(mr_direct_engine_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
-                                             &ec.ucfg, &ec.ecfg, &e), MR_OK);
-    assert_int_equal(mr_direct_engine_prepare(e, d[0], d[1], d[2]), MR_OK);
+    assert_int_equal(mr_direct_framework_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
+                                                &ec.ucfg, &ec.ecfg, &e), MR_OK);
+    assert_int_equal(mr_direct_framework_prepare(e, d[0], d[1], d[2]), MR_OK);
     assert_int_equal(mr_direct_acs_detect(&acs, &ec.g.mask), MR_OK);
-    assert_int_equal(mr_direct_engine_run(e, &ec.g.ksp, &ec.g.mask, &acs, &pad, &img2, NULL,
-                                          NULL, NULL), MR_OK);
+    assert_int_equal(mr_direct_framework_run(e, &ec.g.ksp, &ec.g.mask, &acs, &pad, &img2, NULL,
+                                             NULL, NULL), MR_OK);
     assert_max_rel_below(&img, &img2, 1e-5);
     print_message("engine via the interface (ACS, padding from the mask): image max rel err "
                   "%.3g\n", mr_test_max_rel_err(&img, &ec.g.ref));
@@ -487,7 +487,7 @@ static void test_rvn_net_ops_engine(void **state)
     mr_array_cleanup(&img2);
     mr_array_cleanup(&acs);
     mr_array_cleanup(&pad);
-    mr_direct_engine_free(e);
+    mr_direct_framework_free(e);
     ops->free(ctx);
     engine_case_close(&ec);
 }

@@ -1,7 +1,8 @@
 /*
- * DIRECT's inference path around RecurrentVarNet (RecurrentVarNetEngine + the default
- * pre-processing transforms, DIRECT HEAD; spec ../shared/specs/recurrentvarnet.md §6), for one
- * slice of already undersampled k-space:
+ * The DIRECT framework (NKI-AI/direct; not to be confused with direct convolution,
+ * networks/conv_direct.h): its inference path around RecurrentVarNet (RecurrentVarNetEngine
+ * and the default pre-processing transforms, DIRECT HEAD; spec
+ * ../shared/specs/recurrentvarnet.md §6), for one slice of already undersampled k-space:
  *
  *   kz    = where(padding, 0, ksp)                               (padding: optional input)
  *   S⁰    = rss_estimate(kz · ACS · g):  I_c = F⁻¹(kz_c · ACS · g),  S⁰_c = I_c ⊘ RSS(I),
@@ -18,8 +19,8 @@
  * k-space; that is reproduced, not corrected). UnetModel2d is the fastMRI U-Net layout
  * (networks/unet.h) with DIRECT's keys.
  */
-#ifndef MR_NETWORKS_DIRECT_ENGINE_H
-#define MR_NETWORKS_DIRECT_ENGINE_H
+#ifndef MR_NETWORKS_DIRECT_FRAMEWORK_H
+#define MR_NETWORKS_DIRECT_FRAMEWORK_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -31,38 +32,39 @@
 #include "weights/config.h"
 #include "weights/weights.h"
 
-struct mr_direct_engine_config {
+struct mr_direct_framework_config {
     double sens_gaussian;    /* σ of the ACS weighting along W; ≤ 0: none (DIRECT's None) */
     double scale_percentile; /* 0.99 */
 };
 
 /* σ 0.7, percentile 0.99 (DIRECT's TransformsConfig defaults) */
-extern const struct mr_direct_engine_config mr_direct_engine_config_default;
+extern const struct mr_direct_framework_config mr_direct_framework_config_default;
 
 /* Reads "sensitivity_maps_gaussian" and "scale_percentile" (DIRECT's transforms keys) over the
  * defaults. Errors: MR_ERR_WEIGHTS (wrong type, percentile outside (0, 1)). */
-mr_status mr_direct_engine_config_parse(const struct mr_config *json,
-                                        struct mr_direct_engine_config *out);
+mr_status mr_direct_framework_config_parse(const struct mr_config *json,
+                                           struct mr_direct_framework_config *out);
 
 /* Reads UnetModel2d's constructor keys (in_channels 2, out_channels 2, num_filters 16,
  * num_pool_layers 4 by default). Errors: MR_ERR_WEIGHTS. */
 mr_status mr_direct_unet_config_parse(const struct mr_config *json, struct mr_unet_config *out);
 
-struct mr_direct_engine;
+struct mr_direct_framework;
 
 /* Builds the model from "<model_prefix>…" keys and, when unet_cfg is not NULL, the sensitivity
- * U-Net from "<unet_prefix>…" keys (both borrowed from ws, which must outlive the engine).
+ * U-Net from "<unet_prefix>…" keys (both borrowed from ws, which must outlive the framework).
  * Errors: as mr_recurrentvarnet_create and mr_unet_create. */
-mr_status mr_direct_engine_create(struct mr_weights *ws, const char *model_prefix,
-                                  const struct mr_recurrentvarnet_config *model_cfg,
-                                  const char *unet_prefix, const struct mr_unet_config *unet_cfg,
-                                  const struct mr_direct_engine_config *cfg,
-                                  struct mr_direct_engine **out);
-void mr_direct_engine_free(struct mr_direct_engine *e);
+mr_status mr_direct_framework_create(struct mr_weights *ws, const char *model_prefix,
+                                     const struct mr_recurrentvarnet_config *model_cfg,
+                                     const char *unet_prefix, const struct mr_unet_config *unet_cfg,
+                                     const struct mr_direct_framework_config *cfg,
+                                     struct mr_direct_framework **out);
+void mr_direct_framework_free(struct mr_direct_framework *e);
 
 /* Buffers and FFT plans for nc coils of h×w. Errors: MR_ERR_ARG, MR_ERR_SHAPE (image too small
  * for the U-Net), MR_ERR_NOMEM. */
-mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64_t h, int64_t w);
+mr_status mr_direct_framework_prepare(struct mr_direct_framework *e, int64_t nc, int64_t h,
+                                      int64_t w);
 
 /* One slice. ksp (C, H, W) CF32 raw (un-normalised) undersampled k-space; mask (H, W) F32
  * sampling mask; acs (H, W) F32 autocalibration region (≠ 0 inside, must lie in the sampled
@@ -71,27 +73,27 @@ mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64
  * model's k-space after padding, multiplied back by s (so RSS(F⁻¹(ksp_out)) = img);
  * *scale = s. Shapes are those of the prepared size (MR_ASSERT: the registry's mr_net_run
  * checks a slice's inputs). Errors: MR_ERR_DATA (no finite scaling factor).
- * Probe (recon/probe.h; may be NULL; names as the engine golden's /intermediate group, index
+ * Probe (recon/probe.h; may be NULL; names as the framework golden's /intermediate group, index
  * −1, or the coil for "sensitivity_unet_input/output" (2, H, W)): "sensitivity_map_estimated",
  * "scaling_factor" (0-d), "masked_kspace_normalized", "sensitivity_map_refined", the model's
  * own (mr_recurrentvarnet_run: "step_<t>/kspace" etc., k-space divided by s),
  * "model_output_kspace" (before padding), "output_image_normalized". */
-mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array *ksp,
-                               const struct mr_array *mask, const struct mr_array *acs,
-                               const struct mr_array *padding, struct mr_array *img,
-                               struct mr_array *ksp_out, float *scale,
-                               const struct mr_probe *probe);
+mr_status mr_direct_framework_run(struct mr_direct_framework *e, const struct mr_array *ksp,
+                                  const struct mr_array *mask, const struct mr_array *acs,
+                                  const struct mr_array *padding, struct mr_array *img,
+                                  struct mr_array *ksp_out, float *scale,
+                                  const struct mr_probe *probe);
 
-/* The engine's model (borrowed; for running the model alone on given maps). */
-struct mr_recurrentvarnet *mr_direct_engine_model(struct mr_direct_engine *e);
+/* The framework's model (borrowed; for running the model alone on given maps). */
+struct mr_recurrentvarnet *mr_direct_framework_model(struct mr_direct_framework *e);
 
-/* The model alone on the engine's prepared buffers: out (C, H, W) CF32 =
+/* The model alone on the framework's prepared buffers: out (C, H, W) CF32 =
  * RecurrentVarNet(y, mask, sens[, initial]), probes as mr_recurrentvarnet_run. Errors as
  * mr_recurrentvarnet_run. */
-mr_status mr_direct_engine_run_model(struct mr_direct_engine *e, struct mr_array *out,
-                                     const struct mr_array *y, const struct mr_array *mask,
-                                     const struct mr_array *sens, const struct mr_array *initial,
-                                     const struct mr_probe *probe);
+mr_status mr_direct_framework_run_model(struct mr_direct_framework *e, struct mr_array *out,
+                                        const struct mr_array *y, const struct mr_array *mask,
+                                        const struct mr_array *sens, const struct mr_array *initial,
+                                        const struct mr_probe *probe);
 
 /* DIRECT's ACS regions, as (H, W) F32 masks of 0/1:
  * disc: points with (i − H/2)² + (j − W/2)² ≤ r² (Calgary-Campinas, r = 18);

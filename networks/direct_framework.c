@@ -6,7 +6,7 @@
  * renormalisation, the model, padding and the RSS image. All arithmetic in float like DIRECT,
  * except reductions that only decide (coil exclusion) or are order-insensitive.
  */
-#include "networks/direct_engine.h"
+#include "networks/direct_framework.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -15,13 +15,13 @@
 
 #define MR_DIRECT_PAR_MIN ((int64_t)1 << 15)
 
-const struct mr_direct_engine_config mr_direct_engine_config_default = {
+const struct mr_direct_framework_config mr_direct_framework_config_default = {
     .sens_gaussian = 0.7,
     .scale_percentile = 0.99,
 };
 
-struct mr_direct_engine {
-    struct mr_direct_engine_config cfg;
+struct mr_direct_framework {
+    struct mr_direct_framework_config cfg;
     struct mr_recurrentvarnet *net;
     struct mr_unet *unet; /* NULL: no refinement */
     struct mr_unet_config ucfg;
@@ -42,10 +42,10 @@ struct mr_direct_engine {
     struct mr_array uout;  /* (2, H, W) F32 */
 };
 
-mr_status mr_direct_engine_config_parse(const struct mr_config *json,
-                                        struct mr_direct_engine_config *out)
+mr_status mr_direct_framework_config_parse(const struct mr_config *json,
+                                           struct mr_direct_framework_config *out)
 {
-    struct mr_direct_engine_config c = mr_direct_engine_config_default;
+    struct mr_direct_framework_config c = mr_direct_framework_config_default;
     mr_status st = MR_OK;
 
     if (mr_config_has(json, "sensitivity_maps_gaussian"))
@@ -54,7 +54,7 @@ mr_status mr_direct_engine_config_parse(const struct mr_config *json,
     MR_CHECK(mr_config_double(json, "scale_percentile", c.scale_percentile,
                               &c.scale_percentile));
     if (!(c.scale_percentile > 0.0 && c.scale_percentile < 1.0)) {
-        st = MR_FAIL(MR_ERR_WEIGHTS, "DIRECT engine: scale_percentile %g outside (0, 1)",
+        st = MR_FAIL(MR_ERR_WEIGHTS, "DIRECT framework: scale_percentile %g outside (0, 1)",
                      c.scale_percentile);
         goto out;
     }
@@ -84,7 +84,7 @@ out:
     return st;
 }
 
-static void engine_release_buffers(struct mr_direct_engine *e)
+static void framework_release_buffers(struct mr_direct_framework *e)
 {
     mr_fft2_free(e->fft);
     e->fft = NULL;
@@ -102,27 +102,27 @@ static void engine_release_buffers(struct mr_direct_engine *e)
     e->nc = 0;
 }
 
-void mr_direct_engine_free(struct mr_direct_engine *e)
+void mr_direct_framework_free(struct mr_direct_framework *e)
 {
     if (e == NULL)
         return;
-    engine_release_buffers(e);
+    framework_release_buffers(e);
     mr_unet_free(e->unet);
     mr_recurrentvarnet_free(e->net);
     free(e);
 }
 
-mr_status mr_direct_engine_create(struct mr_weights *ws, const char *model_prefix,
-                                  const struct mr_recurrentvarnet_config *model_cfg,
-                                  const char *unet_prefix, const struct mr_unet_config *unet_cfg,
-                                  const struct mr_direct_engine_config *cfg,
-                                  struct mr_direct_engine **out)
+mr_status mr_direct_framework_create(struct mr_weights *ws, const char *model_prefix,
+                                     const struct mr_recurrentvarnet_config *model_cfg,
+                                     const char *unet_prefix, const struct mr_unet_config *unet_cfg,
+                                     const struct mr_direct_framework_config *cfg,
+                                     struct mr_direct_framework **out)
 {
-    struct mr_direct_engine *e = calloc(1, sizeof(*e));
+    struct mr_direct_framework *e = calloc(1, sizeof(*e));
     mr_status st = MR_OK;
 
     if (e == NULL)
-        return MR_FAIL(MR_ERR_NOMEM, "DIRECT engine");
+        return MR_FAIL(MR_ERR_NOMEM, "DIRECT framework");
     e->cfg = *cfg;
     MR_CHECK(mr_recurrentvarnet_create(ws, model_prefix, model_cfg, &e->net));
     if (unet_cfg != NULL) {
@@ -132,7 +132,7 @@ mr_status mr_direct_engine_create(struct mr_weights *ws, const char *model_prefi
     *out = e;
     e = NULL;
 out:
-    mr_direct_engine_free(e);
+    mr_direct_framework_free(e);
     return st;
 }
 
@@ -147,14 +147,15 @@ static float linspace_at(int64_t i, int64_t n)
     return 1.0f - step * (float)(n - 1 - i);
 }
 
-mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64_t h, int64_t w)
+mr_status mr_direct_framework_prepare(struct mr_direct_framework *e, int64_t nc, int64_t h,
+                                      int64_t w)
 {
     const struct mr_recurrentvarnet_config *mc = mr_recurrentvarnet_get_config(e->net);
     mr_status st = MR_OK;
 
     if (e->fft != NULL && e->nc == nc && e->h == h && e->w == w)
         return MR_OK;
-    engine_release_buffers(e);
+    framework_release_buffers(e);
     MR_CHECK(mr_recurrentvarnet_prepare(e->net, nc, h, w));
     if (e->unet != NULL && nc > 1) {
         MR_CHECK(mr_unet_prepare_size(e->unet, h, w));
@@ -184,7 +185,7 @@ mr_status mr_direct_engine_prepare(struct mr_direct_engine *e, int64_t nc, int64
     e->w = w;
 out:
     if (st != MR_OK)
-        engine_release_buffers(e);
+        framework_release_buffers(e);
     return st;
 }
 
@@ -293,24 +294,24 @@ static float percentile_scale(const float complex *y, float *mod, int64_t nc, in
     return kth_largest(mod, n, k);
 }
 
-struct mr_recurrentvarnet *mr_direct_engine_model(struct mr_direct_engine *e)
+struct mr_recurrentvarnet *mr_direct_framework_model(struct mr_direct_framework *e)
 {
     return e->net;
 }
 
-mr_status mr_direct_engine_run_model(struct mr_direct_engine *e, struct mr_array *out,
-                                     const struct mr_array *y, const struct mr_array *mask,
-                                     const struct mr_array *sens, const struct mr_array *initial,
-                                     const struct mr_probe *probe)
+mr_status mr_direct_framework_run_model(struct mr_direct_framework *e, struct mr_array *out,
+                                        const struct mr_array *y, const struct mr_array *mask,
+                                        const struct mr_array *sens, const struct mr_array *initial,
+                                        const struct mr_probe *probe)
 {
     return mr_recurrentvarnet_run(e->net, out, y, mask, sens, initial, probe);
 }
 
-mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array *ksp,
-                               const struct mr_array *mask, const struct mr_array *acs,
-                               const struct mr_array *padding, struct mr_array *img,
-                               struct mr_array *ksp_out, float *scale,
-                               const struct mr_probe *probe)
+mr_status mr_direct_framework_run(struct mr_direct_framework *e, const struct mr_array *ksp,
+                                  const struct mr_array *mask, const struct mr_array *acs,
+                                  const struct mr_array *padding, struct mr_array *img,
+                                  struct mr_array *ksp_out, float *scale,
+                                  const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t h = e->h;
@@ -380,7 +381,7 @@ mr_status mr_direct_engine_run(struct mr_direct_engine *e, const struct mr_array
     const float sc = percentile_scale(mr_array_cf32(&e->kz), mr_array_f32(&e->mod), nc, p,
                                       e->cfg.scale_percentile);
     if (!isfinite(sc)) {
-        st = MR_FAIL(MR_ERR_DATA, "DIRECT engine: scaling factor is %g (non-finite k-space)",
+        st = MR_FAIL(MR_ERR_DATA, "DIRECT framework: scaling factor is %g (non-finite k-space)",
                      (double)sc);
         goto out;
     }
@@ -480,7 +481,7 @@ mr_status mr_direct_acs_detect(struct mr_array *acs, const struct mr_array *mask
     bool lines = true;
 
     if (m[(h / 2) * w + w / 2] == 0.0f)
-        return MR_FAIL(MR_ERR_DATA, "DIRECT engine: the k-space centre (%lld, %lld) is not "
+        return MR_FAIL(MR_ERR_DATA, "DIRECT framework: the k-space centre (%lld, %lld) is not "
                        "sampled, no ACS region to estimate sensitivities from",
                        (long long)(h / 2), (long long)(w / 2));
     for (int64_t i = 1; i < h && lines; i++)
