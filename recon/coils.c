@@ -31,7 +31,7 @@ struct mr_coils {
 /* stored index of centred index i on an axis of length n */
 static int64_t stored(int64_t i, int64_t n, bool centered)
 {
-    return centered ? i : ((i - n / 2) % n + n) % n;
+    return centered ? i : mr_fft_uncentred_index(i, n);
 }
 
 /* the mask as a (row stride, pointer) pair: a column pattern has row stride 0 */

@@ -125,25 +125,6 @@ void mr_coil_sense_combine(struct mr_array *dst, const struct mr_array *coil_img
 
 /* ---- plan ------------------------------------------------------------------------------ */
 
-static void fft_scales(const struct mr_fft_config *cfg, double n, double *s_fwd, double *s_inv)
-{
-    switch (cfg->norm) {
-    case MR_FFT_NORM_ORTHO:
-        *s_fwd = 1.0 / sqrt(n);
-        *s_inv = 1.0 / sqrt(n);
-        return;
-    case MR_FFT_NORM_BACKWARD:
-        *s_fwd = 1.0;
-        *s_inv = 1.0 / n;
-        return;
-    case MR_FFT_NORM_FORWARD:
-        *s_fwd = 1.0 / n;
-        *s_inv = 1.0;
-        return;
-    }
-    MR_ASSERT(!"unknown FFT normalisation");
-}
-
 mr_status mr_sense_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_config *fft,
                           struct mr_sense **out)
 {
@@ -162,7 +143,7 @@ mr_status mr_sense_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_
     s->nc = nc;
     s->h = h;
     s->w = w;
-    fft_scales(fft, (double)h * (double)w, &s_fwd, &s_inv);
+    mr_fft_norm_scales(fft->norm, (double)h * (double)w, &s_fwd, &s_inv);
     s->gain = s_fwd * s_fwd * (double)h * (double)w;
     s->adj_scale = (float)(s_fwd / s_inv);
     MR_CHECK(mr_fft2_create(h, w, fft, &s->fft));
