@@ -19,6 +19,8 @@
 #include <strings.h>
 
 #include "networks/atommic.h"
+#include "networks/layout.h"
+#include "recon/combine.h"
 #include "weights/config.h"
 
 #define CIRIM_PAR_MIN ((int64_t)1 << 16) /* elements; below, a parallel region costs more */
@@ -48,6 +50,7 @@ struct cirim {
     struct mr_array ymask;   /* (C, H, W) CF32: F⁻¹(M ⊙ y) when linemask is set */
     struct mr_array coil;    /* (C, H, W) CF32 */
     struct mr_array x;       /* (H, W) CF32, the estimate */
+    struct mr_array grad;    /* (H, W) CF32: the data-consistency gradient, then the update */
     struct mr_array llg;     /* (4, H, W) F32 */
     struct mr_array act[2];  /* (conv_filters[l], H, W) F32 */
     struct mr_array hid[2];  /* (recurrent_filters[l], H, W) F32 */
@@ -174,6 +177,7 @@ static void release_buffers(struct cirim *net)
     mr_array_cleanup(&net->ymask);
     mr_array_cleanup(&net->coil);
     mr_array_cleanup(&net->x);
+    mr_array_cleanup(&net->grad);
     mr_array_cleanup(&net->llg);
     for (int l = 0; l < 2; l++) {
         mr_array_cleanup(&net->act[l]);
@@ -207,7 +211,7 @@ static int64_t max64(int64_t a, int64_t b)
     return a > b ? a : b;
 }
 
-/* every buffer and the FFT plan for nc coils of h×w: (2·nc + F0c + F1c + F0 + F1 + 8)·h·w
+/* every buffer and the FFT plan for nc coils of h×w: (4·nc + F0c + F1c + F0 + F1 + 10)·h·w
  * floats, and scratch for the larger of one im2col band (layers.h) and the cell gates */
 static mr_status prepare_buffers(struct cirim *net, int64_t nc, int64_t h, int64_t w)
 {
@@ -228,6 +232,7 @@ static mr_status prepare_buffers(struct cirim *net, int64_t nc, int64_t h, int64
     MR_CHECK(mr_array_init_dims(&net->coil, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&net->ymask, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&net->x, MR_DTYPE_CF32, 2, h, w));
+    MR_CHECK(mr_array_init_dims(&net->grad, MR_DTYPE_CF32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&net->llg, MR_DTYPE_F32, 3, (int64_t)4, h, w));
     for (int l = 0; l < 2; l++) {
         MR_CHECK(mr_array_init_dims(&net->act[l], MR_DTYPE_F32, 3, c->conv_filters[l], h, w));
@@ -257,37 +262,15 @@ static void emit(const struct mr_probe *probe, int64_t i, int64_t t, const char 
                    what);
 }
 
-/* x = CoilCombine(IFFT(y), S) (§9); net->coil is clobbered */
+/* x = CoilCombine(IFFT(y), S) (§9), sums in double; net->coil is clobbered */
 static void starting_image(struct cirim *net, const struct mr_array *ksp,
                            const struct mr_array *sens)
 {
-    const int64_t nc = net->nc;
-    const int64_t n = net->h * net->w;
-    float complex *z = mr_array_cf32(&net->coil);
-    const float complex *s = mr_array_cf32(sens);
-    float *x = (float *)mr_array_cf32(&net->x); /* (re, im) pairs, as C11 lays them out */
-    const bool rss = net->cfg.combine == MR_CIRIM_COMBINE_RSS;
-
-    mr_fft2_inverse(net->fft, z, mr_array_cf32(ksp), nc);
-#pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        double re = 0.0;
-        double im = 0.0;
-        for (int64_t c = 0; c < nc; c++) {
-            const float complex v = z[c * n + i];
-            if (rss) {
-                /* element-wise on the stacked (re, im) tensor: not the magnitude */
-                re += (double)crealf(v) * (double)crealf(v);
-                im += (double)cimagf(v) * (double)cimagf(v);
-            } else {
-                const float complex p = conjf(s[c * n + i]) * v;
-                re += (double)crealf(p);
-                im += (double)cimagf(p);
-            }
-        }
-        x[2 * i] = (float)(rss ? sqrt(re) : re);
-        x[2 * i + 1] = (float)(rss ? sqrt(im) : im);
-    }
+    mr_fft2_inverse(net->fft, mr_array_cf32(&net->coil), mr_array_cf32(ksp), net->nc);
+    if (net->cfg.combine == MR_CIRIM_COMBINE_RSS) /* on the stacked (re, im) tensor */
+        mr_coil_rss_parts(&net->x, &net->coil, MR_COIL_SUM_DOUBLE);
+    else
+        mr_coil_reduce(&net->x, &net->coil, sens, MR_COIL_SUM_DOUBLE);
 }
 
 /* llg = [Re x, Im x, Re g, Im g], g = Σ_c conj(S_c) IFFT(M ⊙ (FFT(S_c x) − y_c)) / σ' (§5) */
@@ -298,21 +281,19 @@ static void log_likelihood_gradient(struct cirim *net, const struct mr_array *ks
     const int64_t nc = net->nc;
     const int64_t n = net->h * net->w;
     float complex *r = mr_array_cf32(&net->coil);
-    const float complex *s = mr_array_cf32(sens);
     const float complex *y = mr_array_cf32(ksp);
-    const float complex *x = mr_array_cf32(&net->x);
     const float *m = mr_array_f32(mask);
-    float *out = mr_array_f32(&net->llg);
+    float complex *g = mr_array_cf32(&net->grad);
+    struct mr_array ch;
 
-#pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < n; i++)
-            r[c * n + i] = s[c * n + i] * x[i];
-    /* line mask: F⁻¹(M ⊙ (F r − y)) = F⁻¹MF r − F⁻¹(M y), the first along one axis only */
-    const float complex *ym = NULL;
+    mr_coil_expand(&net->coil, &net->x, sens);
     if (net->linemask != NULL) {
+        /* line mask: F⁻¹(M ⊙ (F r − y)) = F⁻¹MF r − F⁻¹(M y), the first along one axis only */
+        const float complex *ym = mr_array_cf32(&net->ymask);
         mr_fft_linemask_apply(net->linemask, r, nc);
-        ym = mr_array_cf32(&net->ymask);
+#pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
+        for (int64_t j = 0; j < nc * n; j++)
+            r[j] = r[j] - ym[j];
     } else {
         mr_fft2_forward(net->fft, r, r, nc);
 #pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
@@ -321,21 +302,13 @@ static void log_likelihood_gradient(struct cirim *net, const struct mr_array *ks
                 r[c * n + i] = m[i] * (r[c * n + i] - y[c * n + i]);
         mr_fft2_inverse(net->fft, r, r, nc);
     }
-#pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        double re = 0.0;
-        double im = 0.0;
-        for (int64_t c = 0; c < nc; c++) {
-            const float complex v = ym != NULL ? r[c * n + i] - ym[c * n + i] : r[c * n + i];
-            const float complex p = conjf(s[c * n + i]) * v;
-            re += (double)crealf(p);
-            im += (double)cimagf(p);
-        }
-        out[i] = crealf(x[i]);
-        out[n + i] = cimagf(x[i]);
-        out[2 * n + i] = (float)re * inv_sigma;
-        out[3 * n + i] = (float)im * inv_sigma;
-    }
+    mr_coil_reduce(&net->grad, &net->coil, sens, MR_COIL_SUM_DOUBLE);
+    for (int64_t i = 0; i < n; i++)
+        g[i] = g[i] * inv_sigma;
+    mr_channels_view(&ch, &net->llg, 0, 2);
+    mr_complex_to_channels(&ch, &net->x);
+    mr_channels_view(&ch, &net->llg, 2, 2);
+    mr_complex_to_channels(&ch, &net->grad);
 }
 
 /* DC mode (§8): k (C, H, W) = y − soft_dc − FFT(S_c x), soft_dc = 0 for the single cascade */
@@ -345,19 +318,13 @@ static void dc_kspace(struct cirim *net, struct mr_array *k, const struct mr_arr
     const int64_t nc = net->nc;
     const int64_t n = net->h * net->w;
     float complex *o = mr_array_cf32(k);
-    const float complex *s = mr_array_cf32(sens);
     const float complex *y = mr_array_cf32(ksp);
-    const float complex *x = mr_array_cf32(&net->x);
 
-#pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < n; i++)
-            o[c * n + i] = s[c * n + i] * x[i];
+    mr_coil_expand(k, &net->x, sens);
     mr_fft2_forward(net->fft, o, o, nc);
 #pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < n; i++)
-            o[c * n + i] = y[c * n + i] - o[c * n + i];
+    for (int64_t j = 0; j < nc * n; j++)
+        o[j] = y[j] - o[j];
 }
 
 /* one time step of one cascade: x ← x + Δ(LLG(x), hidden) */
@@ -383,12 +350,12 @@ static void time_step(struct cirim *net, const struct cirim_cascade *cc, int64_t
     mr_conv2d_forward(&cc->conv[2], &net->delta, a, &net->scratch);
     emit(probe, i, t, "final_conv", &net->delta);
 
-    float *x = (float *)mr_array_cf32(&net->x); /* (re, im) pairs */
-    const float *d = mr_array_f32(&net->delta);
-    for (int64_t p = 0; p < n; p++) {
-        x[2 * p] += d[p];
-        x[2 * p + 1] += d[n + p];
-    }
+    /* x += complex(Δ): the update's channels [Re, Im] as one complex image */
+    float complex *x = mr_array_cf32(&net->x);
+    const float complex *d = mr_array_cf32(&net->grad);
+    mr_channels_to_complex(&net->grad, &net->delta);
+    for (int64_t p = 0; p < n; p++)
+        x[p] += d[p];
 }
 
 /* the line-mask operator for this mask (recon/fft.h) */
@@ -511,16 +478,8 @@ static void cirim_image(void *ctx, struct mr_array *img, const struct mr_array *
             d[i] = cabsf(x[i]);
         return;
     }
-    float complex *z = mr_array_cf32(&net->coil);
-    mr_fft2_inverse(net->fft, z, mr_array_cf32(out), net->nc);
-    for (int64_t i = 0; i < n; i++) {
-        double ss = 0.0;
-        for (int64_t c = 0; c < net->nc; c++) {
-            const float complex v = z[c * n + i];
-            ss += (double)crealf(v) * (double)crealf(v) + (double)cimagf(v) * (double)cimagf(v);
-        }
-        d[i] = (float)sqrt(ss);
-    }
+    mr_fft2_inverse(net->fft, mr_array_cf32(&net->coil), mr_array_cf32(out), net->nc);
+    mr_coil_rss(img, &net->coil, MR_COIL_SUM_DOUBLE);
 }
 
 /* inference: ATOMMIC's max-SENSE k-space scaling */

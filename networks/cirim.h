@@ -108,8 +108,8 @@ int64_t mr_cirim_config_steps(const struct mr_cirim_config *cfg);
  * CF32; uses initial_prediction (H, W) CF32 and sigma when given (σ' = max(σ, 1)); the mask
  * multiplies the residual (a weight where it is not 0/1). Output: (H, W) CF32 image, or
  * (C, H, W) CF32 k-space with no_dc = false. image(): |x| for an image output; for a k-space
- * output the root sum of squares of its per-coil IFFT. Memory after prepare: (2·C + F0c + F1c
- * + F0 + F1 + 8)·H·W floats plus scratch for the larger of one im2col band (layers.h) and the
+ * output the root sum of squares of its per-coil IFFT. Memory after prepare: (4·C + F0c + F1c
+ * + F0 + F1 + 10)·H·W floats plus scratch for the larger of one im2col band (layers.h) and the
  * cell gates. Inference (mr_net_infer): ATOMMIC's max-SENSE k-space scaling (atommic.h).
  * Probes (recon/probe.h, index −1), named as in the golden files' /intermediate group:
  *   "initial_image"                           the starting image (H, W) CF32

@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/layout.h"
+#include "recon/combine.h"
+#include "recon/kscale.h"
+
 #define MR_DIRECT_PAR_MIN ((int64_t)1 << 15)
 
 const struct mr_direct_framework_config mr_direct_framework_config_default = {
@@ -189,109 +193,12 @@ out:
     return st;
 }
 
-/* S_c ⊘= sqrt(Σ_c |S_c|²) per pixel (safe divide) */
-static void sens_normalize(float complex *s, int64_t nc, int64_t p)
-{
-    float *f = (float *)s;
-#pragma omp parallel for if (nc * p > MR_DIRECT_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < p; i++) {
-        float acc = 0.0f;
-        for (int64_t c = 0; c < nc; c++) {
-            const float re = f[2 * (c * p + i)];
-            const float im = f[2 * (c * p + i) + 1];
-            acc += re * re + im * im;
-        }
-        const float n = sqrtf(acc);
-        for (int64_t c = 0; c < nc; c++) {
-            float *v = f + 2 * (c * p + i);
-            v[0] = n == 0.0f ? 0.0f : v[0] / n;
-            v[1] = n == 0.0f ? 0.0f : v[1] / n;
-        }
-    }
-}
-
 void mr_direct_rss_image(const struct mr_fft2 *f, struct mr_array *img, const struct mr_array *k,
                          struct mr_array *tmp)
 {
     MR_ASSERT(k->ndim == 3 && mr_array_same_shape(k, tmp));
-    const int64_t nc = k->dims[0];
-    const int64_t p = k->dims[1] * k->dims[2];
-    MR_ASSERT(img->dtype == MR_DTYPE_F32 && mr_array_numel(img) == p);
-    float *o = mr_array_f32(img);
-    const float *t = (const float *)mr_array_cf32(tmp);
-
-    mr_fft2_inverse(f, mr_array_cf32(tmp), mr_array_cf32(k), nc);
-    for (int64_t i = 0; i < p; i++) {
-        float acc = 0.0f;
-        for (int64_t c = 0; c < nc; c++) {
-            const float re = t[2 * (c * p + i)];
-            const float im = t[2 * (c * p + i) + 1];
-            acc += re * re + im * im;
-        }
-        o[i] = sqrtf(acc);
-    }
-}
-
-/* the k-th largest (k ≥ 1) of v[0..n), reordering v (Hoare selection) */
-static float kth_largest(float *v, int64_t n, int64_t k)
-{
-    int64_t target = n - k; /* ascending index */
-    int64_t lo = 0;
-    int64_t hi = n - 1;
-
-    while (lo < hi) {
-        const float pivot = v[lo + (hi - lo) / 2];
-        int64_t i = lo;
-        int64_t j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                float t = v[i];
-                v[i] = v[j];
-                v[j] = t;
-                i++;
-                j--;
-            }
-        }
-        if (target <= j)
-            hi = j;
-        else if (target >= i)
-            lo = i;
-        else
-            break;
-    }
-    return v[target];
-}
-
-/* s = k-th largest modulus of y (C, P); coils whose real and imaginary values sum to exactly
- * zero are left out (DIRECT's guard for zero-padded coils) */
-static float percentile_scale(const float complex *y, float *mod, int64_t nc, int64_t p,
-                              double percentile)
-{
-    const float *f = (const float *)y;
-    int64_t n = 0;
-
-    for (int64_t c = 0; c < nc; c++) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < 2 * p; i++)
-            sum += (double)f[2 * c * p + i];
-        if (sum == 0.0)
-            continue;
-        for (int64_t i = 0; i < p; i++) {
-            const float re = f[2 * (c * p + i)];
-            const float im = f[2 * (c * p + i) + 1];
-            mod[n++] = sqrtf(re * re + im * im);
-        }
-    }
-    if (n == 0)
-        return 0.0f;
-    int64_t k = (int64_t)((1.0 - percentile) * (double)n) + 1;
-    if (k > n)
-        k = n;
-    return kth_largest(mod, n, k);
+    mr_fft2_inverse(f, mr_array_cf32(tmp), mr_array_cf32(k), k->dims[0]);
+    mr_coil_rss(img, tmp, MR_COIL_SUM_FLOAT);
 }
 
 struct mr_recurrentvarnet *mr_direct_framework_model(struct mr_direct_framework *e)
@@ -331,62 +238,35 @@ mr_status mr_direct_framework_run(struct mr_direct_framework *e, const struct mr
     const float *a = mr_array_f32(acs);
     const float *pad = padding != NULL ? mr_array_f32(padding) : NULL;
     const float *g = mr_array_f32(&e->gauss);
-    const float *kin = (const float *)mr_array_cf32(ksp);
-    float *kz = (float *)mr_array_cf32(&e->kz);
-    float *t = (float *)mr_array_cf32(&e->tmp);
-    float complex *s = mr_array_cf32(&e->sens);
+    const float complex *kin = mr_array_cf32(ksp);
+    float complex *kz = mr_array_cf32(&e->kz);
+    float complex *t = mr_array_cf32(&e->tmp);
 
     /* padding removed; the Gaussian-weighted ACS for the sensitivity estimate */
     for (int64_t c = 0; c < nc; c++)
         for (int64_t i = 0; i < p; i++) {
-            const int64_t j = 2 * (c * p + i);
-            const bool padded = pad != NULL && pad[i] != 0.0f;
-            kz[j] = padded ? 0.0f : kin[j];
-            kz[j + 1] = padded ? 0.0f : kin[j + 1];
-            const float wa = a[i] != 0.0f ? g[i % w] : 0.0f;
-            t[j] = kz[j] * wa;
-            t[j + 1] = kz[j + 1] * wa;
+            const int64_t j = c * p + i;
+            kz[j] = pad != NULL && pad[i] != 0.0f ? 0.0f : kin[j];
+            t[j] = kz[j] * (a[i] != 0.0f ? g[i % w] : 0.0f);
         }
-    /* rss_estimate: S = I ⊘ RSS(I), then renormalised */
-    mr_fft2_inverse(e->fft, s, mr_array_cf32(&e->tmp), nc);
-    {
-        float *sf = (float *)s;
-        for (int64_t i = 0; i < p; i++) {
-            float acc = 0.0f;
-            for (int64_t c = 0; c < nc; c++) {
-                const float re = sf[2 * (c * p + i)];
-                const float im = sf[2 * (c * p + i) + 1];
-                acc += re * re + im * im;
-            }
-            const float r = sqrtf(acc);
-            for (int64_t c = 0; c < nc; c++) {
-                float *v = sf + 2 * (c * p + i);
-                v[0] = r == 0.0f ? 0.0f : v[0] / r;
-                v[1] = r == 0.0f ? 0.0f : v[1] / r;
-            }
-        }
-    }
-    sens_normalize(s, nc, p);
+    /* rss_estimate: S = I ⊘ RSS(I), then renormalised (both safe divisions in float) */
+    mr_fft2_inverse(e->fft, mr_array_cf32(&e->sens), t, nc);
+    mr_coil_normalize(&e->sens, MR_COIL_SUM_FLOAT);
+    mr_coil_normalize(&e->sens, MR_COIL_SUM_FLOAT);
     mr_probe_emit(probe, "sensitivity_map_estimated", -1, &e->sens);
 
-    /* y_raw and the percentile scaling */
+    /* y_raw and the percentile scaling (recon/kscale.h) */
     for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < p; i++) {
-            const int64_t j = 2 * (c * p + i);
-            if (m[i] == 0.0f) {
-                kz[j] = 0.0f;
-                kz[j + 1] = 0.0f;
-            }
-        }
-    const float sc = percentile_scale(mr_array_cf32(&e->kz), mr_array_f32(&e->mod), nc, p,
-                                      e->cfg.scale_percentile);
+        for (int64_t i = 0; i < p; i++)
+            if (m[i] == 0.0f)
+                kz[c * p + i] = 0.0f;
+    const float sc = mr_kscale_percentile(&e->kz, e->cfg.scale_percentile, mr_array_f32(&e->mod));
     if (!isfinite(sc)) {
         st = MR_FAIL(MR_ERR_DATA, "DIRECT framework: scaling factor is %g (non-finite k-space)",
                      (double)sc);
         goto out;
     }
-    for (int64_t j = 0; j < 2 * nc * p; j++)
-        kz[j] = sc == 0.0f ? 0.0f : kz[j] / sc;
+    mr_kscale_divide(&e->kz, &e->kz, sc);
     if (mr_probe_active(probe)) {
         struct mr_array s0;
         float sv = sc;
@@ -395,38 +275,29 @@ mr_status mr_direct_framework_run(struct mr_direct_framework *e, const struct mr
     }
     mr_probe_emit(probe, "masked_kspace_normalized", -1, &e->kz);
 
-    /* sensitivity refinement, one coil at a time, then renormalisation */
+    /* sensitivity refinement, one coil at a time as [Re, Im] channels, then renormalisation */
     if (e->unet != NULL && nc > 1) {
-        float *sf = (float *)s;
-        float *ui = mr_array_f32(&e->uin);
-        float *uo = mr_array_f32(&e->uout);
         for (int64_t c = 0; c < nc; c++) {
-            for (int64_t i = 0; i < p; i++) {
-                ui[i] = sf[2 * (c * p + i)];
-                ui[p + i] = sf[2 * (c * p + i) + 1];
-            }
+            struct mr_array sc_c;
+            mr_array_slab(&sc_c, &e->sens, c);
+            mr_complex_to_channels(&e->uin, &sc_c);
             mr_probe_emit(probe, "sensitivity_unet_input", c, &e->uin);
             mr_unet_forward(e->unet, e->uwork, &e->uout, &e->uin);
             mr_probe_emit(probe, "sensitivity_unet_output", c, &e->uout);
-            for (int64_t i = 0; i < p; i++) {
-                sf[2 * (c * p + i)] = uo[i];
-                sf[2 * (c * p + i) + 1] = uo[p + i];
-            }
+            mr_channels_to_complex(&sc_c, &e->uout);
         }
     }
-    sens_normalize(s, nc, p);
+    mr_coil_normalize(&e->sens, MR_COIL_SUM_FLOAT);
     mr_probe_emit(probe, "sensitivity_map_refined", -1, &e->sens);
 
     MR_CHECK(mr_recurrentvarnet_run(e->net, &e->kout, &e->kz, mask, &e->sens, NULL, probe));
     mr_probe_emit(probe, "model_output_kspace", -1, &e->kout);
-    float *ko = (float *)mr_array_cf32(&e->kout);
+    float complex *ko = mr_array_cf32(&e->kout);
     if (pad != NULL)
         for (int64_t c = 0; c < nc; c++)
             for (int64_t i = 0; i < p; i++)
-                if (pad[i] != 0.0f) {
-                    ko[2 * (c * p + i)] = 0.0f;
-                    ko[2 * (c * p + i) + 1] = 0.0f;
-                }
+                if (pad[i] != 0.0f)
+                    ko[c * p + i] = 0.0f;
     mr_direct_rss_image(e->fft, &e->img, &e->kout, &e->tmp);
     mr_probe_emit(probe, "output_image_normalized", -1, &e->img);
     if (img != NULL) {
@@ -436,8 +307,8 @@ mr_status mr_direct_framework_run(struct mr_direct_framework *e, const struct mr
             o[i] = x[i] * sc;
     }
     if (ksp_out != NULL) {
-        float *o = (float *)mr_array_cf32(ksp_out);
-        for (int64_t j = 0; j < 2 * nc * p; j++)
+        float complex *o = mr_array_cf32(ksp_out);
+        for (int64_t j = 0; j < nc * p; j++)
             o[j] = ko[j] * sc;
     }
     if (scale != NULL)

@@ -20,6 +20,7 @@
 
 #include "networks/atommic.h"
 #include "networks/unet.h"
+#include "recon/combine.h"
 #include "recon/fft.h"
 
 #define E2EVN_MAX_CASCADES 256
@@ -336,29 +337,6 @@ mr_status mr_e2evn_acs_columns(const struct mr_array *mask, int64_t num_low_freq
     return MR_OK;
 }
 
-/* img = Σ_c conj(s_c) · x_c over nc images of npix */
-static void coil_reduce(float complex *img, const float complex *x, const float complex *s,
-                        int64_t nc, int64_t npix)
-{
-#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < npix; i++) {
-        float complex acc = 0.0f;
-        for (int64_t c = 0; c < nc; c++)
-            acc += x[c * npix + i] * conjf(s[c * npix + i]);
-        img[i] = acc;
-    }
-}
-
-/* y_c = s_c · img */
-static void coil_expand(float complex *y, const float complex *img, const float complex *s,
-                        int64_t nc, int64_t npix)
-{
-#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < npix; i++)
-            y[c * npix + i] = img[i] * s[c * npix + i];
-}
-
 /* fastMRI SensitivityModel (e2evn.md §5): e->sens from the measured k-space */
 static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
                                const struct mr_probe *probe)
@@ -366,9 +344,7 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
     const int64_t nc = e->nc;
     const int64_t h = e->h;
     const int64_t w = e->w;
-    const int64_t npix = h * w;
     float complex *x = mr_array_cf32(&e->cimg);
-    float complex *s = mr_array_cf32(&e->sens);
     int64_t pad = 0;
     int64_t nlf = w;
 
@@ -397,21 +373,9 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
         mr_probe_emit(probe, "sens_unet_output", c, mr_normunet_work_unet_output(e->sens_work));
     }
     mr_probe_emit(probe, "sens_maps_raw", -1, &e->sens);
-    /* S_c = r_c / sqrt(Σ_c' |r_c'|²), no epsilon (the reference divides by zero too) */
-    int64_t zeros = 0;
-#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static) reduction(+ : zeros)
-    for (int64_t i = 0; i < npix; i++) {
-        float ss = 0.0f;
-        for (int64_t c = 0; c < nc; c++) {
-            float a = cabsf(s[c * npix + i]);
-            ss += a * a;
-        }
-        float rss = sqrtf(ss);
-        if (rss == 0.0f)
-            zeros++;
-        for (int64_t c = 0; c < nc; c++)
-            s[c * npix + i] /= rss;
-    }
+    /* S_c = r_c / sqrt(Σ_c' |r_c'|²) (fastMRI's rss(complex_abs)), no epsilon: the reference
+     * divides by zero, here that is an error */
+    const int64_t zeros = mr_coil_normalize(&e->sens, MR_COIL_SUM_FLOAT_ABS);
     if (zeros > 0)
         return MR_FAIL(MR_ERR_DATA, "e2evn: the estimated coil sensitivities vanish at %lld "
                        "pixels (RSS normalisation divides by zero)", (long long)zeros);
@@ -443,17 +407,16 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
     float complex *k = mr_array_cf32(&e->k);
     float complex *x = mr_array_cf32(&e->cimg);
     const float complex *y = mr_array_cf32(in->ksp);
-    const float complex *s = mr_array_cf32(sens);
     const float *m = mr_array_f32(in->mask);
     const float lambda = e->dc_weight[i];
 
     /* regulariser input R(k) = Σ_c conj(S_c) · IFFT(k_c) */
     mr_fft2_inverse(e->fft, x, k, nc);
-    coil_reduce(mr_array_cf32(&e->img), x, s, nc, npix);
+    mr_coil_reduce(&e->img, &e->cimg, sens, MR_COIL_SUM_FLOAT);
     mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
     emit_regularizer(e, i, probe);
     /* E(r)_c = FFT(S_c · r) */
-    coil_expand(x, mr_array_cf32(&e->reg_out), s, nc, npix);
+    mr_coil_expand(&e->cimg, &e->reg_out, sens);
     mr_fft2_forward(e->fft, x, x, nc);
     if (e->no_dc) {
         mr_array_copy(&e->k, &e->cimg);
@@ -489,11 +452,11 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
     const float complex *r = mr_array_cf32(&e->reg_out);
     const float lambda = e->dc_weight[i];
 
-    coil_reduce(mr_array_cf32(&e->img), xk, s, nc, npix);
+    mr_coil_reduce(&e->img, &e->k, sens, MR_COIL_SUM_FLOAT);
     mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
     emit_regularizer(e, i, probe);
     if (e->no_dc) {
-        coil_expand(xk, r, s, nc, npix);
+        mr_coil_expand(&e->k, &e->reg_out, sens);
     } else {
         const float complex *z0 = mr_array_cf32(&e->ymask);
         memcpy(t, xk, sizeof(*t) * (size_t)(nc * npix));
@@ -540,46 +503,20 @@ static mr_status prepare_image_domain(struct e2evn *e, const struct mr_net_input
     return MR_OK;
 }
 
-/* out = the coil combination of the coil images in e->cimg */
+/* out = the coil combination of the coil images in e->cimg, in float like the references */
 static void combine(struct e2evn *e, struct mr_array *out, const struct mr_array *sens)
 {
-    const int64_t nc = e->nc;
-    const int64_t npix = e->h * e->w;
-    const float complex *x = mr_array_cf32(&e->cimg);
-
     switch (e->combine) {
     case E2EVN_COMBINE_SENSE:
-        coil_reduce(mr_array_cf32(out), x, mr_array_cf32(sens), nc, npix);
+        mr_coil_reduce(out, &e->cimg, sens, MR_COIL_SUM_FLOAT);
         break;
-    case E2EVN_COMBINE_RSS_PARTS: {
-        float complex *o = mr_array_cf32(out);
-        for (int64_t i = 0; i < npix; i++) {
-            float re = 0.0f;
-            float im = 0.0f;
-            for (int64_t c = 0; c < nc; c++) {
-                float a = crealf(x[c * npix + i]);
-                float b = cimagf(x[c * npix + i]);
-                re += a * a;
-                im += b * b;
-            }
-            o[i] = CMPLXF(sqrtf(re), sqrtf(im));
-        }
+    case E2EVN_COMBINE_RSS_PARTS:
+        mr_coil_rss_parts(out, &e->cimg, MR_COIL_SUM_FLOAT);
         break;
-    }
     case E2EVN_COMBINE_RSS_REAL:
     case E2EVN_COMBINE_RSS_COMPLEX:
-    default: {
-        float *o = mr_array_f32(out);
-        for (int64_t i = 0; i < npix; i++) {
-            float ss = 0.0f;
-            for (int64_t c = 0; c < nc; c++) {
-                float a = cabsf(x[c * npix + i]);
-                ss += a * a;
-            }
-            o[i] = sqrtf(ss);
-        }
+        mr_coil_rss(out, &e->cimg, MR_COIL_SUM_FLOAT_ABS);
         break;
-    }
     }
 }
 

@@ -4,15 +4,18 @@
  * Accelerated MRI Reconstruction", CVPR 2022) as DIRECT computes it: model, recurrent state
  * initializer and unrolled k-space updates (../shared/specs/recurrentvarnet.md §3).
  *
- * Every complex product is written out in real arithmetic in DIRECT's order
- * (complex_multiplication: re = ar·br − ai·bi, im = ar·bi + ai·br) and coil sums accumulate
- * in float from coil 0 upwards, like torch's sum over a short axis.
+ * Complex products are those of DIRECT's complex_multiplication (re = ar·br − ai·bi,
+ * im = ar·bi + ai·br, which C's float complex product computes alike), and coil sums
+ * accumulate in float from coil 0 upwards, like torch's sum over a short axis
+ * (recon/combine.h MR_COIL_SUM_FLOAT).
  */
 #include "networks/recurrentvarnet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "recon/combine.h"
 
 #define MR_RVN_PAR_MIN ((int64_t)1 << 15)
 
@@ -318,50 +321,6 @@ out:
     return st;
 }
 
-/* img = Σ_c conj(S_c) · x_c over nc coils of p pixels */
-static void coil_reduce(float complex *img, const float complex *x, const float complex *s,
-                        int64_t nc, int64_t p)
-{
-    const float *xf = (const float *)x;
-    const float *sf = (const float *)s;
-    float *o = (float *)img;
-
-#pragma omp parallel for if (nc * p > MR_RVN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < p; i++) {
-        float re = 0.0f;
-        float im = 0.0f;
-        for (int64_t c = 0; c < nc; c++) {
-            const float sr = sf[2 * (c * p + i)];
-            const float si = -sf[2 * (c * p + i) + 1];
-            const float xr = xf[2 * (c * p + i)];
-            const float xi = xf[2 * (c * p + i) + 1];
-            re += sr * xr - si * xi;
-            im += sr * xi + si * xr;
-        }
-        o[2 * i] = re;
-        o[2 * i + 1] = im;
-    }
-}
-
-/* dst_c = S_c · (w0 + i w1) for every coil; w is the (2, H, W) channel pair */
-static void coil_expand(float complex *dst, const float *w, const float complex *s, int64_t nc,
-                        int64_t p)
-{
-    const float *sf = (const float *)s;
-    float *o = (float *)dst;
-
-#pragma omp parallel for if (nc * p > MR_RVN_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < p; i++) {
-            const float sr = sf[2 * (c * p + i)];
-            const float si = sf[2 * (c * p + i) + 1];
-            const float wr = w[i];
-            const float wi = w[p + i];
-            o[2 * (c * p + i)] = sr * wr - si * wi;
-            o[2 * (c * p + i) + 1] = sr * wi + si * wr;
-        }
-}
-
 /* recurrent state initializer: state (L, Hc, H, W) from net->xin (2, H, W) */
 static void run_rsi(struct mr_recurrentvarnet *net)
 {
@@ -418,12 +377,11 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
     }
 
     const float complex *yk = mr_array_cf32(y);
-    const float complex *s = mr_array_cf32(sens);
     const float *m = mr_array_f32(mask);
     float complex *k = mr_array_cf32(out);
     float complex *tmp = mr_array_cf32(&net->tmp);
     float complex *img = mr_array_cf32(&net->img);
-    float *wo = mr_array_f32(&net->wout);
+    float complex *e = mr_array_cf32(&net->err);
     const struct mr_fft2 *f = net->fft;
 
     /* h0 */
@@ -433,7 +391,7 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
         switch (c->init) {
         case MR_RVN_INIT_SENSE:
             mr_fft2_inverse(f, tmp, yk, nc);
-            coil_reduce(img, tmp, s, nc, p);
+            mr_coil_reduce(&net->img, &net->tmp, sens, MR_COIL_SUM_FLOAT);
             mr_fft2_forward(f, img, img, 1);
             break;
         case MR_RVN_INIT_ZERO_FILLED:
@@ -466,34 +424,27 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
         struct mr_probe_prefix pp;
         const struct mr_probe *sp = mr_probe_prefix(&pp, probe, "step_%lld/", (long long)t);
         const float alpha = net->alpha[b][0];
-        float *kf = (float *)k;
-        const float *yf = (const float *)yk;
-        float *ef = (float *)mr_array_cf32(&net->err);
-        const float *rf = (const float *)tmp;
 
         mr_fft2_inverse(f, tmp, k, nc);
-        coil_reduce(img, tmp, s, nc, p);
+        mr_coil_reduce(&net->img, &net->tmp, sens, MR_COIL_SUM_FLOAT);
         mr_complex_to_channels(&net->xin, &net->img);
         mr_probe_emit(sp, "regularizer_input", -1, &net->xin);
         mr_conv_gru_forward(&net->gru[b], &net->wout, &net->xin, &net->state, net->work,
                             t == 0 ? sp : NULL);
         mr_probe_emit(sp, "regularizer_output", -1, &net->wout);
         mr_probe_emit(sp, "hidden_state", -1, &net->state);
-        coil_expand(tmp, wo, s, nc, p);
+        /* F(S_c · w): w back to one complex image, expanded over the coils */
+        mr_channels_to_complex(&net->img, &net->wout);
+        mr_coil_expand(&net->tmp, &net->img, sens);
         mr_fft2_forward(f, tmp, tmp, nc);
         mr_probe_emit(sp, "recurrent_kspace_term", -1, &net->tmp);
 
 #pragma omp parallel for if (nc * p > MR_RVN_PAR_MIN) schedule(static)
         for (int64_t cc = 0; cc < nc; cc++)
             for (int64_t i = 0; i < p; i++) {
-                const int64_t j = 2 * (cc * p + i);
-                const bool sampled = m[i] != 0.0f;
-                const float er = sampled ? kf[j] - yf[j] : 0.0f;
-                const float ei = sampled ? kf[j + 1] - yf[j + 1] : 0.0f;
-                ef[j] = er;
-                ef[j + 1] = ei;
-                kf[j] = (kf[j] - alpha * er) + rf[j];
-                kf[j + 1] = (kf[j + 1] - alpha * ei) + rf[j + 1];
+                const int64_t j = cc * p + i;
+                e[j] = m[i] != 0.0f ? k[j] - yk[j] : 0.0f;
+                k[j] = (k[j] - alpha * e[j]) + tmp[j];
             }
         mr_probe_emit(sp, "kspace_error", -1, &net->err);
         mr_probe_emit(sp, "kspace", -1, out);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recon/combine.h"
 #include "recon/sense.h"
 
 const struct mr_coils_config mr_coils_config_default = {
@@ -257,7 +258,7 @@ mr_status mr_coils_estimate(struct mr_coils *c, const struct mr_coils_config *cf
     mr_fft2_inverse(c->fft, lo, lo, nc);
 
     /* 3. normalise by the RSS above the threshold */
-    mr_coil_rss(&c->rss, &c->lowres);
+    mr_coil_rss(&c->rss, &c->lowres, MR_COIL_SUM_DOUBLE);
     const float *r = mr_array_f32(&c->rss);
     float rmax = 0.0f;
     for (int64_t i = 0; i < n; i++)

@@ -8,6 +8,11 @@
  *     the magnitude maximum of the SENSE zero-filled image (recon/sense.h
  *     mr_coil_sense_combine) with the centred orthonormal FFT, k-space used as given.
  *
+ *   percentile (DIRECT's Normalize transform, RecurrentVarNet):
+ *       s = the k-th largest |y| over the coils whose values do not sum to exactly 0 (DIRECT's
+ *     guard for zero-padded coils), k = int((1 − q)·n) + 1 of their n values, q = 0.99; |y| as
+ *     sqrtf(re² + im²) in float; applied as y / s, and y' = 0 when s = 0.
+ *
  *   adjoint max (the LPN's PnP for measured data, an extension of its reference):
  *       s = max_p |(Aᴴy)_p|,  A any linear operator (recon/sense.h's SENSE operator with its
  *     mask and maps), applied as y · (1/s).
@@ -42,7 +47,12 @@ mr_status mr_kscale_sense_max(struct mr_kscale_sense *k, const struct mr_array *
 mr_status mr_kscale_adjoint_max(const struct mr_linop *A, const struct mr_array *ksp,
                                 struct mr_array *img, double *s);
 
-/* dst = src / s element by element (CF32 arrays of equal size; dst may equal src). */
+/* DIRECT's percentile factor of ksp (C, H, W) CF32 (q in (0, 1)); mod: scratch of C·H·W
+ * floats (overwritten). 0 when every coil sums to 0; not finite when ksp is not. */
+float mr_kscale_percentile(const struct mr_array *ksp, double q, float *mod);
+
+/* dst = src / s element by element, 0 when s = 0 (CF32 arrays of equal size; dst may equal
+ * src). */
 void mr_kscale_divide(struct mr_array *dst, const struct mr_array *src, float s);
 
 #endif
