@@ -95,18 +95,6 @@ mr_status mr_direct_framework_run_model(struct mr_direct_framework *e, struct mr
                                         const struct mr_array *sens, const struct mr_array *initial,
                                         const struct mr_probe *probe);
 
-/* DIRECT's ACS regions, as (H, W) F32 masks of 0/1:
- * disc: points with (i − H/2)² + (j − W/2)² ≤ r² (Calgary-Campinas, r = 18);
- * columns: the n central columns starting at (W − n + 1)/2 (fastMRI-style masks). */
-void mr_direct_acs_disc(struct mr_array *acs, double radius);
-void mr_direct_acs_columns(struct mr_array *acs, int64_t n);
-
-/* Finds the ACS of a sampling mask (H, W) F32 when it is not given: if every row is equal
- * (Cartesian lines), the longest run of sampled columns through W/2; otherwise the largest
- * disc around (H/2, W/2) that is fully sampled. Writes it into acs (H, W) F32. Errors:
- * MR_ERR_DATA (the centre is not sampled). */
-mr_status mr_direct_acs_detect(struct mr_array *acs, const struct mr_array *mask);
-
 /* Zero-padded columns of Calgary-Campinas-style data, recovered from a 2-D sampling mask
  * (H, W) F32 when the acquisition geometry is not at hand: the runs of columns touching the
  * left or right border in which no row is sampled (a Poisson-disc mask leaves no whole column

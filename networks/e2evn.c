@@ -20,6 +20,7 @@
 
 #include "networks/atommic.h"
 #include "networks/unet.h"
+#include "recon/coils.h"
 #include "recon/combine.h"
 #include "recon/fft.h"
 
@@ -305,38 +306,6 @@ out:
     return st;
 }
 
-mr_status mr_e2evn_acs_columns(const struct mr_array *mask, int64_t num_low_frequencies,
-                               int64_t *pad, int64_t *nlf)
-{
-    MR_ASSERT(mask->ndim == 2 && mask->dtype == MR_DTYPE_F32);
-    const int64_t w = mask->dims[1];
-    const float *m = mr_array_f32(mask); /* row 0 only, as the reference reads it */
-    int64_t n = num_low_frequencies;
-
-    if (n <= 0) {
-        const int64_t cent = w / 2;
-        int64_t left = 0;
-        int64_t right = 0;
-        while (left < cent && m[cent - 1 - left] != 0.0f)
-            left++;
-        if (left == cent)
-            left = 0; /* argmin over an all-sampled half returns 0 */
-        while (cent + right < w && m[cent + right] != 0.0f)
-            right++;
-        if (cent + right == w)
-            right = 0;
-        n = 2 * (left < right ? left : right);
-        if (n < 1)
-            n = 1;
-    }
-    if (n > w)
-        return MR_FAIL(MR_ERR_ARG, "num_low_frequencies %lld exceeds the %lld k-space columns",
-                       (long long)n, (long long)w);
-    *nlf = n;
-    *pad = (w - n + 1) / 2;
-    return MR_OK;
-}
-
 /* fastMRI SensitivityModel (e2evn.md §5): e->sens from the measured k-space */
 static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
                                const struct mr_probe *probe)
@@ -350,9 +319,14 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
 
     mr_array_copy(&e->cimg, in->ksp);
     if (e->mask_center) {
-        mr_status st = mr_e2evn_acs_columns(in->mask, in->num_low_frequencies, &pad, &nlf);
+        const struct mr_acs_config acfg = { .rule = MR_ACS_RULE_FASTMRI,
+                                            .num_low_frequencies = in->num_low_frequencies };
+        struct mr_acs acs;
+        mr_status st = mr_acs_detect(in->mask, h, w, &acfg, &acs);
         if (st != MR_OK)
             return st;
+        pad = acs.x0;
+        nlf = acs.x1 - acs.x0;
         for (int64_t r = 0; r < nc * h; r++)
             for (int64_t col = 0; col < w; col++)
                 if (col < pad || col >= pad + nlf)

@@ -43,14 +43,4 @@
 
 extern const struct mr_net_ops mr_e2evn_ops;
 
-/*
- * fastMRI's ACS column range (SensitivityModel.get_pad_and_num_low_freqs, e2evn.md §5):
- * nlf = num_low_frequencies if > 0, else detected from row 0 of mask (H, W): scan left from
- * column W/2 − 1 and right from W/2 over sampled (≠ 0) columns, a side sampled to its end
- * counting 0 (the reference's argmin), nlf = max(2·min(left, right), 1). pad = (W − nlf + 1)/2
- * (floor). The ACS columns are [pad, pad + nlf). Errors: MR_ERR_ARG (nlf > W).
- */
-mr_status mr_e2evn_acs_columns(const struct mr_array *mask, int64_t num_low_frequencies,
-                               int64_t *pad, int64_t *nlf);
-
 #endif

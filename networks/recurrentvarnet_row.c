@@ -29,6 +29,7 @@
 #include "networks/direct_framework.h"
 #include "networks/net.h"
 #include "networks/recurrentvarnet.h"
+#include "recon/coils.h"
 
 #define RVN_UNET_PREFIX "sensitivity_model."
 
@@ -118,10 +119,11 @@ static mr_status rvn_run(void *ctx, const struct mr_net_inputs *in, struct mr_ar
     if (in->sens != NULL)
         return mr_direct_framework_run_model(r->direct, out, in->ksp, in->mask, in->sens,
                                              in->initial_prediction, probe);
-    if (in->num_low_frequencies > 0)
-        mr_direct_acs_columns(&r->acs, in->num_low_frequencies);
-    else
-        MR_CHECK(mr_direct_acs_detect(&r->acs, in->mask));
+    const struct mr_acs_config acfg = { .rule = MR_ACS_RULE_DIRECT,
+                                        .num_low_frequencies = in->num_low_frequencies };
+    struct mr_acs acs;
+    MR_CHECK(mr_acs_detect(in->mask, r->acs.dims[0], r->acs.dims[1], &acfg, &acs));
+    mr_acs_fill(&acs, &r->acs);
     int64_t npad = r->padding_from_mask ? mr_direct_padding_from_mask(&r->pad, in->mask) : 0;
     MR_CHECK(mr_direct_framework_run(r->direct, in->ksp, in->mask, &r->acs,
                                      npad > 0 ? &r->pad : NULL, NULL, out, NULL, probe));

@@ -14,6 +14,7 @@
 #include "networks/direct_framework.h"
 #include "networks/net.h"
 #include "networks/recurrentvarnet.h"
+#include "recon/coils.h"
 #include "weights/config.h"
 #include "weights/weights.h"
 
@@ -317,49 +318,36 @@ static void test_rvn_engine_calgary_style(void **state)
 }
 
 /* The ACS of the engine golden (disc r = 4 inside a random 2-D mask) is found again from the
- * sampling mask; column masks give their central run. */
+ * sampling mask by DIRECT's rule (recon/coils.h; its unit tests are in tests/recon). */
 static void test_rvn_acs_detect(void **state)
 {
     struct engine_case ec;
     struct mr_array acs;
     struct mr_array disc;
-    struct mr_array cols;
-    struct mr_array m;
+    const struct mr_acs_config cfg = { .rule = MR_ACS_RULE_DIRECT };
+    struct mr_acs a;
 
     (void)state;
     engine_case_open(&ec);
     assert_int_equal(mr_array_init_like(&acs, &ec.acs), MR_OK);
     assert_int_equal(mr_array_init_like(&disc, &ec.acs), MR_OK);
-    mr_direct_acs_disc(&disc, 4.0);
+    /* the golden's own: the disc of radius 4, d² <= 16 */
+    const struct mr_acs r4 = { .y0 = 0, .y1 = ec.acs.dims[0], .x0 = 0, .x1 = ec.acs.dims[1],
+                               .disc_r2 = 17.0 };
+    mr_acs_fill(&r4, &disc);
     assert_true(mr_test_max_rel_err(&disc, &ec.acs) == 0.0);
-    assert_int_equal(mr_direct_acs_detect(&acs, &ec.g.mask), MR_OK);
+    assert_int_equal(mr_acs_detect(&ec.g.mask, ec.acs.dims[0], ec.acs.dims[1], &cfg, &a), MR_OK);
+    mr_acs_fill(&a, &acs);
     /* the detected disc contains the true ACS and only sampled points */
-    const float *a = mr_array_f32(&acs);
+    const float *d = mr_array_f32(&acs);
     const float *t = mr_array_f32(&ec.acs);
     const float *s = mr_array_f32(&ec.g.mask);
     for (int64_t i = 0; i < mr_array_numel(&acs); i++) {
-        assert_true(t[i] == 0.0f || a[i] != 0.0f);
-        assert_true(a[i] == 0.0f || s[i] != 0.0f);
+        assert_true(t[i] == 0.0f || d[i] != 0.0f);
+        assert_true(d[i] == 0.0f || s[i] != 0.0f);
     }
-
-    assert_int_equal(mr_array_init_dims(&m, MR_DTYPE_F32, 2, (int64_t)5, (int64_t)12), MR_OK);
-    assert_int_equal(mr_array_init_like(&cols, &m), MR_OK);
-    mr_direct_acs_columns(&m, 4); /* columns 4..7 */
-    mr_array_f32(&m)[0] = 1.0f;   /* not Cartesian any more: disc detection */
-    assert_int_equal(mr_direct_acs_detect(&cols, &m), MR_OK);
-    mr_direct_acs_columns(&m, 4);
-    for (int64_t i = 0; i < 5; i++)
-        mr_array_f32(&m)[i * 12 + 1] = 1.0f; /* a sampled line away from the centre */
-    assert_int_equal(mr_direct_acs_detect(&cols, &m), MR_OK);
-    mr_direct_acs_columns(&m, 4);
-    assert_true(mr_test_max_rel_err(&cols, &m) == 0.0);
-    mr_array_zero(&m);
-    assert_int_equal(mr_direct_acs_detect(&cols, &m), MR_ERR_DATA);
-
     mr_array_cleanup(&acs);
     mr_array_cleanup(&disc);
-    mr_array_cleanup(&cols);
-    mr_array_cleanup(&m);
     engine_case_close(&ec);
 }
 
@@ -474,7 +462,10 @@ static void test_rvn_net_ops_engine(void **state)
     assert_int_equal(mr_direct_framework_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
                                                 &ec.ucfg, &ec.ecfg, &e), MR_OK);
     assert_int_equal(mr_direct_framework_prepare(e, d[0], d[1], d[2]), MR_OK);
-    assert_int_equal(mr_direct_acs_detect(&acs, &ec.g.mask), MR_OK);
+    const struct mr_acs_config acfg = { .rule = MR_ACS_RULE_DIRECT };
+    struct mr_acs region;
+    assert_int_equal(mr_acs_detect(&ec.g.mask, d[1], d[2], &acfg, &region), MR_OK);
+    mr_acs_fill(&region, &acs);
     assert_int_equal(mr_direct_framework_run(e, &ec.g.ksp, &ec.g.mask, &acs, &pad, &img2, NULL,
                                              NULL, NULL), MR_OK);
     assert_max_rel_below(&img, &img2, 1e-5);
