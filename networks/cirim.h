@@ -93,9 +93,11 @@ mr_status mr_cirim_config_read(const struct mr_config *cfg, struct mr_cirim_conf
 /* Same from the JSON text alone. Errors as above, and MR_ERR_WEIGHTS for invalid JSON. */
 mr_status mr_cirim_config_from_json(const char *json, struct mr_cirim_config *out);
 
-/* Checks a config: positive sizes, odd kernels, conv_filters[2] == 2, time_steps ≥ 1,
- * num_cascades ≥ 1, and num_cascades == 1 when no_dc is false (the reference fails
- * otherwise, §8). Errors: MR_ERR_UNSUPPORTED / MR_ERR_ARG naming the key. */
+/* Checks a config: filters 1..MR_NET_MAX_CHANNELS (conv_filters[2] == 2), odd kernels
+ * 1..MR_NET_MAX_KERNEL, dilations 1..MR_NET_MAX_DILATION, time_steps and num_cascades
+ * 1..MR_NET_MAX_BLOCKS (net.h), and num_cascades == 1 when no_dc is false (the reference fails
+ * otherwise, §8). Errors: MR_ERR_UNSUPPORTED (a shape this network cannot run), MR_ERR_ARG (a
+ * value outside its range), naming the key and the range. */
 mr_status mr_cirim_config_check(const struct mr_cirim_config *cfg);
 
 /* Effective number of time steps per cascade: 8·ceil(time_steps / 8). */

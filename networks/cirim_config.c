@@ -179,19 +179,36 @@ mr_status mr_cirim_config_from_json(const char *json, struct mr_cirim_config *ou
     return st;
 }
 
+/* v in [lo, hi], else MR_ERR_ARG naming the key (entry l of a list, or −1) and the range */
+static mr_status in_range(const char *key, int l, int64_t v, int64_t lo, int64_t hi)
+{
+    if (v >= lo && v <= hi)
+        return MR_OK;
+    if (l >= 0)
+        return MR_FAIL(MR_ERR_ARG, "CIRIM %s[%d] = %lld is outside [%lld, %lld]", key, l,
+                       (long long)v, (long long)lo, (long long)hi);
+    return MR_FAIL(MR_ERR_ARG, "CIRIM %s = %lld is outside [%lld, %lld]", key, (long long)v,
+                   (long long)lo, (long long)hi);
+}
+
 mr_status mr_cirim_config_check(const struct mr_cirim_config *c)
 {
-    static const char *const lname[3] = { "0", "1", "2 (final)" };
+    mr_status st;
 
     for (int l = 0; l < 3; l++) {
         if (c->conv_filters[l] < 1)
-            return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM conv_filters[%s] = %lld: a layer without "
-                           "a conv is not supported", lname[l], (long long)c->conv_filters[l]);
-        if (c->conv_kernels[l] < 1 || c->conv_kernels[l] % 2 == 0)
-            return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM conv_kernels[%s] = %lld: only odd kernels "
-                           "keep the image size", lname[l], (long long)c->conv_kernels[l]);
-        if (c->conv_dilations[l] < 1)
-            return MR_FAIL(MR_ERR_ARG, "CIRIM conv_dilations[%s] must be >= 1", lname[l]);
+            return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM conv_filters[%d] = %lld: a layer without "
+                           "a conv is not supported", l, (long long)c->conv_filters[l]);
+        if (c->conv_kernels[l] % 2 == 0)
+            return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM conv_kernels[%d] = %lld: only odd kernels "
+                           "keep the image size", l, (long long)c->conv_kernels[l]);
+        if ((st = in_range("conv_filters", l, c->conv_filters[l], 1, MR_NET_MAX_CHANNELS)) !=
+                MR_OK ||
+            (st = in_range("conv_kernels", l, c->conv_kernels[l], 1, MR_NET_MAX_KERNEL)) !=
+                MR_OK ||
+            (st = in_range("conv_dilations", l, c->conv_dilations[l], 1,
+                           MR_NET_MAX_DILATION)) != MR_OK)
+            return st;
     }
     if (c->conv_filters[2] != 2)
         return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM conv_filters[2] = %lld: the final conv must "
@@ -201,19 +218,21 @@ mr_status mr_cirim_config_check(const struct mr_cirim_config *c)
             return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM recurrent_filters[%d] = %lld: a layer "
                            "without a cell is not supported", l,
                            (long long)c->recurrent_filters[l]);
-        if (c->recurrent_kernels[l] < 1 || c->recurrent_kernels[l] % 2 == 0)
+        if (c->recurrent_kernels[l] % 2 == 0)
             return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM recurrent_kernels[%d] = %lld: only odd "
                            "kernels keep the image size", l,
                            (long long)c->recurrent_kernels[l]);
-        if (c->recurrent_dilations[l] < 1)
-            return MR_FAIL(MR_ERR_ARG, "CIRIM recurrent_dilations[%d] must be >= 1", l);
+        if ((st = in_range("recurrent_filters", l, c->recurrent_filters[l], 1,
+                           MR_NET_MAX_CHANNELS)) != MR_OK ||
+            (st = in_range("recurrent_kernels", l, c->recurrent_kernels[l], 1,
+                           MR_NET_MAX_KERNEL)) != MR_OK ||
+            (st = in_range("recurrent_dilations", l, c->recurrent_dilations[l], 1,
+                           MR_NET_MAX_DILATION)) != MR_OK)
+            return st;
     }
-    if (c->time_steps < 1)
-        return MR_FAIL(MR_ERR_ARG, "CIRIM time_steps must be >= 1, not %lld",
-                       (long long)c->time_steps);
-    if (c->num_cascades < 1)
-        return MR_FAIL(MR_ERR_ARG, "CIRIM num_cascades must be >= 1, not %lld",
-                       (long long)c->num_cascades);
+    if ((st = in_range("time_steps", -1, c->time_steps, 1, MR_NET_MAX_BLOCKS)) != MR_OK ||
+        (st = in_range("num_cascades", -1, c->num_cascades, 1, MR_NET_MAX_BLOCKS)) != MR_OK)
+        return st;
     if (!c->no_dc && c->num_cascades != 1)
         return MR_FAIL(MR_ERR_UNSUPPORTED, "CIRIM with no_dc = false only works with one "
                        "cascade in the reference (got %lld)", (long long)c->num_cascades);

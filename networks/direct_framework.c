@@ -53,8 +53,8 @@ mr_status mr_direct_framework_config_parse(const struct mr_config *json,
     mr_status st = MR_OK;
 
     if (mr_config_has(json, "sensitivity_maps_gaussian"))
-        MR_CHECK(mr_config_double(json, "sensitivity_maps_gaussian", c.sens_gaussian,
-                                  &c.sens_gaussian));
+        MR_CHECK(mr_config_double_in(json, "sensitivity_maps_gaussian", c.sens_gaussian, 0.0,
+                                     1e3, &c.sens_gaussian));
     MR_CHECK(mr_config_double(json, "scale_percentile", c.scale_percentile,
                               &c.scale_percentile));
     if (!(c.scale_percentile > 0.0 && c.scale_percentile < 1.0)) {
@@ -75,8 +75,9 @@ mr_status mr_direct_unet_config_parse(const struct mr_config *json, struct mr_un
 
     MR_CHECK(mr_config_int(json, "in_channels", c.in_chans, &c.in_chans));
     MR_CHECK(mr_config_int(json, "out_channels", c.out_chans, &c.out_chans));
-    MR_CHECK(mr_config_int(json, "num_filters", c.chans, &c.chans));
-    MR_CHECK(mr_config_int(json, "num_pool_layers", c.num_pools, &c.num_pools));
+    MR_CHECK(mr_config_int_in(json, "num_filters", c.chans, 1, MR_NET_MAX_CHANNELS, &c.chans));
+    MR_CHECK(mr_config_int_in(json, "num_pool_layers", c.num_pools, 1, MR_UNET_MAX_POOLS,
+                              &c.num_pools));
     MR_CHECK(mr_config_double(json, "dropout_probability", 0.0, &dropout)); /* inference: off */
     if (c.in_chans != 2 || c.out_chans != 2) {
         st = MR_FAIL(MR_ERR_WEIGHTS, "DIRECT sensitivity U-Net: %lld → %lld channels, expected "

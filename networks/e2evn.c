@@ -24,7 +24,6 @@
 #include "recon/combine.h"
 #include "recon/fft.h"
 
-#define E2EVN_MAX_CASCADES 256
 #define E2EVN_PAR_MIN ((int64_t)1 << 17) /* see MR_LAYERS_PAR_MIN in layers.c */
 
 enum e2evn_variant {
@@ -144,11 +143,11 @@ static mr_status read_fastmri_config(struct e2evn *e, const struct mr_config *cf
     int64_t chans;
     int64_t pools;
 
-    MR_CHECK(mr_config_int(cfg, "num_cascades", 12, &e->num_cascades));
-    MR_CHECK(mr_config_int(cfg, "sens_chans", 8, &sens_chans));
-    MR_CHECK(mr_config_int(cfg, "sens_pools", 4, &sens_pools));
-    MR_CHECK(mr_config_int(cfg, "chans", 18, &chans));
-    MR_CHECK(mr_config_int(cfg, "pools", 4, &pools));
+    MR_CHECK(mr_config_int_in(cfg, "num_cascades", 12, 1, MR_NET_MAX_BLOCKS, &e->num_cascades));
+    MR_CHECK(mr_config_int_in(cfg, "sens_chans", 8, 1, MR_NET_MAX_CHANNELS, &sens_chans));
+    MR_CHECK(mr_config_int_in(cfg, "sens_pools", 4, 1, MR_UNET_MAX_POOLS, &sens_pools));
+    MR_CHECK(mr_config_int_in(cfg, "chans", 18, 1, MR_NET_MAX_CHANNELS, &chans));
+    MR_CHECK(mr_config_int_in(cfg, "pools", 4, 1, MR_UNET_MAX_POOLS, &pools));
     MR_CHECK(mr_config_bool(cfg, "mask_center", true, &e->mask_center));
     e->fft_cfg = mr_fft_config_default; /* fastmri.fft2c: centred, ortho */
     e->combine = E2EVN_COMBINE_RSS_REAL;
@@ -176,10 +175,10 @@ static mr_status read_atommic_config(struct e2evn *e, const struct mr_config *cf
     const char *norm = NULL;
     const char *comb = NULL;
 
-    MR_CHECK(mr_config_int(cfg, "num_cascades", 8, &e->num_cascades));
-    MR_CHECK(mr_config_int(cfg, "channels", 18, &chans));
-    MR_CHECK(mr_config_int(cfg, "pooling_layers", 4, &pools));
-    MR_CHECK(mr_config_int(cfg, "padding_size", 11, &padding));
+    MR_CHECK(mr_config_int_in(cfg, "num_cascades", 8, 1, MR_NET_MAX_BLOCKS, &e->num_cascades));
+    MR_CHECK(mr_config_int_in(cfg, "channels", 18, 1, MR_NET_MAX_CHANNELS, &chans));
+    MR_CHECK(mr_config_int_in(cfg, "pooling_layers", 4, 1, MR_UNET_MAX_POOLS, &pools));
+    MR_CHECK(mr_config_int_in(cfg, "padding_size", 11, 0, MR_NET_MAX_PADDING, &padding));
     MR_CHECK(mr_config_bool(cfg, "normalize", true, &normalize));
     MR_CHECK(mr_config_bool(cfg, "no_dc", false, &e->no_dc));
     MR_CHECK(mr_config_bool(cfg, "fft_centered", false, &e->fft_cfg.centered));
@@ -210,10 +209,6 @@ static mr_status read_atommic_config(struct e2evn *e, const struct mr_config *cf
                      ", dimensionality != 2 and consecutive_slices != 1 are not supported");
         goto out;
     }
-    if (padding < 0) {
-        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: padding_size %lld < 0", (long long)padding);
-        goto out;
-    }
     e->mask_center = false;
     e->reg_cfg = (struct mr_normunet_config){
         .chans = chans, .num_pools = pools, .normalize = normalize, .padding_size = padding,
@@ -238,12 +233,6 @@ static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg
         MR_CHECK(read_fastmri_config(e, cfg));
     else
         MR_CHECK(read_atommic_config(e, cfg));
-    if (e->num_cascades < 1 || e->num_cascades > E2EVN_MAX_CASCADES) {
-        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: num_cascades %lld outside 1..%d",
-                     (long long)e->num_cascades, E2EVN_MAX_CASCADES);
-        e->num_cascades = 0;
-        goto out;
-    }
     e->reg = calloc((size_t)e->num_cascades, sizeof(*e->reg));
     e->dc_weight = calloc((size_t)e->num_cascades, sizeof(*e->dc_weight));
     if (e->reg == NULL || e->dc_weight == NULL) {

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "networks/layers.h"
+#include "networks/net.h"
 
 #define LPN_PAR_MIN ((int64_t)1 << 18) /* elements (or adds) before a loop goes parallel */
 #define LPN_THRESHOLD 20.0f /* torch Softplus threshold (fixed in the reference) */
@@ -185,18 +186,10 @@ mr_status mr_lpn_config_read(const struct mr_config *json, struct mr_lpn_config 
     double beta = 0.0;
     double alpha = 0.0;
 
-    MR_CHECK(mr_config_int(json, "in_dim", cfg->in_dim, &in_dim));
-    MR_CHECK(mr_config_int(json, "hidden", cfg->hidden, &hidden));
-    MR_CHECK(mr_config_double(json, "beta", (double)cfg->beta, &beta));
-    MR_CHECK(mr_config_double(json, "alpha", (double)cfg->alpha, &alpha));
-    if (in_dim < 1 || hidden < 1 || !(beta > 0.0) || !(alpha >= 0.0) || !isfinite(beta) ||
-        !isfinite(alpha)) {
-        st = MR_FAIL(MR_ERR_WEIGHTS,
-                     "LPN config out of range: in_dim %lld, hidden %lld, beta %g, alpha %g "
-                     "(need in_dim, hidden >= 1, beta > 0, alpha >= 0)",
-                     (long long)in_dim, (long long)hidden, beta, alpha);
-        goto out;
-    }
+    MR_CHECK(mr_config_int_in(json, "in_dim", cfg->in_dim, 1, MR_NET_MAX_CHANNELS, &in_dim));
+    MR_CHECK(mr_config_int_in(json, "hidden", cfg->hidden, 1, MR_NET_MAX_CHANNELS, &hidden));
+    MR_CHECK(mr_config_double_positive(json, "beta", (double)cfg->beta, 1e6, &beta));
+    MR_CHECK(mr_config_double_in(json, "alpha", (double)cfg->alpha, 0.0, 1e6, &alpha));
     cfg->in_dim = in_dim;
     cfg->hidden = hidden;
     cfg->beta = (float)beta;

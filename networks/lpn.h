@@ -53,7 +53,8 @@ struct mr_lpn_config {
 extern const struct mr_lpn_config mr_lpn_config_default;
 
 /* Reads in_dim, hidden, beta, alpha from a weight file's config (absent keys keep the values
- * already in *cfg). Errors: MR_ERR_WEIGHTS (wrong type, or a value out of range). */
+ * already in *cfg). Errors: MR_ERR_WEIGHTS (wrong type, or a value out of its range, named:
+ * in_dim and hidden 1..MR_NET_MAX_CHANNELS, beta in (0, 1e6], alpha in [0, 1e6]). */
 mr_status mr_lpn_config_read(const struct mr_config *json, struct mr_lpn_config *cfg);
 
 struct mr_lpn;

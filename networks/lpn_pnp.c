@@ -33,10 +33,13 @@ mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp
         st = MR_FAIL(MR_ERR_WEIGHTS, "pnp_solver '%s' is neither 'pgd' nor 'admm'", solver);
         goto out;
     }
-    MR_CHECK(mr_config_int(json, "pnp_iterations", cfg->solver.pnp.iters, &iters));
-    MR_CHECK(mr_config_double(json, "pnp_step", (double)cfg->solver.pnp.step, &step));
-    MR_CHECK(mr_config_double(json, "pnp_tol", (double)cfg->solver.pnp.tol, &tol));
-    MR_CHECK(mr_config_int(json, "patch_stride", cfg->tiling.stride, &stride));
+    MR_CHECK(mr_config_int_in(json, "pnp_iterations", cfg->solver.pnp.iters, 0,
+                              MR_NET_MAX_ITERATIONS, &iters));
+    MR_CHECK(mr_config_double_positive(json, "pnp_step", (double)cfg->solver.pnp.step, 1e6,
+                                       &step));
+    MR_CHECK(mr_config_double_in(json, "pnp_tol", (double)cfg->solver.pnp.tol, 0.0, 1.0, &tol));
+    MR_CHECK(mr_config_int_in(json, "patch_stride", cfg->tiling.stride, 0, MR_LPN_PATCH,
+                              &stride));
     MR_CHECK(mr_config_bool(json, "cover_border", cfg->tiling.cover_border,
                             &cfg->tiling.cover_border));
     MR_CHECK(mr_config_string(json, "patch_window",
@@ -47,17 +50,15 @@ mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp
                      window);
         goto out;
     }
-    MR_CHECK(mr_config_double(json, "admm_rho", (double)cfg->solver.pnp.rho, &rho));
-    MR_CHECK(mr_config_double(json, "admm_scale", (double)cfg->solver.pnp.scale, &scale));
-    MR_CHECK(mr_config_int(json, "cg_iterations", cfg->solver.pnp.cg_iters, &cg_iters));
-    MR_CHECK(mr_config_double(json, "cg_tol", (double)cfg->solver.pnp.cg_tol, &cg_tol));
+    MR_CHECK(mr_config_double_positive(json, "admm_rho", (double)cfg->solver.pnp.rho, 1e6,
+                                       &rho));
+    MR_CHECK(mr_config_double_positive(json, "admm_scale", (double)cfg->solver.pnp.scale, 1e6,
+                                       &scale));
+    MR_CHECK(mr_config_int_in(json, "cg_iterations", cfg->solver.pnp.cg_iters, 0,
+                              MR_NET_MAX_ITERATIONS, &cg_iters));
+    MR_CHECK(mr_config_double_in(json, "cg_tol", (double)cfg->solver.pnp.cg_tol, 0.0, 1.0,
+                                 &cg_tol));
     MR_CHECK(mr_config_bool(json, "normalize", cfg->solver.normalize, &cfg->solver.normalize));
-    if (iters < 0 || iters > 1000000 || cg_iters < 0 || cg_iters > 1000000 || stride < 0) {
-        st = MR_FAIL(MR_ERR_WEIGHTS, "pnp_iterations %lld, cg_iterations %lld or patch_stride "
-                     "%lld out of range", (long long)iters, (long long)cg_iters,
-                     (long long)stride);
-        goto out;
-    }
     cfg->solver.admm = strcmp(solver, "admm") == 0;
     cfg->solver.pnp.iters = (int)iters;
     cfg->solver.pnp.step = (float)step;

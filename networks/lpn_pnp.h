@@ -33,7 +33,9 @@ extern const struct mr_lpn_pnp_config mr_lpn_pnp_config_default;
  * "pnp_iterations" int, "pnp_step" number, "pnp_tol" number, "patch_stride" int,
  * "cover_border" bool, "patch_window" "uniform" | "hann", "admm_rho", "admm_scale" numbers,
  * "cg_iterations" int, "cg_tol" number, "normalize" bool. Errors: MR_ERR_WEIGHTS (wrong type,
- * unknown solver or window).
+ * unknown solver or window, a value outside its range, named: iterations
+ * 0..MR_NET_MAX_ITERATIONS, step, ρ and s in (0, 1e6], tolerances in [0, 1], patch_stride
+ * 0..128).
  */
 mr_status mr_lpn_pnp_config_read(const struct mr_config *json, struct mr_lpn_pnp_config *cfg);
 

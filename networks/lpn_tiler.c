@@ -105,8 +105,9 @@ mr_status mr_lpn_tiler_create(struct mr_lpn *lpn, int64_t h, int64_t w,
     const int64_t c = mr_lpn_get_config(lpn)->in_dim;
     const int64_t p = MR_LPN_PATCH;
 
-    if (cfg->stride < 0)
-        return MR_FAIL(MR_ERR_ARG, "LPN tiling stride %lld < 0", (long long)cfg->stride);
+    if (cfg->stride < 0 || cfg->stride > p)
+        return MR_FAIL(MR_ERR_ARG, "LPN tiling stride %lld is outside [0, %lld] (a larger one "
+                       "leaves gaps between the patches)", (long long)cfg->stride, (long long)p);
     if (h < p || w < p)
         return MR_FAIL(MR_ERR_UNSUPPORTED,
                        "LPN needs images of at least %lld×%lld, got %lld×%lld (pad the image)",

@@ -32,7 +32,7 @@ enum mr_lpn_window {
 };
 
 struct mr_lpn_tiling_config {
-    int64_t stride;    /* patch stride s ≥ 1 (the reference's stride_size); 0 = auto: the
+    int64_t stride;    /* patch stride s in 1..128 (the reference's stride_size); 0 = auto: the
                           largest s ≤ 64 dividing gcd(H − 128, W − 128), so that the
                           reference grid covers the image (64 for 320×320 or 512×512, 3 for
                           131×134; 1 in the worst case, which is slow but exact) */
@@ -47,7 +47,7 @@ extern const struct mr_lpn_tiling_config mr_lpn_tiling_config_default;
 struct mr_lpn_tiler;
 
 /* Plans the tiling of h×w images (patch positions, per-pixel counts) and allocates the
- * patch and accumulator buffers. Borrows lpn. Errors: MR_ERR_ARG (stride < 0),
+ * patch and accumulator buffers. Borrows lpn. Errors: MR_ERR_ARG (stride outside [0, 128]),
  * MR_ERR_UNSUPPORTED (h or w < 128, or the grid leaves pixels uncovered and cover_border is
  * false — the reference would produce NaN there), MR_ERR_NOMEM. */
 mr_status mr_lpn_tiler_create(struct mr_lpn *lpn, int64_t h, int64_t w,

@@ -57,6 +57,19 @@ struct mr_net_inputs {
 /* ksp/mask NULL, no maps, detect ACS, no initial prediction, sigma 1. */
 extern const struct mr_net_inputs mr_net_inputs_default;
 
+/*
+ * Limits every row applies to the values of its config at create (MR_ERR_WEIGHTS or
+ * MR_ERR_ARG naming the key and the allowed range): far beyond any published configuration,
+ * they bound the work and memory a weight file can ask for (counts that no tensor shape
+ * bounds, such as time steps, dilations and padding, most of all).
+ */
+#define MR_NET_MAX_BLOCKS 256    /* cascades, time steps, unrolled steps */
+#define MR_NET_MAX_CHANNELS 4096 /* feature channels of a layer */
+#define MR_NET_MAX_KERNEL 31     /* a conv kernel's side */
+#define MR_NET_MAX_DILATION 64
+#define MR_NET_MAX_PADDING 1024  /* pixels of padding added to an image */
+#define MR_NET_MAX_ITERATIONS 1000000 /* solver iterations (PnP, CG) */
+
 /* How a network is configured at create (see above). */
 struct mr_net_options {
     bool inference; /* false: the reference forward; true: for mr_net_infer on measured data */

@@ -94,9 +94,12 @@ mr_status mr_recurrentvarnet_config_parse(const struct mr_config *json,
                      (long long)in_channels);
         goto out;
     }
-    MR_CHECK(mr_config_int(json, "num_steps", d->num_steps, &c.num_steps));
-    MR_CHECK(mr_config_int(json, "recurrent_hidden_channels", d->hidden, &c.hidden));
-    MR_CHECK(mr_config_int(json, "recurrent_num_layers", d->layers, &c.layers));
+    MR_CHECK(mr_config_int_in(json, "num_steps", d->num_steps, 1, MR_NET_MAX_BLOCKS,
+                              &c.num_steps));
+    MR_CHECK(mr_config_int_in(json, "recurrent_hidden_channels", d->hidden, 1,
+                              MR_NET_MAX_CHANNELS, &c.hidden));
+    MR_CHECK(mr_config_int_in(json, "recurrent_num_layers", d->layers, 1,
+                              MR_CONV_GRU_MAX_LAYERS, &c.layers));
     MR_CHECK(mr_config_bool(json, "no_parameter_sharing", d->no_parameter_sharing,
                             &c.no_parameter_sharing));
     MR_CHECK(mr_config_bool(json, "learned_initializer", false, &learned));
@@ -117,6 +120,14 @@ mr_status mr_recurrentvarnet_config_parse(const struct mr_config *json,
             goto out;
         }
         MR_CHECK(parse_init(mode, &c.init));
+        /* the RSI is built: its sizes are used */
+        for (int i = 0; i < c.n_init; i++) {
+            MR_CHECK(mr_config_check_int("initializer_channels", i, c.init_channels[i], 1,
+                                         MR_NET_MAX_CHANNELS));
+            MR_CHECK(mr_config_check_int("initializer_dilations", i, c.init_dilations[i], 1,
+                                         MR_NET_MAX_DILATION));
+        }
+        MR_CHECK(mr_config_check_int("initializer_multiscale", -1, c.multiscale, 1, c.n_init));
     }
     *out = c;
 out:

@@ -72,7 +72,10 @@ extern const struct mr_recurrentvarnet_config mr_recurrentvarnet_config_default;
  * no_parameter_sharing, learned_initializer, initializer_initialization, initializer_channels,
  * initializer_dilations, initializer_multiscale, normalized) and "fft_centered" (bool) from a
  * JSON config over the defaults. in_channels must be 2 if present. Errors: MR_ERR_WEIGHTS
- * (wrong type, unknown initializer mode, "zeros", in_channels ≠ 2, too many RSI layers). */
+ * (wrong type, unknown initializer mode, "zeros", in_channels ≠ 2, too many RSI layers, a
+ * value outside its range, named: steps 1..MR_NET_MAX_BLOCKS, channels
+ * 1..MR_NET_MAX_CHANNELS, layers 1..MR_CONV_GRU_MAX_LAYERS, dilations 1..MR_NET_MAX_DILATION,
+ * multiscale 1..the number of RSI layers). */
 mr_status mr_recurrentvarnet_config_parse(const struct mr_config *json,
                                           struct mr_recurrentvarnet_config *out);
 

@@ -71,9 +71,10 @@ static mr_status rvn_create(struct mr_weights *ws, const struct mr_config *cfg,
     MR_CHECK(mr_recurrentvarnet_config_parse(cfg, &mc));
     MR_CHECK(mr_direct_framework_config_parse(cfg, &ec));
     MR_CHECK(mr_config_bool(cfg, "padding_from_mask", true, &r->padding_from_mask));
-    MR_CHECK(mr_config_int(cfg, "sensitivity_model_num_filters", uc.chans, &uc.chans));
-    MR_CHECK(mr_config_int(cfg, "sensitivity_model_num_pool_layers", uc.num_pools,
-                           &uc.num_pools));
+    MR_CHECK(mr_config_int_in(cfg, "sensitivity_model_num_filters", uc.chans, 1,
+                              MR_NET_MAX_CHANNELS, &uc.chans));
+    MR_CHECK(mr_config_int_in(cfg, "sensitivity_model_num_pool_layers", uc.num_pools, 1,
+                              MR_UNET_MAX_POOLS, &uc.num_pools));
     MR_CHECK(mr_direct_framework_create(ws, "", &mc, RVN_UNET_PREFIX, has_unet ? &uc : NULL, &ec,
                                         &r->direct));
     *ctx = r;

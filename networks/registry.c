@@ -104,8 +104,9 @@ mr_status mr_net_create(const char *name, struct mr_weights *ws, const struct mr
     }
     net->ops = ops;
     net->opt = opt != NULL ? *opt : mr_net_options_default;
-    if (net->opt.iterations < 0) {
-        st = MR_FAIL(MR_ERR_ARG, "%s: iterations %d < 0", name, net->opt.iterations);
+    if (net->opt.iterations < 0 || net->opt.iterations > MR_NET_MAX_ITERATIONS) {
+        st = MR_FAIL(MR_ERR_ARG, "%s: option iterations = %d is outside [0, %d]", name,
+                     net->opt.iterations, MR_NET_MAX_ITERATIONS);
         goto out;
     }
     MR_CHECK(ops->create(ws, cfg, &net->opt, &net->ctx));
