@@ -134,11 +134,11 @@ out:
     return st;
 }
 
-void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
+/* the buffers and plans of the prepared size */
+static void release_buffers(struct mr_recurrentvarnet *net)
 {
-    if (net == NULL)
-        return;
     mr_fft2_free(net->fft);
+    net->fft = NULL;
     mr_array_cleanup(&net->tmp);
     mr_array_cleanup(&net->err);
     mr_array_cleanup(&net->img);
@@ -147,6 +147,15 @@ void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
     mr_array_cleanup(&net->state);
     mr_array_cleanup(&net->feat);
     mr_array_cleanup(&net->work_store);
+    net->work = NULL;
+    net->nc = 0;
+}
+
+void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
+{
+    if (net == NULL)
+        return;
+    release_buffers(net);
     if (net->gru != NULL)
         for (int64_t b = 0; b < net->nblocks; b++)
             mr_conv_gru_cleanup(&net->gru[b]);
@@ -286,19 +295,7 @@ mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc,
         return MR_FAIL(MR_ERR_ARG, "RecurrentVarNet: a normalised GRU needs ≥ 2 pixels");
     if (net->fft != NULL && net->nc == nc && net->h == h && net->w == w)
         return MR_OK;
-
-    mr_fft2_free(net->fft);
-    net->fft = NULL;
-    mr_array_cleanup(&net->tmp);
-    mr_array_cleanup(&net->err);
-    mr_array_cleanup(&net->img);
-    mr_array_cleanup(&net->xin);
-    mr_array_cleanup(&net->wout);
-    mr_array_cleanup(&net->state);
-    mr_array_cleanup(&net->feat);
-    mr_array_cleanup(&net->work_store);
-    net->work = NULL;
-    net->nc = 0;
+    release_buffers(net);
 
     int64_t work = 0;
     for (int64_t b = 0; b < net->nblocks; b++) {
@@ -325,10 +322,8 @@ mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc,
     net->h = h;
     net->w = w;
 out:
-    if (st != MR_OK) {
-        mr_fft2_free(net->fft);
-        net->fft = NULL;
-    }
+    if (st != MR_OK)
+        release_buffers(net);
     return st;
 }
 
