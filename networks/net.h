@@ -21,7 +21,7 @@
  * Inputs are one slice in the reference's layout (C order, e2evn.md §1):
  *   ksp   (C, H, W) CF32: masked k-space as the reference forward receives it (the networks
  *         do not mask it themselves), centred or not as the network's FFT config says.
- *   mask  (H, W) F32: sampled where != 0 (1-D column masks broadcast over rows).
+ *   mask  (H, W) F32: sampled where != 0 (a 1-D column pattern as the full (H, W) array).
  *   sens  (C, H, W) CF32 or NULL: coil sensitivities, for networks that take them as input.
  *   num_low_frequencies: ACS width for networks that estimate sensitivities (0 = detect).
  *   initial_prediction (H, W) CF32 or NULL; sigma: noise level (reference default 1).
