@@ -29,9 +29,11 @@ static const char help[] =
     "  -i, --input CASE.h5  input arrays\n"
     "  -o, --output OUT.h5  written atomically; /output is (H,W) or (S,H,W)\n"
     "Optional inputs: /initial_prediction or /initial_image (H,W) complex, /sigma (scalar\n"
-    "or one per slice). LPN weight files run `apply` for LPN (--help with an LPN file).\n"
+    "or one per slice). LPN weight files take /input too, and solver options (--help with an\n"
+    "LPN file).\n"
     "  -r, --raw            write the network's raw output (what the reference forward\n"
     "                       returns: real or complex); default: the magnitude image, float32\n"
+    "                       (an LPN writes its raw output either way)\n"
     "  -h, --help           this text\n"
     "Exit codes: 0 success, 1 failure, 2 usage error.\n";
 
@@ -161,7 +163,7 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
     struct mr_net_inputs in = mr_net_inputs_default;
 
     MR_CHECK(mr_weights_load(wpath, &ws));
-    MR_CHECK(mr_net_create_from_weights(ws, &net));
+    MR_CHECK(mr_net_create_from_weights(ws, NULL, &net));
     MR_CHECK(mr_weights_check_unused(ws));
     MR_CHECK(mr_h5_open(ipath, &a.h));
     MR_CHECK(probe_inputs(&a, ipath));
@@ -247,8 +249,8 @@ out:
     return st;
 }
 
-/* The weight file named by -w/--weights in argv, or NULL (before option parsing, so that
- * LPN weight files can take their own options). */
+/* The weight file named by -w/--weights in argv, or NULL (before option parsing, so that an
+ * architecture's front-end can take its own options). */
 static const char *find_weights_arg(int argc, char *argv[])
 {
     for (int i = 1; i < argc; i++) {
@@ -260,25 +262,43 @@ static const char *find_weights_arg(int argc, char *argv[])
     return NULL;
 }
 
-/* True if the weight file's architecture is the LPN (errors are left to the full load). */
-static bool is_lpn_weights(const char *path)
+/* Architectures whose `apply` reads inputs and takes options of its own (one row each); every
+ * other architecture runs the reference forward of its registry row (apply_file above). The
+ * LPN's: the bare prox on /input, PnP with its solver options on /kspace (cmd_apply_lpn.h). */
+static const struct apply_frontend {
+    const char *architecture; /* the registry name (networks/net.h) */
+    int (*main)(int argc, char *argv[]);
+} frontends[] = {
+    { "lpn", mr_main_apply_lpn },
+};
+
+/* The front-end for the weight file's architecture (normalised as the weight loader does), or
+ * NULL (also when the file cannot be read: the full load reports that). */
+static const struct apply_frontend *frontend_of(const char *path)
 {
+    const struct apply_frontend *found = NULL;
     struct mr_h5 *h = NULL;
+    struct mr_weights *ws = NULL;
     char *arch = NULL;
-    bool lpn = false;
+
     if (mr_h5_open(path, &h) == MR_OK &&
-        mr_h5_read_attr_string(h, "/", "architecture", &arch) == MR_OK)
-        lpn = strncmp(arch, "lpn", 3) == 0 || strncmp(arch, "LPN", 3) == 0;
+        mr_h5_read_attr_string(h, "/", "architecture", &arch) == MR_OK &&
+        mr_weights_create(&ws) == MR_OK && mr_weights_set_architecture(ws, arch) == MR_OK)
+        for (size_t i = 0; i < sizeof(frontends) / sizeof(frontends[0]); i++)
+            if (strcmp(mr_weights_architecture(ws), frontends[i].architecture) == 0)
+                found = &frontends[i];
+    mr_weights_free(ws);
     free(arch);
     mr_h5_close(h);
-    return lpn;
+    return found;
 }
 
 int mr_main_apply(int argc, char *argv[])
 {
     const char *wpath = find_weights_arg(argc, argv);
-    if (wpath != NULL && is_lpn_weights(wpath))
-        return mr_main_apply_lpn(argc, argv);
+    const struct apply_frontend *fe = wpath != NULL ? frontend_of(wpath) : NULL;
+    if (fe != NULL)
+        return fe->main(argc, argv);
 
     static const struct option opts[] = {
         { "weights", required_argument, NULL, 'w' },

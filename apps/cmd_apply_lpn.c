@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "io/h5.h"
-#include "networks/lpn.h"
+#include "networks/lpn_pnp.h"
 #include "weights/weights.h"
 
 const struct mr_apply_lpn_options mr_apply_lpn_options_default = {
@@ -39,12 +39,12 @@ static mr_status resolve(const struct mr_weights *ws, const struct mr_apply_lpn_
     if (opt->solver != NULL) {
         if (strcmp(opt->solver, "pgd") != 0 && strcmp(opt->solver, "admm") != 0)
             return MR_FAIL(MR_ERR_ARG, "--solver '%s': use pgd or admm", opt->solver);
-        cfg->admm = strcmp(opt->solver, "admm") == 0;
+        cfg->solver.admm = strcmp(opt->solver, "admm") == 0;
     }
     if (opt->iterations >= 0)
-        cfg->pnp.iters = opt->iterations;
+        cfg->solver.pnp.iters = opt->iterations;
     if (opt->step > 0.0f)
-        cfg->pnp.step = opt->step;
+        cfg->solver.pnp.step = opt->step;
     if (opt->patch_stride > 0)
         cfg->tiling.stride = opt->patch_stride;
     if (opt->cover_border >= 0)
@@ -56,11 +56,11 @@ static mr_status resolve(const struct mr_weights *ws, const struct mr_apply_lpn_
             strcmp(opt->window, "hann") == 0 ? MR_LPN_WINDOW_HANN : MR_LPN_WINDOW_UNIFORM;
     }
     if (opt->normalize >= 0)
-        cfg->normalize = opt->normalize != 0;
+        cfg->solver.normalize = opt->normalize != 0;
     if (opt->rho > 0.0f)
-        cfg->pnp.rho = opt->rho;
+        cfg->solver.pnp.rho = opt->rho;
     if (opt->scale > 0.0f)
-        cfg->pnp.scale = opt->scale;
+        cfg->solver.pnp.scale = opt->scale;
     return MR_OK;
 }
 
@@ -207,7 +207,7 @@ static mr_status apply_pnp(struct mr_lpn *lpn, const struct mr_lpn_pnp_config *c
         MR_CHECK(read_slice(in, "/kspace", ns, s, &ksp));
         MR_CHECK(read_slice(in, "/mask", mns, s, &mask));
         MR_CHECK(read_slice(in, "/sensitivity_map", sns, s, &sens));
-        st = mr_lpn_recon_run(r, &ksp, &mask, &sens, &x, &info);
+        st = mr_lpn_recon_run(r, &ksp, &mask, &sens, &x, &info, NULL);
         if (st != MR_OK) {
             mr_fail_context(st, "slice %lld of '%s'", (long long)s, ipath);
             goto out;
@@ -217,20 +217,21 @@ static mr_status apply_pnp(struct mr_lpn *lpn, const struct mr_lpn_pnp_config *c
         else
             MR_CHECK(mr_h5_write(out, "/output", &x));
     }
-    MR_CHECK(mr_h5_write_attr_string(out, "/", "solver", cfg->admm ? "pnp_admm" : "pnp_pgd"));
+    MR_CHECK(mr_h5_write_attr_string(out, "/", "solver",
+                                     cfg->solver.admm ? "pnp_admm" : "pnp_pgd"));
     MR_CHECK(mr_h5_write_attr_i64(out, "/", "num_iters", info.iters));
-    MR_CHECK(mr_h5_write_attr_double(out, "/", "step_size", (double)cfg->pnp.step));
+    MR_CHECK(mr_h5_write_attr_double(out, "/", "step_size", (double)cfg->solver.pnp.step));
     MR_CHECK(mr_h5_write_attr_i64(out, "/", "patch_size", MR_LPN_PATCH));
     MR_CHECK(mr_h5_write_attr_i64(out, "/", "stride_size",
                                   mr_lpn_tiler_stride(mr_lpn_recon_tiler(r))));
     MR_CHECK(mr_h5_write_attr_string(out, "/", "prox_channels", "[real, imag]"));
     MR_CHECK(mr_h5_write_attr_string(out, "/", "normalization",
-                                     cfg->normalize ? "y / max|A^H y|, result scaled back "
+                                     cfg->solver.normalize ? "y / max|A^H y|, result scaled back "
                                                       "(extension, not in the reference)"
                                                     : "none"));
-    if (cfg->admm) {
-        MR_CHECK(mr_h5_write_attr_double(out, "/", "admm_rho", (double)cfg->pnp.rho));
-        MR_CHECK(mr_h5_write_attr_double(out, "/", "admm_scale", (double)cfg->pnp.scale));
+    if (cfg->solver.admm) {
+        MR_CHECK(mr_h5_write_attr_double(out, "/", "admm_rho", (double)cfg->solver.pnp.rho));
+        MR_CHECK(mr_h5_write_attr_double(out, "/", "admm_scale", (double)cfg->solver.pnp.scale));
     } else {
         MR_CHECK(mr_h5_write_attr_double(out, "/", "R_at_output", mr_lpn_recon_regularizer(r)));
     }
@@ -288,6 +289,8 @@ static const char help[] =
     "  -w, --weights F       LPN weight file (architecture \"lpn\")\n"
     "  -i, --input F         input arrays\n"
     "  -o, --output F        written atomically\n"
+    "  -r, --raw             accepted as for every architecture: the LPN's output is always\n"
+    "                        the raw one (the prox, or the complex PnP image)\n"
     "      --solver S        pgd (default) or admm\n"
     "  -n, --iterations N    PnP iterations (default 20)\n"
     "  -s, --step S          PGD step on 1/2||Ax - y||^2 (default 1; also sets the prior weight)\n"
@@ -311,6 +314,7 @@ int mr_main_apply_lpn(int argc, char *argv[])
         { "weights", required_argument, NULL, 'w' },
         { "input", required_argument, NULL, 'i' },
         { "output", required_argument, NULL, 'o' },
+        { "raw", no_argument, NULL, 'r' },
         { "solver", required_argument, NULL, OPT_SOLVER },
         { "iterations", required_argument, NULL, 'n' },
         { "step", required_argument, NULL, 's' },
@@ -332,11 +336,12 @@ int mr_main_apply_lpn(int argc, char *argv[])
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "w:i:o:n:s:k:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "w:i:o:rn:s:k:h", opts, NULL)) != -1) {
         switch (c) {
         case 'w': weights = optarg; break;
         case 'i': input = optarg; break;
         case 'o': output = optarg; break;
+        case 'r': break; /* the output is the raw one anyway */
         case OPT_SOLVER: opt.solver = optarg; break;
         case 'n':
             opt.iterations = (int)strtol(optarg, &end, 10);

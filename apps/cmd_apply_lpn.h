@@ -12,7 +12,10 @@
  *           writes /output (H, W) or (S, H, W) complex64, the PnP iterate x_N of every slice,
  *           and the attribute R_at_output (R summed over the patches of the last prox, PGD).
  * Solver settings: the defaults of mr_lpn_pnp_config_default, then the weight file config's
- * keys (mr_lpn_pnp_config_read), then the options below.
+ * keys (mr_lpn_pnp_config_read), then the options below. Both outputs are the LPN's raw ones
+ * (what the reference computes), so `--raw`, which every architecture's `apply` accepts,
+ * changes nothing here. Reached from `mrirecon apply` (cmd_apply.c) through its table of
+ * per-architecture front-ends.
  */
 #ifndef MR_APPS_CMD_APPLY_LPN_H
 #define MR_APPS_CMD_APPLY_LPN_H
@@ -41,9 +44,9 @@ extern const struct mr_apply_lpn_options mr_apply_lpn_options_default;
 mr_status mr_apply_lpn(const char *weights, const char *input, const char *output,
                        const struct mr_apply_lpn_options *opt);
 
-/* The command line: mrirecon apply --weights W --input IN --output OUT [--solver pgd|admm]
- * [--iterations N] [--step S] [--patch-stride K] [--cover-border] [--patch-window W]
- * [--normalize] [--rho R] [--scale S]. Exit codes 0 / 1 / 2. */
+/* The command line: mrirecon apply --weights W --input IN --output OUT [--raw]
+ * [--solver pgd|admm] [--iterations N] [--step S] [--patch-stride K] [--cover-border]
+ * [--patch-window W] [--normalize] [--rho R] [--scale S]. Exit codes 0 / 1 / 2. */
 int mr_main_apply_lpn(int argc, char *argv[]);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * CIRIM forward-pass benchmark: loads a weight file that also holds one case's inputs
  * (/kspace, /mask, /sensitivity_map, optional /initial_prediction and /sigma, as the goldens
- * and `bench/torch_cirim.py make` write them), builds the network, prepares it once and times
+ * and `bench/torch_cirim.py make` write them), builds the network through the registry
+ * (networks/net.h), prepares it once and times
  * `reps` forward passes. Prints one JSON line (times, best, peak RSS) and optionally writes
  * the output as OUT.h5 /output. Threads: OMP_NUM_THREADS (the kernels' OpenMP and OpenBLAS).
  *
@@ -23,7 +24,7 @@ static mr_status bench(const char *path, int reps, const char *out_path)
     struct mr_h5 *h5 = NULL;
     struct mr_h5 *wr = NULL;
     struct mr_weights *ws = NULL;
-    struct mr_cirim *net = NULL;
+    struct mr_net *net = NULL;
     struct mr_cirim_config cfg = mr_cirim_config_default;
     struct mr_array ksp = { 0 };
     struct mr_array mask = { 0 };
@@ -36,7 +37,7 @@ static mr_status bench(const char *path, int reps, const char *out_path)
 
     MR_CHECK(mr_weights_load(path, &ws));
     MR_CHECK(mr_cirim_config_from_json(mr_weights_config_json(ws), &cfg));
-    MR_CHECK(mr_cirim_create(ws, &cfg, &net));
+    MR_CHECK(mr_net_create_from_weights(ws, NULL, &net));
     MR_CHECK(mr_h5_open(path, &h5));
     MR_CHECK(mr_h5_read(h5, "/kspace", &ksp));
     MR_CHECK(mr_h5_read(h5, "/mask", &mask));
@@ -51,21 +52,17 @@ static mr_status bench(const char *path, int reps, const char *out_path)
     const int64_t nc = ksp.dims[0];
     const int64_t h = ksp.dims[1];
     const int64_t w = ksp.dims[2];
-    if (cfg.no_dc)
-        MR_CHECK(mr_array_init_dims(&out, MR_DTYPE_CF32, 2, h, w));
-    else
-        MR_CHECK(mr_array_init_dims(&out, MR_DTYPE_CF32, 3, nc, h, w));
 
     double t0 = mr_clock_now_s();
-    MR_CHECK(mr_cirim_prepare(net, nc, h, w));
+    MR_CHECK(mr_net_prepare(net, nc, h, w));
     double t_prepare = mr_clock_now_s() - t0;
-    const struct mr_cirim_inputs in = {
-        .ksp = &ksp,
-        .mask = &mask,
-        .sens = &sens,
-        .init = init.data != NULL ? &init : NULL,
-        .sigma = s,
-    };
+    MR_CHECK(mr_net_output_init(net, &out));
+    struct mr_net_inputs in = mr_net_inputs_default;
+    in.ksp = &ksp;
+    in.mask = &mask;
+    in.sens = &sens;
+    in.initial_prediction = init.data != NULL ? &init : NULL;
+    in.sigma = s;
     printf("{\"engine\": \"c\", \"threads\": \"%s\", \"size\": [%lld, %lld, %lld], "
            "\"cascades\": %lld, \"steps\": %lld, \"prepare_s\": %.4f, \"times_s\": [",
            getenv("OMP_NUM_THREADS") != NULL ? getenv("OMP_NUM_THREADS") : "default",
@@ -73,7 +70,7 @@ static mr_status bench(const char *path, int reps, const char *out_path)
            (long long)mr_cirim_config_steps(&cfg), t_prepare);
     for (int r = 0; r < reps; r++) {
         t0 = mr_clock_now_s();
-        MR_CHECK(mr_cirim_run(net, &in, &out, NULL));
+        MR_CHECK(mr_net_run(net, &in, &out, NULL));
         double dt = mr_clock_now_s() - t0;
         best = dt < best ? dt : best;
         printf("%s%.4f", r > 0 ? ", " : "", dt);
@@ -94,7 +91,7 @@ out:
     mr_array_cleanup(&init);
     mr_array_cleanup(&sigma);
     mr_array_cleanup(&out);
-    mr_cirim_free(net);
+    mr_net_free(net);
     mr_weights_free(ws);
     mr_h5_close(h5);
     return st;

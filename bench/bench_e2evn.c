@@ -33,7 +33,7 @@ static mr_status bench(const char *path, int reps, const char *out_path)
     double best = 1e30;
 
     MR_CHECK(mr_weights_load(path, &ws));
-    MR_CHECK(mr_net_create_from_weights(ws, &net));
+    MR_CHECK(mr_net_create_from_weights(ws, NULL, &net));
     MR_CHECK(mr_h5_open(path, &h5));
     MR_CHECK(mr_h5_read(h5, "/kspace", &ksp));
     MR_CHECK(mr_h5_read(h5, "/mask", &mask));

@@ -13,7 +13,7 @@
 
 #include "apps/openblas_fix.h"
 #include "io/h5.h"
-#include "networks/lpn.h"
+#include "networks/lpn_tiler.h"
 #include "weights/weights.h"
 #include "recon/clock.h"
 

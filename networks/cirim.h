@@ -21,7 +21,8 @@
  *   (the reference's literal k-space output, §8; its soft-DC term is 0 for cascade 0).
  *
  * Weights: the state_dict keys of §13 ("reconstruction_module.{i}.layers.{l}.convs.
- * conv_layer.weight", ...), borrowed from an mr_weights store that must outlive the network.
+ * conv_layer.weight", ...), borrowed from an mr_weights store that must outlive the network
+ * (networks/cirim_config.c reads the config, networks/cirim.c is the network).
  * Config: the weight file's `config` JSON holds ATOMMIC's constructor kwargs (§1); absent keys
  * take the paper defaults (mr_cirim_config_default).
  *
@@ -92,66 +93,34 @@ mr_status mr_cirim_config_read(const struct mr_config *cfg, struct mr_cirim_conf
 /* Same from the JSON text alone. Errors as above, and MR_ERR_WEIGHTS for invalid JSON. */
 mr_status mr_cirim_config_from_json(const char *json, struct mr_cirim_config *out);
 
-/* Checks a config: positive sizes, odd kernels, conv_filters[2] == 2, time_steps ≥ 1,
- * num_cascades ≥ 1, and num_cascades == 1 when no_dc is false (the reference fails
- * otherwise, §8). Errors: MR_ERR_UNSUPPORTED / MR_ERR_ARG naming the key. */
+/* Checks a config: filters 1..MR_NET_MAX_CHANNELS (conv_filters[2] == 2), odd kernels
+ * 1..MR_NET_MAX_KERNEL, dilations 1..MR_NET_MAX_DILATION, time_steps and num_cascades
+ * 1..MR_NET_MAX_BLOCKS (net.h), and num_cascades == 1 when no_dc is false (the reference fails
+ * otherwise, §8). Errors: MR_ERR_UNSUPPORTED (a shape this network cannot run), MR_ERR_ARG (a
+ * value outside its range), naming the key and the range. */
 mr_status mr_cirim_config_check(const struct mr_cirim_config *cfg);
 
 /* Effective number of time steps per cascade: 8·ceil(time_steps / 8). */
 int64_t mr_cirim_config_steps(const struct mr_cirim_config *cfg);
 
-struct mr_cirim;
-
-/* Builds the network from cfg (copied) and the tensors of ws (borrowed: ws must outlive the
- * network). Errors: those of mr_cirim_config_check, MR_ERR_WEIGHTS (missing key or wrong
- * shape, naming the key), MR_ERR_NOMEM. */
-mr_status mr_cirim_create(struct mr_weights *ws, const struct mr_cirim_config *cfg,
-                          struct mr_cirim **out);
-
-/* Frees the network and its buffers (not the weight store). NULL ok. */
-void mr_cirim_free(struct mr_cirim *net);
-
-/* The network's configuration (borrowed, valid until mr_cirim_free). */
-const struct mr_cirim_config *mr_cirim_get_config(const struct mr_cirim *net);
-
-/* Allocates the work buffers and plans the FFT for nc coils of h×w (no-op when already
- * prepared for that size; a new size replaces the old buffers). Memory: (2·nc + F0c + F1c +
- * F0 + F1 + 9)·h·w floats, plus scratch for the larger of one im2col band (layers.h) and the
- * cell gates (g·F·h·w floats, twice for GRU / MGU).
- * Errors: MR_ERR_ARG (a size < 1), MR_ERR_NOMEM. */
-mr_status mr_cirim_prepare(struct mr_cirim *net, int64_t nc, int64_t h, int64_t w);
-
-struct mr_cirim_inputs {
-    const struct mr_array *ksp;  /* y (C, H, W) CF32, already masked */
-    const struct mr_array *mask; /* F32 (H, W), or (1, W) / (W) for a column mask; multiplies
-                                    the residual (a weight when not 0/1) */
-    const struct mr_array *sens; /* S (C, H, W) CF32 */
-    const struct mr_array *init; /* starting image (H, W) CF32, or NULL to combine IFFT(y) */
-    float sigma;                 /* noise level; values < 1 act as 1 */
-};
-
-/* Runs the whole forward pass into out: (H, W) CF32 when no_dc, else (C, H, W) CF32
- * (allocated by the caller). Prepares for the input size if needed (the only allocation).
- * probe (net.h; may be NULL) receives, with index −1, arrays valid only during the call,
- * named as in the golden files' /intermediate group:
+/*
+ * The registry row (net.h), architecture "cirim": create reads the config as
+ * mr_cirim_config_read and borrows the tensors of the weight store (which must outlive the
+ * network; MR_ERR_WEIGHTS names a missing key or wrong shape). Needs sensitivity maps (C, H, W)
+ * CF32; uses initial_prediction (H, W) CF32 and sigma when given (σ' = max(σ, 1)); the mask
+ * multiplies the residual (a weight where it is not 0/1). Output: (H, W) CF32 image, or
+ * (C, H, W) CF32 k-space with no_dc = false. image(): |x| for an image output; for a k-space
+ * output the root sum of squares of its per-coil IFFT. Memory after prepare: (4·C + F0c + F1c
+ * + F0 + F1 + 10)·H·W floats plus scratch for the larger of one im2col band (layers.h) and the
+ * cell gates. Inference (mr_net_infer): ATOMMIC's max-SENSE k-space scaling (atommic.h).
+ * Probes (recon/probe.h, index −1), named as in the golden files' /intermediate group:
  *   "initial_image"                           the starting image (H, W) CF32
  *   "cascade_{i}/time_step_{t}/llg_input"     (4, H, W) F32 network input
  *   ".../layer0_conv", ".../layer1_conv"      (F_lc, H, W) after conv and ReLU
  *   ".../layer0_hidden", ".../layer1_hidden"  (F_l, H, W) new hidden states
  *   ".../final_conv"                          (2, H, W) the update (channel 0 = Re, 1 = Im)
- *   ".../prediction"                          the estimate after step t: (H, W) image, or
- *                                             (C, H, W) k-space in DC mode
- * Errors: MR_ERR_SHAPE (inconsistent shapes or dtypes, naming the input), MR_ERR_DATA
- * (non-finite k-space, maps, initial image or sigma), MR_ERR_NOMEM (from prepare). */
-mr_status mr_cirim_run(struct mr_cirim *net, const struct mr_cirim_inputs *in,
-                       struct mr_array *out, const struct mr_net_probe *probe);
-
-/*
- * The registry row (net.h), architecture "cirim". Needs sensitivity maps; uses
- * initial_prediction and sigma when given. create reads the config as mr_cirim_config_read
- * (taking the boolean lists from the weight file's config text when cfg is the file's own).
- * Output: (H, W) CF32 image, or (C, H, W) CF32 k-space with no_dc = false. image(): |x| for an
- * image output; for a k-space output the root sum of squares of its per-coil IFFT.
+ *   ".../prediction"                          the estimate after step t of cascade i: (H, W)
+ *                                             image, or (C, H, W) k-space in DC mode
  */
 extern const struct mr_net_ops mr_cirim_ops;
 

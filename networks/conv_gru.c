@@ -173,7 +173,7 @@ static void mul_into(float *dst, const float *a, const float *b, int64_t n)
 
 void mr_conv_gru_forward(const struct mr_conv_gru *g, struct mr_array *out,
                          const struct mr_array *x, struct mr_array *state, float *work,
-                         mr_conv_gru_observer observe, void *observe_ctx)
+                         const struct mr_probe *probe)
 {
     const int64_t hc = g->hidden;
     const int64_t nl = g->layers;
@@ -221,8 +221,7 @@ void mr_conv_gru_forward(const struct mr_conv_gru *g, struct mr_array *out,
         float *hl = hs + l * hc * p;
 
         mr_conv2d_forward(&g->conv[l], &a_feat, in, &scratch);
-        if (observe != NULL)
-            observe(observe_ctx, l, &a_feat);
+        mr_probe_emitf(probe, -1, &a_feat, "gru_conv_%lld_preact", (long long)l);
         mr_relu(&a_feat);
         memcpy(cat + hc * p, hl, sizeof(float) * (size_t)(hc * p));
         /* z = σ(update(cat)), r = σ(reset(cat)): one stacked GEMM into z|r (adjacent) */
@@ -235,8 +234,7 @@ void mr_conv_gru_forward(const struct mr_conv_gru *g, struct mr_array *out,
         in = &a_in;
     }
     mr_conv2d_forward(&g->conv[nl], out, in, &scratch);
-    if (observe != NULL)
-        observe(observe_ctx, nl, out);
+    mr_probe_emitf(probe, -1, out, "gru_conv_%lld_preact", (long long)nl);
     if (g->normalized) {
         float *o = mr_array_f32(out);
         for (int64_t c = 0; c < 2; c++)

@@ -30,6 +30,7 @@
 
 #include "networks/layers.h"
 #include "recon/array.h"
+#include "recon/probe.h"
 #include "recon/status.h"
 #include "weights/weights.h"
 
@@ -50,10 +51,6 @@ struct mr_conv_gru {
     struct mr_array zr_store[MR_CONV_GRU_MAX_LAYERS];
 };
 
-/* Called with the conv_blocks[l] output before its activation (l = 0..L; the last is the
- * GRU output ŵ before de-normalisation). Tests use it to compare intermediates. */
-typedef void (*mr_conv_gru_observer)(void *ctx, int64_t layer, const struct mr_array *preact);
-
 /* Borrows the weights of one GRU from ws: keys "<prefix>reset_gates.<l>.0.weight" etc. (the
  * prefix includes "convgru." for the normalised variant and ends with '.'), checking every
  * shape. Errors: MR_ERR_ARG (hidden < 1, layers outside [1, MR_CONV_GRU_MAX_LAYERS]),
@@ -71,9 +68,11 @@ int64_t mr_conv_gru_work_size(const struct mr_conv_gru *g, int64_t h, int64_t w)
 
 /* One recurrent step: out (2, H, W) F32 = w, state (L, Hc, H, W) F32 updated in place (pass
  * zeros for DIRECT's initial None state). x (2, H, W) F32 is not modified. work: at least
- * mr_conv_gru_work_size floats. observe may be NULL. Cannot fail (shapes are asserted). */
+ * mr_conv_gru_work_size floats. Cannot fail (shapes are asserted).
+ * Probe (may be NULL): "gru_conv_<l>_preact", the conv_blocks[l] output before its activation
+ * (l = 0..L; the last is the GRU output ŵ before de-normalisation). */
 void mr_conv_gru_forward(const struct mr_conv_gru *g, struct mr_array *out,
                          const struct mr_array *x, struct mr_array *state, float *work,
-                         mr_conv_gru_observer observe, void *observe_ctx);
+                         const struct mr_probe *probe);
 
 #endif

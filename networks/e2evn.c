@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/atommic.h"
 #include "networks/unet.h"
+#include "recon/coils.h"
+#include "recon/combine.h"
 #include "recon/fft.h"
 
-#define E2EVN_MAX_CASCADES 256
 #define E2EVN_PAR_MIN ((int64_t)1 << 17) /* see MR_LAYERS_PAR_MIN in layers.c */
 
 enum e2evn_variant {
@@ -38,6 +40,7 @@ enum e2evn_combine {
 
 struct e2evn {
     enum e2evn_variant variant;
+    bool inference;                      /* created for mr_net_infer */
     int64_t num_cascades;
     bool mask_center;
     bool no_dc;
@@ -65,6 +68,7 @@ struct e2evn {
     struct mr_fft_linemask *linemask; /* IFFT([M≠0] ⊙ FFT(·)), NULL for 2-D masks */
     struct mr_array bmask;   /* (H, W) [M ≠ 0] */
     struct mr_array ymask;   /* (C, H, W) IFFT([M ≠ 0] ⊙ y) */
+    struct mr_atommic_inference atommic; /* ATOMMIC variant for inference: its scaling */
 };
 
 static void e2evn_release_prepared(struct e2evn *e)
@@ -84,6 +88,7 @@ static void e2evn_release_prepared(struct e2evn *e)
     e->linemask = NULL;
     mr_array_cleanup(&e->bmask);
     mr_array_cleanup(&e->ymask);
+    mr_atommic_inference_cleanup(&e->atommic);
 }
 
 static void e2evn_free(void *ctx)
@@ -138,11 +143,11 @@ static mr_status read_fastmri_config(struct e2evn *e, const struct mr_config *cf
     int64_t chans;
     int64_t pools;
 
-    MR_CHECK(mr_config_int(cfg, "num_cascades", 12, &e->num_cascades));
-    MR_CHECK(mr_config_int(cfg, "sens_chans", 8, &sens_chans));
-    MR_CHECK(mr_config_int(cfg, "sens_pools", 4, &sens_pools));
-    MR_CHECK(mr_config_int(cfg, "chans", 18, &chans));
-    MR_CHECK(mr_config_int(cfg, "pools", 4, &pools));
+    MR_CHECK(mr_config_int_in(cfg, "num_cascades", 12, 1, MR_NET_MAX_BLOCKS, &e->num_cascades));
+    MR_CHECK(mr_config_int_in(cfg, "sens_chans", 8, 1, MR_NET_MAX_CHANNELS, &sens_chans));
+    MR_CHECK(mr_config_int_in(cfg, "sens_pools", 4, 1, MR_UNET_MAX_POOLS, &sens_pools));
+    MR_CHECK(mr_config_int_in(cfg, "chans", 18, 1, MR_NET_MAX_CHANNELS, &chans));
+    MR_CHECK(mr_config_int_in(cfg, "pools", 4, 1, MR_UNET_MAX_POOLS, &pools));
     MR_CHECK(mr_config_bool(cfg, "mask_center", true, &e->mask_center));
     e->fft_cfg = mr_fft_config_default; /* fastmri.fft2c: centred, ortho */
     e->combine = E2EVN_COMBINE_RSS_REAL;
@@ -170,10 +175,10 @@ static mr_status read_atommic_config(struct e2evn *e, const struct mr_config *cf
     const char *norm = NULL;
     const char *comb = NULL;
 
-    MR_CHECK(mr_config_int(cfg, "num_cascades", 8, &e->num_cascades));
-    MR_CHECK(mr_config_int(cfg, "channels", 18, &chans));
-    MR_CHECK(mr_config_int(cfg, "pooling_layers", 4, &pools));
-    MR_CHECK(mr_config_int(cfg, "padding_size", 11, &padding));
+    MR_CHECK(mr_config_int_in(cfg, "num_cascades", 8, 1, MR_NET_MAX_BLOCKS, &e->num_cascades));
+    MR_CHECK(mr_config_int_in(cfg, "channels", 18, 1, MR_NET_MAX_CHANNELS, &chans));
+    MR_CHECK(mr_config_int_in(cfg, "pooling_layers", 4, 1, MR_UNET_MAX_POOLS, &pools));
+    MR_CHECK(mr_config_int_in(cfg, "padding_size", 11, 0, MR_NET_MAX_PADDING, &padding));
     MR_CHECK(mr_config_bool(cfg, "normalize", true, &normalize));
     MR_CHECK(mr_config_bool(cfg, "no_dc", false, &e->no_dc));
     MR_CHECK(mr_config_bool(cfg, "fft_centered", false, &e->fft_cfg.centered));
@@ -204,10 +209,6 @@ static mr_status read_atommic_config(struct e2evn *e, const struct mr_config *cf
                      ", dimensionality != 2 and consecutive_slices != 1 are not supported");
         goto out;
     }
-    if (padding < 0) {
-        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: padding_size %lld < 0", (long long)padding);
-        goto out;
-    }
     e->mask_center = false;
     e->reg_cfg = (struct mr_normunet_config){
         .chans = chans, .num_pools = pools, .normalize = normalize, .padding_size = padding,
@@ -216,7 +217,8 @@ out:
     return st;
 }
 
-static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg, void **out)
+static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg,
+                              const struct mr_net_options *opt, void **out)
 {
     mr_status st = MR_OK;
     struct e2evn *e = calloc(1, sizeof(*e));
@@ -225,17 +227,12 @@ static mr_status e2evn_create(struct mr_weights *ws, const struct mr_config *cfg
 
     if (e == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "e2evn");
+    e->inference = opt->inference;
     MR_CHECK(pick_variant(cfg, &e->variant));
     if (e->variant == E2EVN_FASTMRI)
         MR_CHECK(read_fastmri_config(e, cfg));
     else
         MR_CHECK(read_atommic_config(e, cfg));
-    if (e->num_cascades < 1 || e->num_cascades > E2EVN_MAX_CASCADES) {
-        st = MR_FAIL(MR_ERR_WEIGHTS, "e2evn: num_cascades %lld outside 1..%d",
-                     (long long)e->num_cascades, E2EVN_MAX_CASCADES);
-        e->num_cascades = 0;
-        goto out;
-    }
     e->reg = calloc((size_t)e->num_cascades, sizeof(*e->reg));
     e->dc_weight = calloc((size_t)e->num_cascades, sizeof(*e->dc_weight));
     if (e->reg == NULL || e->dc_weight == NULL) {
@@ -284,6 +281,8 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
         MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work));
         MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, nc, h, w));
     }
+    if (e->inference && e->variant == E2EVN_ATOMMIC)
+        MR_CHECK(mr_atommic_inference_prepare(&e->atommic, nc, h, w));
     *out_ndim = 2;
     out_dims[0] = h;
     out_dims[1] = w;
@@ -296,165 +295,91 @@ out:
     return st;
 }
 
-mr_status mr_e2evn_acs_columns(const struct mr_array *mask, int64_t num_low_frequencies,
-                               int64_t *pad, int64_t *nlf)
-{
-    MR_ASSERT(mask->ndim == 2 && mask->dtype == MR_DTYPE_F32);
-    const int64_t w = mask->dims[1];
-    const float *m = mr_array_f32(mask); /* row 0 only, as the reference reads it */
-    int64_t n = num_low_frequencies;
-
-    if (n <= 0) {
-        const int64_t cent = w / 2;
-        int64_t left = 0;
-        int64_t right = 0;
-        while (left < cent && m[cent - 1 - left] != 0.0f)
-            left++;
-        if (left == cent)
-            left = 0; /* argmin over an all-sampled half returns 0 */
-        while (cent + right < w && m[cent + right] != 0.0f)
-            right++;
-        if (cent + right == w)
-            right = 0;
-        n = 2 * (left < right ? left : right);
-        if (n < 1)
-            n = 1;
-    }
-    if (n > w)
-        return MR_FAIL(MR_ERR_ARG, "num_low_frequencies %lld exceeds the %lld k-space columns",
-                       (long long)n, (long long)w);
-    *nlf = n;
-    *pad = (w - n + 1) / 2;
-    return MR_OK;
-}
-
-/* img = Σ_c conj(s_c) · x_c over nc images of npix */
-static void coil_reduce(float complex *img, const float complex *x, const float complex *s,
-                        int64_t nc, int64_t npix)
-{
-#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < npix; i++) {
-        float complex acc = 0.0f;
-        for (int64_t c = 0; c < nc; c++)
-            acc += x[c * npix + i] * conjf(s[c * npix + i]);
-        img[i] = acc;
-    }
-}
-
-/* y_c = s_c · img */
-static void coil_expand(float complex *y, const float complex *img, const float complex *s,
-                        int64_t nc, int64_t npix)
-{
-#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < npix; i++)
-            y[c * npix + i] = img[i] * s[c * npix + i];
-}
-
 /* fastMRI SensitivityModel (e2evn.md §5): e->sens from the measured k-space */
 static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
-                               const struct mr_net_probe *probe)
+                               const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t h = e->h;
     const int64_t w = e->w;
-    const int64_t npix = h * w;
     float complex *x = mr_array_cf32(&e->cimg);
-    float complex *s = mr_array_cf32(&e->sens);
     int64_t pad = 0;
     int64_t nlf = w;
 
     mr_array_copy(&e->cimg, in->ksp);
     if (e->mask_center) {
-        mr_status st = mr_e2evn_acs_columns(in->mask, in->num_low_frequencies, &pad, &nlf);
+        const struct mr_acs_config acfg = { .rule = MR_ACS_RULE_FASTMRI,
+                                            .num_low_frequencies = in->num_low_frequencies };
+        struct mr_acs acs;
+        mr_status st = mr_acs_detect(in->mask, h, w, &acfg, &acs);
         if (st != MR_OK)
             return st;
+        pad = acs.x0;
+        nlf = acs.x1 - acs.x0;
         for (int64_t r = 0; r < nc * h; r++)
             for (int64_t col = 0; col < w; col++)
                 if (col < pad || col >= pad + nlf)
                     x[r * w + col] = 0.0f;
     }
-    mr_net_probe_emit(probe, "sens_acs_kspace", -1, &e->cimg);
+    mr_probe_emit(probe, "sens_acs_kspace", -1, &e->cimg);
     mr_fft2_inverse(e->fft, x, x, nc);
-    mr_net_probe_emit(probe, "sens_coil_images", -1, &e->cimg);
+    mr_probe_emit(probe, "sens_coil_images", -1, &e->cimg);
     for (int64_t c = 0; c < nc; c++) {
         struct mr_array xc;
         struct mr_array sc;
         mr_array_slab(&xc, &e->cimg, c);
         mr_array_slab(&sc, &e->sens, c);
         mr_normunet_forward(e->sens_net, e->sens_work, &sc, &xc);
-        mr_net_probe_emit(probe, "sens_norm_mean", c, mr_normunet_work_mean(e->sens_work));
-        mr_net_probe_emit(probe, "sens_norm_std", c, mr_normunet_work_std(e->sens_work));
-        mr_net_probe_emit(probe, "sens_unet_input", c,
-                          mr_normunet_work_unet_input(e->sens_work));
-        mr_net_probe_emit(probe, "sens_unet_output", c,
-                          mr_normunet_work_unet_output(e->sens_work));
+        mr_probe_emit(probe, "sens_norm_mean", c, mr_normunet_work_mean(e->sens_work));
+        mr_probe_emit(probe, "sens_norm_std", c, mr_normunet_work_std(e->sens_work));
+        mr_probe_emit(probe, "sens_unet_input", c, mr_normunet_work_unet_input(e->sens_work));
+        mr_probe_emit(probe, "sens_unet_output", c, mr_normunet_work_unet_output(e->sens_work));
     }
-    mr_net_probe_emit(probe, "sens_maps_raw", -1, &e->sens);
-    /* S_c = r_c / sqrt(Σ_c' |r_c'|²), no epsilon (the reference divides by zero too) */
-    int64_t zeros = 0;
-#pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static) reduction(+ : zeros)
-    for (int64_t i = 0; i < npix; i++) {
-        float ss = 0.0f;
-        for (int64_t c = 0; c < nc; c++) {
-            float a = cabsf(s[c * npix + i]);
-            ss += a * a;
-        }
-        float rss = sqrtf(ss);
-        if (rss == 0.0f)
-            zeros++;
-        for (int64_t c = 0; c < nc; c++)
-            s[c * npix + i] /= rss;
-    }
+    mr_probe_emit(probe, "sens_maps_raw", -1, &e->sens);
+    /* S_c = r_c / sqrt(Σ_c' |r_c'|²) (fastMRI's rss(complex_abs)), no epsilon: the reference
+     * divides by zero, here that is an error */
+    const int64_t zeros = mr_coil_normalize(&e->sens, MR_COIL_SUM_FLOAT_ABS);
     if (zeros > 0)
         return MR_FAIL(MR_ERR_DATA, "e2evn: the estimated coil sensitivities vanish at %lld "
                        "pixels (RSS normalisation divides by zero)", (long long)zeros);
-    mr_net_probe_emit(probe, "sens_maps", -1, &e->sens);
+    mr_probe_emit(probe, "sens_maps", -1, &e->sens);
     return MR_OK;
 }
 
 /* the probes of cascade i's regulariser (its input e->img, NormUnet stats and U-Net
  * input / output, its output e->reg_out); nothing without a probe */
-static void emit_regularizer(const struct e2evn *e, int64_t i, const struct mr_net_probe *probe)
+static void emit_regularizer(const struct e2evn *e, int64_t i, const struct mr_probe *probe)
 {
-    char name[64];
+    const long long c = (long long)i;
 
-    if (probe == NULL)
-        return;
-    snprintf(name, sizeof(name), "cascade_%lld_reg_input", (long long)i);
-    mr_net_probe_emit(probe, name, -1, &e->img);
-    snprintf(name, sizeof(name), "cascade_%lld_norm_mean", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_mean(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_norm_std", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_std(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_unet_input", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_input(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_unet_output", (long long)i);
-    mr_net_probe_emit(probe, name, -1, mr_normunet_work_unet_output(e->reg_work));
-    snprintf(name, sizeof(name), "cascade_%lld_reg_output", (long long)i);
-    mr_net_probe_emit(probe, name, -1, &e->reg_out);
+    mr_probe_emitf(probe, -1, &e->img, "cascade_%lld_reg_input", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_mean(e->reg_work), "cascade_%lld_norm_mean", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_std(e->reg_work), "cascade_%lld_norm_std", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_unet_input(e->reg_work),
+                   "cascade_%lld_unet_input", c);
+    mr_probe_emitf(probe, -1, mr_normunet_work_unet_output(e->reg_work),
+                   "cascade_%lld_unet_output", c);
+    mr_probe_emitf(probe, -1, &e->reg_out, "cascade_%lld_reg_output", c);
 }
 
 static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
-                    const struct mr_array *sens, const struct mr_net_probe *probe)
+                    const struct mr_array *sens, const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t npix = e->h * e->w;
     float complex *k = mr_array_cf32(&e->k);
     float complex *x = mr_array_cf32(&e->cimg);
     const float complex *y = mr_array_cf32(in->ksp);
-    const float complex *s = mr_array_cf32(sens);
     const float *m = mr_array_f32(in->mask);
     const float lambda = e->dc_weight[i];
-    char name[64];
 
     /* regulariser input R(k) = Σ_c conj(S_c) · IFFT(k_c) */
     mr_fft2_inverse(e->fft, x, k, nc);
-    coil_reduce(mr_array_cf32(&e->img), x, s, nc, npix);
+    mr_coil_reduce(&e->img, &e->cimg, sens, MR_COIL_SUM_FLOAT);
     mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
     emit_regularizer(e, i, probe);
     /* E(r)_c = FFT(S_c · r) */
-    coil_expand(x, mr_array_cf32(&e->reg_out), s, nc, npix);
+    mr_coil_expand(&e->cimg, &e->reg_out, sens);
     mr_fft2_forward(e->fft, x, x, nc);
     if (e->no_dc) {
         mr_array_copy(&e->k, &e->cimg);
@@ -468,10 +393,7 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
                 k[j] = k[j] - dc - x[j];
             }
     }
-    if (probe != NULL) {
-        snprintf(name, sizeof(name), "cascade_%lld_kspace", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->k);
-    }
+    mr_probe_emitf(probe, -1, &e->k, "cascade_%lld_kspace", (long long)i);
 }
 
 /*
@@ -483,7 +405,7 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
  * e->k holds X here.
  */
 static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sens,
-                          const struct mr_net_probe *probe)
+                          const struct mr_probe *probe)
 {
     const int64_t nc = e->nc;
     const int64_t npix = e->h * e->w;
@@ -492,13 +414,12 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
     const float complex *s = mr_array_cf32(sens);
     const float complex *r = mr_array_cf32(&e->reg_out);
     const float lambda = e->dc_weight[i];
-    char name[64];
 
-    coil_reduce(mr_array_cf32(&e->img), xk, s, nc, npix);
+    mr_coil_reduce(&e->img, &e->k, sens, MR_COIL_SUM_FLOAT);
     mr_normunet_forward(e->reg[i], e->reg_work, &e->reg_out, &e->img);
     emit_regularizer(e, i, probe);
     if (e->no_dc) {
-        coil_expand(xk, r, s, nc, npix);
+        mr_coil_expand(&e->k, &e->reg_out, sens);
     } else {
         const float complex *z0 = mr_array_cf32(&e->ymask);
         memcpy(t, xk, sizeof(*t) * (size_t)(nc * npix));
@@ -510,11 +431,10 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
                 xk[j] = xk[j] - (t[j] - z0[j]) * lambda - r[p] * s[j];
             }
     }
-    if (probe != NULL) {
+    if (mr_probe_active(probe)) {
         /* the probe shows k-space, as the k-space form has it */
         mr_fft2_forward(e->fft, t, xk, nc);
-        snprintf(name, sizeof(name), "cascade_%lld_kspace", (long long)i);
-        mr_net_probe_emit(probe, name, -1, &e->cimg);
+        mr_probe_emitf(probe, -1, &e->cimg, "cascade_%lld_kspace", (long long)i);
     }
 }
 
@@ -546,51 +466,25 @@ static mr_status prepare_image_domain(struct e2evn *e, const struct mr_net_input
     return MR_OK;
 }
 
-/* out = the coil combination of the coil images in e->cimg */
+/* out = the coil combination of the coil images in e->cimg, in float like the references */
 static void combine(struct e2evn *e, struct mr_array *out, const struct mr_array *sens)
 {
-    const int64_t nc = e->nc;
-    const int64_t npix = e->h * e->w;
-    const float complex *x = mr_array_cf32(&e->cimg);
-
     switch (e->combine) {
     case E2EVN_COMBINE_SENSE:
-        coil_reduce(mr_array_cf32(out), x, mr_array_cf32(sens), nc, npix);
+        mr_coil_reduce(out, &e->cimg, sens, MR_COIL_SUM_FLOAT);
         break;
-    case E2EVN_COMBINE_RSS_PARTS: {
-        float complex *o = mr_array_cf32(out);
-        for (int64_t i = 0; i < npix; i++) {
-            float re = 0.0f;
-            float im = 0.0f;
-            for (int64_t c = 0; c < nc; c++) {
-                float a = crealf(x[c * npix + i]);
-                float b = cimagf(x[c * npix + i]);
-                re += a * a;
-                im += b * b;
-            }
-            o[i] = CMPLXF(sqrtf(re), sqrtf(im));
-        }
+    case E2EVN_COMBINE_RSS_PARTS:
+        mr_coil_rss_parts(out, &e->cimg, MR_COIL_SUM_FLOAT);
         break;
-    }
     case E2EVN_COMBINE_RSS_REAL:
     case E2EVN_COMBINE_RSS_COMPLEX:
-    default: {
-        float *o = mr_array_f32(out);
-        for (int64_t i = 0; i < npix; i++) {
-            float ss = 0.0f;
-            for (int64_t c = 0; c < nc; c++) {
-                float a = cabsf(x[c * npix + i]);
-                ss += a * a;
-            }
-            o[i] = sqrtf(ss);
-        }
+        mr_coil_rss(out, &e->cimg, MR_COIL_SUM_FLOAT_ABS);
         break;
-    }
     }
 }
 
 static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_array *out,
-                           const struct mr_net_probe *probe)
+                           const struct mr_probe *probe)
 {
     struct e2evn *e = ctx;
     const struct mr_array *sens = in->sens;
@@ -600,8 +494,6 @@ static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_
         if (st != MR_OK)
             return st;
         sens = &e->sens;
-    } else if (sens == NULL) {
-        return MR_FAIL(MR_ERR_ARG, "e2evn (atommic) needs sensitivity maps");
     }
     mr_status st = prepare_image_domain(e, in);
     if (st != MR_OK)
@@ -636,19 +528,48 @@ static void e2evn_image(void *ctx, struct mr_array *img, const struct mr_array *
     }
 }
 
+/* inference: ATOMMIC's max-SENSE k-space scaling; fastMRI's VarNet takes k-space as it is */
+static mr_status e2evn_pre(void *ctx, struct mr_net_inputs *in, float *scale)
+{
+    struct e2evn *e = ctx;
+
+    *scale = 1.0f;
+    if (e->variant != E2EVN_ATOMMIC)
+        return MR_OK;
+    return mr_atommic_inference_pre(&e->atommic, in, scale);
+}
+
+static void e2evn_post(void *ctx, struct mr_array *img, float scale)
+{
+    const struct e2evn *e = ctx;
+
+    if (e->variant == E2EVN_ATOMMIC)
+        mr_atommic_inference_post(img, scale);
+}
+
 static unsigned e2evn_needs_of(const void *ctx)
 {
     const struct e2evn *e = ctx;
     return e->variant == E2EVN_ATOMMIC ? MR_NET_NEED_SENS : 0u;
 }
 
+/* ATOMMIC's variant normalises by max|SENSE zero-filled|; fastMRI's takes raw k-space */
+static bool e2evn_scales_with_data(const void *ctx)
+{
+    const struct e2evn *e = ctx;
+    return e->variant == E2EVN_ATOMMIC;
+}
+
 const struct mr_net_ops mr_e2evn_ops = {
     .name = "e2evn",
-    .needs = 0, /* the ATOMMIC variant needs maps: see e2evn_needs_of, checked in run */
+    .needs = 0, /* the ATOMMIC variant needs maps: see e2evn_needs_of */
     .needs_of = e2evn_needs_of,
     .create = e2evn_create,
     .prepare = e2evn_prepare,
     .run = e2evn_run,
     .image = e2evn_image,
     .free = e2evn_free,
+    .pre = e2evn_pre,
+    .post = e2evn_post,
+    .scales_with_data = e2evn_scales_with_data,
 };

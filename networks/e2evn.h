@@ -28,10 +28,11 @@
  * cascade_image):
  * the same maths without the 2-D FFTs, equal up to float rounding (MR_E2EVN_KSPACE=1 keeps
  * the k-space form, for A/B measurements).
- * Probes (net.h): sens_acs_kspace, sens_coil_images, sens_norm_mean/std[c],
- * sens_unet_input/output[c], sens_maps_raw, sens_maps (fastMRI); cascade_i_reg_input,
- * cascade_i_unet_input, cascade_i_norm_mean/std, cascade_i_unet_output, cascade_i_reg_output,
- * cascade_i_kspace.
+ * Probes (recon/probe.h; [c]: index c, one coil): sens_acs_kspace, sens_coil_images,
+ * sens_norm_mean/std[c], sens_unet_input/output[c], sens_maps_raw, sens_maps (fastMRI); per
+ * cascade i: cascade_i_reg_input, cascade_i_unet_input, cascade_i_norm_mean/std,
+ * cascade_i_unet_output, cascade_i_reg_output, and cascade_i_kspace (C, H, W) CF32, the
+ * k-space estimate after cascade i (the network's own scale).
  */
 #ifndef MR_NETWORKS_E2EVN_H
 #define MR_NETWORKS_E2EVN_H
@@ -41,15 +42,5 @@
 #include "networks/net.h"
 
 extern const struct mr_net_ops mr_e2evn_ops;
-
-/*
- * fastMRI's ACS column range (SensitivityModel.get_pad_and_num_low_freqs, e2evn.md §5):
- * nlf = num_low_frequencies if > 0, else detected from row 0 of mask (H, W): scan left from
- * column W/2 − 1 and right from W/2 over sampled (≠ 0) columns, a side sampled to its end
- * counting 0 (the reference's argmin), nlf = max(2·min(left, right), 1). pad = (W − nlf + 1)/2
- * (floor). The ACS columns are [pad, pad + nlf). Errors: MR_ERR_ARG (nlf > W).
- */
-mr_status mr_e2evn_acs_columns(const struct mr_array *mask, int64_t num_low_frequencies,
-                               int64_t *pad, int64_t *nlf);
 
 #endif

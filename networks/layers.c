@@ -2,14 +2,10 @@
  * CNN layer kernels (conventions in layers.h): PyTorch Conv2d / ConvTranspose2d /
  * InstanceNorm2d / avg_pool2d / F.pad semantics on C-order (channels, H, W) maps.
  *
- * Convolution is im2col + SGEMM (Chellapilla et al., "High Performance Convolutional Neural
- * Networks for Document Processing", 2006): the gather builds a (cin·kh·kw) × (rows·Wo)
- * matrix for a band of output rows and one GEMM with the (cout) × (cin·kh·kw) weight matrix
- * writes that band of the output in place (ldc = Ho·Wo). Bands bound the scratch memory and
- * keep the column matrix in cache for large images. Padding of any mode is fused into the
- * gather. A 1×1 stride-1 unpadded conv is a plain GEMM on the input. On AVX-512 CPUs the
- * stride-1 convs take the direct kernel of conv_direct.c instead (about twice as fast as
- * im2col + OpenBLAS there, and independent of OpenBLAS's CPU detection).
+ * Convolution picks one of three paths: im2col + SGEMM (conv_im2col.c, with its transpose,
+ * the input-gradient), Winograd F(4×4, 3×3) (conv_winograd.c), and on AVX-512 CPUs the direct
+ * kernel of conv_direct.c for stride-1 convs (about twice as fast as im2col + OpenBLAS there,
+ * and independent of OpenBLAS's CPU detection).
  */
 #include "networks/layers.h"
 
@@ -19,6 +15,7 @@
 #include <string.h>
 
 #include "networks/conv_direct.h"
+#include "networks/conv_im2col.h"
 #include "networks/conv_winograd.h"
 #include "networks/vmath.h"
 
@@ -173,12 +170,6 @@ int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w)
     return n / c->stride[1] + 1;
 }
 
-static bool conv_is_pointwise(const struct mr_conv2d *c)
-{
-    return c->kh == 1 && c->kw == 1 && c->stride[0] == 1 && c->stride[1] == 1 &&
-           c->pad[0] == 0 && c->pad[1] == 0 && c->pad[2] == 0 && c->pad[3] == 0;
-}
-
 /*
  * AUTO's choice between the direct kernel and (im2col +) SGEMM, measured on a Xeon with
  * AVX-512 and OpenBLAS's SkylakeX kernels (CIRIM 12×218×170: 3.8 → 3.3 s; RecurrentVarNet:
@@ -194,92 +185,22 @@ static bool conv_prefers_gemm(const struct mr_conv2d *c)
 {
     if (c->algo != MR_CONV2D_ALGO_AUTO)
         return false;
-    if (!conv_is_pointwise(c) && c->cin * c->kh * c->kw < MR_CONV2D_GEMM_MIN_KDIM)
+    if (!mr_conv2d_is_pointwise(c) && c->cin * c->kh * c->kw < MR_CONV2D_GEMM_MIN_KDIM)
         return false;
     const char *core = openblas_get_corename();
     return core != NULL && strcmp(core, "Prescott") != 0;
 }
 
-/* output rows per im2col band for an output of width wo */
-static int64_t conv_band_rows(const struct mr_conv2d *c, int64_t ho, int64_t wo)
-{
-    int64_t kdim = c->cin * c->kh * c->kw;
-    int64_t rows = MR_CONV2D_BAND_FLOATS / (kdim * wo);
-    if (rows < 1)
-        rows = 1;
-    return rows < ho ? rows : ho;
-}
-
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
 {
-    if (conv_is_pointwise(c))
+    if (mr_conv2d_is_pointwise(c))
         return 0;
-    int64_t ho = mr_conv2d_out_h(c, h);
-    int64_t wo = mr_conv2d_out_w(c, w);
-    int64_t n = c->cin * c->kh * c->kw * conv_band_rows(c, ho, wo) * wo;
+    int64_t n = mr_conv2d_im2col_scratch_size(c, h, w);
     if (c->wino != NULL || winograd_pays(c, h, w)) {
         int64_t nw = mr_conv2d_winograd_scratch_size(c, h, w, max_threads());
         n = nw > n ? nw : n;
     }
     return n;
-}
-
-/* col[q, (r - r0)·wo + s] for q = (i·kh + a)·kw + b and output rows [r0, r0 + nr) */
-static void conv_im2col(const struct mr_conv2d *c, float *col, const float *x, int64_t h,
-                        int64_t w, int64_t r0, int64_t nr, int64_t wo)
-{
-    const int64_t kdim = c->cin * c->kh * c->kw;
-    const int64_t ncol = nr * wo;
-    const int64_t sh = c->stride[0];
-    const int64_t sw = c->stride[1];
-    const int64_t dh = c->dilation[0];
-    const int64_t dw = c->dilation[1];
-    const int64_t pt = c->pad[0];
-    const int64_t pl = c->pad[2];
-
-#pragma omp parallel for if (kdim * ncol > MR_LAYERS_PAR_MIN) schedule(static)
-    for (int64_t q = 0; q < kdim; q++) {
-        const int64_t i = q / (c->kh * c->kw);
-        const int64_t a = (q / c->kw) % c->kh;
-        const int64_t b = q % c->kw;
-        const float *xi = x + i * h * w;
-        float *row = col + q * ncol;
-        /* columns s with an in-image source: s·sw + b·dw − pl in [0, w) */
-        const int64_t off = b * dw - pl;
-        int64_t s0 = off >= 0 ? 0 : (-off + sw - 1) / sw;
-        int64_t s1 = (w - 1 - off) >= 0 ? (w - 1 - off) / sw + 1 : 0;
-        if (s0 > wo)
-            s0 = wo;
-        if (s1 > wo)
-            s1 = wo;
-        if (s1 < s0)
-            s1 = s0;
-        for (int64_t r = 0; r < nr; r++) {
-            float *out = row + r * wo;
-            int64_t y = mr_pad_index(c->pad_mode, (r0 + r) * sh + a * dh - pt, h);
-            if (y < 0) {
-                memset(out, 0, sizeof(*out) * (size_t)wo);
-                continue;
-            }
-            const float *src = xi + y * w;
-            if (c->pad_mode == MR_PAD_MODE_ZERO) {
-                for (int64_t s = 0; s < s0; s++)
-                    out[s] = 0.0f;
-                for (int64_t s = s1; s < wo; s++)
-                    out[s] = 0.0f;
-            } else {
-                for (int64_t s = 0; s < s0; s++)
-                    out[s] = src[mr_pad_index(c->pad_mode, s * sw + off, w)];
-                for (int64_t s = s1; s < wo; s++)
-                    out[s] = src[mr_pad_index(c->pad_mode, s * sw + off, w)];
-            }
-            if (sw == 1)
-                memcpy(out + s0, src + s0 + off, sizeof(*out) * (size_t)(s1 - s0));
-            else
-                for (int64_t s = s0; s < s1; s++)
-                    out[s] = src[s * sw + off];
-        }
-    }
 }
 
 void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
@@ -294,11 +215,8 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
     MR_ASSERT(dst->dims[1] == ho && dst->dims[2] == wo);
     MR_ASSERT(c->w != NULL);
 
-    const int64_t kdim = c->cin * c->kh * c->kw;
-    const int64_t npix = ho * wo;
     float *y = mr_array_f32(dst);
     const float *x = mr_array_f32(src);
-    float beta = 0.0f;
 
     if (conv_uses_winograd(c, ho, wo)) {
         /* the scratch was sized by mr_conv2d_scratch_size after the weights were prepared */
@@ -315,27 +233,7 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
         mr_conv2d_direct(c, y, x, h, w, ho, wo);
         return;
     }
-    if (c->b != NULL) {
-        for (int64_t o = 0; o < c->cout; o++)
-            for (int64_t p = 0; p < npix; p++)
-                y[o * npix + p] = c->b[o];
-        beta = 1.0f;
-    }
-    if (conv_is_pointwise(c)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->cout, (int)npix,
-                    (int)kdim, 1.0f, c->w, (int)kdim, x, (int)npix, beta, y, (int)npix);
-        return;
-    }
-    const int64_t band = conv_band_rows(c, ho, wo);
-    MR_ASSERT(scratch != NULL && mr_array_numel(scratch) >= kdim * band * wo);
-    float *col = mr_array_f32(scratch);
-    for (int64_t r0 = 0; r0 < ho; r0 += band) {
-        int64_t nr = ho - r0 < band ? ho - r0 : band;
-        conv_im2col(c, col, x, h, w, r0, nr, wo);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)c->cout, (int)(nr * wo),
-                    (int)kdim, 1.0f, c->w, (int)kdim, col, (int)(nr * wo), beta, y + r0 * wo,
-                    (int)npix);
-    }
+    mr_conv2d_im2col(c, y, x, h, w, ho, wo, scratch);
 }
 
 int64_t mr_tconv2x2_scratch_size(int64_t cin, int64_t cout, int64_t h, int64_t w)

@@ -121,6 +121,20 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
                        const struct mr_array *src, struct mr_array *scratch);
 
 /*
+ * The input-gradient of the conv (its transpose; the vector–Jacobian product with respect to
+ * the input, as autograd forms it): for gout (cout, Ho, Wo) = ∂L/∂y,
+ *   gin[i, m, n] (+)= Σ_o Σ_{a,b} w[o, i, a, b] · gout[o, r, s]  over r·sh + a − pt = m,
+ *                                                                   s·sw + b − pl = n
+ * gin (cin, H, W) is overwritten, or added to with accumulate. The bias plays no part. Needs
+ * dilation 1 and ZERO padding (MR_ASSERT). Im2col's band loop run backwards: per band of output
+ * rows, col = Wᵀ·gout (SGEMM) scattered back (col2im). scratch: F32 with at least
+ * mr_conv2d_input_grad_scratch_size(c, H, W) floats.
+ */
+int64_t mr_conv2d_input_grad_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
+void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,
+                          const struct mr_array *gout, struct mr_array *scratch, bool accumulate);
+
+/*
  * Transposed convolution with kernel 2, stride 2, padding 0 (U-Net up-sampling, no overlap):
  *   y[o, 2r + a, 2s + b] = bias[o] + Σ_i w[i, o, a, b] · x[i, r, s]
  * w (cin, cout, 2, 2) borrowed; bias (cout) or NULL. dst (cout, 2H, 2W), src (cin, H, W).

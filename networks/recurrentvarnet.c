@@ -4,15 +4,18 @@
  * Accelerated MRI Reconstruction", CVPR 2022) as DIRECT computes it: model, recurrent state
  * initializer and unrolled k-space updates (../shared/specs/recurrentvarnet.md §3).
  *
- * Every complex product is written out in real arithmetic in DIRECT's order
- * (complex_multiplication: re = ar·br − ai·bi, im = ar·bi + ai·br) and coil sums accumulate
- * in float from coil 0 upwards, like torch's sum over a short axis.
+ * Complex products are those of DIRECT's complex_multiplication (re = ar·br − ai·bi,
+ * im = ar·bi + ai·br, which C's float complex product computes alike), and coil sums
+ * accumulate in float from coil 0 upwards, like torch's sum over a short axis
+ * (recon/combine.h MR_COIL_SUM_FLOAT).
  */
 #include "networks/recurrentvarnet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "recon/combine.h"
 
 #define MR_RVN_PAR_MIN ((int64_t)1 << 15)
 
@@ -91,9 +94,12 @@ mr_status mr_recurrentvarnet_config_parse(const struct mr_config *json,
                      (long long)in_channels);
         goto out;
     }
-    MR_CHECK(mr_config_int(json, "num_steps", d->num_steps, &c.num_steps));
-    MR_CHECK(mr_config_int(json, "recurrent_hidden_channels", d->hidden, &c.hidden));
-    MR_CHECK(mr_config_int(json, "recurrent_num_layers", d->layers, &c.layers));
+    MR_CHECK(mr_config_int_in(json, "num_steps", d->num_steps, 1, MR_NET_MAX_BLOCKS,
+                              &c.num_steps));
+    MR_CHECK(mr_config_int_in(json, "recurrent_hidden_channels", d->hidden, 1,
+                              MR_NET_MAX_CHANNELS, &c.hidden));
+    MR_CHECK(mr_config_int_in(json, "recurrent_num_layers", d->layers, 1,
+                              MR_CONV_GRU_MAX_LAYERS, &c.layers));
     MR_CHECK(mr_config_bool(json, "no_parameter_sharing", d->no_parameter_sharing,
                             &c.no_parameter_sharing));
     MR_CHECK(mr_config_bool(json, "learned_initializer", false, &learned));
@@ -114,17 +120,25 @@ mr_status mr_recurrentvarnet_config_parse(const struct mr_config *json,
             goto out;
         }
         MR_CHECK(parse_init(mode, &c.init));
+        /* the RSI is built: its sizes are used */
+        for (int i = 0; i < c.n_init; i++) {
+            MR_CHECK(mr_config_check_int("initializer_channels", i, c.init_channels[i], 1,
+                                         MR_NET_MAX_CHANNELS));
+            MR_CHECK(mr_config_check_int("initializer_dilations", i, c.init_dilations[i], 1,
+                                         MR_NET_MAX_DILATION));
+        }
+        MR_CHECK(mr_config_check_int("initializer_multiscale", -1, c.multiscale, 1, c.n_init));
     }
     *out = c;
 out:
     return st;
 }
 
-void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
+/* the buffers and plans of the prepared size */
+static void release_buffers(struct mr_recurrentvarnet *net)
 {
-    if (net == NULL)
-        return;
     mr_fft2_free(net->fft);
+    net->fft = NULL;
     mr_array_cleanup(&net->tmp);
     mr_array_cleanup(&net->err);
     mr_array_cleanup(&net->img);
@@ -133,6 +147,15 @@ void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
     mr_array_cleanup(&net->state);
     mr_array_cleanup(&net->feat);
     mr_array_cleanup(&net->work_store);
+    net->work = NULL;
+    net->nc = 0;
+}
+
+void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
+{
+    if (net == NULL)
+        return;
+    release_buffers(net);
     if (net->gru != NULL)
         for (int64_t b = 0; b < net->nblocks; b++)
             mr_conv_gru_cleanup(&net->gru[b]);
@@ -272,19 +295,7 @@ mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc,
         return MR_FAIL(MR_ERR_ARG, "RecurrentVarNet: a normalised GRU needs ≥ 2 pixels");
     if (net->fft != NULL && net->nc == nc && net->h == h && net->w == w)
         return MR_OK;
-
-    mr_fft2_free(net->fft);
-    net->fft = NULL;
-    mr_array_cleanup(&net->tmp);
-    mr_array_cleanup(&net->err);
-    mr_array_cleanup(&net->img);
-    mr_array_cleanup(&net->xin);
-    mr_array_cleanup(&net->wout);
-    mr_array_cleanup(&net->state);
-    mr_array_cleanup(&net->feat);
-    mr_array_cleanup(&net->work_store);
-    net->work = NULL;
-    net->nc = 0;
+    release_buffers(net);
 
     int64_t work = 0;
     for (int64_t b = 0; b < net->nblocks; b++) {
@@ -311,62 +322,9 @@ mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc,
     net->h = h;
     net->w = w;
 out:
-    if (st != MR_OK) {
-        mr_fft2_free(net->fft);
-        net->fft = NULL;
-    }
+    if (st != MR_OK)
+        release_buffers(net);
     return st;
-}
-
-/* img = Σ_c conj(S_c) · x_c over nc coils of p pixels */
-static void coil_reduce(float complex *img, const float complex *x, const float complex *s,
-                        int64_t nc, int64_t p)
-{
-    const float *xf = (const float *)x;
-    const float *sf = (const float *)s;
-    float *o = (float *)img;
-
-#pragma omp parallel for if (nc * p > MR_RVN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < p; i++) {
-        float re = 0.0f;
-        float im = 0.0f;
-        for (int64_t c = 0; c < nc; c++) {
-            const float sr = sf[2 * (c * p + i)];
-            const float si = -sf[2 * (c * p + i) + 1];
-            const float xr = xf[2 * (c * p + i)];
-            const float xi = xf[2 * (c * p + i) + 1];
-            re += sr * xr - si * xi;
-            im += sr * xi + si * xr;
-        }
-        o[2 * i] = re;
-        o[2 * i + 1] = im;
-    }
-}
-
-/* dst_c = S_c · (w0 + i w1) for every coil; w is the (2, H, W) channel pair */
-static void coil_expand(float complex *dst, const float *w, const float complex *s, int64_t nc,
-                        int64_t p)
-{
-    const float *sf = (const float *)s;
-    float *o = (float *)dst;
-
-#pragma omp parallel for if (nc * p > MR_RVN_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < p; i++) {
-            const float sr = sf[2 * (c * p + i)];
-            const float si = sf[2 * (c * p + i) + 1];
-            const float wr = w[i];
-            const float wi = w[p + i];
-            o[2 * (c * p + i)] = sr * wr - si * wi;
-            o[2 * (c * p + i) + 1] = sr * wi + si * wr;
-        }
-}
-
-static void emit(mr_recurrentvarnet_observer observe, void *ctx, const char *name, int64_t t,
-                 const struct mr_array *a)
-{
-    if (observe != NULL)
-        observe(ctx, name, t, a);
 }
 
 /* recurrent state initializer: state (L, Hc, H, W) from net->xin (2, H, W) */
@@ -399,67 +357,37 @@ static void run_rsi(struct mr_recurrentvarnet *net)
     }
 }
 
-struct gru_obs {
-    mr_recurrentvarnet_observer observe;
-    void *ctx;
-};
-
-static void gru_observe(void *ctx, int64_t layer, const struct mr_array *preact)
-{
-    const struct gru_obs *o = ctx;
-    char name[64];
-    snprintf(name, sizeof(name), "gru_conv_%lld_preact", (long long)layer);
-    o->observe(o->ctx, name, 0, preact);
-}
-
-static mr_status check_shape(const struct mr_array *a, enum mr_dtype dtype, int ndim,
-                             const int64_t *dims, const char *what)
-{
-    char have[96];
-    char want[96];
-    bool ok = a != NULL && a->dtype == dtype && a->ndim == ndim;
-    for (int d = 0; ok && d < ndim; d++)
-        ok = a->dims[d] == dims[d];
-    if (ok)
-        return MR_OK;
-    if (a == NULL)
-        return MR_FAIL(MR_ERR_ARG, "RecurrentVarNet: %s missing", what);
-    return MR_FAIL(MR_ERR_SHAPE, "RecurrentVarNet: %s is %s, expected %s %s", what,
-                   mr_array_shape_str(a, have, sizeof(have)), mr_dims_str(ndim, dims, want,
-                   sizeof(want)), dtype == MR_DTYPE_CF32 ? "complex64" : "float32");
-}
-
 mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array *out,
                                  const struct mr_array *y, const struct mr_array *mask,
                                  const struct mr_array *sens, const struct mr_array *initial,
-                                 mr_recurrentvarnet_observer observe, void *observe_ctx)
+                                 const struct mr_probe *probe)
 {
     const struct mr_recurrentvarnet_config *c = &net->cfg;
     const int64_t nc = net->nc;
     const int64_t h = net->h;
     const int64_t w = net->w;
     const int64_t p = h * w;
-    const int64_t kdims[3] = { nc, h, w };
-    const int64_t idims[2] = { h, w };
-    mr_status st = MR_OK;
 
-    if (net->fft == NULL)
-        return MR_FAIL(MR_ERR_SHAPE, "RecurrentVarNet: run before prepare");
-    MR_CHECK(check_shape(y, MR_DTYPE_CF32, 3, kdims, "k-space"));
-    MR_CHECK(check_shape(out, MR_DTYPE_CF32, 3, kdims, "output k-space"));
-    MR_CHECK(check_shape(sens, MR_DTYPE_CF32, 3, kdims, "sensitivity map"));
-    MR_CHECK(check_shape(mask, MR_DTYPE_F32, 2, idims, "mask"));
-    if (c->init == MR_RVN_INIT_INPUT_IMAGE)
-        MR_CHECK(check_shape(initial, MR_DTYPE_CF32, 2, idims, "initial image"));
+    /* the registry (mr_net_run) checks the inputs of a slice: shapes are invariants here */
+    MR_ASSERT(net->fft != NULL);
+    MR_ASSERT(mr_array_same_shape(y, &net->tmp) && mr_array_same_shape(out, &net->tmp) &&
+              mr_array_same_shape(sens, &net->tmp));
+    MR_ASSERT(mask->dtype == MR_DTYPE_F32 && mask->ndim == 2 && mask->dims[0] == h &&
+              mask->dims[1] == w);
     MR_ASSERT(out->data != y->data);
+    if (c->init == MR_RVN_INIT_INPUT_IMAGE) {
+        if (initial == NULL)
+            return MR_FAIL(MR_ERR_ARG, "RecurrentVarNet: the \"input_image\" initializer "
+                           "needs an initial image");
+        MR_ASSERT(mr_array_same_shape(initial, &net->img));
+    }
 
     const float complex *yk = mr_array_cf32(y);
-    const float complex *s = mr_array_cf32(sens);
     const float *m = mr_array_f32(mask);
     float complex *k = mr_array_cf32(out);
     float complex *tmp = mr_array_cf32(&net->tmp);
     float complex *img = mr_array_cf32(&net->img);
-    float *wo = mr_array_f32(&net->wout);
+    float complex *e = mr_array_cf32(&net->err);
     const struct mr_fft2 *f = net->fft;
 
     /* h0 */
@@ -469,7 +397,7 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
         switch (c->init) {
         case MR_RVN_INIT_SENSE:
             mr_fft2_inverse(f, tmp, yk, nc);
-            coil_reduce(img, tmp, s, nc, p);
+            mr_coil_reduce(&net->img, &net->tmp, sens, MR_COIL_SUM_FLOAT);
             mr_fft2_forward(f, img, img, 1);
             break;
         case MR_RVN_INIT_ZERO_FILLED:
@@ -491,48 +419,41 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
             break;
         }
         mr_complex_to_channels(&net->xin, &net->img);
-        emit(observe, observe_ctx, "initializer_input", -1, &net->xin);
+        mr_probe_emit(probe, "initializer_input", -1, &net->xin);
         run_rsi(net);
     }
-    emit(observe, observe_ctx, "h0", -1, &net->state);
+    mr_probe_emit(probe, "h0", -1, &net->state);
 
     memcpy(k, yk, sizeof(*k) * (size_t)(nc * p));
     for (int64_t t = 0; t < c->num_steps; t++) {
         const int64_t b = c->no_parameter_sharing ? t : 0;
-        struct gru_obs go = { observe, observe_ctx };
+        struct mr_probe_prefix pp;
+        const struct mr_probe *sp = mr_probe_prefix(&pp, probe, "step_%lld/", (long long)t);
         const float alpha = net->alpha[b][0];
-        float *kf = (float *)k;
-        const float *yf = (const float *)yk;
-        float *ef = (float *)mr_array_cf32(&net->err);
-        const float *rf = (const float *)tmp;
 
         mr_fft2_inverse(f, tmp, k, nc);
-        coil_reduce(img, tmp, s, nc, p);
+        mr_coil_reduce(&net->img, &net->tmp, sens, MR_COIL_SUM_FLOAT);
         mr_complex_to_channels(&net->xin, &net->img);
-        emit(observe, observe_ctx, "regularizer_input", t, &net->xin);
+        mr_probe_emit(sp, "regularizer_input", -1, &net->xin);
         mr_conv_gru_forward(&net->gru[b], &net->wout, &net->xin, &net->state, net->work,
-                            (observe != NULL && t == 0) ? gru_observe : NULL, &go);
-        emit(observe, observe_ctx, "regularizer_output", t, &net->wout);
-        emit(observe, observe_ctx, "hidden_state", t, &net->state);
-        coil_expand(tmp, wo, s, nc, p);
+                            t == 0 ? sp : NULL);
+        mr_probe_emit(sp, "regularizer_output", -1, &net->wout);
+        mr_probe_emit(sp, "hidden_state", -1, &net->state);
+        /* F(S_c · w): w back to one complex image, expanded over the coils */
+        mr_channels_to_complex(&net->img, &net->wout);
+        mr_coil_expand(&net->tmp, &net->img, sens);
         mr_fft2_forward(f, tmp, tmp, nc);
-        emit(observe, observe_ctx, "recurrent_kspace_term", t, &net->tmp);
+        mr_probe_emit(sp, "recurrent_kspace_term", -1, &net->tmp);
 
 #pragma omp parallel for if (nc * p > MR_RVN_PAR_MIN) schedule(static)
         for (int64_t cc = 0; cc < nc; cc++)
             for (int64_t i = 0; i < p; i++) {
-                const int64_t j = 2 * (cc * p + i);
-                const bool sampled = m[i] != 0.0f;
-                const float er = sampled ? kf[j] - yf[j] : 0.0f;
-                const float ei = sampled ? kf[j + 1] - yf[j + 1] : 0.0f;
-                ef[j] = er;
-                ef[j + 1] = ei;
-                kf[j] = (kf[j] - alpha * er) + rf[j];
-                kf[j + 1] = (kf[j + 1] - alpha * ei) + rf[j + 1];
+                const int64_t j = cc * p + i;
+                e[j] = m[i] != 0.0f ? k[j] - yk[j] : 0.0f;
+                k[j] = (k[j] - alpha * e[j]) + tmp[j];
             }
-        emit(observe, observe_ctx, "kspace_error", t, &net->err);
-        emit(observe, observe_ctx, "kspace", t, out);
+        mr_probe_emit(sp, "kspace_error", -1, &net->err);
+        mr_probe_emit(sp, "kspace", -1, out);
     }
-out:
-    return st;
+    return MR_OK;
 }

@@ -72,7 +72,10 @@ extern const struct mr_recurrentvarnet_config mr_recurrentvarnet_config_default;
  * no_parameter_sharing, learned_initializer, initializer_initialization, initializer_channels,
  * initializer_dilations, initializer_multiscale, normalized) and "fft_centered" (bool) from a
  * JSON config over the defaults. in_channels must be 2 if present. Errors: MR_ERR_WEIGHTS
- * (wrong type, unknown initializer mode, "zeros", in_channels ≠ 2, too many RSI layers). */
+ * (wrong type, unknown initializer mode, "zeros", in_channels ≠ 2, too many RSI layers, a
+ * value outside its range, named: steps 1..MR_NET_MAX_BLOCKS, channels
+ * 1..MR_NET_MAX_CHANNELS, layers 1..MR_CONV_GRU_MAX_LAYERS, dilations 1..MR_NET_MAX_DILATION,
+ * multiscale 1..the number of RSI layers). */
 mr_status mr_recurrentvarnet_config_parse(const struct mr_config *json,
                                           struct mr_recurrentvarnet_config *out);
 
@@ -96,25 +99,23 @@ mr_recurrentvarnet_get_config(const struct mr_recurrentvarnet *net);
 mr_status mr_recurrentvarnet_prepare(struct mr_recurrentvarnet *net, int64_t nc, int64_t h,
                                      int64_t w);
 
-/* Intermediate values, for tests: name is one of "initializer_input" (2, H, W),
- * "h0" (L, Hc, H, W), and per step t: "regularizer_input" (2, H, W), "gru_conv_<l>_preact"
- * (step 0 only), "regularizer_output" (2, H, W), "hidden_state" (L, Hc, H, W),
- * "kspace_error", "recurrent_kspace_term", "kspace" (C, H, W) CF32. step is −1 for the first
- * two. Arrays are valid only during the call. */
-typedef void (*mr_recurrentvarnet_observer)(void *ctx, const char *name, int64_t step,
-                                            const struct mr_array *a);
-
-/* out (C, H, W) CF32 = RecurrentVarNet(y, mask, sens[, initial]). Shapes must match the
- * prepared size. initial (H, W) CF32 is required for the "input_image" initialiser and
- * ignored otherwise. observe may be NULL. Errors: MR_ERR_SHAPE (wrong shapes or not
- * prepared), MR_ERR_ARG (missing initial image). */
+/* out (C, H, W) CF32 = RecurrentVarNet(y, mask, sens[, initial]) after prepare, shapes those
+ * of the prepared size (MR_ASSERT: the registry's mr_net_run checks a slice's inputs).
+ * initial (H, W) CF32 is required for the "input_image" initialiser (else MR_ERR_ARG) and
+ * ignored otherwise.
+ * Probe (recon/probe.h; may be NULL; index −1): "initializer_input" (2, H, W) (with an RSI),
+ * "h0" (L, Hc, H, W), and per step t "step_<t>/" + "regularizer_input" (2, H, W),
+ * "gru_conv_<l>_preact" (step 0 only), "regularizer_output" (2, H, W), "hidden_state"
+ * (L, Hc, H, W), "recurrent_kspace_term", "kspace_error" and "kspace" (C, H, W) CF32: the
+ * k-space estimate after step t (the last is the output). */
 mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array *out,
                                  const struct mr_array *y, const struct mr_array *mask,
                                  const struct mr_array *sens, const struct mr_array *initial,
-                                 mr_recurrentvarnet_observer observe, void *observe_ctx);
+                                 const struct mr_probe *probe);
 
-/* The network-interface row "recurrentvarnet" (networks/direct_net.c): the model on given
- * maps, or DIRECT's whole inference path when no maps are given. */
+/* The network-interface row "recurrentvarnet" (networks/recurrentvarnet_row.c): the model on given
+ * maps, or DIRECT's whole inference path when no maps are given; probes those of
+ * mr_recurrentvarnet_run, resp. mr_direct_framework_run. */
 extern const struct mr_net_ops mr_recurrentvarnet_ops;
 
 #endif

@@ -5,13 +5,14 @@
  */
 #include "networks/net.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "networks/cirim.h"
 #include "networks/e2evn.h"
-#include "networks/lpn.h"
+#include "networks/lpn_pnp.h"
 #include "networks/recurrentvarnet.h"
 
 static const struct mr_net_ops *const registry[] = {
@@ -22,6 +23,11 @@ static const struct mr_net_ops *const registry[] = {
 };
 
 #define REGISTRY_LEN (sizeof(registry) / sizeof(registry[0]))
+
+const struct mr_net_options mr_net_options_default = {
+    .inference = false,
+    .iterations = 0,
+};
 
 const struct mr_net_inputs mr_net_inputs_default = {
     .ksp = NULL,
@@ -35,6 +41,7 @@ const struct mr_net_inputs mr_net_inputs_default = {
 struct mr_net {
     const struct mr_net_ops *ops;
     void *ctx;
+    struct mr_net_options opt;
     bool prepared;
     int64_t nc;
     int64_t h;
@@ -42,14 +49,8 @@ struct mr_net {
     int out_ndim;
     int64_t out_dims[MR_MAX_DIMS];
     enum mr_dtype out_dtype;
+    struct mr_array out; /* inference: the raw output of mr_net_infer's run */
 };
-
-void mr_net_probe_emit(const struct mr_net_probe *probe, const char *name, int64_t index,
-                       const struct mr_array *a)
-{
-    if (probe != NULL && probe->fn != NULL)
-        probe->fn(probe->ctx, name, index, a);
-}
 
 const struct mr_net_ops *mr_net_lookup(const char *name)
 {
@@ -80,7 +81,7 @@ static const char *known_names(char *buf, size_t len)
 }
 
 mr_status mr_net_create(const char *name, struct mr_weights *ws, const struct mr_config *cfg,
-                        struct mr_net **out)
+                        const struct mr_net_options *opt, struct mr_net **out)
 {
     mr_status st = MR_OK;
     const struct mr_net_ops *ops = mr_net_lookup(name);
@@ -102,7 +103,13 @@ mr_status mr_net_create(const char *name, struct mr_weights *ws, const struct mr
         goto out;
     }
     net->ops = ops;
-    MR_CHECK(ops->create(ws, cfg, &net->ctx));
+    net->opt = opt != NULL ? *opt : mr_net_options_default;
+    if (net->opt.iterations < 0 || net->opt.iterations > MR_NET_MAX_ITERATIONS) {
+        st = MR_FAIL(MR_ERR_ARG, "%s: option iterations = %d is outside [0, %d]", name,
+                     net->opt.iterations, MR_NET_MAX_ITERATIONS);
+        goto out;
+    }
+    MR_CHECK(ops->create(ws, cfg, &net->opt, &net->ctx));
     *out = net;
     net = NULL;
 out:
@@ -111,7 +118,8 @@ out:
     return st;
 }
 
-mr_status mr_net_create_from_weights(struct mr_weights *ws, struct mr_net **out)
+mr_status mr_net_create_from_weights(struct mr_weights *ws, const struct mr_net_options *opt,
+                                     struct mr_net **out)
 {
     const char *arch = mr_weights_architecture(ws);
     char known[256];
@@ -120,7 +128,7 @@ mr_status mr_net_create_from_weights(struct mr_weights *ws, struct mr_net **out)
         return MR_FAIL(MR_ERR_WEIGHTS, "weights are for architecture '%s', which has no "
                        "network here (known: %s)", mr_weights_architecture_raw(ws),
                        known_names(known, sizeof(known)));
-    return mr_net_create(arch, ws, mr_weights_config(ws), out);
+    return mr_net_create(arch, ws, mr_weights_config(ws), opt, out);
 }
 
 void mr_net_free(struct mr_net *net)
@@ -129,12 +137,18 @@ void mr_net_free(struct mr_net *net)
         return;
     if (net->ctx != NULL)
         net->ops->free(net->ctx);
+    mr_array_cleanup(&net->out);
     free(net);
 }
 
 const char *mr_net_name(const struct mr_net *net)
 {
     return net->ops->name;
+}
+
+bool mr_net_scales_with_data(const struct mr_net *net)
+{
+    return net->ops->scales_with_data != NULL && net->ops->scales_with_data(net->ctx);
 }
 
 unsigned mr_net_needs(const struct mr_net *net)
@@ -150,9 +164,15 @@ mr_status mr_net_prepare(struct mr_net *net, int64_t nc, int64_t h, int64_t w)
         return MR_FAIL(MR_ERR_ARG, "%s: cannot prepare for %lld coils of %lldx%lld",
                        net->ops->name, (long long)nc, (long long)h, (long long)w);
     net->prepared = false;
+    mr_array_cleanup(&net->out);
     st = net->ops->prepare(net->ctx, nc, h, w, &net->out_ndim, net->out_dims, &net->out_dtype);
     if (st != MR_OK)
         return st;
+    if (net->opt.inference) {
+        st = mr_array_init(&net->out, net->out_dtype, net->out_ndim, net->out_dims);
+        if (st != MR_OK)
+            return st;
+    }
     net->nc = nc;
     net->h = h;
     net->w = w;
@@ -183,32 +203,49 @@ static mr_status check_input(const struct mr_array *a, const char *what, enum mr
                    dtype == MR_DTYPE_CF32 ? "complex64" : "float32");
 }
 
-mr_status mr_net_run(struct mr_net *net, const struct mr_net_inputs *in, struct mr_array *out,
-                     const struct mr_net_probe *probe)
+/* presence, shapes (against the prepared size) and finiteness of one slice's inputs */
+static mr_status check_inputs(const struct mr_net *net, const struct mr_net_inputs *in)
 {
     mr_status st = MR_OK;
-    const char *name = net->ops->name;
     const int64_t kdims[3] = { net->nc, net->h, net->w };
+    const unsigned needs = mr_net_needs(net);
 
-    if (!net->prepared)
-        return MR_FAIL(MR_ERR_ARG, "%s: run before prepare", name);
     if (in->ksp == NULL || in->mask == NULL)
-        return MR_FAIL(MR_ERR_ARG, "%s: needs k-space and a mask", name);
+        return MR_FAIL(MR_ERR_ARG, "needs k-space and a mask");
     MR_CHECK(check_input(in->ksp, "k-space", MR_DTYPE_CF32, 3, kdims));
     MR_CHECK(check_input(in->mask, "mask", MR_DTYPE_F32, 2, kdims + 1));
     if (in->sens != NULL)
         MR_CHECK(check_input(in->sens, "sensitivity maps", MR_DTYPE_CF32, 3, kdims));
-    else if (net->ops->needs & MR_NET_NEED_SENS)
-        return MR_FAIL(MR_ERR_ARG, "%s: needs sensitivity maps", name);
+    else if (needs & MR_NET_NEED_SENS)
+        return MR_FAIL(MR_ERR_ARG, "needs sensitivity maps");
     if (in->initial_prediction != NULL)
         MR_CHECK(check_input(in->initial_prediction, "initial prediction", MR_DTYPE_CF32, 2,
                              kdims + 1));
-    else if (net->ops->needs & MR_NET_NEED_INITIAL_PREDICTION)
-        return MR_FAIL(MR_ERR_ARG, "%s: needs an initial prediction", name);
+    else if (needs & MR_NET_NEED_INITIAL_PREDICTION)
+        return MR_FAIL(MR_ERR_ARG, "needs an initial prediction");
+    MR_CHECK(mr_array_check_finite(in->ksp, "k-space"));
+    if (in->sens != NULL)
+        MR_CHECK(mr_array_check_finite(in->sens, "sensitivity maps"));
+    if (in->initial_prediction != NULL)
+        MR_CHECK(mr_array_check_finite(in->initial_prediction, "initial prediction"));
+    if (!isfinite(in->sigma))
+        return MR_FAIL(MR_ERR_DATA, "sigma is not finite");
+out:
+    return st;
+}
+
+mr_status mr_net_run(struct mr_net *net, const struct mr_net_inputs *in, struct mr_array *out,
+                     const struct mr_probe *probe)
+{
+    mr_status st = MR_OK;
+
+    if (!net->prepared)
+        return MR_FAIL(MR_ERR_ARG, "%s: run before prepare", net->ops->name);
+    MR_CHECK(check_inputs(net, in));
     MR_CHECK(check_input(out, "output", net->out_dtype, net->out_ndim, net->out_dims));
     return net->ops->run(net->ctx, in, out, probe);
 out:
-    return mr_fail_context(st, "%s", name);
+    return mr_fail_context(st, "%s", net->ops->name);
 }
 
 void mr_net_image(const struct mr_net *net, struct mr_array *img, const struct mr_array *out)
@@ -217,4 +254,32 @@ void mr_net_image(const struct mr_net *net, struct mr_array *img, const struct m
     MR_ASSERT(img->dtype == MR_DTYPE_F32 && img->ndim == 2 && img->dims[0] == net->h &&
               img->dims[1] == net->w);
     net->ops->image(net->ctx, img, out);
+}
+
+mr_status mr_net_infer(struct mr_net *net, const struct mr_array *ksp, const struct mr_array *mask,
+                       const struct mr_array *sens, struct mr_array *mag)
+{
+    mr_status st = MR_OK;
+    struct mr_net_inputs in = mr_net_inputs_default;
+    float scale = 1.0f;
+
+    if (!net->opt.inference)
+        return MR_FAIL(MR_ERR_ARG, "%s: created for the reference forward, not for inference",
+                       net->ops->name);
+    if (!net->prepared)
+        return MR_FAIL(MR_ERR_ARG, "%s: inference before prepare", net->ops->name);
+    in.ksp = ksp;
+    in.mask = mask;
+    in.sens = sens;
+    MR_CHECK(check_inputs(net, &in));
+    MR_CHECK(check_input(mag, "output image", MR_DTYPE_F32, 2,
+                         (const int64_t[]){ net->h, net->w }));
+    if (net->ops->pre != NULL)
+        MR_CHECK(net->ops->pre(net->ctx, &in, &scale));
+    MR_CHECK(net->ops->run(net->ctx, &in, &net->out, NULL));
+    mr_net_image(net, mag, &net->out);
+    if (net->ops->post != NULL)
+        net->ops->post(net->ctx, mag, scale);
+out:
+    return st == MR_OK ? st : mr_fail_context(st, "%s", net->ops->name);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "recon/cg.h"
+#include "recon/combine.h"
 #include "recon/linop.h"
 #include "recon/sense.h"
 
@@ -181,7 +182,7 @@ mr_status mr_classic_run(struct mr_classic *c, const struct mr_array *ksp,
 
     if (method == MR_CLASSIC_ZF) {
         mr_sense_coil_images(c->sense, &c->coil, ksp);
-        mr_coil_rss(out_img, &c->coil);
+        mr_coil_rss(out_img, &c->coil, MR_COIL_SUM_DOUBLE);
         c->last_maps = NULL;
         goto out;
     }

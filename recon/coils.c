@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recon/combine.h"
 #include "recon/sense.h"
 
 const struct mr_coils_config mr_coils_config_default = {
@@ -31,7 +32,7 @@ struct mr_coils {
 /* stored index of centred index i on an axis of length n */
 static int64_t stored(int64_t i, int64_t n, bool centered)
 {
-    return centered ? i : ((i - n / 2) % n + n) % n;
+    return centered ? i : mr_fft_uncentred_index(i, n);
 }
 
 /* the mask as a (row stride, pointer) pair: a column pattern has row stride 0 */
@@ -87,50 +88,52 @@ static bool col_empty(const struct mask_view *v, int64_t x)
     return true;
 }
 
-mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w, bool centered,
-                        struct mr_acs *acs)
-{
-    struct mask_view v = { .h = h, .w = w, .centered = centered };
-    mr_status st = mask_layout(mask, h, w, &v.stride);
-    if (st != MR_OK)
-        return st;
-    v.m = mr_array_f32(mask);
+const struct mr_acs_config mr_acs_config_default = {
+    .rule = MR_ACS_RULE_BLOCK,
+    .centered = true,
+    .num_low_frequencies = 0,
+};
 
+/* the largest run of sampled columns containing column W/2, or a grown rectangle (BLOCK) */
+static mr_status acs_block(const struct mask_view *v, struct mr_acs *acs)
+{
+    const int64_t h = v->h;
+    const int64_t w = v->w;
     const int64_t cy = h / 2;
     const int64_t cx = w / 2;
-    if (!at(&v, cy, cx))
+
+    if (!at(v, cy, cx))
         return MR_FAIL(MR_ERR_DATA, "the k-space centre (%lld, %lld) is not sampled: no "
                        "calibration region", (long long)cy, (long long)cx);
-
     bool columns = true;
     for (int64_t x = 0; x < w && columns; x++)
-        columns = col_full(&v, x, 0, h) || col_empty(&v, x);
+        columns = col_full(v, x, 0, h) || col_empty(v, x);
 
     struct mr_acs a = { .y0 = cy, .y1 = cy + 1, .x0 = cx, .x1 = cx + 1 };
     if (columns) {
         a.y0 = 0;
         a.y1 = h;
-        while (a.x0 > 0 && col_full(&v, a.x0 - 1, 0, h))
+        while (a.x0 > 0 && col_full(v, a.x0 - 1, 0, h))
             a.x0--;
-        while (a.x1 < w && col_full(&v, a.x1, 0, h))
+        while (a.x1 < w && col_full(v, a.x1, 0, h))
             a.x1++;
     } else {
         bool grown = true;
         while (grown) {
             grown = false;
-            if (a.y0 > 0 && row_full(&v, a.y0 - 1, a.x0, a.x1)) {
+            if (a.y0 > 0 && row_full(v, a.y0 - 1, a.x0, a.x1)) {
                 a.y0--;
                 grown = true;
             }
-            if (a.y1 < h && row_full(&v, a.y1, a.x0, a.x1)) {
+            if (a.y1 < h && row_full(v, a.y1, a.x0, a.x1)) {
                 a.y1++;
                 grown = true;
             }
-            if (a.x0 > 0 && col_full(&v, a.x0 - 1, a.y0, a.y1)) {
+            if (a.x0 > 0 && col_full(v, a.x0 - 1, a.y0, a.y1)) {
                 a.x0--;
                 grown = true;
             }
-            if (a.x1 < w && col_full(&v, a.x1, a.y0, a.y1)) {
+            if (a.x1 < w && col_full(v, a.x1, a.y0, a.y1)) {
                 a.x1++;
                 grown = true;
             }
@@ -138,6 +141,117 @@ mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w, bool 
     }
     *acs = a;
     return MR_OK;
+}
+
+/* the nlf central columns of all rows */
+static void acs_columns(int64_t h, int64_t w, int64_t nlf, struct mr_acs *acs)
+{
+    const int64_t pad = (w - nlf + 1) / 2;
+    *acs = (struct mr_acs){ .y0 = 0, .y1 = h, .x0 = pad, .x1 = pad + nlf };
+}
+
+/* fastMRI's symmetric run around W/2 in row 0 (argmin quirks included) */
+static int64_t acs_fastmri_columns(const struct mask_view *v)
+{
+    const int64_t w = v->w;
+    const int64_t cent = w / 2;
+    int64_t left = 0;
+    int64_t right = 0;
+
+    while (left < cent && at(v, 0, cent - 1 - left))
+        left++;
+    if (left == cent)
+        left = 0; /* argmin over an all-sampled half returns 0 */
+    while (cent + right < w && at(v, 0, cent + right))
+        right++;
+    if (cent + right == w)
+        right = 0;
+    const int64_t n = 2 * (left < right ? left : right);
+    return n < 1 ? 1 : n;
+}
+
+/* DIRECT: a line mask's run through W/2, else the largest sampled disc around the centre */
+static mr_status acs_direct(const struct mask_view *v, struct mr_acs *acs)
+{
+    const int64_t h = v->h;
+    const int64_t w = v->w;
+    bool lines = true;
+
+    if (!at(v, h / 2, w / 2))
+        return MR_FAIL(MR_ERR_DATA, "DIRECT framework: the k-space centre (%lld, %lld) is not "
+                       "sampled, no ACS region to estimate sensitivities from",
+                       (long long)(h / 2), (long long)(w / 2));
+    for (int64_t i = 1; i < h && lines; i++)
+        for (int64_t j = 0; j < w && lines; j++)
+            lines = at(v, i, j) == at(v, 0, j);
+    *acs = (struct mr_acs){ .y0 = 0, .y1 = h, .x0 = w / 2, .x1 = w / 2 + 1 };
+    if (lines) {
+        while (acs->x0 > 0 && at(v, 0, acs->x0 - 1))
+            acs->x0--;
+        while (acs->x1 < w && at(v, 0, acs->x1))
+            acs->x1++;
+        return MR_OK;
+    }
+    /* the nearest unsampled point bounds the disc; points with d² below it are all sampled */
+    double r2min = INFINITY;
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++)
+            if (!at(v, i, j)) {
+                const double di = (double)(i - h / 2);
+                const double dj = (double)(j - w / 2);
+                if (di * di + dj * dj < r2min)
+                    r2min = di * di + dj * dj;
+            }
+    acs->x0 = 0;
+    acs->x1 = w;
+    acs->disc_r2 = r2min;
+    return MR_OK;
+}
+
+mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w,
+                        const struct mr_acs_config *cfg, struct mr_acs *acs)
+{
+    const bool as_stored = cfg->rule != MR_ACS_RULE_BLOCK || cfg->centered;
+    struct mask_view v = { .h = h, .w = w, .centered = as_stored };
+    mr_status st = mask_layout(mask, h, w, &v.stride);
+
+    if (st != MR_OK)
+        return st;
+    v.m = mr_array_f32(mask);
+    if (cfg->num_low_frequencies > w)
+        return MR_FAIL(MR_ERR_ARG, "num_low_frequencies %lld exceeds the %lld k-space columns",
+                       (long long)cfg->num_low_frequencies, (long long)w);
+    if (cfg->num_low_frequencies > 0) {
+        acs_columns(h, w, cfg->num_low_frequencies, acs);
+        return MR_OK;
+    }
+    switch (cfg->rule) {
+    case MR_ACS_RULE_FASTMRI:
+        acs_columns(h, w, acs_fastmri_columns(&v), acs);
+        return MR_OK;
+    case MR_ACS_RULE_DIRECT:
+        return acs_direct(&v, acs);
+    case MR_ACS_RULE_BLOCK:
+    default:
+        return acs_block(&v, acs);
+    }
+}
+
+void mr_acs_fill(const struct mr_acs *acs, struct mr_array *dst)
+{
+    MR_ASSERT(dst->dtype == MR_DTYPE_F32 && dst->ndim == 2);
+    const int64_t h = dst->dims[0];
+    const int64_t w = dst->dims[1];
+    float *o = mr_array_f32(dst);
+
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++) {
+            const double di = (double)(i - h / 2);
+            const double dj = (double)(j - w / 2);
+            const bool in = i >= acs->y0 && i < acs->y1 && j >= acs->x0 && j < acs->x1 &&
+                            (acs->disc_r2 <= 0.0 || di * di + dj * dj < acs->disc_r2);
+            o[i * w + j] = in ? 1.0f : 0.0f;
+        }
 }
 
 mr_status mr_coils_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_config *fft,
@@ -224,14 +338,17 @@ mr_status mr_coils_estimate(struct mr_coils *c, const struct mr_coils_config *cf
                        (double)cfg->window, (double)cfg->threshold);
     if (acs != NULL) {
         a = *acs;
-        if (a.y0 < 0 || a.y1 > h || a.y0 >= a.y1 || a.x0 < 0 || a.x1 > w || a.x0 >= a.x1)
+        if (a.y0 < 0 || a.y1 > h || a.y0 >= a.y1 || a.x0 < 0 || a.x1 > w || a.x0 >= a.x1 ||
+            a.disc_r2 > 0.0)
             return MR_FAIL(MR_ERR_ARG,
                            "calibration region rows [%lld, %lld) x columns [%lld, %lld) is "
-                           "empty or outside %lldx%lld",
+                           "empty, outside %lldx%lld or not a rectangle",
                            (long long)a.y0, (long long)a.y1, (long long)a.x0, (long long)a.x1,
                            (long long)h, (long long)w);
     } else {
-        st = mr_acs_detect(mask, h, w, c->centered, &a);
+        struct mr_acs_config acfg = mr_acs_config_default;
+        acfg.centered = c->centered;
+        st = mr_acs_detect(mask, h, w, &acfg, &a);
         if (st != MR_OK)
             return st;
     }
@@ -257,7 +374,7 @@ mr_status mr_coils_estimate(struct mr_coils *c, const struct mr_coils_config *cf
     mr_fft2_inverse(c->fft, lo, lo, nc);
 
     /* 3. normalise by the RSS above the threshold */
-    mr_coil_rss(&c->rss, &c->lowres);
+    mr_coil_rss(&c->rss, &c->lowres, MR_COIL_SUM_DOUBLE);
     const float *r = mr_array_f32(&c->rss);
     float rmax = 0.0f;
     for (int64_t i = 0; i < n; i++)

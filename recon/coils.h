@@ -36,29 +36,64 @@
 #ifndef MR_RECON_COILS_H
 #define MR_RECON_COILS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "recon/array.h"
 #include "recon/fft.h"
 
-/* The calibration block: rows [y0, y1) × columns [x0, x1) of centred k-space. */
+/*
+ * The calibration (ACS) region of a sampling mask, one definition with the rule of each
+ * framework as an option:
+ *   BLOCK    (recon/coils.h's estimation, recon/classic.h) a column pattern (every column all
+ *            sampled or all empty, or a (W)/(1, W) mask) gives the largest run of sampled
+ *            columns containing column W/2, over all H rows; a 2-D pattern a maximal fully
+ *            sampled rectangle grown one row or column at a time around (H/2, W/2). Indices
+ *            are centred k-space (see above), for `centered` and uncentred storage alike.
+ *   FASTMRI  (fastMRI's SensitivityModel.get_pad_and_num_low_freqs, e2evn.md §5) from row 0:
+ *            scan left from column W/2 − 1 and right from W/2 over sampled columns, a side
+ *            sampled to its end counting 0 (the reference's argmin); nlf = max(2·min(left,
+ *            right), 1) columns [pad, pad + nlf), pad = (W − nlf + 1)/2, all rows.
+ *   DIRECT   (the DIRECT framework, networks/direct_framework.h) a line mask (every row
+ *            equal) gives the run of sampled columns through column W/2, all rows; otherwise
+ *            the largest disc around (H/2, W/2) whose points are all sampled (the points with
+ *            (i − H/2)² + (j − W/2)² below the squared distance of the nearest unsampled one).
+ * FASTMRI and DIRECT read the mask as stored, with the k-space centre at (H/2, W/2), as those
+ * frameworks do. With num_low_frequencies > 0 every rule takes the nlf central columns
+ * [(W − nlf + 1)/2, + nlf) of all rows instead of detecting.
+ */
+enum mr_acs_rule {
+    MR_ACS_RULE_BLOCK = 0,
+    MR_ACS_RULE_FASTMRI = 1,
+    MR_ACS_RULE_DIRECT = 2,
+};
+
+struct mr_acs_config {
+    enum mr_acs_rule rule;
+    bool centered;               /* BLOCK: DC stored at (H/2, W/2) (else at (0, 0)) */
+    int64_t num_low_frequencies; /* > 0: that many central columns, not detected */
+};
+/* BLOCK, centred storage, detected */
+extern const struct mr_acs_config mr_acs_config_default;
+
+/* The region: rows [y0, y1) × columns [x0, x1) of centred k-space, and within them, when
+ * disc_r2 > 0, only the points with (i − H/2)² + (j − W/2)² < disc_r2 (DIRECT's disc). */
 struct mr_acs {
     int64_t y0;
     int64_t y1;
     int64_t x0;
     int64_t x1;
+    double disc_r2;
 };
 
-/*
- * Finds the fully sampled centre of a mask. A column pattern (every column all sampled or
- * all empty, or a (W)/(1, W) mask) gives the largest run of sampled columns containing
- * column W/2, over all H rows. A 2-D pattern gives a maximal fully sampled rectangle grown
- * one row or column at a time around (H/2, W/2). `centered` tells where DC is stored (see
- * above). Errors: MR_ERR_SHAPE (mask is not F32 (H, W), (1, W) or (W)), MR_ERR_DATA (the
- * centre is not sampled, so there is no calibration region).
- */
-mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w, bool centered,
-                        struct mr_acs *acs);
+/* Finds the region of mask (H, W), (1, W) or (W) F32 (nonzero = sampled) by cfg's rule.
+ * Errors: MR_ERR_SHAPE (mask not F32 of those shapes), MR_ERR_DATA (BLOCK, DIRECT: the centre is
+ * not sampled, so there is no calibration region), MR_ERR_ARG (num_low_frequencies > W). */
+mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w,
+                        const struct mr_acs_config *cfg, struct mr_acs *acs);
+
+/* dst (H, W) F32 = 1 inside the region, 0 outside (centred indices as stored). */
+void mr_acs_fill(const struct mr_acs *acs, struct mr_array *dst);
 
 struct mr_coils_config {
     float window;        /* Tukey taper fraction in [0, 1] (0 rectangular, 1 Hann) */
@@ -80,7 +115,8 @@ void mr_coils_free(struct mr_coils *c);
 
 /*
  * Estimates maps (C, H, W) CF32 from undersampled k-space (C, H, W) CF32 and its mask, using
- * the ACS given in `acs` (mask may then be NULL), or detected from the mask when acs is NULL.
+ * the ACS rectangle given in `acs` (mask may then be NULL), or detected from the mask by the
+ * BLOCK rule when acs is NULL.
  * Errors: MR_ERR_SHAPE (array shapes), MR_ERR_ARG (window or threshold outside [0, 1], ACS
  * outside the matrix), MR_ERR_DATA (no calibration region, or an all-zero calibration region).
  */

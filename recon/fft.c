@@ -74,22 +74,34 @@ const char *mr_fft_norm_name(enum mr_fft_norm norm)
     return "?";
 }
 
-static void norm_scales(enum mr_fft_norm norm, double n, float scale[2])
+void mr_fft_norm_scales(enum mr_fft_norm norm, double n, double *s_fwd, double *s_inv)
 {
     switch (norm) {
     case MR_FFT_NORM_ORTHO:
-        scale[DIR_FWD] = (float)(1.0 / sqrt(n));
-        scale[DIR_INV] = (float)(1.0 / sqrt(n));
-        break;
+        *s_fwd = 1.0 / sqrt(n);
+        *s_inv = 1.0 / sqrt(n);
+        return;
     case MR_FFT_NORM_BACKWARD:
-        scale[DIR_FWD] = 1.0f;
-        scale[DIR_INV] = (float)(1.0 / n);
-        break;
+        *s_fwd = 1.0;
+        *s_inv = 1.0 / n;
+        return;
     case MR_FFT_NORM_FORWARD:
-        scale[DIR_FWD] = (float)(1.0 / n);
-        scale[DIR_INV] = 1.0f;
-        break;
+        *s_fwd = 1.0 / n;
+        *s_inv = 1.0;
+        return;
     }
+    MR_ASSERT(!"unknown FFT normalisation");
+}
+
+/* a plan's float scales for n values */
+static void norm_scales(enum mr_fft_norm norm, double n, float scale[2])
+{
+    double s_fwd;
+    double s_inv;
+
+    mr_fft_norm_scales(norm, n, &s_fwd, &s_inv);
+    scale[DIR_FWD] = (float)s_fwd;
+    scale[DIR_INV] = (float)s_inv;
 }
 
 static void threads_init_once(void)

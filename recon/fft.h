@@ -48,6 +48,30 @@ struct mr_fft_config {
 /* centred, ortho: fastMRI's fft2c/ifft2c */
 extern const struct mr_fft_config mr_fft_config_default;
 
+/* The scale factors of a normalisation for transforms of n values: the forward transform
+ * multiplies by *s_fwd, the inverse by *s_inv (ortho 1/√n both; backward 1 and 1/n; forward 1/n
+ * and 1). The one table of them: the plans use it, and the SENSE operator's adjoint gain. */
+void mr_fft_norm_scales(enum mr_fft_norm norm, double n, double *s_fwd, double *s_inv);
+
+/*
+ * The centring index maps along an axis of length n (numpy: fftshift(x)[i] = x[(i − n/2) mod n],
+ * which moves the DC from index 0 to n/2; ifftshift(x)[i] = x[(i + n/2) mod n]):
+ *   mr_fft_centred_index(k, n)    (k + n/2) mod n, where uncentred index k (DC first) sits in
+ *                                 centred order;
+ *   mr_fft_uncentred_index(i, n)  (i − n/2) mod n, its inverse: where centred index i is stored
+ *                                 in uncentred order.
+ * Any integer argument is reduced mod n; n ≥ 1.
+ */
+static inline int64_t mr_fft_centred_index(int64_t k, int64_t n)
+{
+    return ((k + n / 2) % n + n) % n;
+}
+
+static inline int64_t mr_fft_uncentred_index(int64_t i, int64_t n)
+{
+    return ((i - n / 2) % n + n) % n;
+}
+
 /* Parses "ortho" | "backward" | "forward" | "none" (= backward). MR_ERR_ARG otherwise. */
 mr_status mr_fft_norm_parse(const char *s, enum mr_fft_norm *out);
 const char *mr_fft_norm_name(enum mr_fft_norm norm);

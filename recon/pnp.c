@@ -10,21 +10,12 @@
 #include <stdlib.h>
 
 #include "recon/cg.h"
+#include "recon/kscale.h"
+#include "recon/sense.h"
 #include "recon/vec.h"
 
-const struct mr_pnp_config mr_pnp_config_default = {
-    .iters = 20,
-    .step = 1.0f,
-    .lambda = 1.0f,
-    .tol = 0.0f,
-    .warm_start = false,
-    .rho = 0.05f,
-    .scale = 0.5f,
-    .cg_iters = 30,
-    .cg_tol = 1e-5f,
-    .monitor = NULL,
-    .monitor_arg = NULL,
-};
+const struct mr_pnp_config mr_pnp_config_default = MR_PNP_CONFIG_DEFAULT;
+const struct mr_pnp_sense_config mr_pnp_sense_config_default = MR_PNP_SENSE_CONFIG_DEFAULT;
 
 struct mr_pnp {
     struct mr_array r;     /* A's output shape: A x − y */
@@ -99,16 +90,18 @@ static double rel_change(struct mr_array *xprev, const struct mr_array *x)
     return nx > 0.0 ? d / nx : (d > 0.0 ? (double)INFINITY : 0.0);
 }
 
-static void monitor(const struct mr_pnp_config *cfg, int k, const struct mr_array *x,
-                    const struct mr_array *z)
+/* probes "z_<kk>" (when z is given) and "x_<kk>" of iteration k */
+static void emit(const struct mr_probe *probe, int k, const struct mr_array *x,
+                 const struct mr_array *z)
 {
-    if (cfg->monitor != NULL)
-        cfg->monitor(cfg->monitor_arg, k, x, z);
+    if (z != NULL)
+        mr_probe_emitf(probe, -1, z, "z_%02d", k);
+    mr_probe_emitf(probe, -1, x, "x_%02d", k);
 }
 
 mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const struct mr_linop *A,
                      const struct mr_prior *prior, const struct mr_array *y, struct mr_array *x,
-                     struct mr_pnp_info *info)
+                     struct mr_pnp_info *info, const struct mr_probe *probe)
 {
     mr_status st = check_common(p, cfg, A, prior, y, x);
     struct mr_pnp_info inf = { 0 };
@@ -120,7 +113,7 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
 
     if (!cfg->warm_start)
         mr_linop_adjoint(A, x, y); /* x₀ = Aᴴy */
-    monitor(cfg, 0, x, NULL);
+    emit(probe, 0, x, NULL);
     for (int k = 1; k <= cfg->iters; k++) {
         mr_linop_forward(A, &p->r, x);      /* r = A x          */
         mr_vec_axpy(&p->r, -1.0f, y);       /* r = A x − y      */
@@ -131,7 +124,7 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
             mr_array_copy(&p->xprev, x);
         mr_prior_prox(prior, cfg->lambda * cfg->step, x, &p->z); /* x = prox(z) */
         inf.iters = k;
-        monitor(cfg, k, x, &p->z);
+        emit(probe, k, x, &p->z);
         if (cfg->tol > 0.0f) {
             inf.rel_change = rel_change(&p->xprev, x);
             if (inf.rel_change <= (double)cfg->tol) {
@@ -151,7 +144,8 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
 
 mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
                       const struct mr_linop *A, const struct mr_prior *prior,
-                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info)
+                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info,
+                      const struct mr_probe *probe)
 {
     mr_status st = check_common(p, cfg, A, prior, y, x);
     struct mr_pnp_info inf = { 0 };
@@ -175,7 +169,7 @@ mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
         mr_array_copy(x, &p->aty); /* x₀ = Aᴴy */
     mr_array_copy(&p->z, x);       /* z₀ = x₀  */
     mr_array_zero(&p->u);          /* u₀ = 0   */
-    monitor(cfg, 0, x, NULL);
+    emit(probe, 0, x, NULL);
     for (int k = 1; k <= cfg->iters; k++) {
         /* 1. x-update: b = Aᴴy + μ(z − u), CG warm-started at x */
         mr_array_copy(&p->g, &p->aty);
@@ -198,7 +192,7 @@ mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
         inf.iters = k;
         inf.cg_iters = cg_info.iters;
         inf.cg_resid = cg_info.rel_resid;
-        monitor(cfg, k, x, &p->z);
+        emit(probe, k, x, &p->z);
         if (cfg->tol > 0.0f) {
             inf.rel_change = rel_change(&p->xprev, x);
             if (inf.rel_change <= (double)cfg->tol) {
@@ -212,5 +206,98 @@ mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
                      inf.iters);
     if (info != NULL)
         *info = inf;
+    return st;
+}
+
+/* ---- PnP on multi-coil Cartesian k-space ------------------------------------------------- */
+
+struct mr_pnp_sense {
+    int64_t nc;
+    int64_t h;
+    int64_t w;
+    struct mr_sense *sense;
+    struct mr_linop *A;
+    struct mr_pnp *pnp;
+    struct mr_array y; /* the normalised k-space */
+};
+
+void mr_pnp_sense_free(struct mr_pnp_sense *s)
+{
+    if (s == NULL)
+        return;
+    mr_pnp_free(s->pnp);
+    mr_linop_free(s->A);
+    mr_sense_free(s->sense);
+    mr_array_cleanup(&s->y);
+    free(s);
+}
+
+mr_status mr_pnp_sense_create(int64_t nc, int64_t h, int64_t w, struct mr_pnp_sense **out)
+{
+    mr_status st = MR_OK;
+    struct mr_pnp_sense *s = calloc(1, sizeof(*s));
+
+    *out = NULL;
+    if (s == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "PnP reconstruction");
+    s->nc = nc;
+    s->h = h;
+    s->w = w;
+    MR_CHECK(mr_sense_create(nc, h, w, &mr_fft_config_default, &s->sense));
+    MR_CHECK(mr_sense_linop_create(s->sense, &s->A));
+    MR_CHECK(mr_pnp_create(s->A, &s->pnp));
+    MR_CHECK(mr_array_init_dims(&s->y, MR_DTYPE_CF32, 3, nc, h, w));
+    *out = s;
+    s = NULL;
+out:
+    mr_pnp_sense_free(s);
+    return st;
+}
+
+static mr_status check_dims(const struct mr_array *a, const char *what, enum mr_dtype dtype,
+                            int ndim, const int64_t *want)
+{
+    char have[96];
+    char exp[96];
+    bool ok = a->dtype == dtype && a->ndim == ndim;
+
+    for (int d = 0; ok && d < ndim; d++)
+        ok = a->dims[d] == want[d];
+    if (!ok)
+        return MR_FAIL(MR_ERR_SHAPE, "PnP reconstruction: %s is %s, expected %s %s", what,
+                       mr_array_shape_str(a, have, sizeof(have)),
+                       mr_dims_str(ndim, want, exp, sizeof(exp)),
+                       dtype == MR_DTYPE_CF32 ? "complex64" : "float32");
+    return MR_OK;
+}
+
+mr_status mr_pnp_sense_run(struct mr_pnp_sense *s, const struct mr_pnp_sense_config *cfg,
+                           const struct mr_prior *prior, const struct mr_array *ksp,
+                           const struct mr_array *mask, const struct mr_array *sens,
+                           struct mr_array *img, struct mr_pnp_info *info,
+                           const struct mr_probe *probe)
+{
+    mr_status st = MR_OK;
+    const int64_t kdims[3] = { s->nc, s->h, s->w };
+    const struct mr_array *y = ksp;
+    double c = 1.0;
+
+    MR_CHECK(check_dims(ksp, "k-space", MR_DTYPE_CF32, 3, kdims));
+    MR_CHECK(check_dims(img, "image", MR_DTYPE_CF32, 2, kdims + 1));
+    MR_CHECK(mr_sense_set_maps(s->sense, sens));
+    MR_CHECK(mr_sense_set_mask(s->sense, mask));
+    if (cfg->normalize) {
+        MR_CHECK(mr_kscale_adjoint_max(s->A, ksp, img, &c));
+        mr_array_copy(&s->y, ksp);
+        mr_vec_scale(&s->y, (float)(1.0 / c));
+        y = &s->y;
+    }
+    if (cfg->admm)
+        MR_CHECK(mr_pnp_admm(s->pnp, &cfg->pnp, s->A, prior, y, img, info, probe));
+    else
+        MR_CHECK(mr_pnp_pgd(s->pnp, &cfg->pnp, s->A, prior, y, img, info, probe));
+    if (cfg->normalize)
+        mr_vec_scale(img, (float)c);
+out:
     return st;
 }

@@ -26,6 +26,10 @@
  * Stopping: `iters` iterations (the reference's only rule), or earlier when tol > 0 and
  * ‖x_k − x_{k−1}‖ ≤ tol·‖x_k‖.
  *
+ * Probes (recon/probe.h; index −1): "x_00" the start x₀, then for every iteration k ≥ 1
+ * "z_<kk>" (PGD: the prox input z_k; ADMM: the split variable z after step 3) and "x_<kk>"
+ * the iterate x_k (kk two digits, as the LPN goldens name them).
+ *
  * A solver object holds the work arrays for one operator shape, allocated once; a solve
  * never allocates. One object per thread.
  */
@@ -38,6 +42,7 @@
 #include "recon/array.h"
 #include "recon/linop.h"
 #include "recon/prior.h"
+#include "recon/probe.h"
 #include "recon/status.h"
 
 struct mr_pnp_config {
@@ -52,13 +57,14 @@ struct mr_pnp_config {
     float scale;  /* data weight s in s‖y − Ax‖² (scico's default ½) */
     int cg_iters; /* CG iterations per x-update */
     float cg_tol; /* CG relative residual tolerance */
-    /* optional: called after the start (iter 0, z NULL) and after every iteration k ≥ 1 with
-       the iterate x_k and the last prox output z_k (PGD: the prox input z_k) */
-    void (*monitor)(void *arg, int iter, const struct mr_array *x, const struct mr_array *z);
-    void *monitor_arg;
 };
 /* iters 20, step 1, lambda 1, tol 0, rho 0.05, scale 0.5, cg_iters 30, cg_tol 1e-5,
- * no warm start, no monitor */
+ * no warm start: MR_PNP_CONFIG_DEFAULT as an initializer (for configs that hold one) */
+#define MR_PNP_CONFIG_DEFAULT                                                                    \
+    {                                                                                            \
+        .iters = 20, .step = 1.0f, .lambda = 1.0f, .tol = 0.0f, .warm_start = false,             \
+        .rho = 0.05f, .scale = 0.5f, .cg_iters = 30, .cg_tol = 1e-5f,                            \
+    }
 extern const struct mr_pnp_config mr_pnp_config_default;
 
 struct mr_pnp_info {
@@ -77,13 +83,14 @@ mr_status mr_pnp_create(const struct mr_linop *A, struct mr_pnp **out);
 void mr_pnp_free(struct mr_pnp *p);
 
 /*
- * PnP-PGD: x (A's input shape, CF32) receives x_N; y has A's output shape. info may be NULL.
+ * PnP-PGD: x (A's input shape, CF32) receives x_N; y has A's output shape. info and probe may
+ * be NULL.
  * Errors: MR_ERR_ARG (iters < 0, step ≤ 0 or not finite, tol < 0, no prior, shapes not those
  * of the solver), MR_ERR_DATA (an iterate became non-finite: x then holds it).
  */
 mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const struct mr_linop *A,
                      const struct mr_prior *prior, const struct mr_array *y, struct mr_array *x,
-                     struct mr_pnp_info *info);
+                     struct mr_pnp_info *info, const struct mr_probe *probe);
 
 /*
  * PnP-ADMM as above: x receives the last x-update. Errors: MR_ERR_ARG (as PGD, and rho ≤ 0,
@@ -91,6 +98,47 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
  */
 mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
                       const struct mr_linop *A, const struct mr_prior *prior,
-                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info);
+                      const struct mr_array *y, struct mr_array *x, struct mr_pnp_info *info,
+                      const struct mr_probe *probe);
+
+/* ---- PnP reconstruction of multi-coil Cartesian k-space ------------------------------------ */
+
+/*
+ * The solvers above with A the SENSE operator of recon/sense.h (centred orthonormal FFT) for
+ * given maps and mask, on k-space y (C, H, W) CF32, and optionally normalised (an extension,
+ * not in the LPN reference): solve with y / c, c = max|Aᴴy| (recon/kscale.h "adjoint max"),
+ * and return c·x, so that the prior sees intensities in about [0, 1] whatever the data's scale.
+ */
+struct mr_pnp_sense_config {
+    bool admm;                 /* false: PnP-PGD, true: PnP-ADMM */
+    struct mr_pnp_config pnp;  /* iterations, step, ρ, s, CG, tol */
+    bool normalize;            /* y / max|Aᴴy| as above */
+};
+/* PGD with MR_PNP_CONFIG_DEFAULT, no normalisation (an initializer, and the object) */
+#define MR_PNP_SENSE_CONFIG_DEFAULT                                                              \
+    {                                                                                            \
+        .admm = false, .pnp = MR_PNP_CONFIG_DEFAULT, .normalize = false,                         \
+    }
+extern const struct mr_pnp_sense_config mr_pnp_sense_config_default;
+
+struct mr_pnp_sense;
+
+/* Plans the SENSE operator and the solver for nc coils of h×w. Errors: MR_ERR_ARG (a size
+ * < 1), MR_ERR_NOMEM. */
+mr_status mr_pnp_sense_create(int64_t nc, int64_t h, int64_t w, struct mr_pnp_sense **out);
+void mr_pnp_sense_free(struct mr_pnp_sense *s);
+
+/*
+ * img (H, W) CF32 = the PnP reconstruction from masked k-space ksp (C, H, W) CF32, mask (H, W)
+ * F32 (or (W), (1, W)) and maps sens (C, H, W) CF32 (normalised, Σ|S|² = 1, for step 1) with the
+ * prior. info and probe (the solver's iterates, in the normalised units) may be NULL.
+ * Errors: MR_ERR_SHAPE (an input's shape), MR_ERR_DATA (non-finite maps, max|Aᴴy| not a
+ * positive number when normalising, a non-finite iterate), MR_ERR_ARG (as the solvers).
+ */
+mr_status mr_pnp_sense_run(struct mr_pnp_sense *s, const struct mr_pnp_sense_config *cfg,
+                           const struct mr_prior *prior, const struct mr_array *ksp,
+                           const struct mr_array *mask, const struct mr_array *sens,
+                           struct mr_array *img, struct mr_pnp_info *info,
+                           const struct mr_probe *probe);
 
 #endif

@@ -1,7 +1,6 @@
 /*
- * The SENSE encoding operator and coil combinations (sense.h; Pruessmann et al., MRM 1999;
- * Roemer et al., MRM 16:192, 1990 for the combination). Everything the per-call paths need is
- * allocated in mr_sense_create; the kernels are parallel over coils or pixels (outermost loop)
+ * The SENSE encoding operator (sense.h; Pruessmann et al., MRM 1999). Everything the per-call
+ * paths need is allocated in mr_sense_create; the kernels are parallel over coils or pixels (outermost loop)
  * above a size threshold.
  */
 #include "recon/sense.h"
@@ -9,6 +8,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "recon/combine.h"
 
 /* below this many values a kernel runs on the calling thread */
 #define MR_SENSE_PAR_MIN (1 << 15)
@@ -31,118 +32,7 @@ struct mr_sense {
     struct mr_array coil;  /* (C, H, W) CF32 scratch */
 };
 
-/* ---- coil kernels ---------------------------------------------------------------------- */
-
-static int64_t coil_pixels(const struct mr_array *coil_img, const struct mr_array *img)
-{
-    MR_ASSERT(coil_img->ndim == 3 && coil_img->dtype == MR_DTYPE_CF32);
-    MR_ASSERT(mr_array_numel(img) == coil_img->dims[1] * coil_img->dims[2]);
-    return coil_img->dims[1] * coil_img->dims[2];
-}
-
-void mr_coil_expand(struct mr_array *coil_img, const struct mr_array *img,
-                    const struct mr_array *sens)
-{
-    const int64_t n = coil_pixels(coil_img, img);
-    const int64_t nc = coil_img->dims[0];
-    MR_ASSERT(mr_array_same_shape(coil_img, sens));
-    float complex *out = mr_array_cf32(coil_img);
-    const float complex *x = mr_array_cf32(img);
-    const float complex *s = mr_array_cf32(sens);
-
-#pragma omp parallel for if (nc * n >= MR_SENSE_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < nc; c++)
-        for (int64_t i = 0; i < n; i++)
-            out[c * n + i] = s[c * n + i] * x[i];
-}
-
-void mr_coil_reduce(struct mr_array *img, const struct mr_array *coil_img,
-                    const struct mr_array *sens)
-{
-    const int64_t n = coil_pixels(coil_img, img);
-    const int64_t nc = coil_img->dims[0];
-    MR_ASSERT(mr_array_same_shape(coil_img, sens));
-    float complex *out = mr_array_cf32(img);
-    const float complex *x = mr_array_cf32(coil_img);
-    const float complex *s = mr_array_cf32(sens);
-
-#pragma omp parallel for if (nc * n >= MR_SENSE_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        float complex acc = 0.0f;
-        for (int64_t c = 0; c < nc; c++)
-            acc += conjf(s[c * n + i]) * x[c * n + i];
-        out[i] = acc;
-    }
-}
-
-void mr_coil_rss(struct mr_array *dst, const struct mr_array *coil_img)
-{
-    const int64_t n = coil_pixels(coil_img, dst);
-    const int64_t nc = coil_img->dims[0];
-    const float complex *x = mr_array_cf32(coil_img);
-    const bool cplx = dst->dtype == MR_DTYPE_CF32;
-    float *out_f = cplx ? NULL : mr_array_f32(dst);
-    float complex *out_c = cplx ? mr_array_cf32(dst) : NULL;
-
-#pragma omp parallel for if (nc * n >= MR_SENSE_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        double acc = 0.0;
-        for (int64_t c = 0; c < nc; c++) {
-            double re = (double)crealf(x[c * n + i]);
-            double im = (double)cimagf(x[c * n + i]);
-            acc += re * re + im * im;
-        }
-        float v = (float)sqrt(acc);
-        if (cplx)
-            out_c[i] = v;
-        else
-            out_f[i] = v;
-    }
-}
-
-void mr_coil_sense_combine(struct mr_array *dst, const struct mr_array *coil_img,
-                           const struct mr_array *sens)
-{
-    const int64_t n = coil_pixels(coil_img, dst);
-    const int64_t nc = coil_img->dims[0];
-    MR_ASSERT(mr_array_same_shape(coil_img, sens));
-    float complex *out = mr_array_cf32(dst);
-    const float complex *x = mr_array_cf32(coil_img);
-    const float complex *s = mr_array_cf32(sens);
-
-#pragma omp parallel for if (nc * n >= MR_SENSE_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++) {
-        double complex num = 0.0;
-        double den = 0.0;
-        for (int64_t c = 0; c < nc; c++) {
-            double complex sc = (double complex)s[c * n + i];
-            num += conj(sc) * (double complex)x[c * n + i];
-            den += creal(sc) * creal(sc) + cimag(sc) * cimag(sc);
-        }
-        out[i] = den > 0.0 ? (float complex)(num / den) : 0.0f;
-    }
-}
-
 /* ---- plan ------------------------------------------------------------------------------ */
-
-static void fft_scales(const struct mr_fft_config *cfg, double n, double *s_fwd, double *s_inv)
-{
-    switch (cfg->norm) {
-    case MR_FFT_NORM_ORTHO:
-        *s_fwd = 1.0 / sqrt(n);
-        *s_inv = 1.0 / sqrt(n);
-        return;
-    case MR_FFT_NORM_BACKWARD:
-        *s_fwd = 1.0;
-        *s_inv = 1.0 / n;
-        return;
-    case MR_FFT_NORM_FORWARD:
-        *s_fwd = 1.0 / n;
-        *s_inv = 1.0;
-        return;
-    }
-    MR_ASSERT(!"unknown FFT normalisation");
-}
 
 mr_status mr_sense_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_config *fft,
                           struct mr_sense **out)
@@ -162,7 +52,7 @@ mr_status mr_sense_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_
     s->nc = nc;
     s->h = h;
     s->w = w;
-    fft_scales(fft, (double)h * (double)w, &s_fwd, &s_inv);
+    mr_fft_norm_scales(fft->norm, (double)h * (double)w, &s_fwd, &s_inv);
     s->gain = s_fwd * s_fwd * (double)h * (double)w;
     s->adj_scale = (float)(s_fwd / s_inv);
     MR_CHECK(mr_fft2_create(h, w, fft, &s->fft));
@@ -300,7 +190,7 @@ void mr_sense_adjoint(struct mr_sense *s, struct mr_array *img, const struct mr_
     memcpy(k, mr_array_cf32(ksp), sizeof(*k) * (size_t)(s->nc * s->h * s->w));
     apply_mask(s, k, s->adj_scale);
     mr_fft2_inverse(s->fft, k, k, s->nc);
-    mr_coil_reduce(img, &s->coil, &s->maps);
+    mr_coil_reduce(img, &s->coil, &s->maps, MR_COIL_SUM_FLOAT);
 }
 
 /*
@@ -358,7 +248,7 @@ void mr_sense_normal(struct mr_sense *s, struct mr_array *dst, const struct mr_a
         const float g = s->adj_scale;
         float complex *d = mr_array_cf32(dst);
         mr_fft_linemask_apply(s->linemask, k, s->nc);
-        mr_coil_reduce(dst, &s->coil, &s->maps);
+        mr_coil_reduce(dst, &s->coil, &s->maps, MR_COIL_SUM_FLOAT);
         if (g != 1.0f)
             for (int64_t i = 0; i < s->h * s->w; i++)
                 d[i] *= g;
@@ -367,7 +257,7 @@ void mr_sense_normal(struct mr_sense *s, struct mr_array *dst, const struct mr_a
     mr_fft2_forward(s->fft, k, k, s->nc);
     apply_mask(s, k, s->adj_scale);
     mr_fft2_inverse(s->fft, k, k, s->nc);
-    mr_coil_reduce(dst, &s->coil, &s->maps);
+    mr_coil_reduce(dst, &s->coil, &s->maps, MR_COIL_SUM_FLOAT);
 }
 
 void mr_sense_coil_images(const struct mr_sense *s, struct mr_array *coil_img,

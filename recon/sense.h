@@ -1,9 +1,9 @@
 /*
- * SENSE: the multi-coil Cartesian encoding operator and coil combination (Pruessmann et al.,
- * MRM 42:952, 1999). Shapes (C order): image x (H, W) CF32; coil images and k-space (C, H, W)
- * CF32; sensitivity maps S (C, H, W) CF32; sampling mask M (H, W) F32, nonzero = sampled
- * (a 1-D column pattern is the same (H, W) array with constant columns; (W) and (1, W) are
- * accepted too and broadcast over rows).
+ * SENSE: the multi-coil Cartesian encoding operator (Pruessmann et al., MRM 42:952, 1999); the
+ * coil combinations it uses are recon/combine.h's (float sums). Shapes (C order): image x
+ * (H, W) CF32; coil images and k-space (C, H, W) CF32; sensitivity maps S (C, H, W) CF32;
+ * sampling mask M (H, W) F32, nonzero = sampled (a 1-D column pattern is the same (H, W) array
+ * with constant columns; (W) and (1, W) are accepted too and broadcast over rows).
  *
  *   expand     coil_img[c] = S_c ⊙ x
  *   reduce     x = Σ_c conj(S_c) ⊙ coil_img[c]
@@ -33,25 +33,6 @@
 #include "recon/array.h"
 #include "recon/fft.h"
 #include "recon/linop.h"
-
-/* ---- coil kernels (no plan; cannot fail; shapes are MR_ASSERTed) ------------------------ */
-
-/* coil_img (C, H, W) = sens (C, H, W) ⊙ img (H, W). */
-void mr_coil_expand(struct mr_array *coil_img, const struct mr_array *img,
-                    const struct mr_array *sens);
-
-/* img (H, W) = Σ_c conj(sens[c]) ⊙ coil_img[c]. */
-void mr_coil_reduce(struct mr_array *img, const struct mr_array *coil_img,
-                    const struct mr_array *sens);
-
-/* Root sum of squares over coils, sqrt(Σ_c |coil_img[c]|²) accumulated in double. dst is
- * (H, W) F32, or CF32 with a zero imaginary part. */
-void mr_coil_rss(struct mr_array *dst, const struct mr_array *coil_img);
-
-/* SENSE (Roemer) combination: dst (H, W) CF32 = Σ_c conj(S_c) x_c / Σ_c |S_c|², and 0 where
- * Σ_c |S_c|² == 0. With maps normalised to Σ|S|² = 1 this is mr_coil_reduce. */
-void mr_coil_sense_combine(struct mr_array *dst, const struct mr_array *coil_img,
-                           const struct mr_array *sens);
 
 /* ---- the encoding operator ------------------------------------------------------------- */
 

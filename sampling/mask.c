@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "recon/array.h"
+#include "recon/fft.h"
 
 const struct mr_poisson2d_config mr_poisson2d_config_default = {
     .center_scale = 0.02,
@@ -201,14 +202,13 @@ static void magic_columns(float *mask, int64_t n, int64_t step, int64_t offset)
     int64_t off_neg = offset % 2 == 0 ? offset + 2 : offset - 1;
     int64_t poslen = (n + 1) / 2;
     int64_t neglen = n - poslen;
-    int64_t shift = n / 2; /* fftshift: out[i] = in[(i - n/2) mod n] */
 
     /* concatenated vector v: v[j] = pos[j] (j < poslen), v[poslen + k] = neg[neglen - 1 - k] */
     for (int64_t j = off_pos; j < poslen; j += step)
-        mask[(j + shift) % n] = 1.0f;
+        mask[mr_fft_centred_index(j, n)] = 1.0f; /* fftshift */
     for (int64_t m = off_neg; m < neglen; m += step) {
         int64_t j = poslen + (neglen - 1 - m);
-        mask[(j + shift) % n] = 1.0f;
+        mask[mr_fft_centred_index(j, n)] = 1.0f; /* fftshift */
     }
 }
 
@@ -338,10 +338,11 @@ mr_status mr_mask_gaussian_1d(float *mask, int64_t w, double fwhm, double acc,
     MR_CHECK(mr_rng_choice_p(rng, w, p, ns, idx));
     for (int64_t k = 0; k < ns; k++)
         tmp[idx[k]] = 1.0f;
-    /* three ifftshifts (roll left by w/2 each) */
-    int64_t roll = (3 * (w / 2)) % w;
-    for (int64_t i = 0; i < w; i++)
-        mask[i] = tmp[(i + roll) % w];
+    /* three ifftshifts: ifftshift(x)[i] = x[mr_fft_centred_index(i, w)] */
+    for (int64_t i = 0; i < w; i++) {
+        const int64_t once = mr_fft_centred_index(i, w);
+        mask[i] = tmp[mr_fft_centred_index(mr_fft_centred_index(once, w), w)];
+    }
 out:
     free(p);
     free(idx);

@@ -181,3 +181,44 @@ mr_status mr_config_int_array(const struct mr_config *cfg, const char *key, cons
                            i);
     return MR_OK;
 }
+
+mr_status mr_config_check_int(const char *key, int index, int64_t v, int64_t lo, int64_t hi)
+{
+    if (v >= lo && v <= hi)
+        return MR_OK;
+    if (index >= 0)
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' entry %d = %lld is outside [%lld, %lld]",
+                       key, index, (long long)v, (long long)lo, (long long)hi);
+    return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' = %lld is outside [%lld, %lld]", key,
+                   (long long)v, (long long)lo, (long long)hi);
+}
+
+mr_status mr_config_int_in(const struct mr_config *cfg, const char *key, int64_t def, int64_t lo,
+                           int64_t hi, int64_t *out)
+{
+    mr_status st = mr_config_int(cfg, key, def, out);
+    return st != MR_OK ? st : mr_config_check_int(key, -1, *out, lo, hi);
+}
+
+mr_status mr_config_double_in(const struct mr_config *cfg, const char *key, double def, double lo,
+                              double hi, double *out)
+{
+    mr_status st = mr_config_double(cfg, key, def, out);
+    if (st != MR_OK)
+        return st;
+    if (!(*out >= lo && *out <= hi))
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' = %g is outside [%g, %g]", key, *out, lo,
+                       hi);
+    return MR_OK;
+}
+
+mr_status mr_config_double_positive(const struct mr_config *cfg, const char *key, double def,
+                                    double hi, double *out)
+{
+    mr_status st = mr_config_double(cfg, key, def, out);
+    if (st != MR_OK)
+        return st;
+    if (!(*out > 0.0 && *out <= hi))
+        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' = %g is outside (0, %g]", key, *out, hi);
+    return MR_OK;
+}

@@ -32,6 +32,20 @@ mr_status mr_config_double(const struct mr_config *cfg, const char *key, double 
 mr_status mr_config_string(const struct mr_config *cfg, const char *key, const char *def,
                            const char **out);
 
+/* The same with the value (given or default) checked: an integer in [lo, hi], a finite number
+ * in [lo, hi], or a finite number in (0, hi]. Errors also: MR_ERR_WEIGHTS naming the key, the
+ * value and the allowed range. */
+mr_status mr_config_int_in(const struct mr_config *cfg, const char *key, int64_t def, int64_t lo,
+                           int64_t hi, int64_t *out);
+mr_status mr_config_double_in(const struct mr_config *cfg, const char *key, double def, double lo,
+                              double hi, double *out);
+mr_status mr_config_double_positive(const struct mr_config *cfg, const char *key, double def,
+                                    double hi, double *out);
+
+/* The range check of the above for a value read otherwise (entry `index` of an array key, or
+ * −1 for a plain key): MR_OK when lo <= v <= hi, else MR_ERR_WEIGHTS naming key and range. */
+mr_status mr_config_check_int(const char *key, int index, int64_t v, int64_t lo, int64_t hi);
+
 /* An array of whole numbers: *n = its length and out[0..n) its values; absent gives the
  * ndef defaults. Errors: MR_ERR_WEIGHTS (wrong type, or more than max entries). */
 mr_status mr_config_int_array(const struct mr_config *cfg, const char *key, const int64_t *def,

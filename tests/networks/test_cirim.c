@@ -63,7 +63,7 @@ static void run_golden(const char *file)
 {
     const char *path = mr_test_data(file);
     struct golden_ctx ctx = { 0 };
-    const struct mr_net_probe probe = { .fn = golden_probe, .ctx = &ctx };
+    const struct mr_probe probe = { .fn = golden_probe, .ctx = &ctx };
     struct mr_weights *ws = NULL;
     void *net = NULL;
     struct mr_cirim_config cfg = mr_cirim_config_default;
@@ -83,7 +83,9 @@ static void run_golden(const char *file)
     assert_int_equal(mr_weights_load(path, &ws), MR_OK);
     assert_string_equal(mr_weights_architecture(ws), "cirim");
     assert_int_equal(mr_cirim_config_from_json(mr_weights_config_json(ws), &cfg), MR_OK);
-    assert_int_equal(mr_cirim_ops.create(ws, mr_weights_config(ws), &net), MR_OK);
+    assert_int_equal(mr_cirim_ops.create(ws, mr_weights_config(ws), &mr_net_options_default,
+                                         &net),
+                     MR_OK);
     assert_int_equal(mr_weights_check_unused(ws), MR_OK);
 
     assert_int_equal(mr_h5_read(ctx.h5, "/kspace", &ksp), MR_OK);
@@ -191,7 +193,7 @@ static void test_cirim_registry(void **state)
     assert_non_null(mr_net_lookup("cirim"));
     assert_int_equal(mr_h5_open(path, &h5), MR_OK);
     assert_int_equal(mr_weights_load(path, &ws), MR_OK);
-    assert_int_equal(mr_net_create_from_weights(ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(ws, NULL, &net), MR_OK);
     assert_string_equal(mr_net_name(net), "cirim");
     assert_int_equal(mr_net_needs(net), MR_NET_NEED_SENS);
     assert_int_equal(mr_h5_read(h5, "/kspace", &ksp), MR_OK);
@@ -441,8 +443,8 @@ static void test_cirim_config(void **state)
 static void test_cirim_errors(void **state)
 {
     struct mr_weights *ws = NULL;
-    struct mr_cirim *net = NULL;
-    struct mr_cirim_config cfg = mr_cirim_config_default;
+    struct mr_config *cfg = NULL;
+    struct mr_net *net = NULL;
     struct mr_array ksp = { 0 };
     struct mr_array mask = { 0 };
     struct mr_array sens = { 0 };
@@ -451,7 +453,7 @@ static void test_cirim_errors(void **state)
 
     /* an empty store: the first key is missing */
     assert_int_equal(mr_weights_create(&ws), MR_OK);
-    assert_int_equal(mr_cirim_create(ws, &cfg, &net), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_net_create("cirim", ws, NULL, NULL, &net), MR_ERR_WEIGHTS);
     assert_non_null(strstr(mr_last_error(), "reconstruction_module.0.layers.0.convs"));
     assert_null(net);
     mr_weights_free(ws);
@@ -459,46 +461,50 @@ static void test_cirim_errors(void **state)
     /* a wrongly shaped tensor in a real file */
     assert_int_equal(mr_weights_load(mr_test_data("cirim/case_02_cirim_indrnn_3casc.h5"), &ws),
                      MR_OK);
-    cfg.conv_filters[0] = 12;
-    cfg.conv_filters[1] = 12;
-    cfg.recurrent_filters[0] = 12;
-    cfg.recurrent_filters[1] = 16;
-    cfg.num_cascades = 3;
-    assert_int_equal(mr_cirim_create(ws, &cfg, &net), MR_ERR_WEIGHTS);
-    cfg.recurrent_filters[1] = 12;
+    assert_int_equal(mr_config_parse("{\"conv_filters\": [12, 12, 2], \"recurrent_filters\": "
+                                     "[12, 16, 0], \"num_cascades\": 3}", &cfg), MR_OK);
+    assert_int_equal(mr_net_create("cirim", ws, cfg, NULL, &net), MR_ERR_WEIGHTS);
+    mr_config_free(cfg);
+    assert_int_equal(mr_config_parse("{\"conv_filters\": [12, 12, 2], \"recurrent_filters\": "
+                                     "[12, 12, 0], \"num_cascades\": 3}", &cfg), MR_OK);
     mr_weights_reset_used(ws);
-    assert_int_equal(mr_cirim_create(ws, &cfg, &net), MR_OK);
+    assert_int_equal(mr_net_create("cirim", ws, cfg, NULL, &net), MR_OK);
+    assert_int_equal(mr_net_prepare(net, 0, 4, 4), MR_ERR_ARG);
+    assert_int_equal(mr_net_prepare(net, 2, 9, 8), MR_OK);
 
-    /* inconsistent inputs */
+    /* inconsistent inputs, checked by the registry */
     assert_int_equal(mr_array_init_dims(&ksp, MR_DTYPE_CF32, 3, (int64_t)2, (int64_t)9,
                                         (int64_t)8), MR_OK);
     assert_int_equal(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, (int64_t)2, (int64_t)9,
                                         (int64_t)7), MR_OK);
-    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 1, (int64_t)8), MR_OK);
-    assert_int_equal(mr_array_init_dims(&out, MR_DTYPE_CF32, 2, (int64_t)9, (int64_t)8), MR_OK);
-    struct mr_cirim_inputs in = { .ksp = &ksp, .mask = &mask, .sens = &sens, .sigma = 1.0f };
-    assert_int_equal(mr_cirim_run(net, &in, &out, NULL), MR_ERR_SHAPE);
+    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)9, (int64_t)8), MR_OK);
+    assert_int_equal(mr_net_output_init(net, &out), MR_OK);
+    struct mr_net_inputs in = mr_net_inputs_default;
+    in.ksp = &ksp;
+    in.mask = &mask;
+    in.sens = &sens;
+    assert_int_equal(mr_net_run(net, &in, &out, NULL), MR_ERR_SHAPE);
     assert_non_null(strstr(mr_last_error(), "sensitivity maps"));
     mr_array_cleanup(&sens);
     assert_int_equal(mr_array_init_like(&sens, &ksp), MR_OK);
     in.sigma = NAN;
-    assert_int_equal(mr_cirim_run(net, &in, &out, NULL), MR_ERR_DATA);
+    assert_int_equal(mr_net_run(net, &in, &out, NULL), MR_ERR_DATA);
     in.sigma = 0.5f;
     mr_array_cf32(&ksp)[3] = NAN;
-    assert_int_equal(mr_cirim_run(net, &in, &out, NULL), MR_ERR_DATA);
+    assert_int_equal(mr_net_run(net, &in, &out, NULL), MR_ERR_DATA);
     mr_array_cf32(&ksp)[3] = 0.0f;
-    /* a column mask (W) broadcasts; a wrong-length one does not */
-    assert_int_equal(mr_cirim_run(net, &in, &out, NULL), MR_OK);
+    assert_int_equal(mr_net_run(net, &in, &out, NULL), MR_OK);
+    /* a column mask (W) is not a mask of the prepared size */
     mr_array_cleanup(&mask);
-    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 1, (int64_t)9), MR_OK);
-    assert_int_equal(mr_cirim_run(net, &in, &out, NULL), MR_ERR_SHAPE);
-    assert_int_equal(mr_cirim_prepare(net, 0, 4, 4), MR_ERR_ARG);
+    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 1, (int64_t)8), MR_OK);
+    assert_int_equal(mr_net_run(net, &in, &out, NULL), MR_ERR_SHAPE);
 
     mr_array_cleanup(&ksp);
     mr_array_cleanup(&mask);
     mr_array_cleanup(&sens);
     mr_array_cleanup(&out);
-    mr_cirim_free(net);
+    mr_config_free(cfg);
+    mr_net_free(net);
     mr_weights_free(ws);
 }
 

@@ -1,8 +1,8 @@
 /* E2EVN against the golden reference runs (tests/data/e2evn/case_*.h5, e2evn.md §10): the
  * final output within max|C − ref| ≤ 1e-4·max|ref|, and every intermediate the golden holds
  * (sensitivity estimation, per-cascade U-Net input/output, k-space) within the same bound, so
- * a mismatch names the first stage that goes wrong. Also: ACS column detection, the weight
- * checks done at create, and input validation. */
+ * a mismatch names the first stage that goes wrong (the ACS columns: tests/recon/test_coils.c).
+ * Also: the weight checks done at create, and input validation. */
 #include "mr_test.h"
 
 #include <stdio.h>
@@ -73,11 +73,11 @@ static void run_case(const char *file, int min_checked)
     struct mr_net_inputs in = mr_net_inputs_default;
     const char *path = mr_test_data(file);
     struct probe_ctx pc = { 0 };
-    struct mr_net_probe probe = { .fn = probe_check, .ctx = &pc };
+    struct mr_probe probe = { .fn = probe_check, .ctx = &pc };
 
     assert_int_equal(mr_weights_load(path, &ws), MR_OK);
     assert_string_equal(mr_weights_architecture(ws), "e2evn");
-    assert_int_equal(mr_net_create_from_weights(ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(ws, NULL, &net), MR_OK);
     assert_int_equal(mr_weights_check_unused(ws), MR_OK);
 
     path = mr_test_data(file);
@@ -169,52 +169,6 @@ static void test_e2evn_golden_case5(void **state)
     run_case("e2evn/case_5.h5", 8);
 }
 
-static void set_columns(struct mr_array *mask, const char *pattern)
-{
-    const int64_t w = mask->dims[1];
-    for (int64_t r = 0; r < mask->dims[0]; r++)
-        for (int64_t c = 0; c < w; c++)
-            mr_array_f32(mask)[r * w + c] = pattern[c] == '1' ? 1.0f : 0.0f;
-}
-
-static void test_e2evn_acs_detection(void **state)
-{
-    struct mr_array m = { 0 };
-    int64_t pad = -1;
-    int64_t nlf = -1;
-    (void)state;
-
-    /* case_1's mask (W = 45): centre block 21..24 sits one right of centre: pad 22, nlf 2 */
-    assert_int_equal(mr_array_init_dims(&m, MR_DTYPE_F32, 2, (int64_t)2, (int64_t)45), MR_OK);
-    set_columns(&m, "100000100001000001000111100010000010000010000");
-    assert_int_equal(mr_e2evn_acs_columns(&m, 0, &pad, &nlf), MR_OK);
-    assert_int_equal(nlf, 2);
-    assert_int_equal(pad, 22);
-    /* explicit count: pad = (W − n + 1) / 2 */
-    assert_int_equal(mr_e2evn_acs_columns(&m, 3, &pad, &nlf), MR_OK);
-    assert_int_equal(nlf, 3);
-    assert_int_equal(pad, 21);
-    assert_int_equal(mr_e2evn_acs_columns(&m, 46, &pad, &nlf), MR_ERR_ARG);
-    mr_array_cleanup(&m);
-
-    /* even W, symmetric block of 6 around W/2 */
-    assert_int_equal(mr_array_init_dims(&m, MR_DTYPE_F32, 2, (int64_t)1, (int64_t)16), MR_OK);
-    set_columns(&m, "1000011111100001");
-    assert_int_equal(mr_e2evn_acs_columns(&m, 0, &pad, &nlf), MR_OK);
-    assert_int_equal(nlf, 6);
-    assert_int_equal(pad, 5);
-    /* a fully sampled half counts 0 (argmin quirk): nlf = max(0, 1) = 1 */
-    set_columns(&m, "1111111111000001");
-    assert_int_equal(mr_e2evn_acs_columns(&m, 0, &pad, &nlf), MR_OK);
-    assert_int_equal(nlf, 1);
-    assert_int_equal(pad, 8);
-    /* nothing sampled at the centre */
-    set_columns(&m, "1000000000000001");
-    assert_int_equal(mr_e2evn_acs_columns(&m, 0, &pad, &nlf), MR_OK);
-    assert_int_equal(nlf, 1);
-    mr_array_cleanup(&m);
-}
-
 static void test_e2evn_padded_size(void **state)
 {
     (void)state;
@@ -242,14 +196,14 @@ static void test_e2evn_create_errors(void **state)
     /* one more cascade than the file holds */
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", \"num_cascades\": 4, "
                                      "\"channels\": 3, \"pooling_layers\": 4}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_WEIGHTS);
     assert_non_null(strstr(mr_last_error(), "cascades.3.dc_weight"));
     mr_config_free(cfg);
     /* wrong channel count: the first conv's shape is reported */
     mr_weights_reset_used(ws);
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", \"num_cascades\": 3, "
                                      "\"channels\": 4, \"pooling_layers\": 4}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_WEIGHTS);
     assert_non_null(strstr(mr_last_error(), "(3, 2, 3, 3)"));
     assert_non_null(strstr(mr_last_error(), "(4, 2, 3, 3)"));
     mr_config_free(cfg);
@@ -257,7 +211,7 @@ static void test_e2evn_create_errors(void **state)
     mr_weights_reset_used(ws);
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", \"num_cascades\": 2, "
                                      "\"channels\": 3, \"pooling_layers\": 4}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_OK);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_OK);
     assert_int_equal(mr_weights_check_unused(ws), MR_ERR_WEIGHTS);
     assert_non_null(strstr(mr_last_error(), "cascades.2."));
     /* 4 pools on 12 padded rows leave a 0-row bottleneck */
@@ -269,12 +223,12 @@ static void test_e2evn_create_errors(void **state)
     assert_int_equal(mr_config_parse("{\"variant\": \"atommic\", "
                                      "\"estimate_coil_sensitivity_maps_with_nn\": true}", &cfg),
                      MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_UNSUPPORTED);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_UNSUPPORTED);
     mr_config_free(cfg);
     assert_int_equal(mr_config_parse("{\"variant\": \"varnet\"}", &cfg), MR_OK);
-    assert_int_equal(mr_net_create("e2evn", ws, cfg, &net), MR_ERR_WEIGHTS);
+    assert_int_equal(mr_net_create("e2evn", ws, cfg, NULL, &net), MR_ERR_WEIGHTS);
     mr_config_free(cfg);
-    assert_int_equal(mr_net_create("nonet", ws, NULL, &net), MR_ERR_ARG);
+    assert_int_equal(mr_net_create("nonet", ws, NULL, NULL, &net), MR_ERR_ARG);
     assert_non_null(strstr(mr_last_error(), "e2evn"));
     mr_weights_free(ws);
 }
@@ -291,7 +245,7 @@ static void test_e2evn_input_checks(void **state)
     (void)state;
 
     assert_int_equal(mr_weights_load(mr_test_data("e2evn/case_4.h5"), &ws), MR_OK);
-    assert_int_equal(mr_net_create_from_weights(ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(ws, NULL, &net), MR_OK);
     assert_int_equal(mr_net_prepare(net, 0, 33, 20), MR_ERR_ARG);
     assert_int_equal(mr_net_prepare(net, 3, 33, 20), MR_OK);
     assert_int_equal(mr_net_output_init(net, &out), MR_OK);
@@ -323,7 +277,6 @@ static void test_e2evn_input_checks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_e2evn_acs_detection),
         cmocka_unit_test(test_e2evn_padded_size),
         cmocka_unit_test(test_e2evn_golden_case1),
         cmocka_unit_test(test_e2evn_golden_case2),

@@ -1,7 +1,7 @@
 /* Layer kernels against naive double-precision references written from the PyTorch
  * definitions: odd sizes, asymmetric kernels and padding, stride, dilation, every padding
- * mode, with and without bias, banded im2col, transposed conv, norms, pooling, padding,
- * activations and complex packing. */
+ * mode, with and without bias, banded im2col, the conv input-gradient, transposed conv,
+ * norms, pooling, padding, activations and complex packing. */
 #include "mr_test.h"
 
 #include <math.h>
@@ -245,6 +245,82 @@ static void test_layers_conv_bands(void **state)
     assert_true(16 * 9 * 150 * 101 > MR_CONV2D_BAND_FLOATS);
     assert_true(mr_conv2d_scratch_size(&c, 150, 101) <= MR_CONV2D_BAND_FLOATS);
     check_conv(c, 150, 101, true, 14);
+}
+
+/* the input-gradient (mr_conv2d_input_grad) against the transpose written out in double:
+ * gin[i, m, n] = Σ w[o, i, a, b] · g[o, r, s] over r·sh + a − pt = m, s·sw + b − pl = n */
+static void check_input_grad(struct mr_conv2d c, int64_t h, int64_t w, uint64_t seed)
+{
+    const int64_t nw = c.cout * c.cin * c.kh * c.kw;
+    float *wt = malloc(sizeof(float) * (size_t)nw);
+    struct mr_array g = { 0 };
+    struct mr_array gin = { 0 };
+    struct mr_array ref = { 0 };
+    struct mr_array scratch = { 0 };
+
+    fill(wt, nw, seed);
+    c.w = wt;
+    const int64_t ho = mr_conv2d_out_h(&c, h);
+    const int64_t wo = mr_conv2d_out_w(&c, w);
+    assert_int_equal(mr_array_init_dims(&g, MR_DTYPE_F32, 3, c.cout, ho, wo), MR_OK);
+    assert_int_equal(mr_array_init_dims(&gin, MR_DTYPE_F32, 3, c.cin, h, w), MR_OK);
+    assert_int_equal(mr_array_init_dims(&ref, MR_DTYPE_F32, 3, c.cin, h, w), MR_OK);
+    assert_int_equal(mr_array_init_dims(&scratch, MR_DTYPE_F32, 1,
+                                        mr_conv2d_input_grad_scratch_size(&c, h, w)), MR_OK);
+    mr_test_rand(&g, seed + 1);
+    const float *gd = mr_array_f32(&g);
+    for (int64_t i = 0; i < c.cin; i++)
+        for (int64_t m = 0; m < h; m++)
+            for (int64_t n = 0; n < w; n++) {
+                double acc = 0.0;
+                for (int64_t o = 0; o < c.cout; o++)
+                    for (int64_t a = 0; a < c.kh; a++)
+                        for (int64_t b = 0; b < c.kw; b++) {
+                            const int64_t rr = m + c.pad[0] - a;
+                            const int64_t ss = n + c.pad[2] - b;
+                            if (rr < 0 || ss < 0 || rr % c.stride[0] != 0 ||
+                                ss % c.stride[1] != 0 || rr / c.stride[0] >= ho ||
+                                ss / c.stride[1] >= wo)
+                                continue;
+                            acc += (double)wt[((o * c.cin + i) * c.kh + a) * c.kw + b] *
+                                   (double)gd[(o * ho + rr / c.stride[0]) * wo +
+                                              ss / c.stride[1]];
+                        }
+                mr_array_f32(&ref)[(i * h + m) * w + n] = (float)acc;
+            }
+    mr_test_rand(&gin, seed + 2); /* overwritten */
+    mr_conv2d_input_grad(&c, &gin, &g, &scratch, false);
+    assert_max_rel_below(&gin, &ref, 2e-6);
+    /* accumulate adds to what is there */
+    mr_conv2d_input_grad(&c, &gin, &g, &scratch, true);
+    for (int64_t i = 0; i < mr_array_numel(&ref); i++)
+        mr_array_f32(&ref)[i] *= 2.0f;
+    assert_max_rel_below(&gin, &ref, 4e-6);
+
+    mr_array_cleanup(&g);
+    mr_array_cleanup(&gin);
+    mr_array_cleanup(&ref);
+    mr_array_cleanup(&scratch);
+    free(wt);
+}
+
+static void test_layers_conv_input_grad(void **state)
+{
+    (void)state;
+    struct mr_conv2d c = mr_conv2d_make(3, 5, 3, 1); /* LPN's 3×3, stride 1 and 2 */
+    check_input_grad(c, 11, 13, 1);
+    c.stride[0] = c.stride[1] = 2;
+    check_input_grad(c, 16, 16, 2);
+    c = mr_conv2d_make(2, 4, 3, 0); /* asymmetric kernel, strides and padding */
+    c.kw = 2;
+    c.stride[0] = 2;
+    c.stride[1] = 3;
+    c.pad[0] = 2;
+    c.pad[2] = 1;
+    c.pad[3] = 3;
+    check_input_grad(c, 15, 17, 3);
+    c = mr_conv2d_make(2, 6, 16, 0); /* LPN's 16×16 head conv to 1×1 */
+    check_input_grad(c, 16, 16, 4);
 }
 
 static void test_layers_tconv2x2(void **state)
@@ -587,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_layers_conv_direct_blocking),
         cmocka_unit_test(test_layers_conv_winograd_blocking),
         cmocka_unit_test(test_layers_conv_bands),
+        cmocka_unit_test(test_layers_conv_input_grad),
         cmocka_unit_test(test_layers_tconv2x2),
         cmocka_unit_test(test_layers_instance_norm),
         cmocka_unit_test(test_layers_avgpool_floor),

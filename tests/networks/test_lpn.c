@@ -11,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apps/cmd_apply_lpn.h"
 #include "io/h5.h"
-#include "networks/lpn.h"
+#include "networks/lpn_pnp.h"
 #include "recon/pnp.h"
 #include "recon/sense.h"
 #include "recon/vec.h"
@@ -213,22 +212,21 @@ struct pgd_watch {
     int calls;
 };
 
-static void pgd_monitor(void *arg, int iter, const struct mr_array *x, const struct mr_array *z)
+/* the solver's probes: x_00 = Aᴴy and z_01 (the first prox input) within TOL_PROX, the
+ * iterates x_kk the golden holds within TOL_PGD */
+static void pgd_probe(void *arg, const char *name, int64_t index, const struct mr_array *a)
 {
     struct pgd_watch *w = arg;
-    char name[64];
+    char path[64];
 
-    w->calls++;
-    if (iter == 0) {
-        assert_null(z);
-        expect_ds(w->g, "/intermediate/x_00", x, TOL_PROX);
-        return;
-    }
-    if (iter == 1)
-        expect_ds(w->g, "/intermediate/z_01", z, TOL_PROX);
-    snprintf(name, sizeof(name), "/intermediate/x_%02d", iter);
-    if (mr_h5_exists(w->g->h5, name))
-        expect_ds(w->g, name, x, TOL_PGD);
+    assert_int_equal(index, -1);
+    snprintf(path, sizeof(path), "/intermediate/%s", name);
+    if (name[0] == 'x')
+        w->calls++;
+    if (strcmp(name, "x_00") == 0 || strcmp(name, "z_01") == 0)
+        expect_ds(w->g, path, a, TOL_PROX);
+    else if (name[0] == 'x' && mr_h5_exists(w->g->h5, path))
+        expect_ds(w->g, path, a, TOL_PGD);
 }
 
 static void test_case4_pnp_pgd_sense(void **state)
@@ -247,6 +245,7 @@ static void test_case4_pnp_pgd_sense(void **state)
     struct mr_lpn_tiling_config tc = mr_lpn_tiling_config_default;
     struct mr_pnp_info info;
     struct pgd_watch watch;
+    const struct mr_probe probe = { pgd_probe, &watch };
     int64_t iters = 0;
     int64_t stride = 0;
     double step = 0.0;
@@ -276,9 +275,7 @@ static void test_case4_pnp_pgd_sense(void **state)
     watch.calls = 0;
     cfg.iters = (int)iters;
     cfg.step = (float)step;
-    cfg.monitor = pgd_monitor;
-    cfg.monitor_arg = &watch;
-    assert_int_equal(mr_pnp_pgd(pnp, &cfg, A, &prior, &ksp, &x, &info), MR_OK);
+    assert_int_equal(mr_pnp_pgd(pnp, &cfg, A, &prior, &ksp, &x, &info, &probe), MR_OK);
     assert_int_equal(info.iters, (int)iters);
     assert_false(info.converged);
     assert_int_equal(watch.calls, (int)iters + 1);
@@ -332,7 +329,7 @@ static void test_case4_net_ops(void **state)
     enum mr_dtype dtype = MR_DTYPE_F32;
     struct mr_net_inputs in = mr_net_inputs_default;
     struct probe_watch watch = { 0 };
-    struct mr_net_probe probe = { probe_fn, &watch };
+    struct mr_probe probe = { probe_fn, &watch };
 
     case_open(&g, 4);
     watch.g = &g;
@@ -345,7 +342,7 @@ static void test_case4_net_ops(void **state)
                                      "\"alpha\": 0.25, \"pnp_iterations\": 3, "
                                      "\"pnp_step\": 1.0}", &json), MR_OK); /* auto stride 3 */
     mr_weights_reset_used(g.ws);
-    assert_int_equal(mr_lpn_ops.create(g.ws, json, &ctx), MR_OK);
+    assert_int_equal(mr_lpn_ops.create(g.ws, json, &mr_net_options_default, &ctx), MR_OK);
     assert_int_equal(mr_weights_check_unused(g.ws), MR_OK);
     assert_int_equal(mr_lpn_ops.prepare(ctx, 3, 100, 134, &ndim, dims, &dtype), MR_ERR_SHAPE);
     assert_int_equal(mr_lpn_ops.prepare(ctx, ksp.dims[0], ksp.dims[1], ksp.dims[2], &ndim, dims,
@@ -400,13 +397,14 @@ static void test_pnp_config_keys(void **state)
                                      "\"cover_border\": true, \"normalize\": true, "
                                      "\"pnp_tol\": 1e-3, \"pnp_step\": 0.5}", &json), MR_OK);
     assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_OK);
-    assert_true(cfg.admm);
-    assert_int_equal(cfg.pnp.iters, 7);
-    assert_true(cfg.pnp.rho == 0.1f && cfg.pnp.scale == 2.0f && cfg.pnp.step == 0.5f);
-    assert_int_equal(cfg.pnp.cg_iters, 9);
-    assert_true(cfg.pnp.cg_tol == 1e-4f && cfg.pnp.tol == 1e-3f);
+    assert_true(cfg.solver.admm);
+    assert_int_equal(cfg.solver.pnp.iters, 7);
+    assert_true(cfg.solver.pnp.rho == 0.1f && cfg.solver.pnp.scale == 2.0f &&
+                cfg.solver.pnp.step == 0.5f);
+    assert_int_equal(cfg.solver.pnp.cg_iters, 9);
+    assert_true(cfg.solver.pnp.cg_tol == 1e-4f && cfg.solver.pnp.tol == 1e-3f);
     assert_int_equal(cfg.tiling.stride, 32);
-    assert_true(cfg.tiling.cover_border && cfg.normalize);
+    assert_true(cfg.tiling.cover_border && cfg.solver.normalize);
     mr_config_free(json);
     assert_int_equal(mr_config_parse("{\"pnp_solver\": \"fista\"}", &json), MR_OK);
     assert_int_equal(mr_lpn_pnp_config_read(json, &cfg), MR_ERR_WEIGHTS);
@@ -447,19 +445,19 @@ static void test_case4_admm_and_normalize(void **state)
     const int64_t w = ksp.dims[2];
     assert_int_equal(mr_array_init_dims(&x1, MR_DTYPE_CF32, 2, h, w), MR_OK);
     assert_int_equal(mr_array_init_dims(&x2, MR_DTYPE_CF32, 2, h, w), MR_OK);
-    cfg.admm = true;
-    cfg.pnp.iters = 2;
-    cfg.pnp.rho = 0.5f;
-    cfg.pnp.scale = 1.0f;
+    cfg.solver.admm = true;
+    cfg.solver.pnp.iters = 2;
+    cfg.solver.pnp.rho = 0.5f;
+    cfg.solver.pnp.scale = 1.0f;
     cfg.tiling.stride = 3;
-    cfg.normalize = true;
+    cfg.solver.normalize = true;
     assert_int_equal(mr_lpn_recon_create(g.lpn, &cfg, ksp.dims[0], h, w, &r), MR_OK);
-    assert_int_equal(mr_lpn_recon_run(r, &ksp, &mask, &sens, &x1, &info), MR_OK);
+    assert_int_equal(mr_lpn_recon_run(r, &ksp, &mask, &sens, &x1, &info, NULL), MR_OK);
     assert_int_equal(info.iters, 2);
     assert_true(info.cg_iters > 0);
     assert_true(isfinite(mr_lpn_recon_regularizer(r)));
     mr_vec_scale(&ksp, 4.0f);
-    assert_int_equal(mr_lpn_recon_run(r, &ksp, &mask, &sens, &x2, NULL), MR_OK);
+    assert_int_equal(mr_lpn_recon_run(r, &ksp, &mask, &sens, &x2, NULL, NULL), MR_OK);
     mr_vec_scale(&x1, 4.0f);
     assert_nrmse_below(&x2, &x1, 1e-5);
 
@@ -494,7 +492,7 @@ static void test_case4_registry(void **state)
                                                  "\"alpha\": 0.25, \"pnp_iterations\": 3}"),
                      MR_OK);
     mr_weights_reset_used(g.ws);
-    assert_int_equal(mr_net_create_from_weights(g.ws, &net), MR_OK);
+    assert_int_equal(mr_net_create_from_weights(g.ws, NULL, &net), MR_OK);
     assert_int_equal(mr_weights_check_unused(g.ws), MR_OK);
     assert_int_equal(mr_net_prepare(net, ksp.dims[0], ksp.dims[1], ksp.dims[2]), MR_OK);
     assert_int_equal(mr_net_output_init(net, &out), MR_OK);
@@ -513,7 +511,10 @@ static void test_case4_registry(void **state)
     case_close(&g);
 }
 
-/* the command (apps/cmd_apply_lpn.c) in-process: prox of /input, PnP on /kspace, errors */
+int mr_main_apply(int argc, char *argv[]);
+
+/* `mrirecon apply` in-process (reaching apps/cmd_apply_lpn.c through the front-end table of
+ * apps/cmd_apply.c): prox of /input, PnP on /kspace, errors */
 static int run_cmd(const char *const *args)
 {
     char *argv[32];
@@ -523,7 +524,7 @@ static int run_cmd(const char *const *args)
         argc++;
     }
     argv[argc] = NULL;
-    return mr_main_apply_lpn(argc, argv);
+    return mr_main_apply(argc, argv);
 }
 
 static void check_cmd_output(const char *out, const char *golden, double tol)
@@ -578,6 +579,14 @@ static void test_apply_command(void **state)
     /* PnP-PGD as in the golden */
     assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c4, "-i", c4, "-o", o4,
                                                     "--iterations", "3", "--step", "1",
+                                                    "--patch-stride", "3", NULL }), 0);
+    check_cmd_output(o4, c4, TOL_PGD);
+    /* --raw, accepted for every architecture, gives the same raw outputs */
+    assert_int_equal(run_cmd((const char *const[]){ "apply", "-w", c1, "-i", c1, "-o", o1,
+                                                    "--raw", NULL }), 0);
+    check_cmd_output(o1, c1, TOL_PROX);
+    assert_int_equal(run_cmd((const char *const[]){ "apply", "--raw", "-w", c4, "-i", c4, "-o",
+                                                    o4, "--iterations", "3", "--step", "1",
                                                     "--patch-stride", "3", NULL }), 0);
     check_cmd_output(o4, c4, TOL_PGD);
     /* usage errors exit 2, run-time errors 1 */

@@ -11,9 +11,10 @@
 #include <string.h>
 
 #include "io/h5.h"
-#include "networks/direct_engine.h"
+#include "networks/direct_framework.h"
 #include "networks/net.h"
 #include "networks/recurrentvarnet.h"
+#include "recon/coils.h"
 #include "weights/config.h"
 #include "weights/weights.h"
 
@@ -121,16 +122,14 @@ static void check_one(struct checker *ck, const char *path, const struct mr_arra
     mr_array_cleanup(&mine);
 }
 
-static void model_observe(void *ctx, const char *name, int64_t step, const struct mr_array *a)
+static void model_probe(void *ctx, const char *name, int64_t index, const struct mr_array *a)
 {
     struct checker *ck = ctx;
     char path[256];
 
-    if (step < 0)
-        snprintf(path, sizeof(path), "%s/%s", ck->group, name);
-    else
-        snprintf(path, sizeof(path), "%s/step_%lld/%s", ck->group, (long long)step, name);
-    if (step < 0 && strcmp(name, "h0") == 0 && !mr_h5_exists(ck->h5, path))
+    assert_int_equal(index, -1);
+    snprintf(path, sizeof(path), "%s/%s", ck->group, name);
+    if (strcmp(name, "h0") == 0 && !mr_h5_exists(ck->h5, path))
         return; /* no RSI: the golden has no h0 */
     check_one(ck, path, a);
 }
@@ -141,6 +140,7 @@ static void run_model_case(const char *name)
     struct mr_recurrentvarnet *net = NULL;
     struct mr_array out;
     struct checker ck = { .group = "/intermediate", .tol = MODEL_TOL };
+    const struct mr_probe probe = { model_probe, &ck };
 
     golden_open(&g, name);
     ck.h5 = g.h5;
@@ -151,7 +151,7 @@ static void run_model_case(const char *name)
     assert_int_equal(mr_array_init_like(&out, &g.ksp), MR_OK);
     assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens,
                                             g.initial.data != NULL ? &g.initial : NULL,
-                                            model_observe, &ck), MR_OK);
+                                            &probe), MR_OK);
     double e = mr_test_max_rel_err(&out, &g.ref);
     print_message("%s: output max rel err %.3g; %d intermediates, worst %.3g (%s)\n", name, e,
                   ck.count, ck.worst, ck.worst_name);
@@ -161,8 +161,8 @@ static void run_model_case(const char *name)
     struct mr_array out2;
     assert_int_equal(mr_array_init_like(&out2, &g.ksp), MR_OK);
     assert_int_equal(mr_recurrentvarnet_run(net, &out2, &g.ksp, &g.mask, &g.sens,
-                                            g.initial.data != NULL ? &g.initial : NULL, NULL,
-                                            NULL), MR_OK);
+                                            g.initial.data != NULL ? &g.initial : NULL, NULL),
+                     MR_OK);
     assert_true(mr_test_max_rel_err(&out2, &out) == 0.0);
 
     mr_array_cleanup(&out);
@@ -218,7 +218,7 @@ static void add_unet_weights(struct mr_weights *ws, struct mr_h5 *h5)
     mr_h5_free_names(names, count);
 }
 
-static void engine_observe(void *ctx, const char *name, int64_t index, const struct mr_array *a)
+static void engine_probe(void *ctx, const char *name, int64_t index, const struct mr_array *a)
 {
     struct checker *ck = ctx;
     char path[200];
@@ -252,7 +252,7 @@ struct engine_case {
     struct mr_array acs;
     struct mr_array padding;
     struct mr_unet_config ucfg;
-    struct mr_direct_engine_config ecfg;
+    struct mr_direct_framework_config ecfg;
 };
 
 static void engine_case_open(struct engine_case *ec)
@@ -272,7 +272,7 @@ static void engine_case_open(struct engine_case *ec)
     free(json);
     assert_int_equal(mr_h5_read_attr_string(ec->g.h5, "/", "transforms_config", &json), MR_OK);
     assert_int_equal(mr_config_parse(json, &jc), MR_OK);
-    assert_int_equal(mr_direct_engine_config_parse(jc, &ec->ecfg), MR_OK);
+    assert_int_equal(mr_direct_framework_config_parse(jc, &ec->ecfg), MR_OK);
     mr_config_free(jc);
     free(json);
 }
@@ -287,9 +287,10 @@ static void engine_case_close(struct engine_case *ec)
 static void test_rvn_engine_calgary_style(void **state)
 {
     struct engine_case ec;
-    struct mr_direct_engine *e = NULL;
+    struct mr_direct_framework *e = NULL;
     struct mr_array img;
     struct checker ck = { .group = "/intermediate", .tol = ENGINE_INTERMEDIATE_TOL };
+    const struct mr_probe probe = { engine_probe, &ck };
     const int64_t *d;
     float scale = 0.0f;
 
@@ -298,13 +299,13 @@ static void test_rvn_engine_calgary_style(void **state)
     ck.h5 = ec.g.h5;
     d = ec.g.ksp.dims;
     assert_true(ec.g.cfg.fft.centered == false);
-    assert_int_equal(mr_direct_engine_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
-                                             &ec.ucfg, &ec.ecfg, &e), MR_OK);
+    assert_int_equal(mr_direct_framework_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
+                                                &ec.ucfg, &ec.ecfg, &e), MR_OK);
     assert_int_equal(mr_weights_check_unused(ec.g.ws), MR_OK);
-    assert_int_equal(mr_direct_engine_prepare(e, d[0], d[1], d[2]), MR_OK);
+    assert_int_equal(mr_direct_framework_prepare(e, d[0], d[1], d[2]), MR_OK);
     assert_int_equal(mr_array_init_dims(&img, MR_DTYPE_F32, 2, d[1], d[2]), MR_OK);
-    assert_int_equal(mr_direct_engine_run(e, &ec.g.ksp, &ec.g.mask, &ec.acs, &ec.padding, &img,
-                                          NULL, &scale, engine_observe, &ck), MR_OK);
+    assert_int_equal(mr_direct_framework_run(e, &ec.g.ksp, &ec.g.mask, &ec.acs, &ec.padding, &img,
+                                             NULL, &scale, &probe), MR_OK);
     double err = mr_test_max_rel_err(&img, &ec.g.ref);
     print_message("engine: image max rel err %.3g; %d intermediates, worst %.3g (%s)\n", err,
                   ck.count, ck.worst, ck.worst_name);
@@ -312,54 +313,41 @@ static void test_rvn_engine_calgary_style(void **state)
     assert_max_rel_below(&img, &ec.g.ref, ENGINE_TOL);
 
     mr_array_cleanup(&img);
-    mr_direct_engine_free(e);
+    mr_direct_framework_free(e);
     engine_case_close(&ec);
 }
 
 /* The ACS of the engine golden (disc r = 4 inside a random 2-D mask) is found again from the
- * sampling mask; column masks give their central run. */
+ * sampling mask by DIRECT's rule (recon/coils.h; its unit tests are in tests/recon). */
 static void test_rvn_acs_detect(void **state)
 {
     struct engine_case ec;
     struct mr_array acs;
     struct mr_array disc;
-    struct mr_array cols;
-    struct mr_array m;
+    const struct mr_acs_config cfg = { .rule = MR_ACS_RULE_DIRECT };
+    struct mr_acs a;
 
     (void)state;
     engine_case_open(&ec);
     assert_int_equal(mr_array_init_like(&acs, &ec.acs), MR_OK);
     assert_int_equal(mr_array_init_like(&disc, &ec.acs), MR_OK);
-    mr_direct_acs_disc(&disc, 4.0);
+    /* the golden's own: the disc of radius 4, d² <= 16 */
+    const struct mr_acs r4 = { .y0 = 0, .y1 = ec.acs.dims[0], .x0 = 0, .x1 = ec.acs.dims[1],
+                               .disc_r2 = 17.0 };
+    mr_acs_fill(&r4, &disc);
     assert_true(mr_test_max_rel_err(&disc, &ec.acs) == 0.0);
-    assert_int_equal(mr_direct_acs_detect(&acs, &ec.g.mask), MR_OK);
+    assert_int_equal(mr_acs_detect(&ec.g.mask, ec.acs.dims[0], ec.acs.dims[1], &cfg, &a), MR_OK);
+    mr_acs_fill(&a, &acs);
     /* the detected disc contains the true ACS and only sampled points */
-    const float *a = mr_array_f32(&acs);
+    const float *d = mr_array_f32(&acs);
     const float *t = mr_array_f32(&ec.acs);
     const float *s = mr_array_f32(&ec.g.mask);
     for (int64_t i = 0; i < mr_array_numel(&acs); i++) {
-        assert_true(t[i] == 0.0f || a[i] != 0.0f);
-        assert_true(a[i] == 0.0f || s[i] != 0.0f);
+        assert_true(t[i] == 0.0f || d[i] != 0.0f);
+        assert_true(d[i] == 0.0f || s[i] != 0.0f);
     }
-
-    assert_int_equal(mr_array_init_dims(&m, MR_DTYPE_F32, 2, (int64_t)5, (int64_t)12), MR_OK);
-    assert_int_equal(mr_array_init_like(&cols, &m), MR_OK);
-    mr_direct_acs_columns(&m, 4); /* columns 4..7 */
-    mr_array_f32(&m)[0] = 1.0f;   /* not Cartesian any more: disc detection */
-    assert_int_equal(mr_direct_acs_detect(&cols, &m), MR_OK);
-    mr_direct_acs_columns(&m, 4);
-    for (int64_t i = 0; i < 5; i++)
-        mr_array_f32(&m)[i * 12 + 1] = 1.0f; /* a sampled line away from the centre */
-    assert_int_equal(mr_direct_acs_detect(&cols, &m), MR_OK);
-    mr_direct_acs_columns(&m, 4);
-    assert_true(mr_test_max_rel_err(&cols, &m) == 0.0);
-    mr_array_zero(&m);
-    assert_int_equal(mr_direct_acs_detect(&cols, &m), MR_ERR_DATA);
-
     mr_array_cleanup(&acs);
     mr_array_cleanup(&disc);
-    mr_array_cleanup(&cols);
-    mr_array_cleanup(&m);
     engine_case_close(&ec);
 }
 
@@ -399,13 +387,14 @@ static void test_rvn_net_ops_model(void **state)
     struct mr_array ref_img;
     struct mr_net_inputs in = { .sigma = 1.0f }; /* mr_net_inputs_default */
     int nprobe = 0;
-    struct mr_net_probe probe = { probe_count, &nprobe };
+    struct mr_probe probe = { probe_count, &nprobe };
 
     (void)state;
     golden_open(&g, "case_1_sense_multiscale");
     set_fft_config(g.ws, false, "");
     assert_string_equal(ops->name, "recurrentvarnet");
-    assert_int_equal(ops->create(g.ws, mr_weights_config(g.ws), &ctx), MR_OK);
+    assert_int_equal(ops->create(g.ws, mr_weights_config(g.ws), &mr_net_options_default, &ctx),
+                     MR_OK);
     assert_int_equal(mr_weights_check_unused(g.ws), MR_OK);
     assert_int_equal(ops->prepare(ctx, g.ksp.dims[0], g.ksp.dims[1], g.ksp.dims[2], &ndim, dims,
                                   &dt), MR_OK);
@@ -431,12 +420,12 @@ static void test_rvn_net_ops_model(void **state)
 }
 
 /* engine mode (no maps): ACS and padding recovered from the mask reproduce the golden's final
- * image, like the direct engine call with the golden's own ACS and padding */
+ * image, like a call of the framework with the golden's own ACS and padding */
 static void test_rvn_net_ops_engine(void **state)
 {
     const struct mr_net_ops *ops = &mr_recurrentvarnet_ops;
     struct engine_case ec;
-    struct mr_direct_engine *e = NULL;
+    struct mr_direct_framework *e = NULL;
     void *ctx = NULL;
     int ndim = 0;
     int64_t dims[MR_MAX_DIMS];
@@ -451,7 +440,9 @@ static void test_rvn_net_ops_engine(void **state)
     (void)state;
     engine_case_open(&ec);
     set_fft_config(ec.g.ws, false, "\"sensitivity_model_num_filters\": 4, ");
-    assert_int_equal(ops->create(ec.g.ws, mr_weights_config(ec.g.ws), &ctx), MR_OK);
+    assert_int_equal(ops->create(ec.g.ws, mr_weights_config(ec.g.ws), &mr_net_options_default,
+                                 &ctx),
+                     MR_OK);
     assert_int_equal(mr_weights_check_unused(ec.g.ws), MR_OK);
     const int64_t *d = ec.g.ksp.dims;
     assert_int_equal(ops->prepare(ctx, d[0], d[1], d[2], &ndim, dims, &dt), MR_OK);
@@ -468,12 +459,15 @@ static void test_rvn_net_ops_engine(void **state)
     ops->image(ctx, &img, &out);
 
     mr_weights_reset_used(ec.g.ws);
-    assert_int_equal(mr_direct_engine_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
-                                             &ec.ucfg, &ec.ecfg, &e), MR_OK);
-    assert_int_equal(mr_direct_engine_prepare(e, d[0], d[1], d[2]), MR_OK);
-    assert_int_equal(mr_direct_acs_detect(&acs, &ec.g.mask), MR_OK);
-    assert_int_equal(mr_direct_engine_run(e, &ec.g.ksp, &ec.g.mask, &acs, &pad, &img2, NULL,
-                                          NULL, NULL, NULL), MR_OK);
+    assert_int_equal(mr_direct_framework_create(ec.g.ws, "", &ec.g.cfg, "sensitivity_model.",
+                                                &ec.ucfg, &ec.ecfg, &e), MR_OK);
+    assert_int_equal(mr_direct_framework_prepare(e, d[0], d[1], d[2]), MR_OK);
+    const struct mr_acs_config acfg = { .rule = MR_ACS_RULE_DIRECT };
+    struct mr_acs region;
+    assert_int_equal(mr_acs_detect(&ec.g.mask, d[1], d[2], &acfg, &region), MR_OK);
+    mr_acs_fill(&region, &acs);
+    assert_int_equal(mr_direct_framework_run(e, &ec.g.ksp, &ec.g.mask, &acs, &pad, &img2, NULL,
+                                             NULL, NULL), MR_OK);
     assert_max_rel_below(&img, &img2, 1e-5);
     print_message("engine via the interface (ACS, padding from the mask): image max rel err "
                   "%.3g\n", mr_test_max_rel_err(&img, &ec.g.ref));
@@ -484,7 +478,7 @@ static void test_rvn_net_ops_engine(void **state)
     mr_array_cleanup(&img2);
     mr_array_cleanup(&acs);
     mr_array_cleanup(&pad);
-    mr_direct_engine_free(e);
+    mr_direct_framework_free(e);
     ops->free(ctx);
     engine_case_close(&ec);
 }
@@ -529,18 +523,21 @@ static void test_rvn_errors(void **state)
     assert_true(c.fft.centered);
     mr_config_free(jc);
 
-    /* run-time shape checks */
-    assert_int_equal(mr_recurrentvarnet_create(g.ws, "", &g.cfg, &net), MR_OK);
+    /* run-time input checks: the registry's, once for the row */
+    struct mr_net *rn = NULL;
     struct mr_array out;
+    struct mr_net_inputs in = mr_net_inputs_default;
+    mr_weights_reset_used(g.ws);
+    assert_int_equal(mr_net_create_from_weights(g.ws, NULL, &rn), MR_OK);
+    in.ksp = &g.ksp;
+    in.mask = &g.mask;
+    in.sens = &g.sens;
     assert_int_equal(mr_array_init_like(&out, &g.ksp), MR_OK);
-    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL,
-                                            NULL), MR_ERR_SHAPE); /* not prepared */
-    assert_int_equal(mr_recurrentvarnet_prepare(net, g.ksp.dims[0], g.ksp.dims[1],
-                                                g.ksp.dims[2] + 1), MR_OK);
-    assert_int_equal(mr_recurrentvarnet_run(net, &out, &g.ksp, &g.mask, &g.sens, NULL, NULL,
-                                            NULL), MR_ERR_SHAPE);
+    assert_int_equal(mr_net_run(rn, &in, &out, NULL), MR_ERR_ARG); /* not prepared */
+    assert_int_equal(mr_net_prepare(rn, g.ksp.dims[0], g.ksp.dims[1], g.ksp.dims[2] + 1), MR_OK);
+    assert_int_equal(mr_net_run(rn, &in, &out, NULL), MR_ERR_SHAPE);
     mr_array_cleanup(&out);
-    mr_recurrentvarnet_free(net);
+    mr_net_free(rn);
     golden_close(&g);
 }
 

@@ -1,4 +1,5 @@
-/* Coil sensitivities: ACS detection for column and 2-D masks, centred and uncentred; estimation
+/* Coil sensitivities: ACS detection by each rule (BLOCK for column and 2-D masks, centred and
+ * uncentred; fastMRI's; DIRECT's); estimation
  * recovers smooth synthetic maps inside the object; refinement improves maps from a narrow ACS;
  * error paths. */
 #include "mr_test.h"
@@ -11,6 +12,14 @@
 
 enum { H = 48, W = 41 };
 
+/* the BLOCK rule (coil estimation's) with DC stored at the centre or not */
+static mr_status detect_block(const struct mr_array *mask, bool centered, struct mr_acs *a)
+{
+    struct mr_acs_config cfg = mr_acs_config_default;
+    cfg.centered = centered;
+    return mr_acs_detect(mask, H, W, &cfg, a);
+}
+
 static void test_acs_detect_column_mask(void **state)
 {
     (void)state;
@@ -18,7 +27,7 @@ static void test_acs_detect_column_mask(void **state)
     struct mr_acs a;
     assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
     mr_test_column_mask(&mask, 4, 8); /* centre columns 16..23 plus every 4th from 20 */
-    assert_int_equal(mr_acs_detect(&mask, H, W, true, &a), MR_OK);
+    assert_int_equal(detect_block(&mask, true, &a), MR_OK);
     assert_int_equal(a.y0, 0);
     assert_int_equal(a.y1, H);
     assert_int_equal(a.x0, 16);
@@ -29,12 +38,12 @@ static void test_acs_detect_column_mask(void **state)
     assert_int_equal(mr_array_init_dims(&cols, MR_DTYPE_F32, 1, (int64_t)W), MR_OK);
     memcpy(mr_array_f32(&cols), mr_array_f32(&mask), sizeof(float) * W);
     struct mr_acs b;
-    assert_int_equal(mr_acs_detect(&cols, H, W, true, &b), MR_OK);
+    assert_int_equal(detect_block(&cols, true, &b), MR_OK);
     assert_memory_equal(&a, &b, sizeof(a));
 
     /* uncentred storage: ifftshift the mask, same ACS in centred coordinates */
     mr_ifftshift2_f32(mr_array_f32(&mask), H, W);
-    assert_int_equal(mr_acs_detect(&mask, H, W, false, &b), MR_OK);
+    assert_int_equal(detect_block(&mask, false, &b), MR_OK);
     assert_memory_equal(&a, &b, sizeof(a));
     mr_array_cleanup(&mask);
     mr_array_cleanup(&cols);
@@ -55,16 +64,106 @@ static void test_acs_detect_2d_mask(void **state)
     for (int64_t y = 18; y < 32; y++)
         for (int64_t x = 15; x < 25; x++)
             m[y * W + x] = y >= 19 && y < 29 && x >= 17 && x < 23 ? 1.0f : 0.0f;
-    assert_int_equal(mr_acs_detect(&mask, H, W, true, &a), MR_OK);
+    assert_int_equal(detect_block(&mask, true, &a), MR_OK);
     assert_int_equal(a.y0, 19);
     assert_int_equal(a.y1, 29);
     assert_int_equal(a.x0, 17);
     assert_int_equal(a.x1, 23);
 
     m[24 * W + 20] = 0.0f; /* no centre: no calibration region */
-    assert_int_equal(mr_acs_detect(&mask, H, W, true, &a), MR_ERR_DATA);
+    assert_int_equal(detect_block(&mask, true, &a), MR_ERR_DATA);
     assert_non_null(strstr(mr_last_error(), "not sampled"));
     mr_array_cleanup(&mask);
+}
+
+/* row 0 of a (rows, W) mask from a 0/1 pattern, repeated over the rows */
+static void set_columns(struct mr_array *mask, const char *pattern)
+{
+    const int64_t w = mask->dims[1];
+    for (int64_t r = 0; r < mask->dims[0]; r++)
+        for (int64_t j = 0; j < w; j++)
+            mr_array_f32(mask)[r * w + j] = pattern[j] == '1' ? 1.0f : 0.0f;
+}
+
+/* fastMRI's columns: nlf = 2·min(left, right) runs beside W/2, pad = (W − nlf + 1)/2 */
+static void test_acs_detect_fastmri(void **state)
+{
+    (void)state;
+    struct mr_array m = { 0 };
+    struct mr_acs a;
+    struct mr_acs_config cfg = { .rule = MR_ACS_RULE_FASTMRI };
+
+    /* E2EVN case_1's mask (W = 45): centre block 21..24 one right of centre: pad 22, nlf 2 */
+    assert_int_equal(mr_array_init_dims(&m, MR_DTYPE_F32, 2, (int64_t)2, (int64_t)45), MR_OK);
+    set_columns(&m, "100000100001000001000111100010000010000010000");
+    assert_int_equal(mr_acs_detect(&m, 2, 45, &cfg, &a), MR_OK);
+    assert_true(a.x0 == 22 && a.x1 == 24 && a.y0 == 0 && a.y1 == 2 && a.disc_r2 == 0.0);
+    /* an explicit count: pad = (W − n + 1) / 2 */
+    cfg.num_low_frequencies = 3;
+    assert_int_equal(mr_acs_detect(&m, 2, 45, &cfg, &a), MR_OK);
+    assert_true(a.x0 == 21 && a.x1 == 24);
+    cfg.num_low_frequencies = 46;
+    assert_int_equal(mr_acs_detect(&m, 2, 45, &cfg, &a), MR_ERR_ARG);
+    cfg.num_low_frequencies = 0;
+    mr_array_cleanup(&m);
+
+    /* even W, symmetric block of 6 around W/2 */
+    assert_int_equal(mr_array_init_dims(&m, MR_DTYPE_F32, 2, (int64_t)1, (int64_t)16), MR_OK);
+    set_columns(&m, "1000011111100001");
+    assert_int_equal(mr_acs_detect(&m, 1, 16, &cfg, &a), MR_OK);
+    assert_true(a.x0 == 5 && a.x1 == 11);
+    /* a fully sampled half counts 0 (argmin quirk): nlf = max(0, 1) = 1 */
+    set_columns(&m, "1111111111000001");
+    assert_int_equal(mr_acs_detect(&m, 1, 16, &cfg, &a), MR_OK);
+    assert_true(a.x0 == 8 && a.x1 == 9);
+    /* nothing sampled at the centre: still one column, no error (the reference's) */
+    set_columns(&m, "1000000000000001");
+    assert_int_equal(mr_acs_detect(&m, 1, 16, &cfg, &a), MR_OK);
+    assert_int_equal(a.x1 - a.x0, 1);
+    mr_array_cleanup(&m);
+}
+
+/* DIRECT's: a line mask's run through W/2; a 2-D mask's largest sampled disc (d² < nearest
+ * unsampled d²); rendered by mr_acs_fill */
+static void test_acs_detect_direct(void **state)
+{
+    (void)state;
+    struct mr_array m;
+    struct mr_array fill;
+    struct mr_acs a;
+    struct mr_acs_config cfg = { .rule = MR_ACS_RULE_DIRECT };
+    const int64_t h = 9;
+    const int64_t w = 12;
+
+    assert_int_equal(mr_array_init_dims(&m, MR_DTYPE_F32, 2, h, w), MR_OK);
+    assert_int_equal(mr_array_init_like(&fill, &m), MR_OK);
+    set_columns(&m, "110011110001"); /* columns 4..7 around W/2 = 6, and others */
+    assert_int_equal(mr_acs_detect(&m, h, w, &cfg, &a), MR_OK);
+    assert_true(a.x0 == 4 && a.x1 == 8 && a.y0 == 0 && a.y1 == h && a.disc_r2 == 0.0);
+    /* the same given as 4 central columns: [(W − 4 + 1)/2, +4) = [4, 8) */
+    cfg.num_low_frequencies = 4;
+    struct mr_acs b;
+    assert_int_equal(mr_acs_detect(&m, h, w, &cfg, &b), MR_OK);
+    assert_memory_equal(&a, &b, sizeof(a));
+    cfg.num_low_frequencies = 0;
+    /* not a line mask: the disc; (4, 6) is the centre, the nearest hole at distance² 4 */
+    for (int64_t i = 0; i < h * w; i++)
+        mr_array_f32(&m)[i] = 1.0f;
+    mr_array_f32(&m)[(4 + 2) * w + 6] = 0.0f;
+    mr_array_f32(&m)[0] = 0.0f;
+    assert_int_equal(mr_acs_detect(&m, h, w, &cfg, &a), MR_OK);
+    assert_true(a.disc_r2 == 4.0);
+    mr_acs_fill(&a, &fill);
+    for (int64_t i = 0; i < h; i++)
+        for (int64_t j = 0; j < w; j++) {
+            const int64_t d2 = (i - 4) * (i - 4) + (j - 6) * (j - 6);
+            assert_true(mr_array_f32(&fill)[i * w + j] == (d2 < 4 ? 1.0f : 0.0f));
+        }
+    /* no centre */
+    mr_array_f32(&m)[4 * w + 6] = 0.0f;
+    assert_int_equal(mr_acs_detect(&m, h, w, &cfg, &a), MR_ERR_DATA);
+    mr_array_cleanup(&m);
+    mr_array_cleanup(&fill);
 }
 
 /* maps estimated from 24 ACS columns of a smooth phantom match the true maps inside the
@@ -237,6 +336,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_acs_detect_column_mask),
         cmocka_unit_test(test_acs_detect_2d_mask),
+        cmocka_unit_test(test_acs_detect_fastmri),
+        cmocka_unit_test(test_acs_detect_direct),
         cmocka_unit_test(test_coils_estimate_recovers_smooth_maps),
         cmocka_unit_test(test_coils_refine_improves_maps),
         cmocka_unit_test(test_coils_errors),

@@ -10,6 +10,7 @@
 
 #include "linop_test_util.h"
 #include "recon/cg.h"
+#include "recon/combine.h"
 #include "recon/cs.h"
 #include "recon/sense.h"
 
@@ -132,7 +133,7 @@ static void test_cs_beats_zero_filled_and_cg_on_phantom(void **state)
     assert_int_equal(mr_array_init_like(&coil, &p->ksp), MR_OK);
 
     mr_sense_coil_images(p->s, &coil, &p->ksp);
-    mr_coil_rss(&zf, &coil);
+    mr_coil_rss(&zf, &coil, MR_COIL_SUM_DOUBLE);
     double nmse_zf = mr_test_nmse_scaled(&zf, &p->gt);
 
     const double lip = mr_sense_lipschitz(p->s);

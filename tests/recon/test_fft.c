@@ -118,6 +118,61 @@ static void test_fft_shifts_match_numpy(void **state)
         assert_true(z[i] == (float)i);
 }
 
+/* the centring index maps agree with the shifts (numpy's), odd and even n, and invert */
+static void test_fft_centring_index(void **state)
+{
+    (void)state;
+    for (int64_t n = 1; n <= 9; n++) {
+        float x[9];
+        float y[9];
+        for (int64_t i = 0; i < n; i++)
+            x[i] = y[i] = (float)i;
+        mr_fftshift2_f32(x, 1, n);  /* x[i] = i0[(i − n/2) mod n] */
+        mr_ifftshift2_f32(y, 1, n); /* y[i] = i0[(i + n/2) mod n] */
+        for (int64_t i = 0; i < n; i++) {
+            assert_true(x[i] == (float)mr_fft_uncentred_index(i, n));
+            assert_true(y[i] == (float)mr_fft_centred_index(i, n));
+            assert_int_equal(mr_fft_uncentred_index(mr_fft_centred_index(i, n), n), i);
+            assert_true(x[mr_fft_centred_index(i, n)] == (float)i); /* k lands there */
+        }
+        /* the DC (uncentred 0) sits at n/2 in centred order; any integer reduces mod n */
+        assert_int_equal(mr_fft_centred_index(0, n), n / 2);
+        assert_int_equal(mr_fft_uncentred_index(-1 - n, n), mr_fft_uncentred_index(-1, n));
+    }
+}
+
+/* the normalisation table, and the plans apply it: a unit impulse's transform is s_fwd
+ * everywhere, an inverse of ones is s_inv·n at DC */
+static void test_fft_norm_scales(void **state)
+{
+    (void)state;
+    const double n = 12.0;
+    double f;
+    double b;
+    mr_fft_norm_scales(MR_FFT_NORM_ORTHO, n, &f, &b);
+    assert_true(f == 1.0 / sqrt(n) && b == 1.0 / sqrt(n));
+    mr_fft_norm_scales(MR_FFT_NORM_BACKWARD, n, &f, &b);
+    assert_true(f == 1.0 && b == 1.0 / n);
+    mr_fft_norm_scales(MR_FFT_NORM_FORWARD, n, &f, &b);
+    assert_true(f == 1.0 / n && b == 1.0);
+    for (int norm = 0; norm < 3; norm++) {
+        const struct mr_fft_config cfg = { .centered = false, .norm = (enum mr_fft_norm)norm };
+        struct mr_fft2 *p = NULL;
+        float complex x[12] = { 1.0f };
+        float complex o[12];
+        for (int i = 0; i < 12; i++)
+            o[i] = 1.0f;
+        mr_fft_norm_scales(cfg.norm, n, &f, &b);
+        assert_int_equal(mr_fft2_create(3, 4, &cfg, &p), MR_OK);
+        mr_fft2_forward(p, x, x, 1);
+        mr_fft2_inverse(p, o, o, 1);
+        for (int i = 0; i < 12; i++)
+            assert_true(fabs((double)crealf(x[i]) - f) < 1e-6 && fabs((double)cimagf(x[i])) < 1e-6);
+        assert_true(fabs((double)crealf(o[0]) - b * n) < 1e-5);
+        mr_fft2_free(p);
+    }
+}
+
 static void test_fft_ortho_is_unitary_and_inverts(void **state)
 {
     (void)state;
@@ -316,6 +371,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fft_matches_naive_dft_odd_and_even),
         cmocka_unit_test(test_fft_shifts_match_numpy),
+        cmocka_unit_test(test_fft_centring_index),
+        cmocka_unit_test(test_fft_norm_scales),
         cmocka_unit_test(test_fft_ortho_is_unitary_and_inverts),
         cmocka_unit_test(test_fft_unaligned_pointer),
         cmocka_unit_test(test_fft_large_threaded_matches_batched),

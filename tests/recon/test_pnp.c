@@ -7,6 +7,7 @@
 
 #include <complex.h>
 #include <math.h>
+#include <string.h>
 
 #include "recon/cg.h"
 #include "recon/pnp.h"
@@ -134,7 +135,7 @@ static void test_pgd_converges_to_regularised_least_squares(void **state)
     cfg.lambda = 0.5f;
     cfg.tol = 1e-7f;
     /* fixed point: ½‖Ax − y‖² + λ μ/2 ‖x‖² */
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, &info), MR_OK);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, &info, NULL), MR_OK);
     assert_true(info.converged);
     assert_true(info.iters < cfg.iters);
     assert_int_equal(t.calls, info.iters);
@@ -169,7 +170,7 @@ static void test_admm_converges_to_regularised_least_squares(void **state)
     cfg.cg_iters = 100;
     cfg.tol = 1e-7f;
     /* minimises s‖y − Ax‖² + λ μ/2 ‖x‖²  ⇔  (AᴴA + λμ/(2s)) x = Aᴴy */
-    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, &info), MR_OK);
+    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, &info, NULL), MR_OK);
     assert_true(info.converged);
     assert_true(fabsf(t.last_lambda - cfg.lambda / cfg.rho) < 1e-7f);
     exact_solution(&p, cfg.lambda * MU / (2.0f * cfg.scale), &xs);
@@ -188,19 +189,27 @@ struct record {
     int seen;
     double err;
     struct mr_array x0;
+    struct mr_array z1;
 };
 
-static void record_monitor(void *arg, int iter, const struct mr_array *x, const struct mr_array *z)
+/* the probes "x_00", "z_01", "x_01", ...: checks x₀ and the first iteration */
+static void record_probe(void *arg, const char *name, int64_t index, const struct mr_array *a)
 {
     struct record *r = arg;
     const struct problem *p = r->p;
+    const struct mr_array *x = a;
+    const struct mr_array *z = &r->z1;
     struct mr_array e;
     struct mr_array g;
     struct mr_array res;
 
+    assert_int_equal(index, -1);
+    if (strcmp(name, "z_01") == 0)
+        mr_array_copy(&r->z1, a);
+    if (name[0] != 'x')
+        return;
     r->seen++;
-    if (iter == 0) {
-        assert_null(z);
+    if (strcmp(name, "x_00") == 0) {
         mr_array_copy(&r->x0, x);
         /* x₀ = Aᴴy */
         assert_int_equal(mr_array_init_like(&e, x), MR_OK);
@@ -209,7 +218,7 @@ static void record_monitor(void *arg, int iter, const struct mr_array *x, const 
         mr_array_cleanup(&e);
         return;
     }
-    if (iter != 1)
+    if (strcmp(name, "x_01") != 0)
         return;
     assert_int_equal(mr_array_init_like(&e, x), MR_OK);
     assert_int_equal(mr_array_init_like(&g, x), MR_OK);
@@ -251,11 +260,13 @@ static void check_first_iteration(bool admm)
     struct mr_prior prior = { &tik_ops, &t };
     struct mr_pnp_config cfg = mr_pnp_config_default;
     struct record rec = { 0 };
+    const struct mr_probe probe = { record_probe, &rec };
     struct mr_array x;
 
     problem_init(&p);
     assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
     assert_int_equal(mr_array_init_like(&rec.x0, &x), MR_OK);
+    assert_int_equal(mr_array_init_like(&rec.z1, &x), MR_OK);
     rec.p = &p;
     rec.cfg = &cfg;
     rec.admm = admm;
@@ -266,17 +277,16 @@ static void check_first_iteration(bool admm)
     cfg.scale = 1.0f;
     cfg.cg_iters = 200;
     cfg.cg_tol = 1e-7f;
-    cfg.monitor = record_monitor;
-    cfg.monitor_arg = &rec;
     mr_array_cf32(&x)[0] = 99.0f; /* ignored without warm_start */
     if (admm)
-        assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_OK);
+        assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, &probe), MR_OK);
     else
-        assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_OK);
+        assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, &probe), MR_OK);
     assert_int_equal(rec.seen, 4);
     mr_test_assert_below("first iteration", rec.err, admm ? 1e-5 : 1e-6, __FILE__, __LINE__);
 
     mr_array_cleanup(&rec.x0);
+    mr_array_cleanup(&rec.z1);
     mr_array_cleanup(&x);
     problem_cleanup(&p);
 }
@@ -312,13 +322,13 @@ static void test_warm_start_and_zero_iterations(void **state)
     mr_test_rand(&x0, 9);
     cfg.iters = 0;
     mr_array_copy(&x, &x0);
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_OK);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_OK);
     assert_true(mr_test_nrmse(&x, &aty) == 0.0);
     cfg.warm_start = true;
     mr_array_copy(&x, &x0);
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_OK);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_OK);
     assert_true(mr_test_nrmse(&x, &x0) == 0.0);
-    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_OK);
+    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_OK);
     assert_true(mr_test_nrmse(&x, &x0) == 0.0);
     assert_int_equal(t.calls, 0);
 
@@ -344,23 +354,23 @@ static void test_argument_errors(void **state)
     assert_int_equal(mr_array_init_dims(&small, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)(W - 1)),
                      MR_OK);
     cfg.iters = -1;
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_ERR_ARG);
-    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_ERR_ARG);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_ERR_ARG);
+    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_ERR_ARG);
     cfg = mr_pnp_config_default;
     cfg.step = 0.0f;
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_ERR_ARG);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_ERR_ARG);
     cfg = mr_pnp_config_default;
     cfg.rho = 0.0f;
-    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL), MR_ERR_ARG);
+    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_ERR_ARG);
     cfg = mr_pnp_config_default;
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &none, &p.y, &x, NULL), MR_ERR_ARG);
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &small, NULL), MR_ERR_ARG);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &none, &p.y, &x, NULL, NULL), MR_ERR_ARG);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &small, NULL, NULL), MR_ERR_ARG);
     /* a step far beyond 2/‖A‖² with no damping diverges to non-finite values */
     struct tik ident = { .mu = 0.0f };
     struct mr_prior id = { &tik_ops, &ident };
     cfg.step = 1e6f;
     cfg.iters = 200;
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &id, &p.y, &x, NULL), MR_ERR_DATA);
+    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &id, &p.y, &x, NULL, NULL), MR_ERR_DATA);
     assert_int_equal(t.calls, 0);
 
     mr_array_cleanup(&x);

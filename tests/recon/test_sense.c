@@ -137,54 +137,6 @@ static void test_sense_lipschitz_bound(void **state)
     mr_array_cleanup(&sens);
 }
 
-static void test_coil_kernels_known_values(void **state)
-{
-    (void)state;
-    /* 2 coils, 1x3 image */
-    float complex sd[6] = { 1.0f, I, 0.0f, 2.0f, 1.0f - I, 0.0f };
-    float complex xd[3] = { 3.0f, 1.0f + I, 5.0f };
-    float complex cd[6];
-    float complex rd[3];
-    float fd[3];
-    const int64_t cdims[3] = { 2, 1, 3 };
-    const int64_t idims[2] = { 1, 3 };
-    struct mr_array sens;
-    struct mr_array x;
-    struct mr_array coil;
-    struct mr_array r;
-    struct mr_array f;
-    mr_array_wrap(&sens, MR_DTYPE_CF32, 3, cdims, sd);
-    mr_array_wrap(&coil, MR_DTYPE_CF32, 3, cdims, cd);
-    mr_array_wrap(&x, MR_DTYPE_CF32, 2, idims, xd);
-    mr_array_wrap(&r, MR_DTYPE_CF32, 2, idims, rd);
-    mr_array_wrap(&f, MR_DTYPE_F32, 2, idims, fd);
-
-    mr_coil_expand(&coil, &x, &sens);
-    assert_true(cd[0] == 3.0f && cd[1] == I * (1.0f + I) && cd[2] == 0.0f);
-    assert_true(cd[3] == 6.0f && cd[4] == (1.0f - I) * (1.0f + I) && cd[5] == 0.0f);
-
-    /* reduce: Σ conj(S) S x = Σ|S|² x = (5·3, 3·(1+i), 0) */
-    mr_coil_reduce(&r, &coil, &sens);
-    assert_true(cabsf(rd[0] - 15.0f) < 1e-6f);
-    assert_true(cabsf(rd[1] - 3.0f * (1.0f + I)) < 1e-6f);
-    assert_true(rd[2] == 0.0f);
-
-    /* SENSE combination inverts the expansion where Σ|S|² > 0 and is 0 elsewhere */
-    mr_coil_sense_combine(&r, &coil, &sens);
-    assert_true(cabsf(rd[0] - 3.0f) < 1e-6f);
-    assert_true(cabsf(rd[1] - (1.0f + I)) < 1e-6f);
-    assert_true(rd[2] == 0.0f);
-
-    /* RSS of (3, 4i) = 5, of (1+i, 1-i) = 2, of (0, 0) = 0; F32 and CF32 outputs */
-    float complex vd[6] = { 3.0f, 1.0f + I, 0.0f, 4.0f * I, 1.0f - I, 0.0f };
-    struct mr_array v;
-    mr_array_wrap(&v, MR_DTYPE_CF32, 3, cdims, vd);
-    mr_coil_rss(&f, &v);
-    assert_true(fabsf(fd[0] - 5.0f) < 1e-6f && fabsf(fd[1] - 2.0f) < 1e-6f && fd[2] == 0.0f);
-    mr_coil_rss(&r, &v);
-    assert_true(rd[0] == fd[0] && rd[1] == fd[1] && cimagf(rd[1]) == 0.0f);
-}
-
 static void test_sense_errors(void **state)
 {
     (void)state;
@@ -217,7 +169,6 @@ int main(void)
         cmocka_unit_test(test_sense_adjoint_and_normal_every_fft_config),
         cmocka_unit_test(test_sense_column_mask_layouts_agree),
         cmocka_unit_test(test_sense_lipschitz_bound),
-        cmocka_unit_test(test_coil_kernels_known_values),
         cmocka_unit_test(test_sense_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
