@@ -112,11 +112,12 @@ mr_status mr_dicom_dir_create(const char *dir, struct mr_dicom_dir **out)
 {
     mr_status st = MR_OK;
     struct mr_dicom_dir *d = calloc(1, sizeof(*d));
+    char *tmp = NULL;
     size_t n = strlen(dir);
 
     while (n > 1 && dir[n - 1] == '/')
         n--;
-    if (d == NULL || (d->dir = malloc(n + 1)) == NULL || (d->tmp = malloc(n + 12)) == NULL) {
+    if (d == NULL || (d->dir = malloc(n + 1)) == NULL || (tmp = malloc(n + 12)) == NULL) {
         st = MR_FAIL(MR_ERR_NOMEM, "DICOM folder '%s'", dir);
         goto out;
     }
@@ -128,18 +129,19 @@ mr_status mr_dicom_dir_create(const char *dir, struct mr_dicom_dir **out)
         goto out;
     }
     MR_CHECK(check_target(d->dir));
-    snprintf(d->tmp, n + 12, "%s.tmp-XXXXXX", d->dir);
-    if (mkdtemp(d->tmp) == NULL) {
-        int e = errno;
-        free(d->tmp);
-        d->tmp = NULL;
-        st = MR_FAIL(MR_ERR_IO, "cannot create a folder next to '%s': %s", d->dir, strerror(e));
+    snprintf(tmp, n + 12, "%s.tmp-XXXXXX", d->dir);
+    if (mkdtemp(tmp) == NULL) {
+        st = MR_FAIL(MR_ERR_IO, "cannot create a folder next to '%s': %s", d->dir,
+                     strerror(errno));
         goto out;
     }
-    (void)chmod(d->tmp, 0755); /* mkdtemp makes 0700; a normal output folder is 0755 */
+    (void)chmod(tmp, 0755); /* mkdtemp makes 0700; a normal output folder is 0755 */
+    d->tmp = tmp; /* from here on, freeing d removes the folder */
+    tmp = NULL;
     *out = d;
     d = NULL;
 out:
+    free(tmp);
     mr_dicom_dir_free(d);
     return st;
 }
