@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "apps/commands.h"
+#include "io/dicom.h"
 #include "io/ismrmrd.h"
 #include "pipeline/output.h"
 #include "pipeline/volume.h"
@@ -17,6 +18,7 @@ int mr_main_recon(int argc, char *argv[]);
 
 static const char help[] =
     "usage: mrirecon recon [options] IN.h5 OUT.{h5,png,nii}\n"
+    "       mrirecon recon [options] --format dicom IN.h5 OUT_DIR [--send HOST:PORT:AET]\n"
     "Reconstruct every slice of a fastMRI-layout multi-coil file or an ISMRMRD raw dataset\n"
     "(detected by content; ISMRMRD output .h5 holds ISMRMRD images).\n"
     "\n"
@@ -36,6 +38,12 @@ static const char help[] =
     "      --espirit-crop C ESPIRiT eigenvalue crop in [0,1) (default 0: uncropped maps)\n"
     "      --slices A:B     reconstruct slices A..B-1 only (fastMRI files)\n"
     "      --no-crop        keep the full image (default: crop to the header's recon matrix)\n"
+    "      --format F       h5, png, nii (default: by OUT's extension) or dicom: OUT_DIR is\n"
+    "                       a folder of DICOM MR images, IM00001.dcm ... (README \"DICOM\")\n"
+    "      --send H:P:AET   dicom: then store the series on the PACS AET at host H, port P\n"
+    "      --calling-aet A  dicom: our AE title towards the PACS (default MRIRECON)\n"
+    "      --reproducible-uids  dicom: UIDs derived from IN's path, the method and the\n"
+    "                       slice (the same run gives the same UIDs); default: unique UIDs\n"
     "  -q, --quiet          no progress on stderr\n"
     MR_CLI_MAX_MEMORY_HELP
     "  -h, --help           this text\n"
@@ -91,15 +99,21 @@ int mr_main_recon(int argc, char *argv[])
         { "espirit-crop", required_argument, NULL, 'E' },
         { "slices", required_argument, NULL, 'S' },
         { "no-crop", no_argument, NULL, 'C' },
+        { "format", required_argument, NULL, 'F' },
+        { "send", required_argument, NULL, 'P' },
+        { "calling-aet", required_argument, NULL, 'A' },
+        { "reproducible-uids", no_argument, NULL, 'U' },
         { "quiet", no_argument, NULL, 'q' },
         { "max-memory", required_argument, NULL, 0x100 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct mr_volume_config cfg;
+    struct mr_dicom_peer peer;
     const char *method = NULL;
     const char *weights = NULL;
     bool quiet = false;
+    bool reproducible = false;
     int c;
 
     mr_volume_config_init(&cfg);
@@ -122,6 +136,13 @@ int mr_main_recon(int argc, char *argv[])
             }
             break;
         case 'C': cfg.crop = false; break;
+        case 'F': st = mr_output_format_parse(optarg, &cfg.format); break;
+        case 'P':
+            st = mr_dicom_peer_parse(optarg, &peer);
+            cfg.dicom.send = &peer;
+            break;
+        case 'A': cfg.dicom.calling_aet = optarg; break;
+        case 'U': reproducible = true; break;
         case 'q': quiet = true; break;
         case 0x100:
             if (!mr_cli_max_memory("recon", optarg))
@@ -162,10 +183,23 @@ int mr_main_recon(int argc, char *argv[])
         cfg.progress = progress;
     const char *in = argv[optind];
     const char *out = argv[optind + 1];
-    if (!mr_output_format_known(out)) {
-        fprintf(stderr, "mrirecon recon: output '%s' must end in .h5, .png or .nii\n", out);
+    if (mr_output_check_name(out, cfg.format) != MR_OK) {
+        fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
         return 2;
     }
+    if (cfg.format != MR_OUTPUT_DICOM &&
+        (cfg.dicom.send != NULL || cfg.dicom.calling_aet != NULL || reproducible)) {
+        fprintf(stderr, "mrirecon recon: --send, --calling-aet and --reproducible-uids go with "
+                "--format dicom\n");
+        return 2;
+    }
+    if (cfg.dicom.calling_aet != NULL && !mr_dicom_aet_valid(cfg.dicom.calling_aet)) {
+        fprintf(stderr, "mrirecon recon: --calling-aet '%s' must be 1 to 16 characters, no "
+                "backslash or control character, not only spaces\n", cfg.dicom.calling_aet);
+        return 2;
+    }
+    if (reproducible)
+        cfg.dicom.uid_seed = in;
     bool is_ismrmrd = false;
     if (mr_ismrmrd_probe(in, &is_ismrmrd) == MR_OK && is_ismrmrd &&
         (cfg.mask_path != NULL || cfg.slice0 >= 0 || cfg.method.maps == MR_MAPS_FILE)) {
@@ -180,8 +214,12 @@ int mr_main_recon(int argc, char *argv[])
         fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
         return 1;
     }
-    if (!quiet)
+    if (!quiet) {
         fprintf(stderr, "mrirecon recon: wrote '%s' (%lld images, %s, %.2f s)\n", out,
                 (long long)res.images, res.label, mr_clock_now_s() - t);
+        if (cfg.dicom.send != NULL)
+            fprintf(stderr, "mrirecon recon: stored the series on %s@%s:%d\n", peer.called_aet,
+                    peer.host, peer.port);
+    }
     return 0;
 }

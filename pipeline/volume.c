@@ -4,11 +4,14 @@
 #include <complex.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "io/atomic_file.h"
 #include "io/fastmri.h"
+#include "io/h5.h"
 #include "io/ismrmrd.h"
+#include "io/nifti.h"
 #include "io/npy.h"
 #include "pipeline/output.h"
 #include "pipeline/pipeline.h"
@@ -51,6 +54,56 @@ static void apply_mask(struct mr_array *ksp, const struct mr_array *mask)
     for (int64_t c = 0; c < nc; c++)
         for (int64_t i = 0; i < n; i++)
             k[c * n + i] = m[i] != 0.0f ? k[c * n + i] : 0.0f;
+}
+
+/* vol (slices s0.., h, w) as a DICOM series (see volume.h for the fastMRI defaults) */
+static mr_status write_dicom(const struct mr_volume_config *cfg, const char *in, const char *out,
+                             const struct mr_fastmri_info *info, const struct mr_array *vol,
+                             int64_t s0, const char *label)
+{
+    static const double row_dir[3] = { 1.0, 0.0, 0.0 };
+    static const double col_dir[3] = { 0.0, 1.0, 0.0 };
+    mr_status st = MR_OK;
+    struct mr_h5 *h = NULL;
+    char *xml = NULL;
+    size_t len = 0;
+    struct mr_dicom_series s;
+    const int64_t n = vol->dims[0];
+    const int64_t rows = vol->dims[1];
+    const int64_t cols = vol->dims[2];
+    double vox[3] = { 1.0, 1.0, 1.0 }; /* along columns (W), rows (H), slices */
+    struct mr_dicom_image *ims = calloc((size_t)n, sizeof(*ims));
+
+    if (ims == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "%lld DICOM images", (long long)n);
+    if (info->has_header) {
+        MR_CHECK(mr_h5_open(in, &h));
+        MR_CHECK(mr_h5_read_string_dataset(h, "ismrmrd_header", &xml, &len));
+        mr_nifti_voxel_from_header(&info->hdr, vox);
+    }
+    MR_CHECK(mr_output_dicom_series(&s, xml, len, in, &cfg->method, label, 1, &cfg->dicom));
+    if (info->patient_id[0] != '\0' && strcmp(s.patient_id, MR_DICOM_DEFAULT_PATIENT_ID) == 0)
+        mr_dicom_set_text(s.patient_id, sizeof(s.patient_id), info->patient_id);
+    if (info->acquisition[0] != '\0' && s.protocol_name[0] == '\0')
+        mr_dicom_set_text(s.protocol_name, sizeof(s.protocol_name), info->acquisition);
+    for (int64_t i = 0; i < n; i++) {
+        struct mr_dicom_image *im = &ims[i];
+        const double centre[3] = { 0.0, 0.0, (double)(s0 + i) * vox[2] };
+        im->data = mr_array_f32(vol) + i * rows * cols;
+        im->rows = rows;
+        im->cols = cols;
+        im->instance_number = s0 + i + 1;
+        im->pixel_spacing[0] = vox[1];
+        im->pixel_spacing[1] = vox[0];
+        im->slice_thickness = vox[2];
+        mr_dicom_image_place(im, centre, row_dir, col_dir);
+    }
+    MR_CHECK(mr_output_write_dicom(out, &s, ims, (size_t)n, &cfg->dicom));
+out:
+    mr_h5_close(h);
+    free(xml);
+    free(ims);
+    return st;
 }
 
 static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const char *in,
@@ -126,7 +179,10 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
         if (cfg->progress != NULL)
             cfg->progress(cfg->progress_arg, label, s - s0 + 1, s1 - s0, mr_clock_now_s() - t);
     }
-    MR_CHECK(mr_output_write(out, &vol, info, label));
+    if (mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_DICOM)
+        MR_CHECK(write_dicom(cfg, in, out, info, &vol, s0, label));
+    else
+        MR_CHECK(mr_output_write(out, cfg->format, &vol, info, label));
     if (result != NULL) {
         result->images = s1 - s0;
         snprintf(result->label, sizeof(result->label), "%s", label);
@@ -147,8 +203,9 @@ mr_status mr_volume_reconstruct(const struct mr_volume_config *cfg, const char *
 {
     bool is_ismrmrd = false;
 
-    if (!mr_output_format_known(out))
-        return MR_FAIL(MR_ERR_ARG, "output '%s' must end in .h5, .png or .nii", out);
+    mr_status st = mr_output_check_name(out, cfg->format);
+    if (st != MR_OK)
+        return st;
     if (mr_same_file(out, in))
         return MR_FAIL(MR_ERR_ARG, "output '%s' is the input file: it would be overwritten",
                        out);

@@ -11,6 +11,14 @@
  *   .h5   fastMRI reconstruction file ('reconstruction' float32, attribute 'method')
  *   .png  the magnitude images tiled, windowed (io/png.h)
  *   .nii  NIfTI-1 float32, voxel size from the header
+ *   DICOM (format MR_OUTPUT_DICOM; out is a folder): one MR image per slice (pipeline/
+ *         output.h), IM<slice + 1>.dcm with Instance Number slice + 1; identity from the
+ *         file's ismrmrd_header, its patient_id attribute as Patient ID and its acquisition
+ *         attribute as Protocol Name where the header has none; fastMRI files record no
+ *         position or orientation, so: Pixel Spacing and Slice Thickness from the header's
+ *         reconSpace (as .nii; 1 mm without a header), Image Orientation 1\0\0\0\1\0
+ *         (axial, rows along x, columns along y) and the centre pixel (h/2, w/2) of slice s at
+ *         (0, 0, s × thickness) mm
  *
  * ISMRMRD files (io/ismrmrd.h): every acquisition pushed through the stage (pipeline/stage.h)
  * in file order, exactly as `mrirecon stage` receives a stream; images by the extension:
@@ -18,10 +26,16 @@
  *         /dataset/image_<image_series_index>, with their headers
  *   .png  the magnitude images tiled in (set, phase, repetition, contrast, slice) order
  *   .nii  the same stack as NIfTI-1, voxel sizes from the reconSpace FOV
+ *   DICOM the same stack, IM<k>.dcm with Instance Number k = 1, 2, ... in that order, geometry
+ *         from each image header (io/dicom.h mr_dicom_image_from_ismrmrd: position, read_dir,
+ *         phase_dir, field of view), identity from the XML header, Series Number
+ *         image_series_index + 1
  * Retrospective masks and slice ranges do not apply there (MR_ERR_ARG).
  *
- * The output appears atomically and only when every slice was reconstructed; an output that is
- * the input file is refused. Errors: MR_ERR_ARG (options, output name), the readers', the
+ * The output appears atomically and only when every slice was reconstructed (a DICOM folder
+ * as a whole; with dicom.send it is then stored to the PACS, and a failed send leaves the
+ * written folder); an output that is the input file is refused. The format is cfg->format, or
+ * by the extension for MR_OUTPUT_AUTO. Errors: MR_ERR_ARG (options, output name), the readers', the
  * pipeline's (named with the slice or acquisition), MR_ERR_IO (writing).
  */
 #ifndef MR_PIPELINE_VOLUME_H
@@ -31,6 +45,7 @@
 #include <stdint.h>
 
 #include "pipeline/method.h"
+#include "pipeline/output.h"
 
 struct mr_volume_config {
     struct mr_method_config method;
@@ -39,11 +54,14 @@ struct mr_volume_config {
     int64_t slice1;              /* ... to the last */
     bool crop;                   /* fastMRI: crop to the header's recon matrix */
     uint16_t image_series_index; /* ISMRMRD: series of the output images */
+    enum mr_output_format format; /* MR_OUTPUT_AUTO: by the output's extension */
+    struct mr_output_dicom dicom; /* MR_OUTPUT_DICOM: UIDs and sending (borrowed strings) */
     /* Called after each slice (fastMRI) or image (ISMRMRD); NULL: silent. */
     void (*progress)(void *arg, const char *label, int64_t done, int64_t total, double seconds);
     void *progress_arg;
 };
-/* *cfg = mr_method_config_init's method, all slices, crop on, series 0, no progress. */
+/* *cfg = mr_method_config_init's method, all slices, crop on, series 0, no progress, format
+ * by extension, DICOM with unique UIDs and no sending. */
 void mr_volume_config_init(struct mr_volume_config *cfg);
 
 /* What a finished reconstruction did (for logs). */

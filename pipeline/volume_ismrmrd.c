@@ -1,5 +1,5 @@
 /*
- * ISMRMRD file → stage → ISMRMRD images / PNG / NIfTI (the ISMRMRD path of volume.h). The file
+ * ISMRMRD file → stage → ISMRMRD images / PNG / NIfTI / DICOM (the ISMRMRD path of volume.h). The file
  * is read one acquisition at a time, so memory stays at the stage's open slices plus the images.
  */
 
@@ -14,7 +14,7 @@
 #include "pipeline/volume.h"
 #include "recon/clock.h"
 
-/* Images kept for .png / .nii: their headers and (ny, W) magnitude data. */
+/* Images kept for .png / .nii / DICOM: their headers and (ny, W) magnitude data. */
 struct image_list {
     const struct mr_volume_config *cfg; /* for progress */
     const struct mr_stage *stage;
@@ -75,12 +75,39 @@ static int compare_heads(const ISMRMRD_ImageHeader *a, const ISMRMRD_ImageHeader
     return 0;
 }
 
-static mr_status write_stack(const struct image_list *l, const struct mr_ismrmrd_header *hdr,
-                             const char *out, const char *method)
+/* The images in stack order as a DICOM series: IM<k>.dcm, k = 1, 2, ... */
+static mr_status write_dicom(const struct mr_volume_config *cfg, const struct image_list *l,
+                             const size_t *order, const char *in, const char *xml,
+                             size_t xml_len, const char *out, const char *label)
+{
+    mr_status st = MR_OK;
+    struct mr_dicom_series s;
+    struct mr_dicom_image *ims = calloc(l->n, sizeof(*ims));
+
+    if (ims == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "%zu DICOM images", l->n);
+    MR_CHECK(mr_output_dicom_series(&s, xml, xml_len, in, &cfg->method, label,
+                                    (int64_t)cfg->image_series_index + 1, &cfg->dicom));
+    for (size_t i = 0; i < l->n; i++) {
+        const ISMRMRD_Image im = { .head = l->heads[order[i]], .data = l->data[order[i]] };
+        MR_CHECK(mr_dicom_image_from_ismrmrd(&im, &ims[i]));
+        ims[i].instance_number = (int64_t)i + 1;
+    }
+    MR_CHECK(mr_output_write_dicom(out, &s, ims, l->n, &cfg->dicom));
+out:
+    free(ims);
+    return st;
+}
+
+static mr_status write_stack(const struct mr_volume_config *cfg, const struct image_list *l,
+                             const struct mr_ismrmrd_header *hdr, const char *in,
+                             const char *xml, size_t xml_len, const char *out,
+                             const char *method)
 {
     mr_status st = MR_OK;
     struct mr_array vol = { 0 };
     size_t *order = malloc(sizeof(*order) * l->n);
+    const enum mr_output_format fmt = mr_output_format_resolve(out, cfg->format);
 
     if (order == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "image order");
@@ -95,13 +122,16 @@ static mr_status write_stack(const struct image_list *l, const struct mr_ismrmrd
         }
         order[j] = i;
     }
+    if (fmt == MR_OUTPUT_DICOM) {
+        st = write_dicom(cfg, l, order, in, xml, xml_len, out, method);
+        goto out;
+    }
     MR_CHECK(mr_array_init_dims(&vol, MR_DTYPE_F32, 3, (int64_t)l->n, h, w));
     for (size_t i = 0; i < l->n; i++)
         memcpy(mr_array_f32(&vol) + (int64_t)i * h * w, l->data[order[i]],
                sizeof(float) * (size_t)(h * w));
     MR_CHECK(mr_make_parent_dirs(out));
-    size_t n = strlen(out);
-    if (n >= 4 && strcmp(out + n - 4, ".nii") == 0) {
+    if (fmt == MR_OUTPUT_NIFTI) {
         struct mr_nifti_config ncfg = mr_nifti_config_default;
         ncfg.voxel_mm[0] = hdr->recon_fov_mm[0] / (double)w;
         ncfg.voxel_mm[1] = hdr->recon_fov_mm[1] / (double)h;
@@ -109,7 +139,7 @@ static mr_status write_stack(const struct image_list *l, const struct mr_ismrmrd
         ncfg.descrip = method;
         MR_CHECK(mr_nifti_write(out, &vol, &ncfg));
     } else {
-        MR_CHECK(mr_output_write(out, &vol, NULL, method));
+        MR_CHECK(mr_output_write(out, fmt, &vol, NULL, method));
     }
 out:
     mr_array_cleanup(&vol);
@@ -126,12 +156,12 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
     struct mr_stage_config scfg;
     struct image_list list = { .cfg = cfg };
     ISMRMRD_Acquisition acq;
-    size_t n = strlen(out);
-    bool h5 = n >= 3 && strcmp(out + n - 3, ".h5") == 0;
+    const bool h5 = mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_H5;
 
     ismrmrd_init_acquisition(&acq);
-    if (!mr_output_format_known(out))
-        return MR_FAIL(MR_ERR_ARG, "output '%s' must end in .h5, .png or .nii", out);
+    st = mr_output_check_name(out, cfg->format);
+    if (st != MR_OK)
+        return st;
     mr_stage_config_init(&scfg);
     scfg.method = cfg->method;
     scfg.image_series_index = cfg->image_series_index;
@@ -179,7 +209,8 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
         list.writer = NULL;
         MR_CHECK(st);
     } else {
-        MR_CHECK(write_stack(&list, mr_stage_header(stage), out, mr_stage_label(stage)));
+        MR_CHECK(write_stack(cfg, &list, mr_stage_header(stage), in, xml, xml_len, out,
+                             mr_stage_label(stage)));
     }
     if (result != NULL) {
         result->images = mr_stage_images(stage);

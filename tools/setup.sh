@@ -3,14 +3,15 @@
 # exact apt-get line and fails if something is missing.
 #   tools/setup.sh          build and run (README command 1)
 #   tools/setup.sh --test   also what the test suite needs: Python tooling for the converter
-#                           and training-module tests, Chromium for the report test
+#                           and training-module tests, Chromium for the report test, DCMTK's
+#                           tools (dcmdump, storescp) for the DICOM tests
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libfftw3-dev libhdf5-dev libismrmrd-dev ismrmrd-tools libcmocka-dev
-      libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev)
+      libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev libdcmtk-dev)
 if [ "${1:-}" = "--test" ]; then
-    PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium)
+    PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium dcmtk)
 fi
 
 missing=()
