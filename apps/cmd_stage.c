@@ -15,6 +15,7 @@
 
 #include "apps/commands.h"
 #include "io/atomic_file.h"
+#include "io/dicom.h"
 #include "runs/stage_server.h"
 
 int mr_main_stage(int argc, char *argv[]);
@@ -44,6 +45,11 @@ static const char help[] =
     "      --max-text MIB    largest config / header / text message (default 16 MiB)\n"
     "      --max-connections N  exit after N connections (default: serve forever)\n"
     "      --port-file FILE  write the listening port to FILE once listening\n"
+    "      --dicom-dir DIR   also write each stream's images as a DICOM series folder\n"
+    "                        DIR/<Series Instance UID> at its CLOSE (README \"DICOM\")\n"
+    "      --send H:P:AET    with --dicom-dir: then store each series on the PACS AET at host\n"
+    "                        H, port P (C-STORE)\n"
+    "      --calling-aet A   our AE title towards the PACS (default MRIRECON)\n"
     "  -q, --quiet           no log lines on standard error (errors are still shown)\n"
     MR_CLI_MAX_MEMORY_HELP
     "  -h, --help            this text\n"
@@ -129,6 +135,7 @@ int mr_main_stage(int argc, char *argv[])
     struct mr_stage_session_config *cfg = &srv.session;
     const char *input = NULL;
     const char *output = NULL;
+    struct mr_dicom_peer peer;
     bool tcp = false;
     static const struct option opts[] = {
         { "method", required_argument, NULL, 'm' },
@@ -150,6 +157,9 @@ int mr_main_stage(int argc, char *argv[])
         { "max-text", required_argument, NULL, 'x' },
         { "max-connections", required_argument, NULL, 'X' },
         { "port-file", required_argument, NULL, 'P' },
+        { "dicom-dir", required_argument, NULL, 'D' },
+        { "send", required_argument, NULL, 'S' },
+        { "calling-aet", required_argument, NULL, 'A' },
         { "quiet", no_argument, NULL, 'q' },
         { "max-memory", required_argument, NULL, 0x100 },
         { "help", no_argument, NULL, 'h' },
@@ -217,6 +227,16 @@ int mr_main_stage(int argc, char *argv[])
             srv.max_connections = v;
             break;
         case 'P': srv.port_file = optarg; break;
+        case 'D': cfg->dicom_dir = optarg; break;
+        case 'S':
+            st = mr_dicom_peer_parse(optarg, &peer);
+            cfg->dicom.send = &peer;
+            break;
+        case 'A':
+            if (!mr_dicom_aet_valid(optarg))
+                bad = "--calling-aet needs 1 to 16 characters, no backslash";
+            cfg->dicom.calling_aet = optarg;
+            break;
         case 'q': cfg->quiet = true; break;
         case 0x100:
             if (!mr_cli_max_memory("stage", optarg))
@@ -245,6 +265,10 @@ int mr_main_stage(int argc, char *argv[])
             fprintf(stderr, "mrirecon stage: --config: %s\n", mr_last_error());
             return 2;
         }
+    }
+    if (cfg->dicom.send != NULL && cfg->dicom_dir == NULL) {
+        fprintf(stderr, "mrirecon stage: --send needs --dicom-dir (the series is written first)\n");
+        return 2;
     }
     if (tcp && (input != NULL || output != NULL)) {
         fprintf(stderr, "mrirecon stage: --listen cannot be combined with --input/--output\n");

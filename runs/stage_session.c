@@ -5,6 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* an image kept for the DICOM series: its header and a copy of its data */
+struct kept_image {
+    ISMRMRD_ImageHeader head;
+    float *data;
+};
+
 struct mr_stage_session {
     struct mr_stage_session_config cfg;
     struct mr_stage_config stage_cfg; /* cfg.stage with the stream's config applied */
@@ -12,12 +18,77 @@ struct mr_stage_session {
     int out_fd;
     char what[128];
     bool done;
+    char *xml; /* the stream's header, for the DICOM series (cfg.dicom_dir) */
+    size_t xml_len;
+    struct kept_image *kept;
+    size_t nkept;
+    size_t cap_kept;
 };
+
+/* Keeps a copy of im for the DICOM series written at CLOSE. */
+static mr_status keep_image(struct mr_stage_session *s, const ISMRMRD_Image *im)
+{
+    if (s->nkept == s->cap_kept) {
+        size_t cap = s->cap_kept > 0 ? 2 * s->cap_kept : 16;
+        struct kept_image *k = realloc(s->kept, cap * sizeof(*k));
+        if (k == NULL)
+            return MR_FAIL(MR_ERR_NOMEM, "%s: images kept for DICOM", s->what);
+        s->kept = k;
+        s->cap_kept = cap;
+    }
+    const size_t bytes = ismrmrd_size_of_image_data(im);
+    float *copy = malloc(bytes > 0 ? bytes : 1);
+    if (copy == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "%s: an image of %zu bytes kept for DICOM", s->what, bytes);
+    memcpy(copy, im->data, bytes);
+    s->kept[s->nkept].head = im->head;
+    s->kept[s->nkept].data = copy;
+    s->nkept++;
+    return MR_OK;
+}
 
 static mr_status sink_image(void *ctx, const ISMRMRD_Image *im)
 {
-    const struct mr_stage_session *s = ctx;
-    return mr_mrd_write_image(s->out_fd, im);
+    struct mr_stage_session *s = ctx;
+    mr_status st = mr_mrd_write_image(s->out_fd, im);
+    if (st == MR_OK && s->cfg.dicom_dir != NULL)
+        st = keep_image(s, im);
+    return st;
+}
+
+/* The kept images as one DICOM series folder (and sent, when configured). */
+static mr_status write_dicom(struct mr_stage_session *s)
+{
+    mr_status st = MR_OK;
+    struct mr_dicom_series series;
+    struct mr_dicom_image *ims = calloc(s->nkept > 0 ? s->nkept : 1, sizeof(*ims));
+    char dir[4200];
+
+    if (ims == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "%s: DICOM images", s->what);
+    for (size_t i = 0; i < s->nkept; i++) {
+        ISMRMRD_Image view;
+        memset(&view, 0, sizeof(view));
+        view.head = s->kept[i].head;
+        view.data = s->kept[i].data;
+        MR_CHECK(mr_dicom_image_from_ismrmrd(&view, &ims[i]));
+    }
+    MR_CHECK(mr_output_dicom_series(&series, s->xml, s->xml_len, s->what, &s->stage_cfg.method,
+                                    mr_stage_label(s->stage),
+                                    (int64_t)s->stage_cfg.image_series_index + 1,
+                                    &s->cfg.dicom));
+    if (snprintf(dir, sizeof(dir), "%s/%s", s->cfg.dicom_dir, series.series_uid) >=
+        (int)sizeof(dir)) {
+        st = MR_FAIL(MR_ERR_ARG, "DICOM folder name '%s' is too long", s->cfg.dicom_dir);
+        goto out;
+    }
+    MR_CHECK(mr_output_write_dicom(dir, &series, ims, s->nkept, &s->cfg.dicom));
+    if (!s->cfg.quiet)
+        fprintf(stderr, "mrirecon stage: %s: DICOM series '%s'%s\n", s->what, dir,
+                s->cfg.dicom.send != NULL ? ", sent" : "");
+out:
+    free(ims);
+    return st;
 }
 
 mr_status mr_stage_session_create(const struct mr_stage_session_config *cfg, int out_fd,
@@ -48,6 +119,10 @@ void mr_stage_session_free(struct mr_stage_session *s)
     if (s == NULL)
         return;
     mr_stage_free(s->stage);
+    for (size_t i = 0; i < s->nkept; i++)
+        free(s->kept[i].data);
+    free(s->kept);
+    free(s->xml);
     free(s);
 }
 
@@ -103,6 +178,13 @@ mr_status mr_stage_session_handle(struct mr_stage_session *s, const struct mr_mr
     case MR_MRD_HEADER:
         if (s->stage != NULL)
             return MR_FAIL(MR_ERR_FORMAT, "%s: a second HEADER message", s->what);
+        if (s->cfg.dicom_dir != NULL) {
+            s->xml = malloc(m->text_len + 1);
+            if (s->xml == NULL)
+                return MR_FAIL(MR_ERR_NOMEM, "%s: the header", s->what);
+            memcpy(s->xml, m->text, m->text_len + 1);
+            s->xml_len = m->text_len;
+        }
         return mr_stage_create(&s->stage_cfg, m->text, m->text_len, &sink, &s->stage);
     case MR_MRD_ACQUISITION:
         if (s->stage == NULL)
@@ -121,6 +203,8 @@ mr_status mr_stage_session_handle(struct mr_stage_session *s, const struct mr_mr
                 return MR_FAIL(MR_ERR_DATA, "%s: the stream gave no image (%lld acquisition(s), "
                                "none of them imaging)", s->what,
                                (long long)mr_stage_acquisitions(s->stage));
+            if (s->cfg.dicom_dir != NULL)
+                MR_CHECK(write_dicom(s));
         }
         MR_CHECK(mr_mrd_write_close(s->out_fd));
         s->done = true;

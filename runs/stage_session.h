@@ -21,12 +21,19 @@
 #include <stdint.h>
 
 #include "io/mrd.h"
+#include "pipeline/output.h"
 #include "pipeline/stage.h"
 
 struct mr_stage_session_config {
     struct mr_stage_config stage; /* defaults of every session (a stream's config overrides) */
     const char *config_text;      /* applied before the stream's own config; NULL none */
     bool quiet;                   /* no log lines on stderr */
+    /* DICOM besides the image stream: NULL none; else, at a clean CLOSE, the session's images
+     * as one DICOM series folder <dicom_dir>/<Series Instance UID> (pipeline/output.h
+     * mr_output_write_dicom: one intensity scaling per series, identity from the stream's
+     * header, the folder appears whole), then stored on dicom.send when set */
+    const char *dicom_dir;
+    struct mr_output_dicom dicom;
 };
 
 struct mr_stage_session;
