@@ -3,7 +3,8 @@
 # exact apt-get line and fails if something is missing.
 #   tools/setup.sh          build and run (README command 1)
 #   tools/setup.sh --test   also what the test suite needs: Python tooling for the converter
-#                           and training-module tests, Chromium for the report test
+#                           and training-module tests, Chromium for the report test, `file`
+#                           for CPack's Debian package (dependencies by dpkg-shlibdeps)
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
@@ -11,6 +12,7 @@ PKGS=(build-essential cmake pkg-config
       libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev)
 if [ "${1:-}" = "--test" ]; then
     PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium)
+    PKGS+=(file)
 fi
 
 missing=()
