@@ -81,7 +81,9 @@ MRIRECON_API const char *mrirecon_status_name(mrirecon_status st);
 /* ------------------------------------------------------------------ reconstruction */
 
 /* A method made for one k-space size: everything it needs (weights, FFT plans, buffers) is
- * allocated at create, so each slice runs without allocating. */
+ * allocated at create, so each slice runs without allocating. The functions below take a
+ * handle from mrirecon_method_create; only mrirecon_method_free accepts NULL, and
+ * mrirecon_method_run / _maps answer a NULL handle with MRIRECON_ERR_ARG. */
 struct mrirecon_method;
 
 /*
