@@ -1,10 +1,12 @@
 /*
- * The public API's version and error functions (mrirecon.h). The public status codes are the
- * engine's (recon/status.h) under public names, and the last error is the engine's
- * thread-local message, so every layer's message reaches the caller unchanged.
+ * The public API's version, error and memory-limit functions (mrirecon.h). The public status
+ * codes are the engine's (recon/status.h) under public names, and the last error is the
+ * engine's thread-local message, so every layer's message reaches the caller unchanged; the
+ * memory limit is recon/array.h's.
  */
 #include "api/mrirecon.h"
 
+#include "recon/array.h"
 #include "recon/status.h"
 
 _Static_assert(MRIRECON_OK == (int)MR_OK && MRIRECON_ERR_NOMEM == (int)MR_ERR_NOMEM &&
@@ -46,4 +48,14 @@ const char *mrirecon_status_name(mrirecon_status st)
     case MRIRECON_ERR_DATA: return "MRIRECON_ERR_DATA";
     }
     return "MRIRECON_ERR_?";
+}
+
+uint64_t mrirecon_memory_limit(void)
+{
+    return mr_memory_limit();
+}
+
+void mrirecon_set_memory_limit(uint64_t bytes)
+{
+    mr_memory_limit_set(bytes);
 }

@@ -78,6 +78,17 @@ MRIRECON_API const char *mrirecon_last_error(void);
 /* "MRIRECON_ERR_IO" for MRIRECON_ERR_IO, and so on (static storage). */
 MRIRECON_API const char *mrirecon_status_name(mrirecon_status st);
 
+/* ------------------------------------------------------------------ memory limit */
+
+/* The limit in bytes on each allocation that file contents decide (a k-space slice, a weight
+ * tensor, an ISMRMRD acquisition, a mask): a crafted or damaged file fails with
+ * MRIRECON_ERR_NOMEM naming the file, the object and the limit instead of exhausting the
+ * machine. Default: half of the physical memory. Process-wide and thread-safe. */
+MRIRECON_API uint64_t mrirecon_memory_limit(void);
+
+/* Sets that limit in bytes (as `mrirecon --max-memory` does); 0 restores the default. */
+MRIRECON_API void mrirecon_set_memory_limit(uint64_t bytes);
+
 /* ------------------------------------------------------------------ reconstruction */
 
 /* A method made for one k-space size: everything it needs (weights, FFT plans, buffers) is

@@ -28,8 +28,8 @@ import numpy as np
 
 from ._lib import MaskInfo, MaskStats, Metrics, lib
 
-__all__ = ["Error", "Method", "version", "reconstruct", "reconstruct_file", "mask",
-           "mask_stats", "metrics"]
+__all__ = ["Error", "Method", "version", "memory_limit", "set_memory_limit", "reconstruct",
+           "reconstruct_file", "mask", "mask_stats", "metrics"]
 
 
 class Error(RuntimeError):
@@ -53,6 +53,19 @@ def version():
 
 
 __version__ = version()
+
+
+def memory_limit():
+    """The limit in bytes on each allocation that file contents decide (default: half of the
+    physical memory); a file asking for more fails with mrirecon.Error (MRIRECON_ERR_NOMEM)."""
+    return lib.mrirecon_memory_limit()
+
+
+def set_memory_limit(nbytes):
+    """Sets that limit (process-wide); 0 restores the default."""
+    if nbytes < 0:
+        raise ValueError("memory limit %r: expected bytes >= 0 (0: the default)" % (nbytes,))
+    lib.mrirecon_set_memory_limit(int(nbytes))
 
 
 def _path(p):

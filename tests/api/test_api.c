@@ -2,7 +2,8 @@
  * The public C API (api/mrirecon.h) through the shared library, as a program linking
  * libmrirecon sees it: versions, errors and their thread-local messages, one slice against a
  * naive DFT (zf) and with caller maps (sense), unaligned caller memory, handles in two threads,
- * whole files, masks against the fastMRI goldens, metrics against the fastMRI / ATOMMIC goldens.
+ * whole files, the memory limit, masks against the fastMRI goldens, metrics against the
+ * fastMRI / ATOMMIC goldens.
  * (Only goldens are read with the engine's own .npy reader; everything under test is the .so.)
  */
 #include <complex.h>
@@ -306,6 +307,25 @@ static void test_volume(void **state)
                   MRIRECON_ERR_ARG);
 }
 
+/* a file asking for more than the limit fails naming the limit; 0 restores the default */
+static void test_memory_limit(void **state)
+{
+    (void)state;
+    char out[1024];
+    const uint64_t def = mrirecon_memory_limit();
+
+    snprintf(out, sizeof(out), "%s", mr_test_tmp("limited.h5"));
+    assert_true(def >= ((uint64_t)1 << 20));
+    mrirecon_set_memory_limit(4096);
+    assert_true(mrirecon_memory_limit() == 4096);
+    assert_status(mrirecon_volume_reconstruct("zf", sample(), out, NULL, NULL),
+                  MRIRECON_ERR_NOMEM);
+    assert_error_mentions("memory limit");
+    mrirecon_set_memory_limit(0);
+    assert_true(mrirecon_memory_limit() == def);
+    assert_status(mrirecon_volume_reconstruct("zf", sample(), out, NULL, NULL), MRIRECON_OK);
+}
+
 /* fastMRI RandomMaskFunc, seed 42 and seeded from a file name (tests/data/sampling) */
 static void test_masks(void **state)
 {
@@ -403,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_maps_and_alignment),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_volume),
+        cmocka_unit_test(test_memory_limit),
         cmocka_unit_test(test_masks),
         cmocka_unit_test(test_metrics),
     };

@@ -7,7 +7,7 @@ MRIRECON_LIBRARY (or the install layout) make `import mrirecon` find it:
     program on the same file (bundled sample, read with h5py), for zf, sense, cg and cs;
   - arrays in the right layout go in without a copy, others are converted; wrong shapes and
     kinds are refused; out= is written in place;
-  - errors carry the library's message and status;
+  - errors carry the library's message and status; the memory limit is set and restored;
   - masks equal the fastMRI goldens; metrics equal the fastMRI / ATOMMIC goldens;
   - two Methods in two Python threads give what each gives alone;
   - a network (the shipped CIRIM) runs with numpy and its OpenBLAS in the same process, with
@@ -95,6 +95,22 @@ class Basics(unittest.TestCase):
             mrirecon.reconstruct(ksp, np.ones((8, 8)), "zf")
         self.assertEqual(e.exception.status, "MRIRECON_ERR_DATA")
         self.assertIn("k-space", str(e.exception))
+
+    def test_memory_limit(self):
+        default = mrirecon.memory_limit()
+        self.assertGreaterEqual(default, 1 << 20)
+        mrirecon.set_memory_limit(4096)
+        try:
+            self.assertEqual(mrirecon.memory_limit(), 4096)
+            with self.assertRaises(mrirecon.Error) as e:
+                mrirecon.reconstruct_file(sample(), os.path.join(ARGS.tmp, "limited.h5"), "zf")
+            self.assertEqual(e.exception.status, "MRIRECON_ERR_NOMEM")
+            self.assertIn("memory limit", str(e.exception))
+        finally:
+            mrirecon.set_memory_limit(0)
+        self.assertEqual(mrirecon.memory_limit(), default)
+        with self.assertRaises(ValueError):
+            mrirecon.set_memory_limit(-1)
 
     def test_arrays(self):
         rng = np.random.default_rng(0)
