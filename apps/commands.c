@@ -41,8 +41,8 @@ static void usage(FILE *f)
           f);
     for (const struct mr_command *c = mr_commands; c->name != NULL; c++)
         fprintf(f, "  %-12s %s\n", c->name, c->summary);
-    fputs("\nRun 'mrirecon COMMAND --help' for the options of a command.\n"
-          "Exit codes: 0 success, 1 failure, 2 usage error.\n",
+    fputs("\nRun 'mrirecon COMMAND --help' for the options of a command, 'mrirecon --version'\n"
+          "for the version. Exit codes: 0 success, 1 failure, 2 usage error.\n",
           f);
 }
 
@@ -96,7 +96,7 @@ int mr_main(int argc, char *argv[])
         return 0;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        puts("mrirecon 0.1.0");
+        puts("mrirecon " MR_VERSION);
         return 0;
     }
     for (const struct mr_command *c = mr_commands; c->name != NULL; c++)

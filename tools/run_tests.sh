@@ -9,6 +9,12 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMR_WERROR=ON
 cmake --build build -j"$jobs"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
+# --- packaging: the Debian package of the plain build (its ctests api/install and api/python
+# have installed it to a prefix and built the example against it); .ci/run installs the .deb
+# with apt-get as CI's last step (tools/deb.sh install) ---
+bash tools/deb.sh build build
+# --- end of packaging ---
+
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMR_WERROR=ON -DMR_SANITIZE=ON \
       -DMR_BUILD_BENCH=OFF
 cmake --build build-asan -j"$jobs"

@@ -4,7 +4,8 @@
 #   tools/setup.sh          build and run (README command 1)
 #   tools/setup.sh --test   also what the test suite needs: Python tooling for the converter
 #                           and training-module tests, Chromium for the report test, DCMTK's
-#                           tools (dcmdump, storescp) for the DICOM tests
+#                           tools (dcmdump, storescp) for the DICOM tests, `file` for CPack's
+#                           Debian package (dependencies by dpkg-shlibdeps)
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
@@ -12,6 +13,7 @@ PKGS=(build-essential cmake pkg-config
       libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev libdcmtk-dev)
 if [ "${1:-}" = "--test" ]; then
     PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium dcmtk)
+    PKGS+=(file)
 fi
 
 missing=()

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rejects includes that break the layering of STYLE.md:
-#   recon <- io, sampling <- weights <- networks <- pipeline <- runs <- apps
+#   recon <- io, sampling <- weights <- networks <- pipeline <- runs <- apps, api
 # A folder may include project headers only from the folders listed for it here. Also checks
 # that only io/ (and the weight-file code in weights/) name HDF5 or the ISMRMRD dataset API;
 # pipeline/ and above may use ISMRMRD's data types (<ismrmrd/ismrmrd.h>: acquisition and image
@@ -19,10 +19,11 @@ allowed() {
     pipeline) echo "recon io sampling weights networks pipeline" ;;
     runs) echo "recon io sampling weights networks pipeline runs" ;;
     apps) echo "recon io sampling weights networks pipeline runs apps" ;;
+    api) echo "recon io sampling weights networks pipeline runs api" ;;
     esac
 }
 
-for layer in recon io sampling weights networks pipeline runs apps; do
+for layer in recon io sampling weights networks pipeline runs apps api; do
     [ -d "$top/$layer" ] || continue
     ok=$(allowed $layer)
     for f in $(find "$top/$layer" -name '*.[ch]'); do
@@ -34,7 +35,7 @@ for layer in recon io sampling weights networks pipeline runs apps; do
         done
         case $layer in
         io | weights) ;;
-        pipeline | runs | apps)
+        pipeline | runs | apps | api)
             if grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(hdf5|ismrmrd/dataset)' "$f"; then
                 echo "layering: $f includes HDF5 or the ISMRMRD dataset API outside io/"
                 status=1
@@ -47,5 +48,5 @@ for layer in recon io sampling weights networks pipeline runs apps; do
         esac
     done
 done
-[ $status -eq 0 ] && echo "layering: all includes respect recon <- io, sampling <- weights <- networks <- pipeline <- runs <- apps"
+[ $status -eq 0 ] && echo "layering: all includes respect recon <- io, sampling <- weights <- networks <- pipeline <- runs <- apps, api"
 exit $status
