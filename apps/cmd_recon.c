@@ -44,12 +44,18 @@ static const char help[] =
     "      --calling-aet A  dicom: our AE title towards the PACS (default MRIRECON)\n"
     "      --reproducible-uids  dicom: UIDs derived from IN's path, the method and the\n"
     "                       slice (the same run gives the same UIDs); default: unique UIDs\n"
+    "      --report R.json  the trust report of every slice (README \"Can this image be\n"
+    "                       trusted?\"): data-consistency residual per cascade / step,\n"
+    "                       unsampled k-space energy, out-of-distribution score and flag\n"
+    "      --report-cg      also compare with a CG-SENSE reconstruction (costs one CG)\n"
+    "      --fail-on-flag   exit 3 when any slice is flagged (images and report are written)\n"
     "  -q, --quiet          no progress on stderr\n"
     MR_CLI_MAX_MEMORY_HELP
     "  -h, --help           this text\n"
     "\n"
     "OUT by extension: .h5 (fastMRI 'reconstruction' float32 (slices, H, W)), .png (windowed\n"
-    "magnitude, slices tiled), .nii (NIfTI-1 float32). Exit: 0 ok, 1 failure, 2 usage.\n";
+    "magnitude, slices tiled), .nii (NIfTI-1 float32).\n"
+    "Exit: 0 ok, 1 failure, 2 usage, 3 a slice flagged (with --fail-on-flag).\n";
 
 /* help, then the method table */
 static void usage(FILE *f)
@@ -105,6 +111,9 @@ int mr_main_recon(int argc, char *argv[])
         { "reproducible-uids", no_argument, NULL, 'U' },
         { "quiet", no_argument, NULL, 'q' },
         { "max-memory", required_argument, NULL, 0x100 },
+        { "report", required_argument, NULL, 0x101 },
+        { "report-cg", no_argument, NULL, 0x102 },
+        { "fail-on-flag", no_argument, NULL, 0x103 },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -114,6 +123,7 @@ int mr_main_recon(int argc, char *argv[])
     const char *weights = NULL;
     bool quiet = false;
     bool reproducible = false;
+    bool fail_on_flag = false;
     int c;
 
     mr_volume_config_init(&cfg);
@@ -148,6 +158,9 @@ int mr_main_recon(int argc, char *argv[])
             if (!mr_cli_max_memory("recon", optarg))
                 return 2;
             break;
+        case 0x101: cfg.report_path = optarg; break;
+        case 0x102: cfg.trust.cg_reference = true; break;
+        case 0x103: fail_on_flag = true; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "mrirecon recon: unknown or incomplete option '%s'\n",
@@ -220,6 +233,12 @@ int mr_main_recon(int argc, char *argv[])
         if (cfg.dicom.send != NULL)
             fprintf(stderr, "mrirecon recon: stored the series on %s@%s:%d\n", peer.called_aet,
                     peer.host, peer.port);
+    }
+    if (res.flagged > 0) { /* said even with --quiet: the image may not be trustworthy */
+        fprintf(stderr, "mrirecon recon: %lld of %lld images flagged by the trust report "
+                "(first: %s)\n", (long long)res.flagged, (long long)res.images, res.flag);
+        if (fail_on_flag)
+            return 3;
     }
     return 0;
 }

@@ -225,15 +225,12 @@ out:
     return st;
 }
 
-mr_status mr_h5_create(const char *path, struct mr_h5 **out)
+/* a writer handle for path with its reserved temporary file (no HDF5 file open yet) */
+static mr_status new_writer(const char *path, struct mr_h5 **out)
 {
     mr_status st = MR_OK;
-    struct mr_h5 *h = NULL;
-    hid_t fapl = -1;
+    struct mr_h5 *h = calloc(1, sizeof(*h));
 
-    mr_h5i_quiet();
-    *out = NULL;
-    h = calloc(1, sizeof(*h));
     if (h == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "HDF5 writer for '%s'", path);
     h->file = -1;
@@ -245,11 +242,73 @@ mr_status mr_h5_create(const char *path, struct mr_h5 **out)
         goto out;
     }
     MR_CHECK(mr_atomic_file_reserve(&h->out, path));
+    *out = h;
+    h = NULL;
+out:
+    mr_h5_close(h);
+    return st;
+}
+
+
+/* copies the file `src` into the open descriptor fd (the reserved temporary file) */
+static mr_status copy_into(const char *src, int fd, const char *tmp)
+{
+    mr_status st = MR_OK;
+    char buf[1 << 16];
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+
+    if (in < 0)
+        return MR_FAIL(MR_ERR_IO, "cannot open '%s': %s", src, strerror(errno));
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n == 0)
+            break;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            st = MR_FAIL(MR_ERR_IO, "cannot read '%s': %s", src, strerror(errno));
+            break;
+        }
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = write(fd, buf + done, (size_t)(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                st = MR_FAIL(MR_ERR_IO, "cannot write '%s' (copy of '%s'): %s", tmp, src,
+                             strerror(errno));
+                goto out;
+            }
+            done += w;
+        }
+    }
+out:
+    close(in);
+    return st;
+}
+
+/* a writer on the temporary file for path: a new HDF5 file, or (update) a copy of path */
+static mr_status make_writer(const char *path, bool update, struct mr_h5 **out)
+{
+    mr_status st = MR_OK;
+    struct mr_h5 *h = NULL;
+    hid_t fapl = -1;
+
+    mr_h5i_quiet();
+    *out = NULL;
+    if (update) { /* an HDF5 file, with the reader's messages */
+        struct mr_h5 *probe = NULL;
+        MR_CHECK(mr_h5_open(path, &probe));
+        mr_h5_close(probe);
+    }
+    MR_CHECK(new_writer(path, &h));
+    if (update)
+        MR_CHECK(copy_into(path, h->out.fd, h->out.tmp));
     fapl = file_access();
-    h->file = H5Fcreate(h->out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    h->file = update ? H5Fopen(h->out.tmp, H5F_ACC_RDWR, fapl)
+                     : H5Fcreate(h->out.tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     if (h->file < 0) {
-        st = MR_H5_FAIL(MR_ERR_IO, "cannot create the HDF5 file '%s' (temporary file for "
-                        "'%s')", h->out.tmp, path);
+        st = MR_H5_FAIL(MR_ERR_IO, "cannot %s the HDF5 file '%s' (temporary file for '%s')",
+                        update ? "open" : "create", h->out.tmp, path);
         goto out;
     }
     *out = h;
@@ -258,6 +317,16 @@ out:
     mr_h5i_close_id(fapl);
     mr_h5_close(h); /* removes the temporary file if it was made */
     return st;
+}
+
+mr_status mr_h5_create(const char *path, struct mr_h5 **out)
+{
+    return make_writer(path, false, out);
+}
+
+mr_status mr_h5_update(const char *path, struct mr_h5 **out)
+{
+    return make_writer(path, true, out);
 }
 
 mr_status mr_h5_commit(struct mr_h5 *h)

@@ -57,6 +57,12 @@ mr_status mr_h5_open(const char *path, struct mr_h5 **out);
  * create the file: the temporary file is removed again). */
 mr_status mr_h5_create(const char *path, struct mr_h5 **out);
 
+/* Changes an existing file atomically: copies it under a temporary name next to it and opens
+ * the copy read-write (the writer functions below work on it); mr_h5_commit renames it onto
+ * path, mr_h5_close abandons it (path untouched). Errors: those of mr_h5_open and
+ * mr_h5_create, MR_ERR_IO (copying). */
+mr_status mr_h5_update(const char *path, struct mr_h5 **out);
+
 /* Writer: closes the file, fsyncs it, renames it onto <path> (replacing any old file) and
  * fsyncs the folder. Always releases the handle, also on failure (then the temporary file is
  * removed and <path> is untouched). Errors: MR_ERR_IO (a write error, disk full), MR_ERR_ARG

@@ -21,6 +21,7 @@
 #include "networks/atommic.h"
 #include "networks/layout.h"
 #include "recon/combine.h"
+#include "recon/dc.h"
 #include "weights/config.h"
 
 #define CIRIM_PAR_MIN ((int64_t)1 << 16) /* elements; below, a parallel region costs more */
@@ -327,6 +328,18 @@ static void dc_kspace(struct cirim *net, struct mr_array *k, const struct mr_arr
         o[j] = y[j] - o[j];
 }
 
+/* the report's numbers of the estimate x (recon/dc.h), k = FFT(S_c x) in net->coil */
+static void report_estimate(struct cirim *net, int64_t index, const struct mr_net_inputs *in,
+                            const struct mr_probe *probe)
+{
+    if (!mr_probe_wants_values(probe) || in->sens == NULL)
+        return;
+    mr_coil_expand(&net->coil, &net->x, in->sens);
+    mr_fft2_forward(net->fft, mr_array_cf32(&net->coil), mr_array_cf32(&net->coil), net->nc);
+    mr_dc_emit(probe, index, mr_array_cf32(&net->coil), mr_array_cf32(in->ksp),
+               mr_array_f32(in->mask), net->nc, net->h * net->w);
+}
+
 /* one time step of one cascade: x ← x + Δ(LLG(x), hidden) */
 static void time_step(struct cirim *net, const struct cirim_cascade *cc, int64_t i,
                       int64_t t, const struct mr_net_inputs *in, float inv_sigma,
@@ -405,12 +418,14 @@ static mr_status cirim_run(void *ctx, const struct mr_net_inputs *in, struct mr_
     else
         starting_image(net, in->ksp, in->sens);
     mr_probe_emit(probe, "initial_image", -1, &net->x);
+    report_estimate(net, 0, in, probe);
     for (int l = 0; l < 2; l++)
         mr_array_zero(&net->hid[l]);
 
     for (int64_t i = 0; i < c->num_cascades; i++)
         for (int64_t t = 0; t < net->steps; t++) {
             time_step(net, &net->casc[i], i, t, in, inv_sigma, probe);
+            report_estimate(net, i * net->steps + t + 1, in, probe);
             if (c->no_dc) {
                 emit(probe, i, t, "prediction", &net->x);
             } else if (mr_probe_active(probe)) {

@@ -22,6 +22,7 @@
 #include "networks/unet.h"
 #include "recon/coils.h"
 #include "recon/combine.h"
+#include "recon/dc.h"
 #include "recon/fft.h"
 
 #define E2EVN_PAR_MIN ((int64_t)1 << 17) /* see MR_LAYERS_PAR_MIN in layers.c */
@@ -274,8 +275,7 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
     MR_CHECK(mr_array_init_dims(&e->img, MR_DTYPE_CF32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&e->reg_out, MR_DTYPE_CF32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&e->bmask, MR_DTYPE_F32, 2, h, w));
-    if (!e->no_dc)
-        MR_CHECK(mr_array_init_dims(&e->ymask, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_array_init_dims(&e->ymask, MR_DTYPE_CF32, 3, nc, h, w));
     if (e->variant == E2EVN_FASTMRI) {
         MR_CHECK(mr_normunet_prepare_size(e->sens_net, h, w));
         MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work));
@@ -394,6 +394,7 @@ static void cascade(struct e2evn *e, int64_t i, const struct mr_net_inputs *in,
             }
     }
     mr_probe_emitf(probe, -1, &e->k, "cascade_%lld_kspace", (long long)i);
+    mr_dc_emit(probe, i + 1, k, y, m, nc, npix);
 }
 
 /*
@@ -436,6 +437,11 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
         mr_fft2_forward(e->fft, t, xk, nc);
         mr_probe_emitf(probe, -1, &e->cimg, "cascade_%lld_kspace", (long long)i);
     }
+    if (mr_probe_wants_values(probe)) { /* the report's numbers, by P X against IFFT(B ⊙ y) */
+        memcpy(t, xk, sizeof(*t) * (size_t)(nc * npix));
+        mr_fft_linemask_apply(e->linemask, t, nc);
+        mr_dc_emit_projected(probe, i + 1, t, mr_array_cf32(&e->ymask), xk, nc * npix);
+    }
 }
 
 /* the line-mask form's operator and constant term, or linemask NULL for 2-D masks */
@@ -454,8 +460,8 @@ static mr_status prepare_image_domain(struct e2evn *e, const struct mr_net_input
         return MR_OK;
     }
     mr_status st = mr_fft_linemask_sync(&e->linemask, e->h, e->w, &e->fft_cfg, b);
-    if (st != MR_OK || e->linemask == NULL || e->no_dc)
-        return st;
+    if (st != MR_OK || e->linemask == NULL)
+        return st; /* (no_dc uses the constant term only for the report's residuals) */
     const float complex *y = mr_array_cf32(in->ksp);
     float complex *z = mr_array_cf32(&e->ymask);
 #pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
@@ -500,11 +506,15 @@ static mr_status e2evn_run(void *ctx, const struct mr_net_inputs *in, struct mr_
         return st;
     if (e->linemask != NULL) {
         mr_fft2_inverse(e->fft, mr_array_cf32(&e->k), mr_array_cf32(in->ksp), e->nc);
+        mr_dc_emit_projected(probe, 0, mr_array_cf32(&e->ymask), mr_array_cf32(&e->ymask),
+                             mr_array_cf32(&e->k), e->nc * e->h * e->w);
         for (int64_t i = 0; i < e->num_cascades; i++)
             cascade_image(e, i, sens, probe);
         mr_array_copy(&e->cimg, &e->k);
     } else {
         mr_array_copy(&e->k, in->ksp);
+        mr_dc_emit(probe, 0, mr_array_cf32(&e->k), mr_array_cf32(in->ksp),
+                   mr_array_f32(in->mask), e->nc, e->h * e->w);
         for (int64_t i = 0; i < e->num_cascades; i++)
             cascade(e, i, in, sens, probe);
         mr_fft2_inverse(e->fft, mr_array_cf32(&e->cimg), mr_array_cf32(&e->k), e->nc);

@@ -267,10 +267,18 @@ static void lpn_prior_free(void *ctx)
     mr_lpn_tiler_free(ctx);
 }
 
+/* Σ_patches R(prox(p)) of the last prox: exact for one patch, a diagnostic when tiled */
+static double lpn_prior_last_value(const void *ctx)
+{
+    return mr_lpn_tiler_last_regularizer(ctx);
+}
+
 static const struct mr_prior_ops lpn_prior_ops = {
     .name = "lpn",
     .prox = lpn_prior_prox,
     .free = lpn_prior_free,
+    .last_value = lpn_prior_last_value,
+    .unit_prox = true,
 };
 
 mr_status mr_lpn_prior_create(struct mr_lpn *lpn, int64_t h, int64_t w,

@@ -184,4 +184,13 @@ bool mr_net_scales_with_data(const struct mr_net *net);
 mr_status mr_net_infer(struct mr_net *net, const struct mr_array *ksp, const struct mr_array *mask,
                        const struct mr_array *sens, struct mr_array *mag);
 
+/* mr_net_infer with a probe (may be NULL) for the network's run: arrays and numbers as the
+ * network's header names them; every network reports "dc_residual" and "unsampled_energy"
+ * (recon/dc.h) of each estimate (0 = the initial one, then after every cascade / time step /
+ * iteration, the last one the result's) in its own units, and LPN PnP its "regularizer" and
+ * "objective" (recon/pnp.h). */
+mr_status mr_net_infer_probed(struct mr_net *net, const struct mr_array *ksp,
+                              const struct mr_array *mask, const struct mr_array *sens,
+                              struct mr_array *mag, const struct mr_probe *probe);
+
 #endif

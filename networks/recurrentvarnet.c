@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "recon/combine.h"
+#include "recon/dc.h"
 
 #define MR_RVN_PAR_MIN ((int64_t)1 << 15)
 
@@ -425,6 +426,7 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
     mr_probe_emit(probe, "h0", -1, &net->state);
 
     memcpy(k, yk, sizeof(*k) * (size_t)(nc * p));
+    mr_dc_emit(probe, 0, k, yk, m, nc, p); /* the report's numbers of each estimate */
     for (int64_t t = 0; t < c->num_steps; t++) {
         const int64_t b = c->no_parameter_sharing ? t : 0;
         struct mr_probe_prefix pp;
@@ -454,6 +456,7 @@ mr_status mr_recurrentvarnet_run(struct mr_recurrentvarnet *net, struct mr_array
             }
         mr_probe_emit(sp, "kspace_error", -1, &net->err);
         mr_probe_emit(sp, "kspace", -1, out);
+        mr_dc_emit(probe, t + 1, k, yk, m, nc, p);
     }
     return MR_OK;
 }

@@ -259,6 +259,13 @@ void mr_net_image(const struct mr_net *net, struct mr_array *img, const struct m
 mr_status mr_net_infer(struct mr_net *net, const struct mr_array *ksp, const struct mr_array *mask,
                        const struct mr_array *sens, struct mr_array *mag)
 {
+    return mr_net_infer_probed(net, ksp, mask, sens, mag, NULL);
+}
+
+mr_status mr_net_infer_probed(struct mr_net *net, const struct mr_array *ksp,
+                              const struct mr_array *mask, const struct mr_array *sens,
+                              struct mr_array *mag, const struct mr_probe *probe)
+{
     mr_status st = MR_OK;
     struct mr_net_inputs in = mr_net_inputs_default;
     float scale = 1.0f;
@@ -276,7 +283,7 @@ mr_status mr_net_infer(struct mr_net *net, const struct mr_array *ksp, const str
                          (const int64_t[]){ net->h, net->w }));
     if (net->ops->pre != NULL)
         MR_CHECK(net->ops->pre(net->ctx, &in, &scale));
-    MR_CHECK(net->ops->run(net->ctx, &in, &net->out, NULL));
+    MR_CHECK(net->ops->run(net->ctx, &in, &net->out, probe));
     mr_net_image(net, mag, &net->out);
     if (net->ops->post != NULL)
         net->ops->post(net->ctx, mag, scale);

@@ -32,6 +32,7 @@
 #include "recon/array.h"
 #include "recon/classic.h"
 #include "recon/espirit.h"
+#include "recon/probe.h"
 
 /* Where coil sensitivities come from when a method needs them and the caller gives none. */
 enum mr_maps_source {
@@ -101,9 +102,13 @@ struct mr_method_ops {
     /* What outputs record as the method (NULL: the row name), e.g. a network's architecture. */
     const char *(*label)(const void *ctx);
     /* mag (H, W) F32 of one slice; no allocation. maps is NULL only with MR_MAPS_ACS (the
-     * method estimates them) or when needs_maps is false. Errors: MR_ERR_DATA (inputs the
-     * method cannot use), the solvers' and networks' own. */
-    mr_status (*run)(void *ctx, const struct mr_slice *s, struct mr_array *mag);
+     * method estimates them) or when needs_maps is false. probe (may be NULL) receives the
+     * report's numbers (recon/dc.h mr_dc_emit: "dc_residual", "unsampled_energy" of each
+     * estimate, the last one the result's; solvers' "regularizer", "objective";
+     * pipeline/trust.h) when it wants values. Errors: MR_ERR_DATA (inputs the method cannot
+     * use), the solvers' and networks' own. */
+    mr_status (*run)(void *ctx, const struct mr_slice *s, struct mr_array *mag,
+                     const struct mr_probe *probe);
     void (*free)(void *ctx);
 };
 

@@ -3,11 +3,15 @@
 #include <stdlib.h>
 
 #include "pipeline/method_rows.h"
+#include "recon/combine.h"
+#include "recon/dc.h"
 
 struct classic_method {
     struct mr_classic *ctx;
     enum mr_classic_method method;
     struct mr_array img; /* (H, W) CF32 */
+    struct mr_array coil; /* (C, H, W) CF32: F(S x) for the report */
+    struct mr_fft2 *fft;  /* the classic config's FFT, for the report */
 };
 
 static void classic_free(void *ctx)
@@ -17,6 +21,8 @@ static void classic_free(void *ctx)
         return;
     mr_classic_free(m->ctx);
     mr_array_cleanup(&m->img);
+    mr_array_cleanup(&m->coil);
+    mr_fft2_free(m->fft);
     free(m);
 }
 
@@ -33,6 +39,10 @@ static mr_status classic_create(const struct mr_method_config *cfg, int64_t nc, 
     m->method = ccfg.method;
     MR_CHECK(mr_classic_create(nc, h, w, &ccfg, &m->ctx));
     MR_CHECK(mr_array_init_dims(&m->img, MR_DTYPE_CF32, 2, h, w));
+    if (m->method != MR_CLASSIC_ZF) {
+        MR_CHECK(mr_array_init_dims(&m->coil, MR_DTYPE_CF32, 3, nc, h, w));
+        MR_CHECK(mr_fft2_create(h, w, &ccfg.fft, &m->fft));
+    }
     *out = m;
     m = NULL;
 out:
@@ -46,12 +56,36 @@ static bool classic_needs_maps(const void *ctx)
     return m->method != MR_CLASSIC_ZF;
 }
 
-static mr_status classic_run(void *ctx, const struct mr_slice *s, struct mr_array *mag)
+/* the report's numbers of the result: the estimate is S x in the coil images (k = F(S x));
+ * zero-filling keeps the measured k-space as it is (residual 0, nothing added) */
+static void report_result(struct classic_method *m, const struct mr_slice *s,
+                          const struct mr_probe *probe)
+{
+    const int64_t nc = s->ksp->dims[0];
+    const int64_t npix = s->ksp->dims[1] * s->ksp->dims[2];
+    const struct mr_array *maps = s->maps != NULL ? s->maps : mr_classic_maps(m->ctx);
+
+    if (m->method == MR_CLASSIC_ZF) {
+        mr_dc_emit(probe, 0, mr_array_cf32(s->ksp), mr_array_cf32(s->ksp), NULL, nc, npix);
+        return;
+    }
+    if (maps == NULL)
+        return;
+    mr_coil_expand(&m->coil, &m->img, maps);
+    mr_fft2_forward(m->fft, mr_array_cf32(&m->coil), mr_array_cf32(&m->coil), nc);
+    mr_dc_emit(probe, 0, mr_array_cf32(&m->coil), mr_array_cf32(s->ksp), mr_array_f32(s->mask),
+               nc, npix);
+}
+
+static mr_status classic_run(void *ctx, const struct mr_slice *s, struct mr_array *mag,
+                             const struct mr_probe *probe)
 {
     struct classic_method *m = ctx;
     mr_status st = mr_classic_run(m->ctx, s->ksp, s->mask, s->maps, &m->img);
     if (st != MR_OK)
         return st;
+    if (mr_probe_wants_values(probe))
+        report_result(m, s, probe);
     const float complex *x = mr_array_cf32(&m->img);
     float *g = mr_array_f32(mag);
     const int64_t n = mr_array_numel(mag);

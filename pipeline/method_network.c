@@ -75,7 +75,8 @@ static const char *network_label(const void *ctx)
     return mr_net_name(m->net);
 }
 
-static mr_status network_run(void *ctx, const struct mr_slice *s, struct mr_array *mag)
+static mr_status network_run(void *ctx, const struct mr_slice *s, struct mr_array *mag,
+                             const struct mr_probe *probe)
 {
     struct network_method *m = ctx;
     const struct mr_array *maps = network_needs_maps(m) ? s->maps : NULL;
@@ -86,7 +87,7 @@ static mr_status network_run(void *ctx, const struct mr_slice *s, struct mr_arra
             return st;
         maps = mr_classic_maps(m->acs);
     }
-    return mr_net_infer(m->net, s->ksp, s->mask, maps, mag);
+    return mr_net_infer_probed(m->net, s->ksp, s->mask, maps, mag, probe);
 }
 
 const struct mr_method_ops mr_method_model = {

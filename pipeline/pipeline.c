@@ -24,6 +24,11 @@ struct mr_pipeline {
     struct mr_coils *coils;           /* ACS maps for mr_pipeline_maps */
     struct mr_array scaled;           /* (C, H, W) CF32, made the first time k-space is out of
                                        * range (a rare path: allocated there, not at create) */
+    struct mr_trust_reference ref;    /* the weight file's trust reference, when has_ref */
+    bool has_ref;
+    struct mr_pipeline *cg;           /* the CG-SENSE reference of the report (opt-in) */
+    struct mr_trust_report *cg_report;
+    struct mr_array cg_mag;
 };
 
 void mr_pipeline_free(struct mr_pipeline *p)
@@ -35,6 +40,9 @@ void mr_pipeline_free(struct mr_pipeline *p)
     mr_array_cleanup(&p->maps);
     mr_array_cleanup(&p->scaled);
     mr_coils_free(p->coils);
+    mr_pipeline_free(p->cg);
+    free(p->cg_report);
+    mr_array_cleanup(&p->cg_mag);
     free(p);
 }
 
@@ -71,6 +79,11 @@ mr_status mr_pipeline_create(const struct mr_method_config *cfg, int64_t nc, int
         p->ctx = NULL;
         mr_fail_context(st, "method '%s'", cfg->name);
         goto out;
+    }
+    if (ops->takes_weights) {
+        st = mr_trust_reference_read(cfg->weights, &p->ref, &p->has_ref);
+        if (st != MR_OK)
+            goto out;
     }
     p->needs_maps = ops->needs_maps != NULL && ops->needs_maps(p->ctx);
     p->scales_with_data = ops->scales_with_data == NULL || ops->scales_with_data(p->ctx);
@@ -199,10 +212,56 @@ static mr_status check_image(const struct mr_pipeline *p, const struct mr_array 
     return MR_OK;
 }
 
+mr_status mr_pipeline_set_trust(struct mr_pipeline *p, const struct mr_trust_config *tc)
+{
+    mr_status st = MR_OK;
+
+    mr_pipeline_free(p->cg);
+    free(p->cg_report);
+    mr_array_cleanup(&p->cg_mag);
+    p->cg = NULL;
+    p->cg_report = NULL;
+    if (!tc->cg_reference)
+        return MR_OK;
+    struct mr_method_config cg = p->cfg;
+    snprintf(cg.name, sizeof(cg.name), "cg");
+    cg.weights[0] = '\0';
+    if (cg.maps == MR_MAPS_FILE)
+        cg.maps = MR_MAPS_ESPIRIT; /* when the slice brings none */
+    p->cg_report = malloc(sizeof(*p->cg_report));
+    if (p->cg_report == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "CG-SENSE reference report");
+    MR_CHECK(mr_pipeline_create(&cg, p->nc, p->h, p->w, &p->cg));
+    MR_CHECK(mr_array_init_dims(&p->cg_mag, MR_DTYPE_F32, 2, p->h, p->w));
+out:
+    if (st != MR_OK)
+        mr_fail_context(st, "the report's CG-SENSE reference");
+    return st;
+}
+
+bool mr_pipeline_trust_reference(const struct mr_pipeline *p, struct mr_trust_reference *ref)
+{
+    if (p->has_ref && ref != NULL)
+        *ref = p->ref;
+    return p->has_ref;
+}
+
 mr_status mr_pipeline_run(struct mr_pipeline *p, const struct mr_slice *s, struct mr_array *mag)
+{
+    return mr_pipeline_run_report(p, s, mag, NULL);
+}
+
+mr_status mr_pipeline_run_report(struct mr_pipeline *p, const struct mr_slice *s,
+                                 struct mr_array *mag, struct mr_trust_report *report)
 {
     mr_status st = MR_OK;
     struct mr_slice in = *s;
+    struct mr_probe probe = { 0 };
+
+    if (report != NULL) {
+        mr_trust_report_reset(report);
+        probe = mr_trust_probe(report);
+    }
 
     MR_CHECK(check_shapes(p, s, mag));
     MR_CHECK(mr_array_check_finite(s->ksp, "k-space"));
@@ -242,7 +301,7 @@ mr_status mr_pipeline_run(struct mr_pipeline *p, const struct mr_slice *s, struc
         }
         /* MR_MAPS_ACS: the method estimates them from the ACS */
     }
-    MR_CHECK(p->ops->run(p->ctx, &in, mag));
+    MR_CHECK(p->ops->run(p->ctx, &in, mag, report != NULL ? &probe : NULL));
     if (scale != 1.0f) {
         float *g = mr_array_f32(mag);
         const int64_t n = mr_array_numel(mag);
@@ -250,6 +309,20 @@ mr_status mr_pipeline_run(struct mr_pipeline *p, const struct mr_slice *s, struc
             g[i] /= scale;
     }
     MR_CHECK(check_image(p, mag, kmax));
+    if (report != NULL) {
+        if (p->has_ref)
+            mr_trust_score(report, &p->ref);
+        if (p->cg != NULL) { /* the same slice (and maps) by CG-SENSE */
+            const struct mr_slice cs = { .ksp = s->ksp, .mask = s->mask, .maps = in.maps };
+            st = mr_pipeline_run_report(p->cg, &cs, &p->cg_mag, p->cg_report);
+            if (st != MR_OK) {
+                mr_fail_context(st, "the report's CG-SENSE reference");
+                goto out;
+            }
+            if (p->cg_report->unsampled > 0.0)
+                report->unsampled_vs_cg = report->unsampled / p->cg_report->unsampled;
+        }
+    }
 out:
     return st;
 }

@@ -4,6 +4,7 @@
  *
  *   mr_pipeline_create(cfg, nc, h, w, &p)   the method for this size, plus map scratch
  *   mr_pipeline_run(p, &slice, mag)         one slice: maps as configured, the method, checks
+ *   mr_pipeline_run_report(p, &slice, mag, &report)   the same with its trust report (trust.h)
  *   mr_pipeline_free(p)
  *
  * Coil maps for a method that needs them: the slice's own (slice.maps) when the caller has
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #include "pipeline/method.h"
+#include "pipeline/trust.h"
 #include "recon/array.h"
 
 /* k-space magnitudes in [MR_KSPACE_SAFE_MIN, MR_KSPACE_SAFE_MAX] are used as they are:
@@ -68,5 +70,20 @@ mr_status mr_pipeline_maps(struct mr_pipeline *p, const struct mr_array *ksp,
 /* mag (H, W) F32 = the method's reconstruction of one slice (see the top of this file).
  * Errors: MR_ERR_SHAPE (an input of the wrong shape), MR_ERR_DATA, the method's own. */
 mr_status mr_pipeline_run(struct mr_pipeline *p, const struct mr_slice *s, struct mr_array *mag);
+
+/* mr_pipeline_run, and *report = the slice's trust report (pipeline/trust.h; report NULL: none):
+ * the method's numbers, scored against the weight file's trust reference when it has one, and
+ * with mr_pipeline_set_trust's cg_reference the CG-SENSE comparison. Errors: as
+ * mr_pipeline_run, and the CG-SENSE reference's (named so). */
+mr_status mr_pipeline_run_report(struct mr_pipeline *p, const struct mr_slice *s,
+                                 struct mr_array *mag, struct mr_trust_report *report);
+
+/* Report options (default: all off): cg_reference creates a CG-SENSE pipeline for the same size
+ * (allocation here, not per slice). Errors: the CG pipeline's. */
+mr_status mr_pipeline_set_trust(struct mr_pipeline *p, const struct mr_trust_config *tc);
+
+/* Whether the method's weight file carries a trust reference (read at create; a malformed one
+ * fails create with MR_ERR_FORMAT); *ref = it when ref is not NULL. */
+bool mr_pipeline_trust_reference(const struct mr_pipeline *p, struct mr_trust_reference *ref);
 
 #endif

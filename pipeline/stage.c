@@ -70,6 +70,7 @@ struct mr_stage {
     bool started;    /* the first non-noise acquisition was seen: whitening fixed */
     bool broken;     /* stage_start_channels failed: every later push fails */
     struct mr_pipeline *pipe;
+    struct mr_trust_report *report; /* of the image being delivered (mr_stage_report) */
     bool needs_maps; /* the method uses coil maps: calibration lines are kept */
     struct mr_readout *ro;
     float complex *raw;  /* (C, ns) whitened copy of the samples */
@@ -165,6 +166,7 @@ void mr_stage_free(struct mr_stage *s)
     if (s == NULL)
         return;
     mr_pipeline_free(s->pipe);
+    free(s->report);
     mr_readout_free(s->ro);
     mr_prewhiten_free(s->pw);
     free(s->raw);
@@ -231,6 +233,7 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
     MR_CHECK(mr_array_init_dims(&s->mask, MR_DTYPE_F32, 2, s->h, s->w));
     MR_CHECK(mr_array_init_dims(&s->img, MR_DTYPE_F32, 2, s->h, s->w));
     MR_CHECK(mr_pipeline_create(&s->cfg.method, nc, s->h, s->w, &s->pipe));
+    MR_CHECK(mr_pipeline_set_trust(s->pipe, &s->cfg.trust));
     s->needs_maps = mr_pipeline_needs_maps(s->pipe);
     if (s->needs_maps)
         MR_CHECK(mr_array_init_dims(&s->sens, MR_DTYPE_CF32, 3, nc, s->h, s->w));
@@ -245,25 +248,66 @@ static mr_status stage_start_channels(struct mr_stage *s, int64_t nc)
     ih->channels = 1;
     for (int d = 0; d < 3; d++)
         ih->field_of_view[d] = s->fov[d];
-    char meta[256];
-    int n = snprintf(meta, sizeof(meta),
-                     "<?xml version=\"1.0\"?><ismrmrdMeta><meta><name>mrirecon.recon</name>"
-                     "<value>%s</value></meta></ismrmrdMeta>",
-                     mr_pipeline_label(s->pipe));
-    ih->attribute_string_len = (uint32_t)n;
+    ih->attribute_string_len = 0;
     if (ismrmrd_make_consistent_image(&s->out) != ISMRMRD_NOERROR) {
         st = MR_FAIL(MR_ERR_NOMEM, "stage: output image");
         goto out;
     }
-    char *attr = realloc(s->out.attribute_string, (size_t)n + 1);
-    if (attr == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "stage: image attributes");
+    s->report = malloc(sizeof(*s->report));
+    if (s->report == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "stage: trust report");
         goto out;
     }
-    memcpy(attr, meta, (size_t)n + 1);
-    s->out.attribute_string = attr;
+    mr_trust_report_reset(s->report);
 out:
     return st;
+}
+
+/* a number for the meta XML: %.6g, or "nan" */
+static void meta_number(char *buf, size_t len, double v)
+{
+    if (isfinite(v))
+        snprintf(buf, len, "%.6g", v);
+    else
+        snprintf(buf, len, "nan");
+}
+
+/* the image's meta attributes (ISMRMRD meta XML): the method and the trust report, so a
+ * downstream node or a PACS sees the flag: mrirecon.recon, mrirecon.dc_residual,
+ * mrirecon.unsampled_energy, mrirecon.trust_score, mrirecon.trust_flag (0/1),
+ * mrirecon.trust_reason (only when flagged) */
+static mr_status set_meta(struct mr_stage *s)
+{
+    const struct mr_trust_report *r = s->report;
+    char res[32];
+    char uns[32];
+    char score[32];
+    char meta[1024];
+
+    meta_number(res, sizeof(res), r->residual);
+    meta_number(uns, sizeof(uns), r->unsampled);
+    meta_number(score, sizeof(score), r->score);
+    int n = snprintf(meta, sizeof(meta),
+                     "<?xml version=\"1.0\"?><ismrmrdMeta>"
+                     "<meta><name>mrirecon.recon</name><value>%s</value></meta>"
+                     "<meta><name>mrirecon.dc_residual</name><value>%s</value></meta>"
+                     "<meta><name>mrirecon.unsampled_energy</name><value>%s</value></meta>"
+                     "<meta><name>mrirecon.trust_score</name><value>%s</value></meta>"
+                     "<meta><name>mrirecon.trust_flag</name><value>%d</value></meta>%s%s%s"
+                     "</ismrmrdMeta>",
+                     mr_pipeline_label(s->pipe), res, uns, score, r->flagged ? 1 : 0,
+                     r->flagged ? "<meta><name>mrirecon.trust_reason</name><value>" : "",
+                     r->flagged ? r->reason : "", r->flagged ? "</value></meta>" : "");
+    if (n < 0 || (size_t)n >= sizeof(meta))
+        return MR_FAIL(MR_ERR_ARG, "stage: image attributes longer than %zu bytes",
+                       sizeof(meta));
+    char *attr = realloc(s->out.attribute_string, (size_t)n + 1);
+    if (attr == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "stage: image attributes");
+    memcpy(attr, meta, (size_t)n + 1);
+    s->out.attribute_string = attr;
+    s->out.head.attribute_string_len = (uint32_t)n;
+    return MR_OK;
 }
 
 /* ---- buffers ------------------------------------------------------------------------------ */
@@ -447,7 +491,7 @@ static mr_status recon_buffer(struct mr_stage *s, struct buf *b)
         MR_CHECK(maps_for(s, b, &sens));
     buf_finish(s, b);
     const struct mr_slice sl = { .ksp = &b->ksp, .mask = &s->mask, .maps = sens };
-    st = mr_pipeline_run(s->pipe, &sl, &s->img);
+    st = mr_pipeline_run_report(s->pipe, &sl, &s->img, s->report);
     if (st != MR_OK) {
         mr_fail_context(st, "slice %u contrast %u repetition %u", b->key.slice, b->key.contrast,
                         b->key.repetition);
@@ -481,6 +525,7 @@ static mr_status recon_buffer(struct mr_stage *s, struct buf *b)
     const float *src = mr_array_f32(&s->img);
     float *dst = s->out.data;
     memcpy(dst, src + y0 * s->w, sizeof(float) * (size_t)(s->ny * s->w));
+    MR_CHECK(set_meta(s));
     st = s->sink.image(s->sink.ctx, &s->out);
     if (st != MR_OK)
         goto out;
@@ -645,4 +690,14 @@ out:
 mr_status mr_stage_close(struct mr_stage *s)
 {
     return recon_open(s, true, 0);
+}
+
+const struct mr_trust_report *mr_stage_report(const struct mr_stage *s)
+{
+    return s->report;
+}
+
+bool mr_stage_trust_reference(const struct mr_stage *s, struct mr_trust_reference *ref)
+{
+    return s->pipe != NULL && mr_pipeline_trust_reference(s->pipe, ref);
 }

@@ -63,7 +63,10 @@
  * measurement_uid / time stamps copied from the acquisition at the centre row (or the first
  * imaging line), slice / contrast / phase / repetition / set from the buffer (average 0:
  * combined), image_type MAGNITUDE, image_index counting from 1, image_series_index from the
- * config, and a small meta XML attribute naming the method (mrirecon.recon).
+ * config, and meta XML attributes: the method (mrirecon.recon) and the image's trust report
+ * (pipeline/trust.h): mrirecon.dc_residual, mrirecon.unsampled_energy, mrirecon.trust_score
+ * ("nan" without a reference in the weight file), mrirecon.trust_flag (0 or 1) and, when
+ * flagged, mrirecon.trust_reason.
  *
  * Errors: MR_ERR_FORMAT (header does not parse, inconsistent acquisition), MR_ERR_UNSUPPORTED
  * (geometry), MR_ERR_DATA (line outside the matrix, channel count changes, too many open
@@ -82,6 +85,7 @@
 
 #include "io/ismrmrd_header.h"
 #include "pipeline/method.h"
+#include "pipeline/trust.h"
 #include "recon/array.h"
 
 struct mr_stage_config {
@@ -89,6 +93,7 @@ struct mr_stage_config {
     uint16_t image_series_index;    /* written into every image (0: file group "image_0") */
     int max_open; /* >= 1: buffers open at once (slices + calibration), and slices with
                    * cached coil maps */
+    struct mr_trust_config trust; /* the trust report's options (default: all off) */
 };
 /* *cfg = CG-SENSE (mr_method_config_init otherwise), series 0, 256 open buffers. */
 void mr_stage_config_init(struct mr_stage_config *cfg);
@@ -146,5 +151,13 @@ const char *mr_stage_label(const struct mr_stage *s);
 
 /* The parsed header (borrowed). */
 const struct mr_ismrmrd_header *mr_stage_header(const struct mr_stage *s);
+
+/* The trust report (pipeline/trust.h) of the image being passed to the sink: valid during the
+ * sink's image call (borrowed), NULL before the first acquisition. */
+const struct mr_trust_report *mr_stage_report(const struct mr_stage *s);
+
+/* Whether the stage's method has a trust reference (weight file), *ref = it; false before the
+ * first acquisition created the method. */
+bool mr_stage_trust_reference(const struct mr_stage *s, struct mr_trust_reference *ref);
 
 #endif

@@ -106,6 +106,24 @@ out:
     return st;
 }
 
+mr_status mr_volume_finish_report(const struct mr_volume_config *cfg,
+                                  const struct mr_trust_doc *doc,
+                                  struct mr_volume_result *result)
+{
+    const char *key = NULL;
+    const char *reason = NULL;
+    int64_t index = 0;
+
+    if (result != NULL) {
+        result->flagged = mr_trust_doc_flagged(doc);
+        result->flag[0] = '\0';
+        if (mr_trust_doc_first_flag(doc, &key, &index, &reason))
+            snprintf(result->flag, sizeof(result->flag), "%s %lld: %s", key, (long long)index,
+                     reason);
+    }
+    return cfg->report_path != NULL ? mr_trust_doc_write(doc, cfg->report_path) : MR_OK;
+}
+
 static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const char *in,
                                      const char *out, struct mr_volume_result *result)
 {
@@ -118,7 +136,11 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
     struct mr_array mag = { 0 };
     struct mr_array vol = { 0 };
     bool have_mask = false;
+    struct mr_trust_report *rep = malloc(sizeof(*rep));
+    struct mr_trust_doc *doc = NULL;
 
+    if (rep == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "trust report");
     MR_CHECK(mr_fastmri_open(in, &f));
     const struct mr_fastmri_info *info = mr_fastmri_info(f);
     const int64_t nc = info->coils;
@@ -155,7 +177,11 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
     }
     if (maps_file)
         MR_CHECK(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, nc, h, w));
+    MR_CHECK(mr_pipeline_set_trust(p, &cfg->trust));
     const char *label = mr_pipeline_label(p);
+    struct mr_trust_reference ref;
+    const bool has_ref = mr_pipeline_trust_reference(p, &ref);
+    MR_CHECK(mr_trust_doc_create(in, label, has_ref ? &ref : NULL, &doc));
     for (int64_t s = s0; s < s1; s++) {
         double t = mr_clock_now_s();
         MR_CHECK(mr_fastmri_read_kspace(f, s, &ksp));
@@ -168,11 +194,12 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
             MR_CHECK(mr_fastmri_read_sens(f, s, &sens));
             sl.maps = &sens;
         }
-        st = mr_pipeline_run(p, &sl, &mag);
+        st = mr_pipeline_run_report(p, &sl, &mag, rep);
         if (st != MR_OK) {
             mr_fail_context(st, "slice %lld of '%s'", (long long)s, in);
             goto out;
         }
+        MR_CHECK(mr_trust_doc_add(doc, "slice", s, rep));
         struct mr_array dst;
         mr_array_slab(&dst, &vol, s - s0);
         MR_CHECK(mr_center_crop(&dst, &mag));
@@ -183,11 +210,14 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
         MR_CHECK(write_dicom(cfg, in, out, info, &vol, s0, label));
     else
         MR_CHECK(mr_output_write(out, cfg->format, &vol, info, label));
+    MR_CHECK(mr_volume_finish_report(cfg, doc, result));
     if (result != NULL) {
         result->images = s1 - s0;
         snprintf(result->label, sizeof(result->label), "%s", label);
     }
 out:
+    free(rep);
+    mr_trust_doc_free(doc);
     mr_pipeline_free(p);
     mr_fastmri_close(f);
     mr_array_cleanup(&ksp);

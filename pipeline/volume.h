@@ -35,7 +35,10 @@
  * The output appears atomically and only when every slice was reconstructed (a DICOM folder
  * as a whole; with dicom.send it is then stored to the PACS, and a failed send leaves the
  * written folder); an output that is the input file is refused. The format is cfg->format, or
- * by the extension for MR_OUTPUT_AUTO. Errors: MR_ERR_ARG (options, output name), the readers', the
+ * by the extension for MR_OUTPUT_AUTO. Every slice / image gets its trust report (pipeline/
+ * trust.h; flagged ones are counted in the result, so a caller can fail on them after the
+ * images were written); with report_path they are written there as JSON after the images.
+ * Errors: MR_ERR_ARG (options, output name), the readers', the
  * pipeline's (named with the slice or acquisition), MR_ERR_IO (writing).
  */
 #ifndef MR_PIPELINE_VOLUME_H
@@ -46,6 +49,7 @@
 
 #include "pipeline/method.h"
 #include "pipeline/output.h"
+#include "pipeline/trust.h"
 
 struct mr_volume_config {
     struct mr_method_config method;
@@ -56,6 +60,9 @@ struct mr_volume_config {
     uint16_t image_series_index; /* ISMRMRD: series of the output images */
     enum mr_output_format format; /* MR_OUTPUT_AUTO: by the output's extension */
     struct mr_output_dicom dicom; /* MR_OUTPUT_DICOM: UIDs and sending (borrowed strings) */
+    const char *report_path;      /* the trust report of every slice / image as JSON
+                                   * (pipeline/trust.h mr_trust_doc), or NULL */
+    struct mr_trust_config trust; /* its options */
     /* Called after each slice (fastMRI) or image (ISMRMRD); NULL: silent. */
     void (*progress)(void *arg, const char *label, int64_t done, int64_t total, double seconds);
     void *progress_arg;
@@ -68,11 +75,19 @@ void mr_volume_config_init(struct mr_volume_config *cfg);
 struct mr_volume_result {
     int64_t images;                  /* images written */
     char label[MR_METHOD_NAME_MAX];  /* the method as outputs record it */
+    int64_t flagged;                 /* slices / images the trust report flagged */
+    char flag[256];                  /* the first flag: "slice 3: <reason>" ("" none) */
 };
 
 /* Reconstructs in and writes out (see the top of this file). result may be NULL. */
 mr_status mr_volume_reconstruct(const struct mr_volume_config *cfg, const char *in,
                                 const char *out, struct mr_volume_result *result);
+
+/* The end of a reconstruction's report: the flag count and first flag into result (may be
+ * NULL), the JSON file when cfg->report_path is set. Errors: MR_ERR_IO. */
+mr_status mr_volume_finish_report(const struct mr_volume_config *cfg,
+                                  const struct mr_trust_doc *doc,
+                                  struct mr_volume_result *result);
 
 /* The ISMRMRD path (volume_ismrmrd.c), for mr_volume_reconstruct. */
 mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, const char *in,

@@ -18,6 +18,8 @@
 struct image_list {
     const struct mr_volume_config *cfg; /* for progress */
     const struct mr_stage *stage;
+    struct mr_trust_doc *doc;         /* the images' trust reports */
+    const char *in;
     double t;                         /* when the last image left */
     struct mr_ismrmrd_writer *writer; /* .h5: images go straight to the file */
     ISMRMRD_ImageHeader *heads;
@@ -30,6 +32,18 @@ static mr_status sink_image(void *ctx, const ISMRMRD_Image *im)
 {
     struct image_list *l = ctx;
 
+    if (l->doc == NULL) { /* the first image: the method exists now */
+        struct mr_trust_reference ref;
+        const bool has_ref = mr_stage_trust_reference(l->stage, &ref);
+        mr_status st = mr_trust_doc_create(l->in, mr_stage_label(l->stage),
+                                           has_ref ? &ref : NULL, &l->doc);
+        if (st != MR_OK)
+            return st;
+    }
+    mr_status st = mr_trust_doc_add(l->doc, "image", mr_stage_images(l->stage) + 1,
+                                    mr_stage_report(l->stage));
+    if (st != MR_OK)
+        return st;
     if (l->cfg->progress != NULL) {
         double now = mr_clock_now_s();
         l->cfg->progress(l->cfg->progress_arg, mr_stage_label(l->stage),
@@ -154,7 +168,7 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
     struct mr_ismrmrd_file *f = NULL;
     struct mr_stage *stage = NULL;
     struct mr_stage_config scfg;
-    struct image_list list = { .cfg = cfg };
+    struct image_list list = { .cfg = cfg, .in = in };
     ISMRMRD_Acquisition acq;
     const bool h5 = mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_H5;
 
@@ -165,6 +179,7 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
     mr_stage_config_init(&scfg);
     scfg.method = cfg->method;
     scfg.image_series_index = cfg->image_series_index;
+    scfg.trust = cfg->trust;
     MR_CHECK(mr_ismrmrd_open(in, &f));
     size_t xml_len = 0;
     const char *xml = mr_ismrmrd_xml(f, &xml_len);
@@ -212,11 +227,13 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
         MR_CHECK(write_stack(cfg, &list, mr_stage_header(stage), in, xml, xml_len, out,
                              mr_stage_label(stage)));
     }
+    MR_CHECK(mr_volume_finish_report(cfg, list.doc, result));
     if (result != NULL) {
         result->images = mr_stage_images(stage);
         snprintf(result->label, sizeof(result->label), "%s", mr_stage_label(stage));
     }
 out:
+    mr_trust_doc_free(list.doc);
     mr_ismrmrd_writer_free(list.writer);
     for (size_t i = 0; i < list.n; i++)
         free(list.data[i]);

@@ -99,6 +99,19 @@ static void emit(const struct mr_probe *probe, int k, const struct mr_array *x,
     mr_probe_emitf(probe, -1, x, "x_%02d", k);
 }
 
+/* the report's numbers of iterate `index` (recon/dc.h names): r = A x − y, R = R(x) or NaN */
+/* the report's numbers of iterate `index`: "dc_residual" ‖A x − y‖ / ‖y‖ and, when the prior
+ * evaluates R (reg finite), "regularizer" R and "objective" fit·‖A x − y‖² + weight·R */
+static void report_iterate(const struct mr_probe *probe, int64_t index, double rnorm,
+                           double ynorm, double fit, double weight, double reg)
+{
+    mr_probe_emit_value(probe, "dc_residual", index, ynorm > 0.0 ? rnorm / ynorm : 0.0);
+    if (isfinite(reg)) {
+        mr_probe_emit_value(probe, "regularizer", index, reg);
+        mr_probe_emit_value(probe, "objective", index, fit * rnorm * rnorm + weight * reg);
+    }
+}
+
 mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const struct mr_linop *A,
                      const struct mr_prior *prior, const struct mr_array *y, struct mr_array *x,
                      struct mr_pnp_info *info, const struct mr_probe *probe)
@@ -114,9 +127,16 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
     if (!cfg->warm_start)
         mr_linop_adjoint(A, x, y); /* x₀ = Aᴴy */
     emit(probe, 0, x, NULL);
+    const bool report = mr_probe_wants_values(probe);
+    const double ynorm = report ? mr_vec_norm2(y) : 0.0;
+    double reg = (double)NAN; /* R(x) of the current iterate, when the prior says */
+    /* ½‖Ax − y‖² + λR; a unit-weight prox is prox_{λη R} with λη = 1 */
+    const double weight = prior->ops->unit_prox ? 1.0 / (double)cfg->step : (double)cfg->lambda;
     for (int k = 1; k <= cfg->iters; k++) {
-        mr_linop_forward(A, &p->r, x);      /* r = A x          */
-        mr_vec_axpy(&p->r, -1.0f, y);       /* r = A x − y      */
+        mr_linop_forward(A, &p->r, x);      /* r = A x − y      */
+        mr_vec_axpy(&p->r, -1.0f, y);
+        if (report) /* iterate k − 1, from the residual this step needs anyway */
+            report_iterate(probe, k - 1, mr_vec_norm2(&p->r), ynorm, 0.5, weight, reg);
         mr_linop_adjoint(A, &p->g, &p->r);  /* g = Aᴴ(A x − y)  */
         mr_array_copy(&p->z, x);
         mr_vec_axpy(&p->z, -cfg->step, &p->g); /* z = x − η g   */
@@ -125,6 +145,8 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
         mr_prior_prox(prior, cfg->lambda * cfg->step, x, &p->z); /* x = prox(z) */
         inf.iters = k;
         emit(probe, k, x, &p->z);
+        if (report)
+            reg = mr_prior_last_value(prior);
         if (cfg->tol > 0.0f) {
             inf.rel_change = rel_change(&p->xprev, x);
             if (inf.rel_change <= (double)cfg->tol) {
@@ -132,6 +154,11 @@ mr_status mr_pnp_pgd(struct mr_pnp *p, const struct mr_pnp_config *cfg, const st
                 break;
             }
         }
+    }
+    if (report) { /* the result's numbers: one more A x */
+        mr_linop_forward(A, &p->r, x);
+        mr_vec_axpy(&p->r, -1.0f, y);
+        report_iterate(probe, inf.iters, mr_vec_norm2(&p->r), ynorm, 0.5, weight, reg);
     }
     if (!isfinite(mr_vec_norm2(x)))
         st = MR_FAIL(MR_ERR_DATA, "PnP-PGD: the iterate is not finite after %d iterations "
@@ -170,6 +197,8 @@ mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
     mr_array_copy(&p->z, x);       /* z₀ = x₀  */
     mr_array_zero(&p->u);          /* u₀ = 0   */
     emit(probe, 0, x, NULL);
+    const bool report = mr_probe_wants_values(probe);
+    const double ynorm = report ? mr_vec_norm2(y) : 0.0;
     for (int k = 1; k <= cfg->iters; k++) {
         /* 1. x-update: b = Aᴴy + μ(z − u), CG warm-started at x */
         mr_array_copy(&p->g, &p->aty);
@@ -193,6 +222,13 @@ mr_status mr_pnp_admm(struct mr_pnp *p, const struct mr_pnp_config *cfg,
         inf.cg_iters = cg_info.iters;
         inf.cg_resid = cg_info.rel_resid;
         emit(probe, k, x, &p->z);
+        if (report) { /* the report only: A x_k − y, and R at z_k = prox(x_k + u) */
+            mr_linop_forward(A, &p->r, x);
+            mr_vec_axpy(&p->r, -1.0f, y);
+            report_iterate(probe, k, mr_vec_norm2(&p->r), ynorm, (double)cfg->scale,
+                           prior->ops->unit_prox ? (double)cfg->rho : (double)cfg->lambda,
+                           mr_prior_last_value(prior));
+        }
         if (cfg->tol > 0.0f) {
             inf.rel_change = rel_change(&p->xprev, x);
             if (inf.rel_change <= (double)cfg->tol) {

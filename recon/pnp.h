@@ -28,7 +28,11 @@
  *
  * Probes (recon/probe.h; index −1): "x_00" the start x₀, then for every iteration k ≥ 1
  * "z_<kk>" (PGD: the prox input z_k; ADMM: the split variable z after step 3) and "x_<kk>"
- * the iterate x_k (kk two digits, as the LPN goldens name them).
+ * the iterate x_k (kk two digits, as the LPN goldens name them). Numbers (values-only probes
+ * too, recon/dc.h): "dc_residual" ‖A x_k − y‖/‖y‖ for every iterate k = 0 … N (PGD; ADMM
+ * 1 … N), and where the prior evaluates R (mr_prior_last_value) "regularizer" R and
+ * "objective" ½‖A x − y‖² + w·R (ADMM s‖A x − y‖² + w·R), w = λ, or for a unit-weight prox
+ * (mr_prior_ops.unit_prox) the weight its unit step implies: 1/η (PGD), ρ (ADMM).
  *
  * A solver object holds the work arrays for one operator shape, allocated once; a solve
  * never allocates. One object per thread.

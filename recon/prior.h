@@ -12,6 +12,8 @@
 #ifndef MR_RECON_PRIOR_H
 #define MR_RECON_PRIOR_H
 
+#include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "recon/array.h"
@@ -21,6 +23,12 @@ struct mr_prior_ops {
     /* dst = argmin_u  lambda * R(u) + 0.5 ||u - src||^2 ; dst may equal src */
     void (*prox)(void *ctx, float lambda, struct mr_array *dst, const struct mr_array *src);
     void (*free)(void *ctx); /* optional */
+    /* optional: R at the output of the last prox (up to R's additive constant), for reports;
+     * NULL when the prior cannot evaluate it cheaply */
+    double (*last_value)(const void *ctx);
+    /* true: prox ignores lambda, it is the prox of R with unit weight (a learned proximal
+     * network); the solvers' objectives then weight R as that unit step implies */
+    bool unit_prox;
 };
 
 /* A value type: { ops, ctx }; the prior owns ctx. Zero-initialised = no prior. */
@@ -34,6 +42,12 @@ static inline void mr_prior_prox(const struct mr_prior *prior, float lambda, str
                                  const struct mr_array *src)
 {
     prior->ops->prox(prior->ctx, lambda, dst, src);
+}
+
+/* R at the last prox output, or NaN when the prior does not say (last_value NULL). */
+static inline double mr_prior_last_value(const struct mr_prior *prior)
+{
+    return prior->ops->last_value != NULL ? prior->ops->last_value(prior->ctx) : (double)NAN;
 }
 
 /* Frees the context and resets the prior (safe on a zeroed or cleaned prior). */

@@ -24,12 +24,22 @@
 struct mr_probe {
     void (*fn)(void *ctx, const char *name, int64_t index, const struct mr_array *a);
     void *ctx;
+    /* optional: numbers (mr_probe_emit_value), e.g. the per-reconstruction report's
+     * "dc_residual" of estimate `index` (pipeline/trust.h); fn may be NULL when only these are
+     * wanted, so computations skip forming intermediate arrays */
+    void (*value)(void *ctx, const char *name, int64_t index, double v);
 };
 
-/* True if probe is not NULL and has a function. */
+/* True if probe is not NULL and wants intermediate arrays (has fn). */
 static inline bool mr_probe_active(const struct mr_probe *probe)
 {
     return probe != NULL && probe->fn != NULL;
+}
+
+/* True if probe is not NULL and wants mr_probe_emit_value's numbers (has value). */
+static inline bool mr_probe_wants_values(const struct mr_probe *probe)
+{
+    return probe != NULL && probe->value != NULL;
 }
 
 /* Calls probe->fn(ctx, name, index, a) when the probe is active. */
@@ -40,6 +50,10 @@ void mr_probe_emit(const struct mr_probe *probe, const char *name, int64_t index
 void mr_probe_emitf(const struct mr_probe *probe, int64_t index, const struct mr_array *a,
                     const char *fmt, ...) MR_PRINTF_LIKE(4, 5);
 
+/* Calls probe->value(ctx, name, index, v) when the probe wants values. */
+void mr_probe_emit_value(const struct mr_probe *probe, const char *name, int64_t index,
+                         double value);
+
 /* A probe that forwards to another under a prefixed name ("step_3/" + "kspace"), for a
  * computation that runs a part which names its own arrays. */
 struct mr_probe_prefix {
@@ -48,8 +62,8 @@ struct mr_probe_prefix {
     char prefix[64];
 };
 
-/* Sets p up to forward to inner with the formatted prefix and returns &p->probe, or NULL when
- * inner is not active (so the part runs without a probe). */
+/* Sets p up to forward arrays and numbers to inner with the formatted prefix and returns
+ * &p->probe, or NULL when inner wants neither (so the part runs without a probe). */
 const struct mr_probe *mr_probe_prefix(struct mr_probe_prefix *p, const struct mr_probe *inner,
                                        const char *fmt, ...) MR_PRINTF_LIKE(3, 4);
 

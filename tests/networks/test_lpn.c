@@ -245,7 +245,7 @@ static void test_case4_pnp_pgd_sense(void **state)
     struct mr_lpn_tiling_config tc = mr_lpn_tiling_config_default;
     struct mr_pnp_info info;
     struct pgd_watch watch;
-    const struct mr_probe probe = { pgd_probe, &watch };
+    const struct mr_probe probe = { .fn = pgd_probe, .ctx = &watch };
     int64_t iters = 0;
     int64_t stride = 0;
     double step = 0.0;
@@ -329,7 +329,7 @@ static void test_case4_net_ops(void **state)
     enum mr_dtype dtype = MR_DTYPE_F32;
     struct mr_net_inputs in = mr_net_inputs_default;
     struct probe_watch watch = { 0 };
-    struct mr_probe probe = { probe_fn, &watch };
+    struct mr_probe probe = { .fn = probe_fn, .ctx = &watch };
 
     case_open(&g, 4);
     watch.g = &g;

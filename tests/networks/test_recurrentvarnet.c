@@ -140,7 +140,7 @@ static void run_model_case(const char *name)
     struct mr_recurrentvarnet *net = NULL;
     struct mr_array out;
     struct checker ck = { .group = "/intermediate", .tol = MODEL_TOL };
-    const struct mr_probe probe = { model_probe, &ck };
+    const struct mr_probe probe = { .fn = model_probe, .ctx = &ck };
 
     golden_open(&g, name);
     ck.h5 = g.h5;
@@ -290,7 +290,7 @@ static void test_rvn_engine_calgary_style(void **state)
     struct mr_direct_framework *e = NULL;
     struct mr_array img;
     struct checker ck = { .group = "/intermediate", .tol = ENGINE_INTERMEDIATE_TOL };
-    const struct mr_probe probe = { engine_probe, &ck };
+    const struct mr_probe probe = { .fn = engine_probe, .ctx = &ck };
     const int64_t *d;
     float scale = 0.0f;
 
@@ -387,7 +387,7 @@ static void test_rvn_net_ops_model(void **state)
     struct mr_array ref_img;
     struct mr_net_inputs in = { .sigma = 1.0f }; /* mr_net_inputs_default */
     int nprobe = 0;
-    struct mr_probe probe = { probe_count, &nprobe };
+    struct mr_probe probe = { .fn = probe_count, .ctx = &nprobe };
 
     (void)state;
     golden_open(&g, "case_1_sense_multiscale");

@@ -62,9 +62,11 @@ out:
     return st;
 }
 
-static mr_status dummy_run(void *ctx, const struct mr_slice *s, struct mr_array *mag)
+static mr_status dummy_run(void *ctx, const struct mr_slice *s, struct mr_array *mag,
+                           const struct mr_probe *probe)
 {
     struct dummy *d = ctx;
+    (void)probe;
     mr_status st = mr_classic_run(d->zf, s->ksp, s->mask, NULL, &d->img);
     if (st != MR_OK)
         return st;

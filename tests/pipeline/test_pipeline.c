@@ -237,8 +237,10 @@ static bool fill_scales(const void *ctx)
 }
 
 /* mag = the value named by the row's iterations: 0 -> 0, 1 -> NaN, 2 -> 1 */
-static mr_status fill_run(void *ctx, const struct mr_slice *s, struct mr_array *mag)
+static mr_status fill_run(void *ctx, const struct mr_slice *s, struct mr_array *mag,
+                          const struct mr_probe *probe)
 {
+    (void)probe;
     const struct mr_method_config *cfg = ctx;
     const float v = cfg->iterations == 1 ? NAN : cfg->iterations == 2 ? 1.0f : 0.0f;
     (void)s;

@@ -260,7 +260,7 @@ static void check_first_iteration(bool admm)
     struct mr_prior prior = { &tik_ops, &t };
     struct mr_pnp_config cfg = mr_pnp_config_default;
     struct record rec = { 0 };
-    const struct mr_probe probe = { record_probe, &rec };
+    const struct mr_probe probe = { .fn = record_probe, .ctx = &rec };
     struct mr_array x;
 
     problem_init(&p);

@@ -1,0 +1,138 @@
+/*
+ * Can this image be trusted? The per-reconstruction report of one slice, for every method and
+ * network (pipeline.h mr_pipeline_run_report), and the out-of-distribution score of a network
+ * against reference statistics stored in its weight file.
+ *
+ * The numbers (recon/dc.h), each a ratio, so independent of k-space scaling and FFT norm:
+ *   residual          ‖M ⊙ (F S x) − y‖ / ‖M ⊙ y‖   of the result: how far the image's k-space
+ *                     is from the measured samples (F S x: the method's own k-space estimate —
+ *                     S x for SENSE-type methods and CIRIM / LPN, the cascades' multi-coil
+ *                     k-space for E2EVN and RecurrentVarNet, the measured data for zf)
+ *   unsampled         ‖(1 − M) ⊙ F S x‖ / ‖M ⊙ y‖   what the result holds where nothing was
+ *                     measured, relative to the measured energy
+ *   steps             both after every cascade / time step / iteration (index 0 = the initial
+ *                     estimate), as the computation reports them through its probes
+ *   objective, regularizer   LPN plug-and-play: the objective per iteration and R(x) of the
+ *                     result, R evaluated per patch at the last prox (networks/lpn_tiler.h)
+ *   unsampled_vs_cg   opt-in (mr_trust_config.cg_reference): unsampled / the same of a CG-SENSE
+ *                     reconstruction of the slice (the k-space energy the network added beyond
+ *                     what a linear reconstruction puts there)
+ *
+ * Out-of-distribution score: a weight file may carry the root attribute "trust_reference"
+ * (JSON, weights/README.md): mean and standard deviation of log10(residual) and
+ * log10(unsampled) over in-distribution slices, and a threshold. The score is
+ *   max( (log10 residual − μ_r) / σ_r ,  |log10 unsampled − μ_u| / σ_u )
+ * (a residual below the reference is never suspicious; unsampled energy too low or too high
+ * is), σ at least MR_TRUST_SIGMA_MIN; the slice is flagged when score > threshold. Without a
+ * reference there is no score (NaN) and no flag. `mrirecon calibrate` fits a reference
+ * (mr_trust_reference_fit) and stores it (mr_trust_reference_store).
+ */
+#ifndef MR_PIPELINE_TRUST_H
+#define MR_PIPELINE_TRUST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "recon/probe.h"
+#include "recon/status.h"
+
+#define MR_TRUST_STEPS_MAX 1024      /* per-step values kept (later ones are counted only) */
+#define MR_TRUST_SIGMA_MIN 0.05      /* decades: the least spread a reference may claim */
+#define MR_TRUST_THRESHOLD_MIN 4.0   /* a fitted threshold is at least this many σ */
+#define MR_TRUST_ATTRIBUTE "trust_reference"
+
+struct mr_trust_config {
+    bool cg_reference; /* also reconstruct by CG-SENSE for unsampled_vs_cg (costs a CG) */
+};
+
+/* One slice's report. NaN marks what the method does not report. */
+struct mr_trust_report {
+    double residual;
+    double unsampled;
+    int nsteps;                              /* estimates reported (≤ MR_TRUST_STEPS_MAX kept) */
+    double step_residual[MR_TRUST_STEPS_MAX];
+    double step_unsampled[MR_TRUST_STEPS_MAX];
+    int nobjective;
+    double objective[MR_TRUST_STEPS_MAX];    /* LPN PnP, per iteration */
+    double regularizer;                      /* LPN PnP: R of the result */
+    double unsampled_vs_cg;                  /* opt-in */
+    double score;                            /* NaN without a reference */
+    bool flagged;
+    char reason[160];                        /* why it was flagged ("" when not) */
+};
+
+/* Sets every number to NaN, counts to 0, no flag. */
+void mr_trust_report_reset(struct mr_trust_report *r);
+
+/* A probe (values only) that records a computation's numbers into r (borrowed): the last
+ * "…dc_residual" / "…unsampled_energy" are the result's, "…objective" per iteration,
+ * "…regularizer" the last one. */
+struct mr_probe mr_trust_probe(struct mr_trust_report *r);
+
+struct mr_trust_reference {
+    int64_t slices;          /* how many slices it was fitted on */
+    double residual_mean;    /* of log10(residual) */
+    double residual_std;
+    double unsampled_mean;   /* of log10(unsampled) */
+    double unsampled_std;
+    double threshold;        /* flag when score > threshold */
+    char data[256];          /* what it was fitted on (free text) */
+};
+
+/* Sets r->score, r->flagged and r->reason against ref (nothing without a finite residual). */
+void mr_trust_score(struct mr_trust_report *r, const struct mr_trust_reference *ref);
+
+/* Fits a reference to n ≥ 2 reports (those with finite positive residual and unsampled): means
+ * and standard deviations of the logs (σ ≥ MR_TRUST_SIGMA_MIN) and the threshold
+ * max(MR_TRUST_THRESHOLD_MIN, 1.25 × the largest score among them). Errors: MR_ERR_DATA (fewer
+ * than 2 usable reports). */
+mr_status mr_trust_reference_fit(const struct mr_trust_report *reps, int64_t n, const char *data,
+                                 struct mr_trust_reference *out);
+
+/* JSON text ↔ reference. _json returns malloc'd text (NULL: out of memory). _parse errors:
+ * MR_ERR_FORMAT naming the field (what names the file for messages). */
+char *mr_trust_reference_json(const struct mr_trust_reference *ref);
+mr_status mr_trust_reference_parse(const char *json, const char *what,
+                                   struct mr_trust_reference *out);
+
+/* Reads the reference of a weight file: *present false when it has none. Errors: the HDF5
+ * reader's, MR_ERR_FORMAT (a malformed attribute). */
+mr_status mr_trust_reference_read(const char *weights, struct mr_trust_reference *out,
+                                  bool *present);
+
+/* Stores ref as the weight file's "trust_reference" attribute, replacing the file atomically
+ * (everything else in it unchanged). Errors: MR_ERR_IO, the HDF5 writer's. */
+mr_status mr_trust_reference_store(const char *weights, const struct mr_trust_reference *ref);
+
+/* One slice's report as a JSON object text (malloc'd; NULL: out of memory): the numbers,
+ * "steps" [{residual, unsampled}], "objective" [...], score, flagged, reason; NaN as null. */
+char *mr_trust_report_json(const struct mr_trust_report *r);
+
+/*
+ * The report file of one reconstruction (`recon --report FILE.json`):
+ *   {"input": …, "method": …, "reference": {…} | null, "flagged": n, "max_score": …,
+ *    "slices": [{"slice": i, <mr_trust_report_json>}, …]}
+ * (ISMRMRD inputs: "image": k = 1, 2, … in output order instead of "slice").
+ */
+struct mr_trust_doc;
+
+/* ref NULL: the method has no trust reference. Errors: MR_ERR_NOMEM. */
+mr_status mr_trust_doc_create(const char *input, const char *method,
+                              const struct mr_trust_reference *ref, struct mr_trust_doc **out);
+void mr_trust_doc_free(struct mr_trust_doc *d);
+
+/* Appends one slice's (key "slice") or image's (key "image") report. Errors: MR_ERR_NOMEM. */
+mr_status mr_trust_doc_add(struct mr_trust_doc *d, const char *key, int64_t index,
+                           const struct mr_trust_report *r);
+
+/* Reports added so far that were flagged. */
+int64_t mr_trust_doc_flagged(const struct mr_trust_doc *d);
+
+/* The first flagged report's key, index and reason (for messages); false when none. */
+bool mr_trust_doc_first_flag(const struct mr_trust_doc *d, const char **key, int64_t *index,
+                             const char **reason);
+
+/* Writes the document to path atomically (io/atomic_file.h). Errors: MR_ERR_IO. */
+mr_status mr_trust_doc_write(const struct mr_trust_doc *d, const char *path);
+
+#endif
