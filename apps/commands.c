@@ -17,6 +17,7 @@ int mr_main_metrics(int argc, char *argv[]);
 int mr_main_maskeval(int argc, char *argv[]);
 int mr_main_to_stream(int argc, char *argv[]);
 int mr_main_from_stream(int argc, char *argv[]);
+int mr_main_calibrate(int argc, char *argv[]);
 
 const struct mr_command mr_commands[] = {
     { "info", "describe what a fastMRI / ISMRMRD / weight file holds", mr_main_info },
@@ -27,6 +28,8 @@ const struct mr_command mr_commands[] = {
       mr_main_metrics },
     { "maskeval", "evaluate masks x methods over a dataset: CSV, JSON, HTML report",
       mr_main_maskeval },
+    { "calibrate", "fit a network's trust reference on in-distribution data, store it",
+      mr_main_calibrate },
     { "stage", "reconstruct an MRD stream (stdin/stdout, or TCP with --listen)", mr_main_stage },
     { "to-stream", "write an ISMRMRD file as an MRD stream on stdout", mr_main_to_stream },
     { "from-stream", "write an MRD stream from stdin as an ISMRMRD file", mr_main_from_stream },

@@ -310,6 +310,9 @@ mr_status mr_pipeline_run_report(struct mr_pipeline *p, const struct mr_slice *s
     }
     MR_CHECK(check_image(p, mag, kmax));
     if (report != NULL) {
+        mr_trust_mask_features(mr_array_f32(s->mask), p->h, p->w, &report->mask_kind,
+                               &report->accel);
+        report->reduction = mr_trust_features_of(report).reduction;
         if (p->has_ref)
             mr_trust_score(report, &p->ref);
         if (p->cg != NULL) { /* the same slice (and maps) by CG-SENSE */

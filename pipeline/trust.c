@@ -17,6 +17,8 @@ void mr_trust_report_reset(struct mr_trust_report *r)
     r->unsampled = NAN;
     r->regularizer = NAN;
     r->unsampled_vs_cg = NAN;
+    r->reduction = NAN;
+    r->accel = NAN;
     r->score = NAN;
 }
 
@@ -57,104 +59,194 @@ struct mr_probe mr_trust_probe(struct mr_trust_report *r)
     return (struct mr_probe){ .fn = NULL, .ctx = r, .value = record };
 }
 
+const char *mr_trust_mask_kind_name(unsigned kind)
+{
+    switch (kind) {
+    case MR_TRUST_MASK_COLUMNS: return "columns";
+    case MR_TRUST_MASK_ROWS: return "rows";
+    case MR_TRUST_MASK_2D: return "2d";
+    case MR_TRUST_MASK_FULL: return "full";
+    default: return "none";
+    }
+}
+
+void mr_trust_mask_features(const float *mask, int64_t h, int64_t w, unsigned *kind,
+                            double *accel)
+{
+    int64_t n = 0;
+    bool cols = true; /* every column constant along H */
+    bool rows = true; /* every row constant along W */
+
+    for (int64_t y = 0; y < h; y++)
+        for (int64_t x = 0; x < w; x++) {
+            const bool m = mask[y * w + x] != 0.0f;
+            n += m;
+            if (m != (mask[x] != 0.0f))
+                cols = false;
+            if (m != (mask[y * w] != 0.0f))
+                rows = false;
+        }
+    *accel = n > 0 ? (double)(h * w) / (double)n : 0.0;
+    if (n == 0)
+        *kind = 0;
+    else if (n == h * w)
+        *kind = MR_TRUST_MASK_FULL;
+    else if (cols)
+        *kind = MR_TRUST_MASK_COLUMNS;
+    else if (rows)
+        *kind = MR_TRUST_MASK_ROWS;
+    else
+        *kind = MR_TRUST_MASK_2D;
+}
+
+struct mr_trust_features mr_trust_features_of(const struct mr_trust_report *r)
+{
+    struct mr_trust_features f = { .residual = r->residual, .unsampled = r->unsampled,
+                                   .reduction = NAN, .accel = r->accel,
+                                   .mask_kind = r->mask_kind };
+    if (r->nsteps >= 2 && r->residual > 0.0 && isfinite(r->step_residual[0]))
+        f.reduction = r->step_residual[0] / r->residual;
+    return f;
+}
+
 static double sigma(double s)
 {
     return s > MR_TRUST_SIGMA_MIN ? s : MR_TRUST_SIGMA_MIN;
 }
 
-/* the score's two terms; NaN when the value is not usable */
-static double score_of(double residual, double unsampled, const struct mr_trust_reference *ref,
+/* how many σ log10(v) lies above (sign 1), below (sign -1) or away from (sign 0) the mean;
+ * NaN when the feature is unused or v unusable */
+static double zscore(const struct mr_trust_stat *st, double v, int sign)
+{
+    if (isnan(st->std) || isnan(v) || v < 0.0)
+        return NAN;
+    if (v == 0.0)
+        return sign > 0 ? 0.0 : (double)INFINITY; /* exactly consistent / nothing at all */
+    const double z = (log10(v) - st->mean) / sigma(st->std);
+    return sign > 0 ? z : sign < 0 ? -z : fabs(z);
+}
+
+static const char *const feature_name[3] = {
+    "data-consistency residual", "k-space energy at unsampled points",
+    "residual reduction by the network",
+};
+
+/* the score (the largest z) and which feature gave it (-1: none) */
+static double score_of(const struct mr_trust_features *f, const struct mr_trust_reference *ref,
                        int *which)
 {
-    double zr = NAN;
-    double zu = NAN;
-    if (residual > 0.0 && isfinite(residual))
-        zr = (log10(residual) - ref->residual_mean) / sigma(ref->residual_std);
-    else if (residual == 0.0)
-        zr = 0.0; /* exactly consistent */
-    if (unsampled > 0.0 && isfinite(unsampled))
-        zu = fabs(log10(unsampled) - ref->unsampled_mean) / sigma(ref->unsampled_std);
-    else if (unsampled == 0.0)
-        zu = INFINITY; /* nothing added where a network always adds something */
-    if (isnan(zr) && isnan(zu))
-        return NAN;
-    if (isnan(zu) || (!isnan(zr) && zr >= zu)) {
-        *which = 0;
-        return zr;
-    }
-    *which = 1;
-    return zu;
+    const double z[3] = { zscore(&ref->residual, f->residual, 1),
+                          zscore(&ref->unsampled, f->unsampled, 0),
+                          zscore(&ref->reduction, f->reduction, -1) };
+    double best = NAN;
+    *which = -1;
+    for (int i = 0; i < 3; i++)
+        if (!isnan(z[i]) && !(z[i] <= best)) {
+            best = z[i];
+            *which = i;
+        }
+    return best;
 }
 
 void mr_trust_score(struct mr_trust_report *r, const struct mr_trust_reference *ref)
 {
-    int which = 0;
-    r->score = score_of(r->residual, r->unsampled, ref, &which);
-    r->flagged = isfinite(r->score) ? r->score > ref->threshold : r->score > 0.0;
+    const struct mr_trust_features f = mr_trust_features_of(r);
+    int which = -1;
+
+    r->reduction = f.reduction;
+    r->score = score_of(&f, ref, &which);
     r->reason[0] = '\0';
-    if (!r->flagged)
-        return;
-    if (which == 0)
+    r->flagged = false;
+    if (which >= 0 && r->score > ref->threshold) {
+        const double v = which == 0 ? f.residual : which == 1 ? f.unsampled : f.reduction;
+        const struct mr_trust_stat *st = which == 0   ? &ref->residual
+                                         : which == 1 ? &ref->unsampled
+                                                      : &ref->reduction;
+        snprintf(r->reason, sizeof(r->reason), "%s %.3g is %.1f sigma from the reference %.3g",
+                 feature_name[which], v, r->score, pow(10.0, st->mean));
+        r->flagged = true;
+    } else if (ref->mask_kinds != 0 && (r->mask_kind & ref->mask_kinds) == 0) {
+        snprintf(r->reason, sizeof(r->reason), "mask kind '%s' never seen in calibration",
+                 mr_trust_mask_kind_name(r->mask_kind));
+        r->flagged = true;
+    } else if (ref->accel_max > 0.0 && (r->accel > ref->accel_max * MR_TRUST_ACCEL_MARGIN ||
+                                        r->accel < ref->accel_min / MR_TRUST_ACCEL_MARGIN)) {
         snprintf(r->reason, sizeof(r->reason),
-                 "data-consistency residual %.3g is %.1f sigma above the reference (10^%.2f)",
-                 r->residual, r->score, ref->residual_mean);
-    else
-        snprintf(r->reason, sizeof(r->reason),
-                 "k-space energy at unsampled points %.3g is %.1f sigma from the reference "
-                 "(10^%.2f)", r->unsampled, r->score, ref->unsampled_mean);
+                 "acceleration %.2f outside the calibrated %.2f..%.2f", r->accel,
+                 ref->accel_min, ref->accel_max);
+        r->flagged = true;
+    }
 }
 
-mr_status mr_trust_reference_fit(const struct mr_trust_report *reps, int64_t n, const char *data,
-                                 struct mr_trust_reference *out)
+/* mean and (sample) standard deviation of log10 of the positive finite values; std NaN with
+ * fewer than 2 */
+static struct mr_trust_stat fit_stat(const struct mr_trust_features *f, int64_t n, int which)
 {
-    double sr = 0.0;
-    double sr2 = 0.0;
-    double su = 0.0;
-    double su2 = 0.0;
+    double s1 = 0.0;
+    double s2 = 0.0;
     int64_t k = 0;
-
     for (int64_t i = 0; i < n; i++) {
-        const double r = reps[i].residual;
-        const double u = reps[i].unsampled;
-        if (!(r > 0.0) || !(u > 0.0) || !isfinite(r) || !isfinite(u))
+        const double v = which == 0 ? f[i].residual : which == 1 ? f[i].unsampled
+                                                                 : f[i].reduction;
+        if (!(v > 0.0) || !isfinite(v))
             continue;
-        sr += log10(r);
-        sr2 += log10(r) * log10(r);
-        su += log10(u);
-        su2 += log10(u) * log10(u);
+        s1 += log10(v);
+        s2 += log10(v) * log10(v);
         k++;
     }
-    if (k < 2)
+    struct mr_trust_stat st = { .mean = k > 0 ? s1 / (double)k : (double)NAN, .std = NAN };
+    if (k >= 2)
+        st.std = sqrt(fmax(0.0, (s2 - s1 * st.mean) / (double)(k - 1)));
+    return st;
+}
+
+mr_status mr_trust_reference_fit(const struct mr_trust_features *f, int64_t n, const char *data,
+                                 struct mr_trust_reference *out)
+{
+    int64_t usable = 0;
+    for (int64_t i = 0; i < n; i++)
+        usable += f[i].residual > 0.0 && isfinite(f[i].residual) && f[i].unsampled > 0.0 &&
+                  isfinite(f[i].unsampled);
+    if (usable < 2)
         return MR_FAIL(MR_ERR_DATA, "trust reference: %lld usable slices (a finite, positive "
-                       "residual and unsampled energy), at least 2 are needed", (long long)k);
+                       "residual and unsampled energy), at least 2 are needed",
+                       (long long)usable);
     memset(out, 0, sizeof(*out));
-    out->slices = k;
-    out->residual_mean = sr / (double)k;
-    out->unsampled_mean = su / (double)k;
-    out->residual_std = sqrt(fmax(0.0, sr2 / (double)k - out->residual_mean * out->residual_mean)
-                             * (double)k / (double)(k - 1));
-    out->unsampled_std = sqrt(fmax(0.0, su2 / (double)k -
-                                   out->unsampled_mean * out->unsampled_mean) *
-                              (double)k / (double)(k - 1));
+    out->slices = usable;
+    out->residual = fit_stat(f, n, 0);
+    out->unsampled = fit_stat(f, n, 1);
+    out->reduction = fit_stat(f, n, 2);
+    out->accel_min = INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        out->mask_kinds |= f[i].mask_kind;
+        if (f[i].accel > 0.0) {
+            out->accel_min = fmin(out->accel_min, f[i].accel);
+            out->accel_max = fmax(out->accel_max, f[i].accel);
+        }
+    }
+    if (out->accel_max == 0.0)
+        out->accel_min = 0.0;
     double worst = 0.0;
     for (int64_t i = 0; i < n; i++) {
-        int which = 0;
-        const double s = score_of(reps[i].residual, reps[i].unsampled, out, &which);
-        if (isfinite(s) && s > worst)
-            worst = s;
+        int which = -1;
+        const double sc = score_of(&f[i], out, &which);
+        if (isfinite(sc) && sc > worst)
+            worst = sc;
     }
     out->threshold = fmax(MR_TRUST_THRESHOLD_MIN, 1.25 * worst);
     snprintf(out->data, sizeof(out->data), "%s", data != NULL ? data : "");
     return MR_OK;
 }
 
-static void add_stats(cJSON *obj, const char *name, double mean, double std)
+static void add_stat(cJSON *obj, const char *name, const struct mr_trust_stat *st)
 {
+    if (isnan(st->std))
+        return; /* unused feature */
     cJSON *f = cJSON_AddObjectToObject(obj, name);
     if (f == NULL)
         return;
-    cJSON_AddNumberToObject(f, "log10_mean", mean);
-    cJSON_AddNumberToObject(f, "log10_std", std);
+    cJSON_AddNumberToObject(f, "log10_mean", st->mean);
+    cJSON_AddNumberToObject(f, "log10_std", st->std);
 }
 
 char *mr_trust_reference_json(const struct mr_trust_reference *ref)
@@ -165,8 +257,15 @@ char *mr_trust_reference_json(const struct mr_trust_reference *ref)
         return NULL;
     cJSON_AddNumberToObject(root, "version", 1);
     cJSON_AddNumberToObject(root, "slices", (double)ref->slices);
-    add_stats(root, "residual", ref->residual_mean, ref->residual_std);
-    add_stats(root, "unsampled", ref->unsampled_mean, ref->unsampled_std);
+    add_stat(root, "residual", &ref->residual);
+    add_stat(root, "unsampled", &ref->unsampled);
+    add_stat(root, "reduction", &ref->reduction);
+    cJSON *kinds = cJSON_AddArrayToObject(root, "mask_kinds");
+    for (unsigned k = 1; kinds != NULL && k <= MR_TRUST_MASK_FULL; k <<= 1)
+        if (ref->mask_kinds & k)
+            cJSON_AddItemToArray(kinds, cJSON_CreateString(mr_trust_mask_kind_name(k)));
+    cJSON_AddNumberToObject(root, "accel_min", ref->accel_min);
+    cJSON_AddNumberToObject(root, "accel_max", ref->accel_max);
     cJSON_AddNumberToObject(root, "threshold", ref->threshold);
     cJSON_AddStringToObject(root, "data", ref->data);
     text = cJSON_PrintUnformatted(root);
@@ -184,20 +283,25 @@ static mr_status number(const cJSON *obj, const char *name, const char *what, do
     return MR_OK;
 }
 
-static mr_status stats(const cJSON *root, const char *name, const char *what, double *mean,
-                       double *std)
+/* a feature's statistics; absent (optional) = unused */
+static mr_status parse_stat(const cJSON *root, const char *name, const char *what,
+                            bool required, struct mr_trust_stat *st)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, name);
-    mr_status st = MR_OK;
+    mr_status s = MR_OK;
+    st->mean = NAN;
+    st->std = NAN;
+    if (f == NULL && !required)
+        return MR_OK;
     if (!cJSON_IsObject(f))
         return MR_FAIL(MR_ERR_FORMAT, "%s: trust_reference: no object '%s'", what, name);
-    MR_CHECK(number(f, "log10_mean", what, mean));
-    MR_CHECK(number(f, "log10_std", what, std));
-    if (*std < 0.0)
-        st = MR_FAIL(MR_ERR_FORMAT, "%s: trust_reference: %s.log10_std %g is negative", what,
-                     name, *std);
-out:
-    return st;
+    if ((s = number(f, "log10_mean", what, &st->mean)) != MR_OK ||
+        (s = number(f, "log10_std", what, &st->std)) != MR_OK)
+        return s;
+    if (st->std < 0.0)
+        return MR_FAIL(MR_ERR_FORMAT, "%s: trust_reference: %s.log10_std %g is negative", what,
+                       name, st->std);
+    return MR_OK;
 }
 
 mr_status mr_trust_reference_parse(const char *json, const char *what,
@@ -214,13 +318,26 @@ mr_status mr_trust_reference_parse(const char *json, const char *what,
     }
     MR_CHECK(number(root, "slices", what, &slices));
     out->slices = (int64_t)slices;
-    MR_CHECK(stats(root, "residual", what, &out->residual_mean, &out->residual_std));
-    MR_CHECK(stats(root, "unsampled", what, &out->unsampled_mean, &out->unsampled_std));
+    MR_CHECK(parse_stat(root, "residual", what, true, &out->residual));
+    MR_CHECK(parse_stat(root, "unsampled", what, true, &out->unsampled));
+    MR_CHECK(parse_stat(root, "reduction", what, false, &out->reduction));
     MR_CHECK(number(root, "threshold", what, &out->threshold));
     if (!(out->threshold > 0.0)) {
         st = MR_FAIL(MR_ERR_FORMAT, "%s: trust_reference: threshold %g must be positive", what,
                      out->threshold);
         goto out;
+    }
+    const cJSON *kinds = cJSON_GetObjectItemCaseSensitive(root, "mask_kinds");
+    const cJSON *k;
+    cJSON_ArrayForEach(k, kinds)
+    {
+        for (unsigned b = 1; b <= MR_TRUST_MASK_FULL; b <<= 1)
+            if (cJSON_IsString(k) && strcmp(k->valuestring, mr_trust_mask_kind_name(b)) == 0)
+                out->mask_kinds |= b;
+    }
+    if (cJSON_GetObjectItemCaseSensitive(root, "accel_max") != NULL) {
+        MR_CHECK(number(root, "accel_min", what, &out->accel_min));
+        MR_CHECK(number(root, "accel_max", what, &out->accel_max));
     }
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "data");
     if (cJSON_IsString(d))
@@ -286,6 +403,9 @@ char *mr_trust_report_json(const struct mr_trust_report *r)
     add_num(root, "residual", r->residual);
     add_num(root, "unsampled", r->unsampled);
     add_num(root, "unsampled_vs_cg", r->unsampled_vs_cg);
+    add_num(root, "reduction", r->reduction);
+    add_num(root, "accel", r->accel);
+    cJSON_AddStringToObject(root, "mask_kind", mr_trust_mask_kind_name(r->mask_kind));
     add_num(root, "regularizer", r->regularizer);
     add_num(root, "score", r->score);
     cJSON_AddBoolToObject(root, "flagged", r->flagged);

@@ -18,14 +18,25 @@
  *                     reconstruction of the slice (the k-space energy the network added beyond
  *                     what a linear reconstruction puts there)
  *
+ * Input features (pipeline.h fills them from the slice's mask): the acceleration H·W / sampled
+ * points and the mask's kind — columns (every sampled column fully sampled: 1-D along W, as
+ * fastMRI's masks), rows (1-D along H), 2-D, or full.
+ *
  * Out-of-distribution score: a weight file may carry the root attribute "trust_reference"
- * (JSON, weights/README.md): mean and standard deviation of log10(residual) and
- * log10(unsampled) over in-distribution slices, and a threshold. The score is
- *   max( (log10 residual − μ_r) / σ_r ,  |log10 unsampled − μ_u| / σ_u )
- * (a residual below the reference is never suspicious; unsampled energy too low or too high
- * is), σ at least MR_TRUST_SIGMA_MIN; the slice is flagged when score > threshold. Without a
- * reference there is no score (NaN) and no flag. `mrirecon calibrate` fits a reference
- * (mr_trust_reference_fit) and stores it (mr_trust_reference_store).
+ * (JSON, weights/README.md): over in-distribution slices the mean μ and standard deviation σ
+ * of log10(residual), log10(unsampled) and log10(reduction), reduction = the initial estimate's
+ * residual / the result's (how much the network pulled its estimate towards the data; methods
+ * with one estimate have none), the mask kinds and the acceleration range seen, and a
+ * threshold. The score is the largest of
+ *   (log10 residual − μ) / σ        a residual above the reference (below is never suspicious)
+ *   |log10 unsampled − μ| / σ       unsampled energy too low or too high
+ *   (μ − log10 reduction) / σ       the network moved its estimate less than it does in
+ *                                   distribution
+ * (each σ at least MR_TRUST_SIGMA_MIN); the slice is flagged when score > threshold, or when its
+ * mask kind was never seen in calibration, or its acceleration lies outside the calibrated range
+ * by more than a factor MR_TRUST_ACCEL_MARGIN. Without a reference there is no score (NaN) and
+ * no flag. `mrirecon calibrate` fits a reference (mr_trust_reference_fit) and stores it
+ * (mr_trust_reference_store).
  */
 #ifndef MR_PIPELINE_TRUST_H
 #define MR_PIPELINE_TRUST_H
@@ -39,7 +50,31 @@
 #define MR_TRUST_STEPS_MAX 1024      /* per-step values kept (later ones are counted only) */
 #define MR_TRUST_SIGMA_MIN 0.05      /* decades: the least spread a reference may claim */
 #define MR_TRUST_THRESHOLD_MIN 4.0   /* a fitted threshold is at least this many σ */
+#define MR_TRUST_ACCEL_MARGIN 1.5   /* accelerations within [min / m, max · m] are in range */
 #define MR_TRUST_ATTRIBUTE "trust_reference"
+
+/* The mask kinds, as bits (a reference holds the set it saw). */
+enum mr_trust_mask_kind {
+    MR_TRUST_MASK_COLUMNS = 1,
+    MR_TRUST_MASK_ROWS = 2,
+    MR_TRUST_MASK_2D = 4,
+    MR_TRUST_MASK_FULL = 8,
+};
+/* "columns", "rows", "2d", "full" (or "none" for 0). */
+const char *mr_trust_mask_kind_name(unsigned kind);
+
+/* The kind and acceleration of an (H, W) F32 mask (nonzero = sampled; accel 0 if none). */
+void mr_trust_mask_features(const float *mask, int64_t h, int64_t w, unsigned *kind,
+                            double *accel);
+
+/* What a reference is fitted to, per slice (from a report, mr_trust_features_of). */
+struct mr_trust_features {
+    double residual;
+    double unsampled;
+    double reduction; /* NaN: one estimate, or a zero residual */
+    double accel;
+    unsigned mask_kind;
+};
 
 struct mr_trust_config {
     bool cg_reference; /* also reconstruct by CG-SENSE for unsampled_vs_cg (costs a CG) */
@@ -56,6 +91,9 @@ struct mr_trust_report {
     double objective[MR_TRUST_STEPS_MAX];    /* LPN PnP, per iteration */
     double regularizer;                      /* LPN PnP: R of the result */
     double unsampled_vs_cg;                  /* opt-in */
+    double reduction;                        /* step_residual[0] / residual, or NaN */
+    double accel;                            /* of the mask */
+    unsigned mask_kind;
     double score;                            /* NaN without a reference */
     bool flagged;
     char reason[160];                        /* why it was flagged ("" when not) */
@@ -69,24 +107,34 @@ void mr_trust_report_reset(struct mr_trust_report *r);
  * "…regularizer" the last one. */
 struct mr_probe mr_trust_probe(struct mr_trust_report *r);
 
+struct mr_trust_stat {
+    double mean; /* of log10 of the feature */
+    double std;  /* NaN: the feature is not used (no usable values in calibration) */
+};
+
 struct mr_trust_reference {
     int64_t slices;          /* how many slices it was fitted on */
-    double residual_mean;    /* of log10(residual) */
-    double residual_std;
-    double unsampled_mean;   /* of log10(unsampled) */
-    double unsampled_std;
+    struct mr_trust_stat residual;
+    struct mr_trust_stat unsampled;
+    struct mr_trust_stat reduction;
+    double accel_min;        /* accelerations seen */
+    double accel_max;
+    unsigned mask_kinds;     /* mask kinds seen (bits) */
     double threshold;        /* flag when score > threshold */
     char data[256];          /* what it was fitted on (free text) */
 };
 
-/* Sets r->score, r->flagged and r->reason against ref (nothing without a finite residual). */
+/* The features of a finished report (reduction set from its steps). */
+struct mr_trust_features mr_trust_features_of(const struct mr_trust_report *r);
+
+/* Sets r->score, r->flagged and r->reason against ref (see the top of this file). */
 void mr_trust_score(struct mr_trust_report *r, const struct mr_trust_reference *ref);
 
-/* Fits a reference to n ≥ 2 reports (those with finite positive residual and unsampled): means
- * and standard deviations of the logs (σ ≥ MR_TRUST_SIGMA_MIN) and the threshold
- * max(MR_TRUST_THRESHOLD_MIN, 1.25 × the largest score among them). Errors: MR_ERR_DATA (fewer
- * than 2 usable reports). */
-mr_status mr_trust_reference_fit(const struct mr_trust_report *reps, int64_t n, const char *data,
+/* Fits a reference to n slices' features (at least 2 with finite positive residual and
+ * unsampled): the statistics of the logs (σ ≥ MR_TRUST_SIGMA_MIN), the mask kinds and
+ * acceleration range, and the threshold max(MR_TRUST_THRESHOLD_MIN, 1.25 × the largest score
+ * among them); data is free text naming them. Errors: MR_ERR_DATA (fewer than 2 usable). */
+mr_status mr_trust_reference_fit(const struct mr_trust_features *f, int64_t n, const char *data,
                                  struct mr_trust_reference *out);
 
 /* JSON text ↔ reference. _json returns malloc'd text (NULL: out of memory). _parse errors:

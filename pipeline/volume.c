@@ -200,13 +200,17 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
             goto out;
         }
         MR_CHECK(mr_trust_doc_add(doc, "slice", s, rep));
+        if (cfg->on_report != NULL)
+            MR_CHECK(cfg->on_report(cfg->on_report_arg, s, rep));
         struct mr_array dst;
         mr_array_slab(&dst, &vol, s - s0);
         MR_CHECK(mr_center_crop(&dst, &mag));
         if (cfg->progress != NULL)
             cfg->progress(cfg->progress_arg, label, s - s0 + 1, s1 - s0, mr_clock_now_s() - t);
     }
-    if (mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_DICOM)
+    if (out == NULL)
+        ; /* reports only (calibration) */
+    else if (mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_DICOM)
         MR_CHECK(write_dicom(cfg, in, out, info, &vol, s0, label));
     else
         MR_CHECK(mr_output_write(out, cfg->format, &vol, info, label));
@@ -233,10 +237,10 @@ mr_status mr_volume_reconstruct(const struct mr_volume_config *cfg, const char *
 {
     bool is_ismrmrd = false;
 
-    mr_status st = mr_output_check_name(out, cfg->format);
+    mr_status st = out != NULL ? mr_output_check_name(out, cfg->format) : MR_OK;
     if (st != MR_OK)
         return st;
-    if (mr_same_file(out, in))
+    if (out != NULL && mr_same_file(out, in))
         return MR_FAIL(MR_ERR_ARG, "output '%s' is the input file: it would be overwritten",
                        out);
     if (mr_ismrmrd_probe(in, &is_ismrmrd) == MR_OK && is_ismrmrd) {

@@ -63,6 +63,10 @@ struct mr_volume_config {
     const char *report_path;      /* the trust report of every slice / image as JSON
                                    * (pipeline/trust.h mr_trust_doc), or NULL */
     struct mr_trust_config trust; /* its options */
+    /* Called with each slice's (fastMRI: index = slice) or image's (ISMRMRD: 1, 2, ...) trust
+     * report, borrowed for the call; an error stops the reconstruction. NULL: none. */
+    mr_status (*on_report)(void *arg, int64_t index, const struct mr_trust_report *r);
+    void *on_report_arg;
     /* Called after each slice (fastMRI) or image (ISMRMRD); NULL: silent. */
     void (*progress)(void *arg, const char *label, int64_t done, int64_t total, double seconds);
     void *progress_arg;
@@ -79,7 +83,8 @@ struct mr_volume_result {
     char flag[256];                  /* the first flag: "slice 3: <reason>" ("" none) */
 };
 
-/* Reconstructs in and writes out (see the top of this file). result may be NULL. */
+/* Reconstructs in and writes out (see the top of this file); out NULL: nothing is written
+ * (the reports only, e.g. for calibration). result may be NULL. */
 mr_status mr_volume_reconstruct(const struct mr_volume_config *cfg, const char *in,
                                 const char *out, struct mr_volume_result *result);
 

@@ -20,6 +20,7 @@ struct image_list {
     const struct mr_stage *stage;
     struct mr_trust_doc *doc;         /* the images' trust reports */
     const char *in;
+    const char *out;                  /* NULL: reports only */
     double t;                         /* when the last image left */
     struct mr_ismrmrd_writer *writer; /* .h5: images go straight to the file */
     ISMRMRD_ImageHeader *heads;
@@ -42,8 +43,11 @@ static mr_status sink_image(void *ctx, const ISMRMRD_Image *im)
     }
     mr_status st = mr_trust_doc_add(l->doc, "image", mr_stage_images(l->stage) + 1,
                                     mr_stage_report(l->stage));
-    if (st != MR_OK)
-        return st;
+    if (st == MR_OK && l->cfg->on_report != NULL)
+        st = l->cfg->on_report(l->cfg->on_report_arg, mr_stage_images(l->stage) + 1,
+                               mr_stage_report(l->stage));
+    if (st != MR_OK || l->out == NULL)
+        return st; /* no output: reports only */
     if (l->cfg->progress != NULL) {
         double now = mr_clock_now_s();
         l->cfg->progress(l->cfg->progress_arg, mr_stage_label(l->stage),
@@ -168,12 +172,12 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
     struct mr_ismrmrd_file *f = NULL;
     struct mr_stage *stage = NULL;
     struct mr_stage_config scfg;
-    struct image_list list = { .cfg = cfg, .in = in };
+    struct image_list list = { .cfg = cfg, .in = in, .out = out };
     ISMRMRD_Acquisition acq;
-    const bool h5 = mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_H5;
+    const bool h5 = out != NULL && mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_H5;
 
     ismrmrd_init_acquisition(&acq);
-    st = mr_output_check_name(out, cfg->format);
+    st = out != NULL ? mr_output_check_name(out, cfg->format) : MR_OK;
     if (st != MR_OK)
         return st;
     mr_stage_config_init(&scfg);
@@ -223,7 +227,7 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
         st = mr_ismrmrd_writer_commit(list.writer);
         list.writer = NULL;
         MR_CHECK(st);
-    } else {
+    } else if (out != NULL) {
         MR_CHECK(write_stack(cfg, &list, mr_stage_header(stage), in, xml, xml_len, out,
                              mr_stage_label(stage)));
     }
