@@ -313,6 +313,9 @@ mr_status mr_pipeline_run_report(struct mr_pipeline *p, const struct mr_slice *s
         mr_trust_mask_features(mr_array_f32(s->mask), p->h, p->w, &report->mask_kind,
                                &report->accel);
         report->reduction = mr_trust_features_of(report).reduction;
+        report->outlier = mr_trust_line_outlier((const float *)mr_array_cf32(s->ksp),
+                                                mr_array_f32(s->mask),
+                                                p->nc, p->h, p->w, report->mask_kind);
         if (p->has_ref)
             mr_trust_score(report, &p->ref);
         if (p->cg != NULL) { /* the same slice (and maps) by CG-SENSE */

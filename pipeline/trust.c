@@ -18,6 +18,7 @@ void mr_trust_report_reset(struct mr_trust_report *r)
     r->regularizer = NAN;
     r->unsampled_vs_cg = NAN;
     r->reduction = NAN;
+    r->outlier = NAN;
     r->accel = NAN;
     r->score = NAN;
 }
@@ -99,10 +100,75 @@ void mr_trust_mask_features(const float *mask, int64_t h, int64_t w, unsigned *k
         *kind = MR_TRUST_MASK_2D;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a;
+    const double y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double mr_trust_line_outlier(const float *ksp, const float *mask, int64_t nc, int64_t h,
+                             int64_t w, unsigned kind)
+{
+    if (kind != MR_TRUST_MASK_COLUMNS && kind != MR_TRUST_MASK_ROWS)
+        return NAN;
+    const bool cols = kind == MR_TRUST_MASK_COLUMNS;
+    const int64_t nl = cols ? w : h;
+    double *e = calloc((size_t)nl, sizeof(*e));
+    int64_t *line = malloc(sizeof(*line) * (size_t)nl);
+    double worst = NAN;
+    int64_t ns = 0;
+
+    if (e == NULL || line == NULL)
+        goto out;
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t y = 0; y < h; y++)
+            for (int64_t x = 0; x < w; x++) {
+                const float *v = ksp + 2 * ((c * h + y) * w + x);
+                e[cols ? x : y] += (double)v[0] * (double)v[0] + (double)v[1] * (double)v[1];
+            }
+    for (int64_t l = 0; l < nl; l++)
+        if (mask[cols ? l : l * w] != 0.0f)
+            line[ns++] = l;
+    if (ns < MR_TRUST_OUTLIER_NEIGHBOURS + 1)
+        goto out;
+    worst = 0.0;
+    for (int64_t i = 0; i < ns; i++) {
+        /* the sampled lines nearest in |distance from the centre|, by a merge outwards */
+        const int64_t d = llabs(line[i] - nl / 2);
+        double nb[MR_TRUST_OUTLIER_NEIGHBOURS];
+        int64_t best[MR_TRUST_OUTLIER_NEIGHBOURS];
+        int k = 0;
+        for (int64_t j = 0; j < ns; j++) {
+            if (j == i)
+                continue;
+            const int64_t dj = llabs(llabs(line[j] - nl / 2) - d);
+            int at = k < MR_TRUST_OUTLIER_NEIGHBOURS ? k++ : MR_TRUST_OUTLIER_NEIGHBOURS;
+            while (at > 0 && llabs(llabs(line[best[at - 1]] - nl / 2) - d) > dj) {
+                if (at < MR_TRUST_OUTLIER_NEIGHBOURS)
+                    best[at] = best[at - 1];
+                at--;
+            }
+            if (at < MR_TRUST_OUTLIER_NEIGHBOURS)
+                best[at] = j;
+        }
+        for (int q = 0; q < k; q++)
+            nb[q] = e[line[best[q]]];
+        qsort(nb, (size_t)k, sizeof(nb[0]), cmp_double);
+        const double med = 0.5 * (nb[(k - 1) / 2] + nb[k / 2]);
+        if (med > 0.0 && e[line[i]] / med > worst)
+            worst = e[line[i]] / med;
+    }
+out:
+    free(e);
+    free(line);
+    return worst;
+}
+
 struct mr_trust_features mr_trust_features_of(const struct mr_trust_report *r)
 {
     struct mr_trust_features f = { .residual = r->residual, .unsampled = r->unsampled,
-                                   .reduction = NAN, .accel = r->accel,
+                                   .reduction = NAN, .outlier = r->outlier, .accel = r->accel,
                                    .mask_kind = r->mask_kind };
     if (r->nsteps >= 2 && r->residual > 0.0 && isfinite(r->step_residual[0]))
         f.reduction = r->step_residual[0] / r->residual;
@@ -126,21 +192,37 @@ static double zscore(const struct mr_trust_stat *st, double v, int sign)
     return sign > 0 ? z : sign < 0 ? -z : fabs(z);
 }
 
-static const char *const feature_name[3] = {
+#define NFEATURES 4
+static const char *const feature_name[NFEATURES] = {
     "data-consistency residual", "k-space energy at unsampled points",
-    "residual reduction by the network",
+    "residual reduction by the network", "strongest measured line over its neighbours",
 };
+
+/* feature i of f, and its statistics in ref */
+static double feature(const struct mr_trust_features *f, int i)
+{
+    const double v[NFEATURES] = { f->residual, f->unsampled, f->reduction, f->outlier };
+    return v[i];
+}
+
+static const struct mr_trust_stat *stat_of(const struct mr_trust_reference *ref, int i)
+{
+    const struct mr_trust_stat *st[NFEATURES] = { &ref->residual, &ref->unsampled,
+                                                  &ref->reduction, &ref->outlier };
+    return st[i];
+}
 
 /* the score (the largest z) and which feature gave it (-1: none) */
 static double score_of(const struct mr_trust_features *f, const struct mr_trust_reference *ref,
                        int *which)
 {
-    const double z[3] = { zscore(&ref->residual, f->residual, 1),
-                          zscore(&ref->unsampled, f->unsampled, 0),
-                          zscore(&ref->reduction, f->reduction, -1) };
+    static const int sign[NFEATURES] = { 1, 0, -1, 1 };
+    double z[NFEATURES];
+    for (int i = 0; i < NFEATURES; i++)
+        z[i] = zscore(stat_of(ref, i), feature(f, i), sign[i]);
     double best = NAN;
     *which = -1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NFEATURES; i++)
         if (!isnan(z[i]) && !(z[i] <= best)) {
             best = z[i];
             *which = i;
@@ -158,10 +240,8 @@ void mr_trust_score(struct mr_trust_report *r, const struct mr_trust_reference *
     r->reason[0] = '\0';
     r->flagged = false;
     if (which >= 0 && r->score > ref->threshold) {
-        const double v = which == 0 ? f.residual : which == 1 ? f.unsampled : f.reduction;
-        const struct mr_trust_stat *st = which == 0   ? &ref->residual
-                                         : which == 1 ? &ref->unsampled
-                                                      : &ref->reduction;
+        const double v = feature(&f, which);
+        const struct mr_trust_stat *st = stat_of(ref, which);
         snprintf(r->reason, sizeof(r->reason), "%s %.3g is %.1f sigma from the reference %.3g",
                  feature_name[which], v, r->score, pow(10.0, st->mean));
         r->flagged = true;
@@ -186,8 +266,7 @@ static struct mr_trust_stat fit_stat(const struct mr_trust_features *f, int64_t 
     double s2 = 0.0;
     int64_t k = 0;
     for (int64_t i = 0; i < n; i++) {
-        const double v = which == 0 ? f[i].residual : which == 1 ? f[i].unsampled
-                                                                 : f[i].reduction;
+        const double v = feature(&f[i], which);
         if (!(v > 0.0) || !isfinite(v))
             continue;
         s1 += log10(v);
@@ -216,6 +295,7 @@ mr_status mr_trust_reference_fit(const struct mr_trust_features *f, int64_t n, c
     out->residual = fit_stat(f, n, 0);
     out->unsampled = fit_stat(f, n, 1);
     out->reduction = fit_stat(f, n, 2);
+    out->outlier = fit_stat(f, n, 3);
     out->accel_min = INFINITY;
     for (int64_t i = 0; i < n; i++) {
         out->mask_kinds |= f[i].mask_kind;
@@ -260,6 +340,7 @@ char *mr_trust_reference_json(const struct mr_trust_reference *ref)
     add_stat(root, "residual", &ref->residual);
     add_stat(root, "unsampled", &ref->unsampled);
     add_stat(root, "reduction", &ref->reduction);
+    add_stat(root, "outlier", &ref->outlier);
     cJSON *kinds = cJSON_AddArrayToObject(root, "mask_kinds");
     for (unsigned k = 1; kinds != NULL && k <= MR_TRUST_MASK_FULL; k <<= 1)
         if (ref->mask_kinds & k)
@@ -321,6 +402,7 @@ mr_status mr_trust_reference_parse(const char *json, const char *what,
     MR_CHECK(parse_stat(root, "residual", what, true, &out->residual));
     MR_CHECK(parse_stat(root, "unsampled", what, true, &out->unsampled));
     MR_CHECK(parse_stat(root, "reduction", what, false, &out->reduction));
+    MR_CHECK(parse_stat(root, "outlier", what, false, &out->outlier));
     MR_CHECK(number(root, "threshold", what, &out->threshold));
     if (!(out->threshold > 0.0)) {
         st = MR_FAIL(MR_ERR_FORMAT, "%s: trust_reference: threshold %g must be positive", what,
@@ -404,6 +486,7 @@ char *mr_trust_report_json(const struct mr_trust_report *r)
     add_num(root, "unsampled", r->unsampled);
     add_num(root, "unsampled_vs_cg", r->unsampled_vs_cg);
     add_num(root, "reduction", r->reduction);
+    add_num(root, "outlier", r->outlier);
     add_num(root, "accel", r->accel);
     cJSON_AddStringToObject(root, "mask_kind", mr_trust_mask_kind_name(r->mask_kind));
     add_num(root, "regularizer", r->regularizer);

@@ -32,6 +32,8 @@
  *   |log10 unsampled − μ| / σ       unsampled energy too low or too high
  *   (μ − log10 reduction) / σ       the network moved its estimate less than it does in
  *                                   distribution
+ *   (log10 outlier − μ) / σ         a measured line far stronger than its neighbours (a spike,
+ *                                   a corrupted line: mr_trust_line_outlier)
  * (each σ at least MR_TRUST_SIGMA_MIN); the slice is flagged when score > threshold, or when its
  * mask kind was never seen in calibration, or its acceleration lies outside the calibrated range
  * by more than a factor MR_TRUST_ACCEL_MARGIN. Without a reference there is no score (NaN) and
@@ -67,11 +69,21 @@ const char *mr_trust_mask_kind_name(unsigned kind);
 void mr_trust_mask_features(const float *mask, int64_t h, int64_t w, unsigned *kind,
                             double *accel);
 
+/* The largest ratio of a sampled k-space line's energy (Σ over coils and the line of |y|²) to
+ * the median of its MR_TRUST_OUTLIER_NEIGHBOURS sampled neighbours nearest in distance from the
+ * centre line (W/2 or H/2): ≫ 1 for a spike, a corrupted or mis-scaled line. ksp (C, H, W) CF32
+ * complex data as float pairs; lines along the mask kind (columns or rows); NaN for other
+ * kinds or fewer than MR_TRUST_OUTLIER_NEIGHBOURS + 1 lines. */
+#define MR_TRUST_OUTLIER_NEIGHBOURS 4
+double mr_trust_line_outlier(const float *ksp, const float *mask, int64_t nc, int64_t h,
+                             int64_t w, unsigned kind);
+
 /* What a reference is fitted to, per slice (from a report, mr_trust_features_of). */
 struct mr_trust_features {
     double residual;
     double unsampled;
     double reduction; /* NaN: one estimate, or a zero residual */
+    double outlier;   /* mr_trust_line_outlier of the measured k-space */
     double accel;
     unsigned mask_kind;
 };
@@ -92,6 +104,7 @@ struct mr_trust_report {
     double regularizer;                      /* LPN PnP: R of the result */
     double unsampled_vs_cg;                  /* opt-in */
     double reduction;                        /* step_residual[0] / residual, or NaN */
+    double outlier;                          /* mr_trust_line_outlier of the input */
     double accel;                            /* of the mask */
     unsigned mask_kind;
     double score;                            /* NaN without a reference */
@@ -117,6 +130,7 @@ struct mr_trust_reference {
     struct mr_trust_stat residual;
     struct mr_trust_stat unsampled;
     struct mr_trust_stat reduction;
+    struct mr_trust_stat outlier;
     double accel_min;        /* accelerations seen */
     double accel_max;
     unsigned mask_kinds;     /* mask kinds seen (bits) */
