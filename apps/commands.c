@@ -15,6 +15,7 @@ int mr_main_stage(int argc, char *argv[]);
 int mr_main_mask(int argc, char *argv[]);
 int mr_main_metrics(int argc, char *argv[]);
 int mr_main_maskeval(int argc, char *argv[]);
+int mr_main_batch(int argc, char *argv[]);
 int mr_main_to_stream(int argc, char *argv[]);
 int mr_main_from_stream(int argc, char *argv[]);
 
@@ -27,6 +28,8 @@ const struct mr_command mr_commands[] = {
       mr_main_metrics },
     { "maskeval", "evaluate masks x methods over a dataset: CSV, JSON, HTML report",
       mr_main_maskeval },
+    { "batch", "reconstruct every file of a folder or list (resumable; shards, MPI)",
+      mr_main_batch },
     { "stage", "reconstruct an MRD stream (stdin/stdout, or TCP with --listen)", mr_main_stage },
     { "to-stream", "write an ISMRMRD file as an MRD stream on stdout", mr_main_to_stream },
     { "from-stream", "write an MRD stream from stdin as an ISMRMRD file", mr_main_from_stream },
