@@ -15,6 +15,13 @@ ctest --test-dir build --output-on-failure -j"$jobs"
 bash tools/deb.sh build build
 # --- end of packaging ---
 
+# --- MPI: a -DMR_MPI=ON build runs only the MPI-labelled tests (ctest -L mpi: batch and
+# maskeval under real mpirun, each under timeout; about a minute) ---
+cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DMR_WERROR=ON -DMR_MPI=ON -DMR_BUILD_BENCH=OFF
+cmake --build build-mpi -j"$jobs" --target mrirecon
+ctest --test-dir build-mpi --output-on-failure -L mpi
+# --- end of MPI ---
+
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMR_WERROR=ON -DMR_SANITIZE=ON \
       -DMR_BUILD_BENCH=OFF
 cmake --build build-asan -j"$jobs"
