@@ -64,13 +64,6 @@ static bool parse_slices(const char *s, int64_t *a, int64_t *b)
     return true;
 }
 
-/* Under an MPI launcher (Open MPI, MPICH / Hydra, Slurm's PMI / PMIx)? */
-static bool launched_by_mpi(void)
-{
-    return getenv("OMPI_COMM_WORLD_SIZE") != NULL || getenv("PMI_SIZE") != NULL ||
-           getenv("PMIX_RANK") != NULL;
-}
-
 /* The canonical text of the options that change the images (batch.options). */
 static void options_text(char *buf, size_t len, const struct mr_volume_config *cfg,
                          const char *iters, const char *lambda, const char *crop,
@@ -157,13 +150,8 @@ int mr_main_batch(int argc, char *argv[])
             break;
         case 'P': want_mpi = true; break;
         case 'D':
-            if (strcmp(optarg, "dynamic") == 0 || strcmp(optarg, "static") == 0) {
-                bc.tasks.dynamic = strcmp(optarg, "dynamic") == 0;
-            } else {
-                fprintf(stderr, "mrirecon batch: --schedule is dynamic or static, not '%s'\n",
-                        optarg);
+            if (!mr_cli_schedule("batch", optarg, &bc.tasks.dynamic))
                 return 2;
-            }
             break;
         case 'q': bc.quiet = true; break;
         case 0x100:
@@ -206,25 +194,9 @@ int mr_main_batch(int argc, char *argv[])
     bc.input = argv[optind];
     bc.outdir = argv[optind + 1];
 
-    bool launched = launched_by_mpi();
-    if (want_mpi || (launched && mr_mpi_built())) {
-        if (bc.tasks.shard_count > 1) {
-            fprintf(stderr, "mrirecon batch: --shard and MPI do not combine\n");
-            return 2;
-        }
-        /* identical plans on every rank: FFTW_ESTIMATE unless the user chose (recon/fft.h) */
-        setenv("MR_FFT_PLANNER", "estimate", 0);
-        if (mr_mpi_init(NULL, NULL) != MR_OK) {
-            fprintf(stderr, "mrirecon batch: %s\n", mr_last_error());
-            return want_mpi ? 2 : 1;
-        }
-        bc.tasks.mpi = true;
-    } else if (launched) {
-        fprintf(stderr, "mrirecon batch: started by an MPI launcher, but this mrirecon was "
-                "built without MPI: every process would do every task; use --shard I/N or a "
-                "-DMR_MPI=ON build\n");
-        return 2;
-    }
+    int rc = mr_cli_mpi_setup("batch", want_mpi, bc.tasks.shard_count > 1, &bc.tasks.mpi);
+    if (rc != 0)
+        return rc;
 
     struct mr_batch_counts n = { 0 };
     mr_status st = mr_batch_run(&bc, &n);

@@ -767,7 +767,7 @@ out:
     unlock_folder(lk);
     if (j.fd >= 0)
         close(j.fd);
-    mr_tasks_free(sched);
+    mr_tasks_free(sched, st);
     tasks_free(&b);
     return st;
 }

@@ -197,12 +197,13 @@ mr_status mr_tasks_create(const struct mr_tasks_config *cfg, int64_t n, struct m
     return MR_OK;
 }
 
-void mr_tasks_free(struct mr_tasks *t)
+void mr_tasks_free(struct mr_tasks *t, mr_status st)
 {
+    (void)st;
     if (t == NULL)
         return;
 #ifdef MR_MPI
-    if (t->win != MPI_WIN_NULL)
+    if (t->win != MPI_WIN_NULL && st == MR_OK)
         MPI_Win_free(&t->win);
 #endif
     free(t);

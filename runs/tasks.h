@@ -43,8 +43,10 @@ struct mr_tasks;
  * mr_mpi_init), MR_ERR_IO (an MPI call failed), MR_ERR_NOMEM. */
 mr_status mr_tasks_create(const struct mr_tasks_config *cfg, int64_t n, struct mr_tasks **out);
 
-/* Collective under MPI (after every rank's last mr_tasks_next). Accepts NULL. */
-void mr_tasks_free(struct mr_tasks *t);
+/* Collective under MPI (after every rank's last mr_tasks_next) when st is MR_OK; after an
+ * error on this rank (st != MR_OK) it frees only local memory, since the other ranks may not
+ * come: the caller then ends the job (mr_mpi_abort). Accepts NULL. */
+void mr_tasks_free(struct mr_tasks *t, mr_status st);
 
 /* The next task index of this worker into *task; false when it has none left. */
 bool mr_tasks_next(struct mr_tasks *t, int64_t *task);

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""mrirecon batch as users run it (runs/batch.h): real processes, real files, real mpirun.
+"""mrirecon batch and maskeval at dataset scale as users run them (runs/batch.h, runs/tasks.h,
+runs/maskeval.h): real processes, real files, real mpirun.
 
 usage: batch_runs.py MRIRECON SOURCE_DIR WORK_DIR CASE
   serial   a serial run; a run killed (SIGKILL) mid-way and rerun equals it, and the log
@@ -9,6 +10,9 @@ usage: batch_runs.py MRIRECON SOURCE_DIR WORK_DIR CASE
   mpi      (-DMR_MPI=ON builds) a singleton --mpi run, mpirun -np 2 and
            --oversubscribe -np 3 (static and dynamic) equal the serial run; more ranks
            than tasks
+  maskeval_shard  maskeval --shard 0/2 + 1/2 + --merge equals one run (CSV, summary.json,
+           report.html apart from the timing columns); a killed serial run resumes
+  maskeval_mpi    (-DMR_MPI=ON) mpirun -np 2 and --oversubscribe -np 3 equal the serial run
 Inputs: copies of the small real fastMRI files in the repository (tests/data, data/sample).
 Images (NIfTI) are compared byte for byte: one thread and FFTW_ESTIMATE plans everywhere (set here).
 """
@@ -209,6 +213,107 @@ def case_mpi(inp, n, refs):
     print("mpi: singleton, -np 2, -np 3 (dynamic, static) equal serial; 3 ranks for 2 tasks")
 
 
+# ---- maskeval ----------------------------------------------------------------------------
+
+def maskeval_args(inp):
+    return ["--data", os.path.join(inp, "v00.h5"), "--data", os.path.join(inp, "v01.h5"),
+            "--data", os.path.join(inp, "broken.h5"),
+            "--mask", "equispaced:accel=4,center=0.12", "--mask", "random:accel=6,center=0.08",
+            "--method", "zf", "--method", "cg:iters=10", "--method", "sense", "-j", "1", "-q"]
+
+
+def maskeval(args, out, expect=0, launcher=None):
+    cmd = (launcher or []) + [MR, "maskeval"] + args + (["-o", out] if out else [])
+    p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
+    if p.returncode != expect:
+        fail(f"{cmd}: exit {p.returncode}, expected {expect}\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+def untimed(out):
+    """results.csv without time_s, summary.json without time_s, report.html without its time
+    column: what must be identical between any two ways of running the same evaluation"""
+    import csv
+    import re
+    with open(os.path.join(out, "results.csv")) as f:
+        rows = [r[:9] + r[10:] for r in csv.reader(f)]
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = re.sub(r"\"time_s\":\s*[-0-9.e]+", "", f.read())
+    with open(os.path.join(out, "report.html")) as f:
+        report = re.sub(r"<td>[0-9.]+</td></tr>", "</tr>", f.read())
+    pics = sorted(p for p in os.listdir(os.path.join(out, "masks")) +
+                  os.listdir(os.path.join(out, "gallery")) if ".tmp-" not in p)  # a kill's temp
+    return rows, summary, report, pics
+
+
+def same_eval(a, b, what):
+    x, y = untimed(a), untimed(b)
+    for name, u, v in zip(("results.csv", "summary.json", "report.html", "pictures"), x, y):
+        if u != v:
+            fail(f"{what}: {name} differs from the serial run's")
+    # 3 slices x 2 masks x 3 methods, and 1 row per pair for broken.h5
+    if len(x[0]) != 1 + 3 * 2 * 3 + 2 * 3 or os.path.exists(os.path.join(b, "tasks")):
+        fail(f"{what}: {len(x[0]) - 1} rows, or task files left")
+
+
+def maskeval_reference(inp):
+    ref = os.path.join(WORK, "me_ref")
+    maskeval(maskeval_args(inp), ref)
+    return ref
+
+
+def case_maskeval_shard(inp):
+    ref = maskeval_reference(inp)
+    out = os.path.join(WORK, "me_shards")
+    for i in range(2):
+        maskeval(maskeval_args(inp) + ["--shard", f"{i}/2"], out)
+    if os.path.exists(os.path.join(out, "results.csv")):
+        fail("a shard wrote results.csv")
+    maskeval(["--merge", out], None)
+    same_eval(ref, out, "shard 0/2 + 1/2 + merge")
+    # other options while task files of an unmerged run remain: refused
+    out2 = os.path.join(WORK, "me_mixed")
+    maskeval(maskeval_args(inp) + ["--shard", "0/2"], out2)
+    p = maskeval(maskeval_args(inp)[:-3] + ["--method", "cs", "-q"], out2, expect=1)
+    if "unmerged run with other options" not in p.stderr:
+        fail(f"mixed options: {p.stderr}")
+    # a killed serial run, rerun: only the tasks in flight are redone
+    out3 = os.path.join(WORK, "me_killed")
+    p = subprocess.Popen([MR, "maskeval"] + maskeval_args(inp) + ["-o", out3], env=ENV,
+                         stderr=subprocess.DEVNULL)
+    t0 = time.time()
+    tasks = os.path.join(out3, "tasks")
+    while not (os.path.isdir(tasks) and len([f for f in os.listdir(tasks)
+                                              if f.endswith(".csv")]) >= 4):
+        if p.poll() is not None or time.time() - t0 > 120:
+            fail("the maskeval run to kill ended before it could be killed")
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    kept = len([f for f in os.listdir(tasks) if f.endswith(".csv")])
+    rows_kept = sum(",ok," in line for f in os.listdir(tasks) if f.endswith(".csv")
+                    for line in open(os.path.join(tasks, f)))  # failed rows are retried
+    r = maskeval(maskeval_args(inp)[:-1], out3)  # not quiet: the summary line
+    if f"{rows_kept} already done" not in r.stderr:
+        fail(f"rerun after kill with {kept} task files ({rows_kept} rows): {r.stderr}")
+    same_eval(ref, out3, "killed + rerun")
+    print(f"maskeval: shards + merge equal one run; killed after {kept} tasks, the rerun "
+          "redid only the rest")
+
+
+def case_maskeval_mpi(inp):
+    ref = maskeval_reference(inp)
+    mpi = ["mpirun", "--oversubscribe", "--bind-to", "none", "-np"]
+    out = os.path.join(WORK, "me_singleton")
+    maskeval(maskeval_args(inp) + ["--mpi"], out)
+    same_eval(ref, out, "maskeval singleton --mpi")
+    for np_, sched in ((2, "dynamic"), (3, "dynamic"), (3, "static")):
+        out = os.path.join(WORK, f"me_np{np_}_{sched}")
+        maskeval(maskeval_args(inp) + ["--schedule", sched], out, launcher=mpi + [str(np_)])
+        same_eval(ref, out, f"maskeval mpirun -np {np_} {sched}")
+    print("maskeval mpi: singleton, -np 2, -np 3 (dynamic, static) equal serial")
+
+
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     inp = os.path.join(WORK, "in")
@@ -216,6 +321,9 @@ def main():
     make_inputs(inp, n)
     if CASE == "refuse":
         case_refuse(inp)
+        return
+    if CASE.startswith("maskeval"):
+        {"maskeval_shard": case_maskeval_shard, "maskeval_mpi": case_maskeval_mpi}[CASE](inp)
         return
     refs = reference(inp, n)
     {"serial": case_serial, "shard": case_shard, "mpi": case_mpi}[CASE](inp, n, refs)
