@@ -311,7 +311,16 @@ def case_maskeval_mpi(inp):
         out = os.path.join(WORK, f"me_np{np_}_{sched}")
         maskeval(maskeval_args(inp) + ["--schedule", sched], out, launcher=mpi + [str(np_)])
         same_eval(ref, out, f"maskeval mpirun -np {np_} {sched}")
-    print("maskeval mpi: singleton, -np 2, -np 3 (dynamic, static) equal serial")
+    # more ranks than tasks: 1 file x 1 mask x 2 methods over 3 ranks
+    small = ["--data", os.path.join(inp, "v00.h5"), "--mask", "equispaced:accel=4,center=0.12",
+             "--method", "zf", "--method", "sense", "-q"]
+    a, b = os.path.join(WORK, "me_small_serial"), os.path.join(WORK, "me_small_np3")
+    maskeval(small, a)
+    maskeval(small, b, launcher=mpi + ["3"])
+    if untimed(a) != untimed(b):
+        fail("maskeval 3 ranks for 2 tasks differs from the serial run")
+    print("maskeval mpi: singleton, -np 2, -np 3 (dynamic, static) equal serial; 3 ranks for "
+          "2 tasks")
 
 
 def main():
