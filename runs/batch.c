@@ -719,6 +719,7 @@ mr_status mr_batch_run(const struct mr_batch_config *cfg, struct mr_batch_counts
 
     mr_status ws = work(&b, sched, &j, &c);
     /* every rank reaches the collectives below, also after a journal failure */
+    MR_CHECK(mr_tasks_report(sched, "mrirecon batch", !cfg->quiet));
     int64_t sums[4] = { c.ok, c.failed, c.skipped, ws != MR_OK };
     MR_CHECK(mr_tasks_sum(sched, sums, 4));
     c.ok = sums[0];

@@ -911,6 +911,7 @@ mr_status mr_maskeval_run(const struct mr_maskeval_config *cfg,
         goto out;
     }
     progress(&R, true);
+    MR_CHECK(mr_tasks_report(sched, "maskeval", !cfg->quiet && !R.serial));
     MR_CHECK(mr_tasks_sum(sched, &R.counts.computed, 1)); /* also: every rank is done */
     if (R.serial || (cfg->tasks.mpi && root))
         MR_CHECK(write_outputs(&R, !R.serial));

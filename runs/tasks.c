@@ -8,6 +8,8 @@
  */
 #include "runs/tasks.h"
 
+#include "recon/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@ struct mr_tasks {
     int64_t n;
     int64_t next;     /* serial / shard / static: the next candidate index */
     int64_t finished; /* this process's finished tasks */
+    double started;   /* clock when the current task was handed out */
+    double busy;      /* seconds spent in tasks */
     int rank;
     int size;
 #ifdef MR_MPI
@@ -229,12 +233,14 @@ bool mr_tasks_next(struct mr_tasks *t, int64_t *task)
         if (i >= t->n)
             return false;
         *task = i;
+        t->started = mr_clock_now_s();
         return true;
     }
 #endif
     if (t->next >= t->n)
         return false;
     *task = t->next;
+    t->started = mr_clock_now_s();
     t->next += t->cfg.mpi ? t->size : t->cfg.shard_count;
     return true;
 }
@@ -242,6 +248,7 @@ bool mr_tasks_next(struct mr_tasks *t, int64_t *task)
 int64_t mr_tasks_finished(struct mr_tasks *t)
 {
     t->finished++;
+    t->busy += mr_clock_now_s() - t->started;
 #ifdef MR_MPI
     if (t->win != MPI_WIN_NULL)
         return counter_fetch_add(t, 1, 1) + 1;
@@ -294,5 +301,34 @@ mr_status mr_tasks_broadcast(struct mr_tasks *t, void *buf, size_t len)
     (void)buf;
     (void)len;
 #endif
+    return MR_OK;
+}
+
+mr_status mr_tasks_report(struct mr_tasks *t, const char *what, bool print)
+{
+    double *busy = calloc((size_t)t->size, sizeof(*busy));
+    if (busy == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "busy times");
+    busy[0] = t->busy;
+#ifdef MR_MPI
+    if (t->cfg.mpi && MPI_Gather(&t->busy, 1, MPI_DOUBLE, busy, 1, MPI_DOUBLE, 0,
+                                 MPI_COMM_WORLD) != MPI_SUCCESS) {
+        free(busy);
+        return MR_FAIL(MR_ERR_IO, "MPI_Gather of the busy times failed");
+    }
+#endif
+    if (print && t->rank == 0) {
+        double sum = 0.0;
+        double max = 0.0;
+        fprintf(stderr, "%s: %d workers, busy seconds", what, t->size);
+        for (int r = 0; r < t->size; r++) {
+            fprintf(stderr, " %.2f", busy[r]);
+            sum += busy[r];
+            max = busy[r] > max ? busy[r] : max;
+        }
+        fprintf(stderr, ", load imbalance (max/mean) %.3f\n",
+                sum > 0.0 ? max / (sum / t->size) : 1.0);
+    }
+    free(busy);
     return MR_OK;
 }

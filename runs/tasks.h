@@ -56,6 +56,12 @@ bool mr_tasks_next(struct mr_tasks *t, int64_t *task);
  * serial and shard runs): for progress on rank 0. */
 int64_t mr_tasks_finished(struct mr_tasks *t);
 
+/* Collective: rank 0 writes "<what>: P workers, busy seconds a b ..., load imbalance
+ * (max/mean) x" to stderr when print is set, the busy time of a worker being the wall time
+ * between each mr_tasks_next that gave it a task and the following mr_tasks_finished. For
+ * bench/: a dynamic schedule keeps the imbalance near 1 where a static one cannot. */
+mr_status mr_tasks_report(struct mr_tasks *t, const char *what, bool print);
+
 /* This worker's rank and the number of workers (MPI: the ranks; else 0 and 1). */
 int mr_tasks_rank(const struct mr_tasks *t);
 int mr_tasks_size(const struct mr_tasks *t);
