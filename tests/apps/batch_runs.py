@@ -326,7 +326,7 @@ def case_maskeval_mpi(inp):
 def main():
     shutil.rmtree(WORK, ignore_errors=True)
     inp = os.path.join(WORK, "in")
-    n = 6
+    n = 4
     make_inputs(inp, n)
     if CASE == "refuse":
         case_refuse(inp)
