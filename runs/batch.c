@@ -521,17 +521,24 @@ struct journal {
     char path[PATH_CAP + 300];
 };
 
+/* Creates and flocks this worker's journal, under the folder lock: merge_stale (also under
+ * it) can then never take a journal between its creation and its flock for a dead one. */
 static mr_status journal_open(struct journal *j, const struct batch *b, const char *id)
 {
+    int lk = -1;
+    mr_status st = lock_folder(b, &lk);
+    if (st != MR_OK)
+        return st;
     snprintf(j->path, sizeof(j->path), "%s/journal-%s.jsonl", b->dir, id);
     j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (j->fd < 0 || flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
         if (j->fd >= 0)
             close(j->fd);
         j->fd = -1;
-        return MR_FAIL(MR_ERR_IO, "cannot open the journal '%s': %s", j->path, strerror(errno));
+        st = MR_FAIL(MR_ERR_IO, "cannot open the journal '%s': %s", j->path, strerror(errno));
     }
-    return MR_OK;
+    unlock_folder(lk);
+    return st;
 }
 
 /* One line per finished task, in one write (a crash leaves whole lines and maybe one cut). */

@@ -3,7 +3,8 @@
  * stay together), each through the pipeline's per-volume reconstruction (pipeline/volume.h,
  * exactly `mrirecon recon IN OUT`), scheduled by runs/tasks.h (serial, shard I/N or MPI).
  *
- * Inputs: a folder (every *.h5 below it, recursively) or a text file listing one input per
+ * Inputs: a folder (every *.h5 below it, recursively; names starting with '.' are skipped)
+ * or a text file listing one input per
  * line (blank lines and lines starting with '#' ignored; relative paths are relative to the
  * list's folder). Tasks are sorted by their output name, so every worker builds the same list.
  * Output of an input <rel>.h5 (its path below the folder, or the listed path; the base name
