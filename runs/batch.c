@@ -424,7 +424,8 @@ static mr_status merge_journals(const struct batch *b, char **paths, size_t np)
             s = nlc + 1;
         }
     }
-    qsort(lines, nl, sizeof(*lines), cmp_line);
+    if (nl > 1)
+        qsort(lines, nl, sizeof(*lines), cmp_line);
     joined = malloc(jl + 1);
     if (joined == NULL) {
         st = MR_FAIL(MR_ERR_NOMEM, "journal merge");
@@ -598,7 +599,7 @@ static bool exists(const char *path)
 
 /* Writes batch.summary.json (under the lock). */
 static mr_status write_summary(const struct batch *b, const struct mr_batch_counts *c,
-                               double seconds, int workers)
+                               double seconds)
 {
     int64_t present = 0;
     for (size_t i = 0; i < b->n; i++)
@@ -606,10 +607,9 @@ static mr_status write_summary(const struct batch *b, const struct mr_batch_coun
     char text[1024];
     int n = snprintf(text, sizeof(text),
                      "{\"tasks\": %lld, \"outputs\": %lld, \"missing\": %lld, \"ok\": %lld, "
-                     "\"failed\": %lld, \"skipped\": %lld, \"seconds\": %.3f, \"workers\": %d}\n",
+                     "\"failed\": %lld, \"skipped\": %lld, \"seconds\": %.3f}\n",
                      (long long)c->tasks, (long long)present, (long long)c->tasks - present,
-                     (long long)c->ok, (long long)c->failed, (long long)c->skipped, seconds,
-                     workers);
+                     (long long)c->ok, (long long)c->failed, (long long)c->skipped, seconds);
     char path[PATH_CAP + 32];
     snprintf(path, sizeof(path), "%s/batch.summary.json", b->cfg->outdir);
     return write_text(path, text, (size_t)n, NULL, 0);
@@ -764,7 +764,7 @@ mr_status mr_batch_run(const struct mr_batch_config *cfg, struct mr_batch_counts
         if (st == MR_OK)
             st = merge_journals(&b, paths, (size_t)size);
         if (st == MR_OK)
-            st = write_summary(&b, &c, mr_clock_now_s() - t0, mr_tasks_size(sched));
+            st = write_summary(&b, &c, mr_clock_now_s() - t0);
         for (int r = 0; r < size; r++)
             free(paths[r]);
         free(paths);

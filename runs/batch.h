@@ -19,8 +19,9 @@
  *   batch.jsonl          the log: one JSON line per computed task and attempt,
  *                        {"task","file","output","slices","status":"ok"|"error","error",
  *                        "seconds"}, each run's lines in task order after the earlier runs';
- *   batch.summary.json   {"tasks","outputs","missing","ok","failed","skipped","seconds",
- *                        "workers"} of the last run (outputs: those present at its end);
+ *   batch.summary.json   {"tasks","outputs","missing","ok","failed","skipped","seconds"} of
+ *                        the last run (outputs: those present at its end; the same for any
+ *                        number of workers apart from seconds);
  *   .batch/              the per-worker journals of runs in progress and a lock file.
  * Each worker appends a line to its own journal (.batch/journal-<id>.jsonl, held under an
  * flock while it runs) when it finishes a task; at the end the journals are merged into

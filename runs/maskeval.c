@@ -597,7 +597,8 @@ static mr_status list_task_files(const char *outdir, struct mr_strlist *list)
         }
         snprintf(list->v[list->n++], pl, "%s/%s", dir, e->d_name);
     }
-    qsort(list->v, list->n, sizeof(*list->v), mr_strlist_cmp);
+    if (list->n > 1)
+        qsort(list->v, list->n, sizeof(*list->v), mr_strlist_cmp);
 out:
     closedir(d);
     return st;

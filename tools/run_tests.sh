@@ -1,6 +1,7 @@
 #!/bin/bash
-# Builds with -Werror and runs the whole test suite, then builds again under AddressSanitizer +
-# UndefinedBehaviorSanitizer and runs it once more. Exit status: non-zero if anything fails.
+# Builds with -Werror and runs the whole test suite, then an MPI build (-DMR_MPI=ON) for the
+# mpirun tests only, then builds again under AddressSanitizer + UndefinedBehaviorSanitizer and
+# runs the suite once more. Exit status: non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
