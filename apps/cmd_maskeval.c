@@ -1,13 +1,15 @@
 /*
  * mrirecon maskeval: which mask, at which acceleration, with which reconstruction, gives the
  * best images over a dataset? Options in, one call to mr_maskeval_run (runs/maskeval.h), the
- * error out.
+ * error out; `--merge OUT` parses the options the run kept in OUT/maskeval.args and calls
+ * mr_maskeval_merge.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/commands.h"
 #include "runs/maskeval.h"
 
 int mr_main_maskeval(int argc, char *argv[]);
@@ -15,6 +17,7 @@ int mr_main_maskeval(int argc, char *argv[]);
 static const char help[] =
     "usage: mrirecon maskeval --data DIR|FILE [--data ...] --mask SPEC|FILE.npy [--mask ...]\n"
     "                         --method M [--method ...] -o OUTDIR [options] [FILE ...]\n"
+    "       mrirecon maskeval --merge OUTDIR [-q]\n"
     "Evaluate sampling masks on fully sampled multi-coil data: for every file x slice x mask x\n"
     "method, undersample, reconstruct, and score against the fully sampled RSS (fastMRI NMSE,\n"
     "PSNR, SSIM per slice, cropped as fastMRI's evaluate.py).\n"
@@ -35,6 +38,13 @@ static const char help[] =
     "  -j, --jobs N         threads over slices (default: OpenMP's default)\n"
     "  -g, --gallery N      volumes whose middle slice is shown in the gallery (default 3)\n"
     "      --espirit-crop C ESPIRiT eigenvalue crop in [0, 1) for sense/cg/cs maps (default 0)\n"
+    "      --shard I/N      do only tasks t (file x mask x method, sorted) with t mod N == I;\n"
+    "                       shards share OUTDIR and leave per-task results in OUTDIR/tasks\n"
+    "      --merge OUTDIR   (alone) write results.csv, summary.json and report.html of every\n"
+    "                       task result in OUTDIR, with the options kept in maskeval.args\n"
+    "      --mpi            use MPI even when not started by mpirun/srun (-DMR_MPI=ON builds;\n"
+    "                       under a launcher MPI is used automatically); rank 0 writes the files\n"
+    "      --schedule S     MPI: dynamic (default) or static (task t to rank t mod P)\n"
     "  -q, --quiet          no progress bar\n"
     "  -h, --help           this text\n"
     "\n"
@@ -63,7 +73,21 @@ static bool parse_slices(const char *s, int64_t *a, int64_t *b, bool *mid)
     return true;
 }
 
-int mr_main_maskeval(int argc, char *argv[])
+/* Appends "opt\nvalue\n" to the kept options (NULL value: just opt). */
+static bool keep(char **text, size_t *len, const char *opt, const char *value)
+{
+    size_t add = strlen(opt) + (value != NULL ? strlen(value) + 1 : 0) + 2;
+    char *t = realloc(*text, *len + add);
+    if (t == NULL)
+        return false;
+    *len += (size_t)snprintf(t + *len, add, "%s\n%s%s", opt, value != NULL ? value : "",
+                             value != NULL ? "\n" : "");
+    *text = t;
+    return true;
+}
+
+/* The run (merge == NULL) or the merge into merge (argv: the kept options). */
+static int run(int argc, char *argv[], const char *merge)
 {
     struct mr_maskeval_config cfg = mr_maskeval_config_default;
     struct mr_maskeval_counts counts = { 0 };
@@ -77,6 +101,9 @@ int mr_main_maskeval(int argc, char *argv[])
         { "gallery", required_argument, NULL, 'g' },
         { "espirit-crop", required_argument, NULL, 'E' },
         { "quiet", no_argument, NULL, 'q' },
+        { "shard", required_argument, NULL, 'S' },
+        { "mpi", no_argument, NULL, 'P' },
+        { "schedule", required_argument, NULL, 'D' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -88,8 +115,12 @@ int mr_main_maskeval(int argc, char *argv[])
     int ret = 2;
     int c;
     char *end = NULL;
+    char *kept = calloc(1, 1);
+    size_t kl = 0;
+    bool want_mpi = false;
+    bool ok = kept != NULL;
 
-    if (inputs == NULL || specs == NULL || masks == NULL || methods == NULL) {
+    if (inputs == NULL || specs == NULL || masks == NULL || methods == NULL || kept == NULL) {
         fprintf(stderr, "mrirecon maskeval: out of memory\n");
         ret = 1;
         goto out;
@@ -97,6 +128,14 @@ int mr_main_maskeval(int argc, char *argv[])
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "d:m:M:o:s:j:g:qh", opts, NULL)) != -1) {
+        if (strchr("dmMsgE", c) != NULL) { /* the options that define the run: kept */
+            const struct option *o = opts;
+            while (o->val != c)
+                o++;
+            char name[32];
+            snprintf(name, sizeof(name), "--%s", o->name);
+            ok = ok && keep(&kept, &kl, name, optarg);
+        }
         switch (c) {
         case 'd': inputs[cfg.ninputs++] = optarg; break;
         case 'm':
@@ -131,6 +170,18 @@ int mr_main_maskeval(int argc, char *argv[])
             break;
         case 'E': crop = optarg; break;
         case 'q': cfg.quiet = true; break;
+        case 'S':
+            if (mr_tasks_parse_shard(optarg, &cfg.tasks.shard_index, &cfg.tasks.shard_count) !=
+                MR_OK) {
+                fprintf(stderr, "mrirecon maskeval: %s\n", mr_last_error());
+                goto out;
+            }
+            break;
+        case 'P': want_mpi = true; break;
+        case 'D':
+            if (!mr_cli_schedule("maskeval", optarg, &cfg.tasks.dynamic))
+                goto out;
+            break;
         case 'h':
             fputs(help, stdout);
             ret = 0;
@@ -142,8 +193,17 @@ int mr_main_maskeval(int argc, char *argv[])
             goto out;
         }
     }
-    for (int i = optind; i < argc; i++)
+    for (int i = optind; i < argc; i++) {
         inputs[cfg.ninputs++] = argv[i];
+        ok = ok && keep(&kept, &kl, "--data", argv[i]);
+    }
+    if (merge != NULL)
+        cfg.outdir = merge;
+    if (!ok) {
+        fprintf(stderr, "mrirecon maskeval: out of memory\n");
+        ret = 1;
+        goto out;
+    }
     if (cfg.ninputs == 0 || cfg.nmasks == 0 || cfg.nmethods == 0 || cfg.outdir == NULL) {
         fprintf(stderr, "mrirecon maskeval: needs --data, --mask, --method and -o\n");
         fputs(help, stderr);
@@ -160,12 +220,37 @@ int mr_main_maskeval(int argc, char *argv[])
     cfg.inputs = inputs;
     cfg.masks = masks;
     cfg.methods = methods;
+    cfg.args = kept;
+    if (merge != NULL) {
+        if (mr_maskeval_merge(&cfg, &counts) != MR_OK) {
+            fprintf(stderr, "mrirecon maskeval: %s\n", mr_last_error());
+            ret = 1;
+            goto out;
+        }
+        fprintf(stderr, "mrirecon maskeval: merged %lld rows (%lld failed) into '%s'\n",
+                (long long)counts.rows, (long long)counts.failed, merge);
+        ret = 0;
+        goto out;
+    }
+    ret = mr_cli_mpi_setup("maskeval", want_mpi, cfg.tasks.shard_count > 1, &cfg.tasks.mpi);
+    if (ret != 0)
+        goto out;
+    ret = 2;
     if (mr_maskeval_run(&cfg, &counts) != MR_OK) {
         fprintf(stderr, "mrirecon maskeval: %s\n", mr_last_error());
+        if (mr_mpi_size() > 1)
+            mr_mpi_abort(1); /* a rank that fails ends the job; a rerun resumes */
+        mr_mpi_finalize();
         ret = 1;
         goto out;
     }
-    if (!cfg.quiet)
+    mr_mpi_finalize();
+    if (cfg.tasks.shard_count > 1 && !cfg.quiet)
+        fprintf(stderr, "mrirecon maskeval: shard %d/%d: %lld rows computed, %lld already "
+                "done; when every shard is done: mrirecon maskeval --merge %s\n",
+                cfg.tasks.shard_index, cfg.tasks.shard_count, (long long)counts.computed,
+                (long long)counts.skipped, cfg.outdir);
+    else if (!cfg.quiet && mr_mpi_rank() == 0)
         fprintf(stderr, "mrirecon maskeval: %lld rows (%lld computed, %lld already done, %lld "
                 "failed) in '%s/report.html'\n", (long long)counts.rows,
                 (long long)counts.computed, (long long)counts.skipped,
@@ -176,5 +261,53 @@ out:
     free(specs);
     free(masks);
     free(methods);
+    free(kept);
     return ret;
+}
+
+/* `maskeval --merge OUTDIR [-q]`: the kept options as an argument vector, then run(). */
+static int merge_main(int argc, char *argv[])
+{
+    const char *dir = argv[2];
+    char *text = NULL;
+    if (argc > 4 || (argc == 4 && strcmp(argv[3], "-q") != 0 && strcmp(argv[3], "--quiet") != 0)) {
+        fprintf(stderr, "mrirecon maskeval: --merge OUTDIR takes no other options (they come "
+                "from OUTDIR/maskeval.args)\n");
+        return 2;
+    }
+    if (mr_maskeval_read_args(dir, &text) != MR_OK) {
+        fprintf(stderr, "mrirecon maskeval: %s\n", mr_last_error());
+        return 1;
+    }
+    int n = 1;
+    for (const char *p = text; *p != '\0'; p++)
+        n += *p == '\n';
+    char **av = calloc((size_t)n + 2, sizeof(*av));
+    if (av == NULL) {
+        free(text);
+        fprintf(stderr, "mrirecon maskeval: out of memory\n");
+        return 1;
+    }
+    int ac = 0;
+    av[ac++] = argv[0];
+    for (char *p = text; *p != '\0';) {
+        char *e = strchr(p, '\n');
+        if (e != NULL)
+            *e = '\0';
+        av[ac++] = p;
+        if (e == NULL)
+            break;
+        p = e + 1;
+    }
+    int ret = run(ac, av, dir);
+    free(av);
+    free(text);
+    return ret;
+}
+
+int mr_main_maskeval(int argc, char *argv[])
+{
+    if (argc >= 3 && strcmp(argv[1], "--merge") == 0)
+        return merge_main(argc, argv);
+    return run(argc, argv, NULL);
 }

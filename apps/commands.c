@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "recon/array.h"
+#include "runs/tasks.h"
 
 int mr_main_info(int argc, char *argv[]);
 int mr_main_recon(int argc, char *argv[]);
@@ -15,6 +16,7 @@ int mr_main_stage(int argc, char *argv[]);
 int mr_main_mask(int argc, char *argv[]);
 int mr_main_metrics(int argc, char *argv[]);
 int mr_main_maskeval(int argc, char *argv[]);
+int mr_main_batch(int argc, char *argv[]);
 int mr_main_to_stream(int argc, char *argv[]);
 int mr_main_from_stream(int argc, char *argv[]);
 int mr_main_calibrate(int argc, char *argv[]);
@@ -28,6 +30,8 @@ const struct mr_command mr_commands[] = {
       mr_main_metrics },
     { "maskeval", "evaluate masks x methods over a dataset: CSV, JSON, HTML report",
       mr_main_maskeval },
+    { "batch", "reconstruct every file of a folder or list (resumable; shards, MPI)",
+      mr_main_batch },
     { "calibrate", "fit a network's trust reference on in-distribution data, store it",
       mr_main_calibrate },
     { "stage", "reconstruct an MRD stream (stdin/stdout, or TCP with --listen)", mr_main_stage },
@@ -108,4 +112,41 @@ int mr_main(int argc, char *argv[])
     fprintf(stderr, "mrirecon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+int mr_cli_mpi_setup(const char *cmd, bool want, bool sharded, bool *use)
+{
+    const bool launched = getenv("OMPI_COMM_WORLD_SIZE") != NULL ||
+                          getenv("PMI_SIZE") != NULL || getenv("PMIX_RANK") != NULL;
+    *use = false;
+    if (!want && !launched)
+        return 0;
+    if (!mr_mpi_built()) {
+        fprintf(stderr, "mrirecon %s: %s, but this mrirecon was built without MPI (cmake "
+                "-DMR_MPI=ON)%s\n", cmd, want ? "--mpi asked for MPI" :
+                "started by an MPI launcher", want ? "" : ": every process would do every "
+                "task; use --shard I/N or an MPI build");
+        return 2;
+    }
+    if (sharded) {
+        fprintf(stderr, "mrirecon %s: --shard and MPI do not combine\n", cmd);
+        return 2;
+    }
+    setenv("MR_FFT_PLANNER", "estimate", 0);
+    if (mr_mpi_init(NULL, NULL) != MR_OK) {
+        fprintf(stderr, "mrirecon %s: %s\n", cmd, mr_last_error());
+        return 1;
+    }
+    *use = true;
+    return 0;
+}
+
+bool mr_cli_schedule(const char *cmd, const char *s, bool *dynamic)
+{
+    if (strcmp(s, "dynamic") != 0 && strcmp(s, "static") != 0) {
+        fprintf(stderr, "mrirecon %s: --schedule is dynamic or static, not '%s'\n", cmd, s);
+        return false;
+    }
+    *dynamic = strcmp(s, "dynamic") == 0;
+    return true;
 }

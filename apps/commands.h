@@ -26,6 +26,18 @@ int mr_main(int argc, char *argv[]);
  * printing "mrirecon CMD: ..." on stderr) when SIZE does not parse. */
 bool mr_cli_max_memory(const char *cmd, const char *size);
 
+/* MPI for batch and maskeval (runs/tasks.h): used when want (--mpi) or when the process was
+ * started by an MPI launcher (Open MPI's mpirun, MPICH/Hydra, Slurm's srun with PMI/PMIx:
+ * OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK in the environment) in a -DMR_MPI=ON build; then
+ * MR_FFT_PLANNER=estimate unless set (every rank plans its FFTs identically, recon/fft.h) and
+ * MPI_Init_thread. *use says whether MPI is on. Returns 0, or the exit code after printing
+ * "mrirecon CMD: ..." (--mpi with --shard or without MPI support: 2; under a launcher without
+ * MPI support: 2, since every process would do every task; MPI failing to start: 1). */
+int mr_cli_mpi_setup(const char *cmd, bool want, bool sharded, bool *use);
+
+/* --schedule dynamic|static into *dynamic; false (after a message) for anything else. */
+bool mr_cli_schedule(const char *cmd, const char *s, bool *dynamic);
+
 /* The help line of that option, for the commands' usage texts. */
 #define MR_CLI_MAX_MEMORY_HELP                                                                  \
     "      --max-memory SIZE  limit on memory driven by file contents, in MiB or with K/M/G/T\n" \

@@ -14,11 +14,15 @@
 
 #include <complex.h>
 #include <math.h>
+#include <dirent.h>
+#include <errno.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "io/atomic_file.h"
 #include "io/png.h"
 #include "pipeline/output.h"
 #include "pipeline/pipeline.h"
@@ -34,6 +38,7 @@ const struct mr_maskeval_config mr_maskeval_config_default = {
     .jobs = 0,
     .gallery = 3,
     .checkpoint_s = 10.0,
+    .tasks = { .shard_index = 0, .shard_count = 1, .mpi = false, .dynamic = true },
 };
 
 /* ---- progress and rows -------------------------------------------------------------------- */
@@ -49,7 +54,7 @@ static void format_time(char *buf, size_t len, double s)
 
 static void progress(struct mr_maskeval_run *R, bool final)
 {
-    if (R->cfg->quiet || R->total == 0)
+    if (R->cfg->quiet || !R->serial || R->total == 0)
         return;
     double now = mr_clock_now_s();
     if (!final && now - R->last_print < 0.2)
@@ -132,7 +137,7 @@ static void after_item(struct mr_maskeval_run *R)
 #pragma omp critical(mr_maskeval_rows)
     {
         double now = mr_clock_now_s();
-        if (now - R->last_checkpoint >= R->cfg->checkpoint_s && !fatal(R)) {
+        if (R->serial && now - R->last_checkpoint >= R->cfg->checkpoint_s && !fatal(R)) {
             R->last_checkpoint = now;
             st = mr_results_write_csv(&R->rows, R->csv_path);
         }
@@ -448,74 +453,263 @@ static void slice_range(const struct mr_maskeval_config *cfg, int64_t slices, in
         *s0 = *s1;
 }
 
-/* Every task of volume fi. Errors only for what stops the run. */
-static mr_status process_file(struct mr_maskeval_run *R, int fi)
+/* The volume a worker has open: its masks (made once per volume, with the report pictures of
+ * masks not yet shown) and its reader (opened by the first task that needs it). */
+struct vol_cache {
+    int fi; /* -1: none */
+    struct vol_mask *vm;
+    int64_t *items;
+    const struct mr_maskeval_source_ops *src;
+    void *sctx;
+    bool opened;
+    char msg[MR_MASKEVAL_MSG];
+};
+
+static void cache_close(const struct mr_maskeval_run *R, struct vol_cache *c)
+{
+    if (c->src != NULL)
+        c->src->close(c->sctx);
+    if (c->vm != NULL)
+        for (int mi = 0; mi < R->cfg->nmasks; mi++)
+            mr_array_cleanup(&c->vm[mi].mask);
+    free(c->vm);
+    free(c->items);
+    memset(c, 0, sizeof(*c));
+    c->fi = -1;
+}
+
+static mr_status cache_volume(struct mr_maskeval_run *R, struct vol_cache *c, int fi)
+{
+    int64_t s0;
+    int64_t s1;
+    if (c->fi == fi)
+        return MR_OK;
+    cache_close(R, c);
+    slice_range(R->cfg, R->infos[fi].slices, &s0, &s1);
+    c->items = calloc((size_t)(s1 - s0 + 1), sizeof(*c->items));
+    c->vm = calloc((size_t)R->cfg->nmasks, sizeof(*c->vm));
+    if (c->items == NULL || c->vm == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "work list of '%s'", R->files.v[fi]);
+    prepare_masks(R, fi, &R->infos[fi], c->vm);
+    c->fi = fi;
+    return MR_OK;
+}
+
+/* Task (fi, mi, ji): every pending slice of volume fi with mask mi and method ji. Errors only
+ * for what stops the run. */
+static mr_status process_one(struct mr_maskeval_run *R, struct vol_cache *c, int fi, int mi,
+                             int ji)
 {
     const struct mr_maskeval_config *cfg = R->cfg;
     const char *file = R->files.v[fi];
-    const struct mr_maskeval_source_ops *src = NULL;
-    void *sctx = NULL;
-    struct vol_mask *vm = NULL;
-    int64_t *items = NULL;
     int64_t s0;
     int64_t s1;
-    mr_status st = MR_OK;
-
-    if (R->open_st[fi] != MR_OK) { /* could not be opened in the survey: one row per pair */
-        for (int mi = 0; mi < cfg->nmasks; mi++)
-            for (int ji = 0; ji < cfg->nmethods; ji++)
-                if (!done(R, fi, -1, mi, ji))
-                    add_row(R, fi, -1, mi, ji, (double)NAN, NULL, (double)NAN, R->open_err[fi]);
+    if (R->open_st[fi] != MR_OK) { /* could not be opened in the survey: one row */
+        if (!done(R, fi, -1, mi, ji))
+            add_row(R, fi, -1, mi, ji, (double)NAN, NULL, (double)NAN, R->open_err[fi]);
         after_item(R);
         return MR_OK;
     }
+    mr_status st = cache_volume(R, c, fi);
+    if (st != MR_OK)
+        return st;
     slice_range(cfg, R->infos[fi].slices, &s0, &s1);
-    items = calloc((size_t)(s1 - s0 + 1), sizeof(*items));
-    vm = calloc((size_t)cfg->nmasks, sizeof(*vm));
-    if (items == NULL || vm == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "work list of '%s'", file);
+    int64_t nitems = 0;
+    for (int64_t s = s0; s < s1; s++)
+        if (!done(R, fi, s, mi, ji))
+            c->items[nitems++] = s;
+    if (nitems == 0)
+        return MR_OK;
+    const struct vol_mask *vm = &c->vm[mi];
+    if (vm->st != MR_OK) {
+        for (int64_t i = 0; i < nitems; i++)
+            add_row(R, fi, c->items[i], mi, ji, (double)NAN, NULL, (double)NAN, vm->err);
+        return MR_OK;
+    }
+    if (!c->opened) {
+        c->opened = true;
+        if (mr_maskeval_source_open(file, &c->src, &c->sctx,
+                                    &(struct mr_maskeval_volume_info){ 0 }) != MR_OK) {
+            snprintf(c->msg, sizeof(c->msg), "%s", mr_last_error());
+            c->src = NULL;
+        }
+    }
+    if (c->src == NULL) { /* it opened in the survey: report and keep going */
+        for (int64_t i = 0; i < nitems; i++)
+            add_row(R, fi, c->items[i], mi, ji, vm->accel, NULL, (double)NAN, c->msg);
+        return MR_OK;
+    }
+    process_task(R, fi, mi, ji, c->items, nitems, c->src, c->sctx, vm);
+    return MR_OK;
+}
+
+/* ---- task files --------------------------------------------------------------------------- */
+
+/* outdir/tasks/<hash of file, mask, method>.csv */
+static void task_file_name(char *buf, size_t len, const struct mr_maskeval_run *R, int fi,
+                           int mi, int ji)
+{
+    const struct mr_maskeval_config *cfg = R->cfg;
+    size_t kl = strlen(R->files.v[fi]) + strlen(cfg->masks[mi].label) +
+                strlen(cfg->methods[ji].label) + 3;
+    char *key = malloc(kl);
+    uint64_t h = 0;
+    if (key != NULL) {
+        snprintf(key, kl, "%s\n%s\n%s", R->files.v[fi], cfg->masks[mi].label,
+                 cfg->methods[ji].label);
+        h = mr_maskeval_hash(key);
+    }
+    free(key);
+    snprintf(buf, len, "%s/tasks/%016llx.csv", cfg->outdir, (unsigned long long)h);
+}
+
+/* The task files now in outdir/tasks, sorted (*list empty when there are none). */
+static mr_status list_task_files(const char *outdir, struct mr_strlist *list)
+{
+    mr_status st = MR_OK;
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/tasks", outdir);
+    memset(list, 0, sizeof(*list));
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? MR_OK : MR_FAIL(MR_ERR_IO, "cannot read '%s': %s", dir,
+                                                 strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".csv") != 0)
+            continue;
+        if (list->n == list->cap) {
+            size_t cap = list->cap == 0 ? 64 : 2 * list->cap;
+            char **v = realloc(list->v, cap * sizeof(*v));
+            if (v == NULL) {
+                st = MR_FAIL(MR_ERR_NOMEM, "task file list");
+                goto out;
+            }
+            list->v = v;
+            list->cap = cap;
+        }
+        size_t pl = strlen(dir) + n + 2;
+        list->v[list->n] = malloc(pl);
+        if (list->v[list->n] == NULL) {
+            st = MR_FAIL(MR_ERR_NOMEM, "task file list");
+            goto out;
+        }
+        snprintf(list->v[list->n++], pl, "%s/%s", dir, e->d_name);
+    }
+    if (list->n > 1)
+        qsort(list->v, list->n, sizeof(*list->v), mr_strlist_cmp);
+out:
+    closedir(d);
+    return st;
+}
+
+/* results.csv, then every task file (newer rows replace older ones of the same key). */
+static mr_status load_rows(struct mr_maskeval_run *R)
+{
+    struct mr_strlist tf;
+    mr_status st = MR_OK;
+    MR_CHECK(mr_results_load_csv(&R->rows, R->csv_path));
+    MR_CHECK(list_task_files(R->cfg->outdir, &tf));
+    for (size_t i = 0; i < tf.n && st == MR_OK; i++)
+        st = mr_results_load_csv(&R->rows, tf.v[i]);
+    mr_strlist_free(&tf);
+out:
+    return st;
+}
+
+/* Removes the task files (their rows are in results.csv now) and the folder if empty. */
+static mr_status remove_task_files(const struct mr_maskeval_run *R)
+{
+    struct mr_strlist tf;
+    char dir[4200];
+    mr_status st = list_task_files(R->cfg->outdir, &tf);
+    for (size_t i = 0; i < tf.n && st == MR_OK; i++)
+        if (unlink(tf.v[i]) != 0 && errno != ENOENT)
+            st = MR_FAIL(MR_ERR_IO, "cannot remove the merged task file '%s': %s", tf.v[i],
+                         strerror(errno));
+    mr_strlist_free(&tf);
+    snprintf(dir, sizeof(dir), "%s/tasks", R->cfg->outdir);
+    (void)rmdir(dir); /* still holds a file of another process: kept */
+    return st;
+}
+
+/* OUT/maskeval.args: the options of the run, for --merge. A different run is refused while
+ * task files of an unmerged one remain. */
+static mr_status keep_args(const struct mr_maskeval_run *R)
+{
+    const struct mr_maskeval_config *cfg = R->cfg;
+    char path[4200];
+    char *old = NULL;
+    struct mr_strlist tf = { 0 };
+    mr_status st = MR_OK;
+    if (cfg->args == NULL)
+        return MR_OK;
+    snprintf(path, sizeof(path), "%s/maskeval.args", cfg->outdir);
+    if (mr_maskeval_read_args(cfg->outdir, &old) != MR_OK)
+        old = NULL;
+    if (old != NULL && strcmp(old, cfg->args) == 0)
+        goto out;
+    MR_CHECK(list_task_files(cfg->outdir, &tf));
+    if (old != NULL && tf.n > 0) {
+        st = MR_FAIL(MR_ERR_ARG, "'%s' holds the task results of an unmerged run with other "
+                     "options (%s): merge them first (mrirecon maskeval --merge %s) or use "
+                     "another output folder", cfg->outdir, path, cfg->outdir);
         goto out;
     }
-    prepare_masks(R, fi, &R->infos[fi], vm);
-    bool opened = false;
-    char msg[MR_MASKEVAL_MSG];
-    for (int mi = 0; mi < cfg->nmasks && !fatal(R); mi++)
-        for (int ji = 0; ji < cfg->nmethods && !fatal(R); ji++) {
-            int64_t nitems = 0;
-            for (int64_t s = s0; s < s1; s++)
-                if (!done(R, fi, s, mi, ji))
-                    items[nitems++] = s;
-            if (nitems == 0)
-                continue;
-            if (vm[mi].st != MR_OK) {
-                for (int64_t i = 0; i < nitems; i++)
-                    add_row(R, fi, items[i], mi, ji, (double)NAN, NULL, (double)NAN, vm[mi].err);
-                continue;
-            }
-            if (!opened) {
-                opened = true;
-                if (mr_maskeval_source_open(file, &src, &sctx,
-                                            &(struct mr_maskeval_volume_info){ 0 }) != MR_OK) {
-                    snprintf(msg, sizeof(msg), "%s", mr_last_error());
-                    src = NULL;
-                }
-            }
-            if (src == NULL) { /* it opened in the survey: report and keep going */
-                for (int64_t i = 0; i < nitems; i++)
-                    add_row(R, fi, items[i], mi, ji, vm[mi].accel, NULL, (double)NAN, msg);
-                continue;
-            }
-            process_task(R, fi, mi, ji, items, nitems, src, sctx, &vm[mi]);
-        }
+    struct mr_atomic_file af;
+    MR_CHECK(mr_atomic_file_open(&af, path));
+    fputs(cfg->args, af.f);
+    MR_CHECK(mr_atomic_file_commit(&af));
 out:
-    if (src != NULL)
-        src->close(sctx);
-    if (vm != NULL)
-        for (int mi = 0; mi < cfg->nmasks; mi++)
-            mr_array_cleanup(&vm[mi].mask);
-    free(vm);
-    free(items);
+    free(old);
+    mr_strlist_free(&tf);
     return st;
+}
+
+mr_status mr_maskeval_read_args(const char *outdir, char **text)
+{
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/maskeval.args", outdir);
+    *text = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return MR_FAIL(MR_ERR_IO, "cannot open '%s' (written by every maskeval run into that "
+                       "folder): %s", path, strerror(errno));
+    size_t cap = 4096;
+    size_t n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, 2 * cap);
+            if (nb == NULL)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "reading '%s'", path);
+    buf[n] = '\0';
+    *text = buf;
+    return MR_OK;
+}
+
+/* Progress of the tasks on rank 0 of an MPI run or in a shard (the serial run has its bar). */
+static void task_progress(const struct mr_maskeval_run *R, int64_t done_tasks, int64_t total)
+{
+    double el = mr_clock_now_s() - R->t0;
+    double rate = el > 0.0 ? (double)done_tasks / el : 0.0;
+    char a[32];
+    char b[32] = "?";
+    format_time(a, sizeof(a), el);
+    if (rate > 0.0)
+        format_time(b, sizeof(b), (double)(total - done_tasks) / rate);
+    fprintf(stderr, "maskeval: %lld/%lld tasks  %.2f tasks/s  elapsed %s  ETA %s\n",
+            (long long)done_tasks, (long long)total, rate, a, b);
 }
 
 /* Opens every volume once to learn its size (and count the work for the progress bar). */
@@ -585,60 +779,169 @@ static void set_orders(struct mr_maskeval_run *R)
     }
 }
 
+/* The folders, the result table (results.csv and task files), the inputs and their survey. */
+static mr_status open_run(struct mr_maskeval_run *R, const struct mr_maskeval_config *cfg)
+{
+    mr_status st = MR_OK;
+    char path[4300];
+    memset(R, 0, sizeof(*R));
+    R->cfg = cfg;
+    R->serial = !cfg->tasks.mpi && cfg->tasks.shard_count <= 1;
+    if (cfg->ninputs < 1 || cfg->nmasks < 1 || cfg->nmethods < 1 || cfg->outdir == NULL)
+        return MR_FAIL(MR_ERR_ARG, "maskeval needs at least one input, mask and method and an "
+                       "output folder");
+    for (int k = 0; k < 3; k++) {
+        static const char *const sub[] = { "masks", "gallery", "tasks" };
+        snprintf(path, sizeof(path), "%s/%s/x", cfg->outdir, sub[k]);
+        MR_CHECK(mr_make_parent_dirs(path));
+    }
+    if (snprintf(R->csv_path, sizeof(R->csv_path), "%s/results.csv", cfg->outdir) >=
+        (int)sizeof(R->csv_path))
+        return MR_FAIL(MR_ERR_ARG, "output folder name '%s' is too long", cfg->outdir);
+    R->rmasks = calloc((size_t)cfg->nmasks, sizeof(*R->rmasks));
+    if (R->rmasks == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "maskeval tables");
+    MR_CHECK(mr_maskeval_expand_inputs(cfg, &R->files));
+out:
+    return st;
+}
+
+static mr_status load_and_survey(struct mr_maskeval_run *R)
+{
+    mr_status st = MR_OK;
+    MR_CHECK(load_rows(R));
+    set_orders(R);
+    MR_CHECK(mr_results_index_done(&R->rows));
+    MR_CHECK(survey(R));
+out:
+    return st;
+}
+
+static void close_run(struct mr_maskeval_run *R)
+{
+    mr_results_free(&R->rows);
+    mr_strlist_free(&R->files);
+    free(R->infos);
+    free(R->open_st);
+    free(R->open_err);
+    free(R->rmasks);
+    free(R->gallery);
+}
+
+/* results.csv, summary.json, report.html; then the task files go. from_files: the rows of
+ * every worker come from the task files (reloaded), and the mask pictures of the report from
+ * the first volumes in order, as a serial run makes them. */
+static mr_status write_outputs(struct mr_maskeval_run *R, bool from_files)
+{
+    mr_status st = MR_OK;
+    struct vol_cache c = { .fi = -1 };
+    if (from_files) {
+        mr_results_free(&R->rows);
+        memset(&R->rows, 0, sizeof(R->rows));
+        MR_CHECK(load_rows(R));
+        set_orders(R);
+        memset(R->rmasks, 0, (size_t)R->cfg->nmasks * sizeof(*R->rmasks));
+        for (size_t fi = 0; fi < R->files.n; fi++) {
+            bool all = true;
+            for (int mi = 0; mi < R->cfg->nmasks; mi++)
+                all = all && R->rmasks[mi].done;
+            if (all)
+                break;
+            if (R->open_st[fi] == MR_OK)
+                MR_CHECK(cache_volume(R, &c, (int)fi));
+        }
+    }
+    MR_CHECK(mr_results_write_csv(&R->rows, R->csv_path));
+    MR_CHECK(mr_maskeval_write_summary_and_report(R));
+    MR_CHECK(remove_task_files(R));
+out:
+    cache_close(R, &c);
+    return st;
+}
+
 mr_status mr_maskeval_run(const struct mr_maskeval_config *cfg,
                           struct mr_maskeval_counts *counts)
 {
     mr_status st = MR_OK;
     struct mr_maskeval_run R;
-    char path[4300];
+    struct mr_tasks *sched = NULL;
+    struct vol_cache cache = { .fi = -1 };
+    char path[4400];
 
-    memset(&R, 0, sizeof(R));
-    R.cfg = cfg;
-    if (cfg->ninputs < 1 || cfg->nmasks < 1 || cfg->nmethods < 1 || cfg->outdir == NULL)
-        return MR_FAIL(MR_ERR_ARG, "maskeval needs at least one input, mask and method and an "
-                       "output folder");
-    snprintf(path, sizeof(path), "%s/masks/x", cfg->outdir);
-    MR_CHECK(mr_make_parent_dirs(path));
-    snprintf(path, sizeof(path), "%s/gallery/x", cfg->outdir);
-    MR_CHECK(mr_make_parent_dirs(path));
-    if (snprintf(R.csv_path, sizeof(R.csv_path), "%s/results.csv", cfg->outdir) >=
-        (int)sizeof(R.csv_path)) {
-        st = MR_FAIL(MR_ERR_ARG, "output folder name '%s' is too long", cfg->outdir);
+    MR_CHECK(open_run(&R, cfg));
+    const int64_t nm = cfg->nmasks;
+    const int64_t nj = cfg->nmethods;
+    const int64_t ntasks = (int64_t)R.files.n * nm * nj;
+    MR_CHECK(mr_tasks_create(&cfg->tasks, ntasks, &sched));
+    const bool root = mr_tasks_rank(sched) == 0;
+    int32_t ok = 1;
+    if (root) {
+        st = keep_args(&R);
+        ok = st == MR_OK;
+    }
+    mr_status bs = mr_tasks_broadcast(sched, &ok, sizeof(ok));
+    MR_CHECK(st);
+    MR_CHECK(bs);
+    if (!ok) {
+        st = MR_FAIL(MR_ERR_ARG, "rank 0 refused the output folder '%s' (its message says "
+                     "why)", cfg->outdir);
         goto out;
     }
-    R.rmasks = calloc((size_t)cfg->nmasks, sizeof(*R.rmasks));
-    if (R.rmasks == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "maskeval tables");
-        goto out;
-    }
-    MR_CHECK(mr_results_load_csv(&R.rows, R.csv_path));
-    set_orders(&R);
-    MR_CHECK(mr_results_index_done(&R.rows));
-    MR_CHECK(mr_maskeval_expand_inputs(cfg, &R.files));
-    MR_CHECK(survey(&R));
+    MR_CHECK(load_and_survey(&R));
 
     R.t0 = mr_clock_now_s();
     R.last_checkpoint = R.t0;
     progress(&R, false);
-    for (size_t fi = 0; fi < R.files.n && !fatal(&R); fi++)
-        MR_CHECK(process_file(&R, (int)fi));
+    int64_t t;
+    while (!fatal(&R) && mr_tasks_next(sched, &t)) {
+        const int fi = (int)(t / (nm * nj));
+        const int mi = (int)(t / nj % nm);
+        const int ji = (int)(t % nj);
+        const size_t n0 = R.rows.n;
+        MR_CHECK(process_one(&R, &cache, fi, mi, ji));
+        if (!fatal(&R) && R.rows.n > n0) {
+            task_file_name(path, sizeof(path), &R, fi, mi, ji);
+            MR_CHECK(mr_results_write_rows_exact(&R.rows, n0, path));
+        }
+        int64_t finished = mr_tasks_finished(sched);
+        if (!R.serial && root && !cfg->quiet)
+            task_progress(&R, finished, ntasks);
+    }
     if (fatal(&R)) {
         st = MR_FAIL((mr_status)R.fatal, "%s", R.fatal_msg);
         goto out;
     }
     progress(&R, true);
-
-    MR_CHECK(mr_results_write_csv(&R.rows, R.csv_path));
-    MR_CHECK(mr_maskeval_write_summary_and_report(&R));
+    MR_CHECK(mr_tasks_report(sched, "maskeval", !cfg->quiet && !R.serial));
+    MR_CHECK(mr_tasks_sum(sched, &R.counts.computed, 1)); /* also: every rank is done */
+    if (R.serial || (cfg->tasks.mpi && root))
+        MR_CHECK(write_outputs(&R, !R.serial));
+    else
+        R.counts.rows = R.counts.computed + R.counts.skipped; /* this shard's; --merge: all */
     if (counts != NULL)
         *counts = R.counts;
 out:
-    mr_results_free(&R.rows);
-    mr_strlist_free(&R.files);
-    free(R.infos);
-    free(R.open_st);
-    free(R.open_err);
-    free(R.rmasks);
-    free(R.gallery);
+    cache_close(&R, &cache);
+    mr_tasks_free(sched, st);
+    close_run(&R);
+    return st;
+}
+
+mr_status mr_maskeval_merge(const struct mr_maskeval_config *cfg,
+                            struct mr_maskeval_counts *counts)
+{
+    mr_status st = MR_OK;
+    struct mr_maskeval_run R;
+    struct mr_maskeval_config c = *cfg;
+    c.tasks = mr_tasks_config_default;
+    c.quiet = true;
+    MR_CHECK(open_run(&R, &c));
+    MR_CHECK(load_and_survey(&R));
+    R.counts.skipped = 0;
+    MR_CHECK(write_outputs(&R, true));
+    if (counts != NULL)
+        *counts = R.counts;
+out:
+    close_run(&R);
     return st;
 }

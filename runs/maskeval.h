@@ -51,6 +51,18 @@
  * error travels back with its message. Results do not depend on the number of threads except
  * for float rounding inside reductions of the solvers.
  *
+ * Scale-out (runs/tasks.h): the tasks (file, mask, method), in the order above, are shared
+ * out serially, as shard I/N of independent processes, or over MPI ranks (dynamic). Each
+ * finished task's rows are written atomically to OUT/tasks/<hash of file, mask, method>.csv
+ * (numbers to 17 digits: they read back exactly) and read back by later runs, so a killed
+ * run of any kind loses only the tasks in flight. The serial run then writes results.csv,
+ * summary.json and report.html and removes its task files; an MPI run does the same on
+ * rank 0 from the task files of every rank after all ranks are done (the same bytes as a
+ * serial run apart from the timing columns: time_s and the mean times); shards leave their
+ * task files for `mrirecon maskeval --merge OUT` (mr_maskeval_merge), which uses the options
+ * each run keeps in OUT/maskeval.args. A run with other options is refused while task files
+ * of an unmerged run remain.
+ *
  * Methods are the pipeline's table (pipeline/method.h): every row, with options, by name.
  * Inputs are read through a small table of readers (maskeval_inputs.c; fastMRI files).
  */
@@ -61,6 +73,7 @@
 #include <stdint.h>
 
 #include "pipeline/method.h"
+#include "runs/tasks.h"
 #include "sampling/mask_spec.h"
 
 /* ---- methods ----------------------------------------------------------------------------- */
@@ -107,9 +120,13 @@ struct mr_maskeval_config {
     int jobs;          /* threads; <= 0: OpenMP's default */
     int gallery;       /* volumes whose middle evaluated slice goes into the gallery */
     bool quiet;        /* no progress bar on stderr */
-    double checkpoint_s; /* rewrite results.csv at most this often during the run */
+    double checkpoint_s; /* rewrite results.csv at most this often during the run (serial) */
+    struct mr_tasks_config tasks; /* serial, shard I/N or MPI ranks (runs/tasks.h) */
+    const char *args; /* the options as text, one per line, kept as OUT/maskeval.args for
+                       * `--merge`; NULL: not kept */
 };
-/* no inputs, all slices, OpenMP default threads, gallery 3, progress on, checkpoint 10 s */
+/* no inputs, all slices, OpenMP default threads, gallery 3, progress on, checkpoint 10 s,
+ * serial */
 extern const struct mr_maskeval_config mr_maskeval_config_default;
 
 struct mr_maskeval_counts {
@@ -119,11 +136,24 @@ struct mr_maskeval_counts {
     int64_t failed;   /* rows of the current configuration with status error */
 };
 
-/* Runs the evaluation (see the top of this file). counts may be NULL.
+/* Runs the evaluation (see the top of this file); collective under MPI. A shard (tasks
+ * shard_count > 1) leaves its rows in the task files: mr_maskeval_merge then writes the CSV,
+ * summary and report of the whole run. counts may be NULL.
  * Errors: MR_ERR_ARG (empty input/mask/method lists, an input folder without .h5 files),
  * MR_ERR_IO (output folder or files cannot be written, unreadable results.csv),
  * MR_ERR_FORMAT (results.csv from something else), MR_ERR_NOMEM. */
 mr_status mr_maskeval_run(const struct mr_maskeval_config *cfg,
                           struct mr_maskeval_counts *counts);
+
+/* The merge step: every task file under OUT/tasks with results.csv into results.csv,
+ * summary.json and report.html, exactly as the serial run writes them (cfg: the run's
+ * configuration, e.g. from mr_maskeval_read_args); the merged task files are removed.
+ * Errors: as mr_maskeval_run. */
+mr_status mr_maskeval_merge(const struct mr_maskeval_config *cfg,
+                            struct mr_maskeval_counts *counts);
+
+/* *text = the malloc'd contents of OUT/maskeval.args (the options of the last run into outdir).
+ * Errors: MR_ERR_IO (absent or unreadable: no run wrote it), MR_ERR_NOMEM. */
+mr_status mr_maskeval_read_args(const char *outdir, char **text);
 
 #endif

@@ -172,7 +172,7 @@ void mr_strlist_free(struct mr_strlist *l)
     memset(l, 0, sizeof(*l));
 }
 
-static int cmp_str(const void *a, const void *b)
+int mr_strlist_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
@@ -209,7 +209,7 @@ mr_status mr_maskeval_expand_inputs(const struct mr_maskeval_config *cfg,
             return st;
         if (files->n == first)
             return MR_FAIL(MR_ERR_ARG, "folder '%s' has no .h5 files", in);
-        qsort(files->v + first, files->n - first, sizeof(char *), cmp_str);
+        qsort(files->v + first, files->n - first, sizeof(char *), mr_strlist_cmp);
     }
     return MR_OK;
 }

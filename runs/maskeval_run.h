@@ -50,6 +50,8 @@ struct mr_strlist {
     size_t cap;
 };
 void mr_strlist_free(struct mr_strlist *l);
+/* qsort comparison of two char * (strcmp) */
+int mr_strlist_cmp(const void *a, const void *b);
 
 /* files as given; folders expanded to their *.h5 files, sorted. Errors: MR_ERR_IO, MR_ERR_ARG
  * (a folder without .h5 files), MR_ERR_NOMEM. */
@@ -101,6 +103,7 @@ struct mr_maskeval_run {
     double t0;
     double last_print;
     double last_checkpoint;
+    bool serial;       /* one process does every task: row progress bar, checkpoints */
     int fatal; /* mr_status of an error that stops the run; read and written atomically */
     char fatal_msg[MR_MASKEVAL_MSG]; /* its message (under omp critical(mr_maskeval_rows)) */
     struct mr_maskeval_counts counts;

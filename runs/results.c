@@ -277,6 +277,29 @@ static void fmt_num(char *buf, size_t len, double v, const char *fmt)
         snprintf(buf, len, fmt, v);
 }
 
+/* One CSV record; exact: every number with 17 significant digits (reads back bit for bit) */
+static void write_row(FILE *f, const struct mr_result_row *r, bool exact)
+{
+    char a[40];
+    char b[40];
+    char c[40];
+    char d[40];
+    char e[40];
+    csv_field(f, r->file);
+    fprintf(f, ",%lld,", (long long)r->slice);
+    csv_field(f, r->mask);
+    fputc(',', f);
+    csv_field(f, r->method);
+    fmt_num(a, sizeof(a), r->accel, exact ? "%.17g" : "%.6g");
+    fmt_num(b, sizeof(b), r->nmse, exact ? "%.17g" : "%.8g");
+    fmt_num(c, sizeof(c), r->psnr, exact ? "%.17g" : "%.8g");
+    fmt_num(d, sizeof(d), r->ssim, exact ? "%.17g" : "%.8g");
+    fmt_num(e, sizeof(e), r->time_s, exact ? "%.17g" : "%.3f");
+    fprintf(f, ",%s,%s,%s,%s,%s,%s,", a, r->ok ? "ok" : "error", b, c, d, e);
+    csv_field(f, r->error);
+    fputc('\n', f);
+}
+
 mr_status mr_results_write_csv(const struct mr_result_table *t, const char *path)
 {
     const struct mr_result_row **v = NULL;
@@ -290,33 +313,25 @@ mr_status mr_results_write_csv(const struct mr_result_table *t, const char *path
         free(v);
         return st;
     }
-    FILE *f = af.f;
-    fprintf(f, "%s\n", csv_header);
-    for (size_t i = 0; i < n; i++) {
-        const struct mr_result_row *r = v[i];
-        char a[32];
-        char b[32];
-        char c[32];
-        char d[32];
-        char e[32];
-        csv_field(f, r->file);
-        fprintf(f, ",%lld,", (long long)r->slice);
-        csv_field(f, r->mask);
-        fputc(',', f);
-        csv_field(f, r->method);
-        fmt_num(a, sizeof(a), r->accel, "%.6g");
-        fmt_num(b, sizeof(b), r->nmse, "%.8g");
-        fmt_num(c, sizeof(c), r->psnr, "%.8g");
-        fmt_num(d, sizeof(d), r->ssim, "%.8g");
-        fmt_num(e, sizeof(e), r->time_s, "%.3f");
-        fprintf(f, ",%s,%s,%s,%s,%s,%s,", a, r->ok ? "ok" : "error", b, c, d, e);
-        csv_field(f, r->error);
-        fputc('\n', f);
-    }
+    fprintf(af.f, "%s\n", csv_header);
+    for (size_t i = 0; i < n; i++)
+        write_row(af.f, v[i], false);
     free(v);
     return mr_atomic_file_commit(&af);
 }
 
+mr_status mr_results_write_rows_exact(const struct mr_result_table *t, size_t from,
+                                      const char *path)
+{
+    struct mr_atomic_file af = { 0 };
+    mr_status st = mr_atomic_file_open(&af, path);
+    if (st != MR_OK)
+        return st;
+    fprintf(af.f, "%s\n", csv_header);
+    for (size_t i = from; i < t->n; i++)
+        write_row(af.f, &t->v[i], true);
+    return mr_atomic_file_commit(&af);
+}
 
 mr_status mr_results_index_done(struct mr_result_table *t)
 {

@@ -65,6 +65,13 @@ mr_status mr_results_load_csv(struct mr_result_table *t, const char *path);
  * method), atomically. Errors: MR_ERR_IO, MR_ERR_NOMEM. */
 mr_status mr_results_write_csv(const struct mr_result_table *t, const char *path);
 
+/* Writes the rows v[from .. n) as they are (no deduplication, insertion order) with every
+ * number to 17 significant digits, so that mr_results_load_csv reads them back bit for bit:
+ * the per-task result files of a run (runs/maskeval.h), merged later. Atomic.
+ * Errors: MR_ERR_IO. */
+mr_status mr_results_write_rows_exact(const struct mr_result_table *t, size_t from,
+                                      const char *path);
+
 /* *out = malloc'd array of pointers to the latest row of every key, sorted as in the CSV;
  * free(*out) only. Errors: MR_ERR_NOMEM. */
 mr_status mr_results_latest(const struct mr_result_table *t, const struct mr_result_row ***out,

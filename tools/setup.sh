@@ -14,6 +14,8 @@ PKGS=(build-essential cmake pkg-config
 if [ "${1:-}" = "--test" ]; then
     PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium dcmtk)
     PKGS+=(file)
+    # Open MPI: the -DMR_MPI=ON build of batch / maskeval and its mpirun tests (run_tests.sh)
+    PKGS+=(libopenmpi-dev openmpi-bin)
 fi
 
 missing=()

@@ -33,6 +33,10 @@ for layer in recon io sampling weights networks pipeline runs apps api; do
             *) echo "layering: $f includes from $inc/ (allowed: $ok)"; status=1 ;;
             esac
         done
+        if [ "$layer" != runs ] && grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<mpi\.h>' "$f"; then
+            echo "layering: $f includes MPI outside runs/ (the layer that schedules tasks)"
+            status=1
+        fi
         case $layer in
         io | weights) ;;
         pipeline | runs | apps | api)
