@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_settings.h"
 #include "runs/maskeval.h"
 
 int mr_main_maskeval(int argc, char *argv[]);
@@ -160,6 +161,9 @@ int mr_main_maskeval(int argc, char *argv[])
     cfg.inputs = inputs;
     cfg.masks = masks;
     cfg.methods = methods;
+    const struct mr_cli_plan plan = { NULL, NULL }; /* the environment's settings, MR_WISDOM */
+    if (!mr_cli_settings_begin("maskeval", &plan))
+        goto out;
     if (mr_maskeval_run(&cfg, &counts) != MR_OK) {
         fprintf(stderr, "mrirecon maskeval: %s\n", mr_last_error());
         ret = 1;

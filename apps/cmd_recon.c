@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_settings.h"
 #include "apps/commands.h"
 #include "io/dicom.h"
 #include "io/ismrmrd.h"
@@ -46,6 +47,7 @@ static const char help[] =
     "                       slice (the same run gives the same UIDs); default: unique UIDs\n"
     "  -q, --quiet          no progress on stderr\n"
     MR_CLI_MAX_MEMORY_HELP
+    MR_CLI_PLAN_HELP
     "  -h, --help           this text\n"
     "\n"
     "OUT by extension: .h5 (fastMRI 'reconstruction' float32 (slices, H, W)), .png (windowed\n"
@@ -105,6 +107,7 @@ int mr_main_recon(int argc, char *argv[])
         { "reproducible-uids", no_argument, NULL, 'U' },
         { "quiet", no_argument, NULL, 'q' },
         { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_PLAN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -114,6 +117,7 @@ int mr_main_recon(int argc, char *argv[])
     const char *weights = NULL;
     bool quiet = false;
     bool reproducible = false;
+    struct mr_cli_plan plan = { NULL, NULL };
     int c;
 
     mr_volume_config_init(&cfg);
@@ -148,6 +152,8 @@ int mr_main_recon(int argc, char *argv[])
             if (!mr_cli_max_memory("recon", optarg))
                 return 2;
             break;
+        case MR_CLI_OPT_PLAN: plan.plan = optarg; break;
+        case MR_CLI_OPT_WISDOM: plan.wisdom = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "mrirecon recon: unknown or incomplete option '%s'\n",
@@ -207,6 +213,8 @@ int mr_main_recon(int argc, char *argv[])
                 "files only, not to the ISMRMRD raw data '%s'\n", in);
         return 2;
     }
+    if (!mr_cli_settings_begin("recon", &plan))
+        return 2;
     struct mr_volume_result res;
     double t = mr_clock_now_s();
     mr_status st = mr_volume_reconstruct(&cfg, in, out, &res);
@@ -214,6 +222,8 @@ int mr_main_recon(int argc, char *argv[])
         fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
         return 1;
     }
+    if (!mr_cli_settings_end("recon", &plan))
+        return 1;
     if (!quiet) {
         fprintf(stderr, "mrirecon recon: wrote '%s' (%lld images, %s, %.2f s)\n", out,
                 (long long)res.images, res.label, mr_clock_now_s() - t);
