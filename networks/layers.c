@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +179,18 @@ bool mr_conv2d_uses_direct(const struct mr_conv2d *c)
     return c->algo != MR_CONV2D_ALGO_IM2COL && mr_conv2d_direct_supported(c);
 }
 
+static atomic_int_fast64_t flops;
+
+void mr_conv2d_flops_add(int64_t n)
+{
+    atomic_fetch_add_explicit(&flops, n, memory_order_relaxed);
+}
+
+int64_t mr_conv2d_flops(void)
+{
+    return atomic_load_explicit(&flops, memory_order_relaxed);
+}
+
 int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h)
 {
     int64_t span = c->dilation[0] * (c->kh - 1) + 1;
@@ -239,6 +252,7 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
     const int64_t wo = mr_conv2d_out_w(c, w);
     MR_ASSERT(dst->dims[1] == ho && dst->dims[2] == wo);
     MR_ASSERT(c->w != NULL);
+    mr_conv2d_flops_add(2 * c->cout * c->cin * c->kh * c->kw * ho * wo);
 
     float *y = mr_array_f32(dst);
     const float *x = mr_array_f32(src);
@@ -286,6 +300,7 @@ void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst
     MR_ASSERT(scratch != NULL &&
               mr_array_numel(scratch) >= mr_tconv2x2_scratch_size(cin, cout, h, wd));
     const int64_t npix = h * wd;
+    mr_conv2d_flops_add(2 * cin * cout * 4 * npix);
     float *t = mr_array_f32(scratch);
     const float *x = mr_array_f32(src);
     float *y = mr_array_f32(dst);

@@ -105,6 +105,12 @@ mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *s
 /* True if the direct kernel can run c on this CPU and c->algo allows it (AUTO, DIRECT). */
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c);
 
+/* Floating-point operations (2 per multiply-add, as for a direct conv, whichever algorithm
+ * ran) of every conv forward, conv input-gradient and 2×2 transposed conv run in this process
+ * so far: benchmarks divide them by time for the achieved FLOP/s. _add is for those kernels. */
+int64_t mr_conv2d_flops(void);
+void mr_conv2d_flops_add(int64_t n);
+
 /* Output size for an input of h×w (MR_ASSERT that it is ≥ 1). */
 int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h);
 int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
