@@ -14,15 +14,29 @@ static const char *wisdom_path(const struct mr_cli_plan *p)
     return path != NULL && path[0] != '\0' ? path : NULL;
 }
 
-bool mr_cli_settings_begin(const char *cmd, const struct mr_cli_plan *p)
+/* the defaults and the environment, then --plan when given */
+static bool settings_from(const char *cmd, const char *plan)
 {
     struct mr_settings s = mr_settings_default;
     if (mr_settings_parse_env(&s, getenv) != MR_OK ||
-        (p->plan != NULL && mr_settings_parse(&s, "conv-plan", p->plan) != MR_OK)) {
+        (plan != NULL && mr_settings_parse(&s, "conv-plan", plan) != MR_OK)) {
         fprintf(stderr, "mrirecon %s: %s\n", cmd, mr_last_error());
         return false;
     }
     mr_settings_set(&s);
+    return true;
+}
+
+bool mr_cli_settings_env(const char *cmd)
+{
+    return settings_from(cmd, NULL);
+}
+
+bool mr_cli_settings_begin(const char *cmd, const struct mr_cli_plan *p)
+{
+    if (!settings_from(cmd, p->plan))
+        return false;
+    const struct mr_settings s = *mr_settings_get();
     const char *path = wisdom_path(p);
     if (path == NULL)
         return true;

@@ -15,6 +15,10 @@ struct mr_cli_plan {
     const char *wisdom; /* --wisdom, or NULL for MR_WISDOM / none */
 };
 
+/* Sets the settings from the defaults and the environment (mr_main does this for every
+ * command). Returns false after printing "mrirecon CMD: ..." for a value that does not parse. */
+bool mr_cli_settings_env(const char *cmd);
+
 /* Sets the settings from the defaults, the environment and p, and imports the wisdom file if
  * there is one (a file measured elsewhere is ignored with a warning on stderr; a missing file
  * is created by mr_cli_settings_end in measure mode, a warning otherwise). Returns false after

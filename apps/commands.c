@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_settings.h"
 #include "recon/array.h"
 
 int mr_main_info(int argc, char *argv[]);
@@ -100,8 +101,11 @@ int mr_main(int argc, char *argv[])
         return 0;
     }
     for (const struct mr_command *c = mr_commands; c->name != NULL; c++)
-        if (strcmp(c->name, argv[1]) == 0)
+        if (strcmp(c->name, argv[1]) == 0) {
+            if (!mr_cli_settings_env(c->name)) /* recon, apply, stage: again, with --plan */
+                return 2;
             return stdout_checked(c->name, c->main(argc - 1, argv + 1));
+        }
     fprintf(stderr, "mrirecon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
