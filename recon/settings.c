@@ -1,7 +1,6 @@
 /* The engine's run-time switches (recon/settings.h): one process-wide copy, set by the app. */
 #include "recon/settings.h"
 
-#include <stdio.h>
 #include <string.h>
 
 const struct mr_settings mr_settings_default = {
@@ -98,11 +97,8 @@ mr_status mr_settings_parse_env(struct mr_settings *s, char *(*lookup)(const cha
         if (v == NULL)
             continue;
         mr_status st = mr_settings_parse(s, e->key, v);
-        if (st != MR_OK) {
-            char why[256];
-            snprintf(why, sizeof why, "%s", mr_last_error());
-            return MR_FAIL(st, "environment variable %s: %s", e->env, why);
-        }
+        if (st != MR_OK)
+            return mr_fail_context(st, "environment variable %s", e->env);
     }
     return MR_OK;
 }
