@@ -2,12 +2,24 @@
  * The public API's version, error and memory-limit functions (mrirecon.h). The public status
  * codes are the engine's (recon/status.h) under public names, and the last error is the
  * engine's thread-local message, so every layer's message reaches the caller unchanged; the
- * memory limit is recon/array.h's.
+ * memory limit is recon/array.h's. The engine's run-time settings (recon/settings.h) come from
+ * the caller's environment when the library is loaded, as for the mrirecon program
+ * (MR_FFT_PLANNER, MR_ISA, MR_CONV_ALGO, ...; a value that does not parse leaves the defaults).
  */
 #include "api/mrirecon.h"
 
+#include <stdlib.h>
+
 #include "recon/array.h"
+#include "recon/settings.h"
 #include "recon/status.h"
+
+__attribute__((constructor)) static void settings_from_environment(void)
+{
+    struct mr_settings s = mr_settings_default;
+    if (mr_settings_parse_env(&s, getenv) == MR_OK)
+        mr_settings_set(&s);
+}
 
 _Static_assert(MRIRECON_OK == (int)MR_OK && MRIRECON_ERR_NOMEM == (int)MR_ERR_NOMEM &&
                    MRIRECON_ERR_IO == (int)MR_ERR_IO &&

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_settings.h"
 #include "apps/cmd_apply_lpn.h"
 #include "io/h5.h"
 #include "networks/net.h"
@@ -34,6 +35,7 @@ static const char help[] =
     "  -r, --raw            write the network's raw output (what the reference forward\n"
     "                       returns: real or complex); default: the magnitude image, float32\n"
     "                       (an LPN writes its raw output either way)\n"
+    MR_CLI_PLAN_HELP
     "  -h, --help           this text\n"
     "Exit codes: 0 success, 1 failure, 2 usage error.\n";
 
@@ -305,12 +307,14 @@ int mr_main_apply(int argc, char *argv[])
         { "input", required_argument, NULL, 'i' },
         { "output", required_argument, NULL, 'o' },
         { "raw", no_argument, NULL, 'r' },
+        MR_CLI_PLAN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *weights = NULL;
     const char *input = NULL;
     const char *output = NULL;
+    struct mr_cli_plan plan = { NULL, NULL };
     bool raw = false;
     int c;
 
@@ -321,6 +325,8 @@ int mr_main_apply(int argc, char *argv[])
         case 'i': input = optarg; break;
         case 'o': output = optarg; break;
         case 'r': raw = true; break;
+        case MR_CLI_OPT_PLAN: plan.plan = optarg; break;
+        case MR_CLI_OPT_WISDOM: plan.wisdom = optarg; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -329,9 +335,11 @@ int mr_main_apply(int argc, char *argv[])
         fputs(help, stderr);
         return 2;
     }
+    if (!mr_cli_settings_begin("apply", &plan))
+        return 2;
     if (apply_file(weights, input, output, raw) != MR_OK) {
         fprintf(stderr, "mrirecon apply: %s\n", mr_last_error());
         return 1;
     }
-    return 0;
+    return mr_cli_settings_end("apply", &plan) ? 0 : 1;
 }

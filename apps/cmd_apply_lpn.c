@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_settings.h"
 #include "io/h5.h"
 #include "networks/lpn_pnp.h"
 #include "weights/weights.h"
@@ -303,6 +304,7 @@ static const char help[] =
     "      --normalize       solve for y / max|A^H y| and scale back (extension)\n"
     "      --rho R           ADMM penalty (default 0.05)\n"
     "      --scale S         ADMM data weight s in s||y - Ax||^2 (default 0.5)\n"
+    MR_CLI_PLAN_HELP
     "  -h, --help            this text\n"
     "Settings not given come from the weight file's config, then the defaults.\n"
     "Exit codes: 0 success, 1 failure, 2 usage error.\n";
@@ -324,6 +326,7 @@ int mr_main_apply_lpn(int argc, char *argv[])
         { "normalize", no_argument, NULL, OPT_NORMALIZE },
         { "rho", required_argument, NULL, OPT_RHO },
         { "scale", required_argument, NULL, OPT_SCALE },
+        MR_CLI_PLAN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -331,6 +334,7 @@ int mr_main_apply_lpn(int argc, char *argv[])
     const char *weights = NULL;
     const char *input = NULL;
     const char *output = NULL;
+    struct mr_cli_plan plan = { NULL, NULL };
     char *end = NULL;
     bool bad = false;
     int c;
@@ -366,6 +370,8 @@ int mr_main_apply_lpn(int argc, char *argv[])
             opt.scale = strtof(optarg, &end);
             bad = bad || *end != '\0' || !(opt.scale > 0.0f);
             break;
+        case MR_CLI_OPT_PLAN: plan.plan = optarg; break;
+        case MR_CLI_OPT_WISDOM: plan.wisdom = optarg; break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -374,9 +380,11 @@ int mr_main_apply_lpn(int argc, char *argv[])
         fputs(help, stderr);
         return 2;
     }
+    if (!mr_cli_settings_begin("apply", &plan))
+        return 2;
     if (mr_apply_lpn(weights, input, output, &opt) != MR_OK) {
         fprintf(stderr, "mrirecon apply: %s\n", mr_last_error());
         return 1;
     }
-    return 0;
+    return mr_cli_settings_end("apply", &plan) ? 0 : 1;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "apps/commands.h"
+#include "apps/cli_settings.h"
 #include "runs/maskeval.h"
 
 int mr_main_maskeval(int argc, char *argv[]);
@@ -232,6 +233,9 @@ static int run(int argc, char *argv[], const char *merge)
         ret = 0;
         goto out;
     }
+    const struct mr_cli_plan plan = { NULL, NULL }; /* the environment's settings, MR_WISDOM */
+    if (!mr_cli_settings_begin("maskeval", &plan))
+        goto out;
     ret = mr_cli_mpi_setup("maskeval", want_mpi, cfg.tasks.shard_count > 1, &cfg.tasks.mpi);
     if (ret != 0)
         goto out;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_settings.h"
 #include "apps/commands.h"
 #include "io/dicom.h"
 #include "io/ismrmrd.h"
@@ -51,6 +52,7 @@ static const char help[] =
     "      --fail-on-flag   exit 3 when any slice is flagged (images and report are written)\n"
     "  -q, --quiet          no progress on stderr\n"
     MR_CLI_MAX_MEMORY_HELP
+    MR_CLI_PLAN_HELP
     "  -h, --help           this text\n"
     "\n"
     "OUT by extension: .h5 (fastMRI 'reconstruction' float32 (slices, H, W)), .png (windowed\n"
@@ -114,6 +116,7 @@ int mr_main_recon(int argc, char *argv[])
         { "report", required_argument, NULL, 0x101 },
         { "report-cg", no_argument, NULL, 0x102 },
         { "fail-on-flag", no_argument, NULL, 0x103 },
+        MR_CLI_PLAN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -124,6 +127,7 @@ int mr_main_recon(int argc, char *argv[])
     bool quiet = false;
     bool reproducible = false;
     bool fail_on_flag = false;
+    struct mr_cli_plan plan = { NULL, NULL };
     int c;
 
     mr_volume_config_init(&cfg);
@@ -161,6 +165,8 @@ int mr_main_recon(int argc, char *argv[])
         case 0x101: cfg.report_path = optarg; break;
         case 0x102: cfg.trust.cg_reference = true; break;
         case 0x103: fail_on_flag = true; break;
+        case MR_CLI_OPT_PLAN: plan.plan = optarg; break;
+        case MR_CLI_OPT_WISDOM: plan.wisdom = optarg; break;
         case 'h': usage(stdout); return 0;
         default:
             fprintf(stderr, "mrirecon recon: unknown or incomplete option '%s'\n",
@@ -220,6 +226,8 @@ int mr_main_recon(int argc, char *argv[])
                 "files only, not to the ISMRMRD raw data '%s'\n", in);
         return 2;
     }
+    if (!mr_cli_settings_begin("recon", &plan))
+        return 2;
     struct mr_volume_result res;
     double t = mr_clock_now_s();
     mr_status st = mr_volume_reconstruct(&cfg, in, out, &res);
@@ -227,6 +235,8 @@ int mr_main_recon(int argc, char *argv[])
         fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
         return 1;
     }
+    if (!mr_cli_settings_end("recon", &plan))
+        return 1;
     if (!quiet) {
         fprintf(stderr, "mrirecon recon: wrote '%s' (%lld images, %s, %.2f s)\n", out,
                 (long long)res.images, res.label, mr_clock_now_s() - t);

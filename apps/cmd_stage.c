@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apps/cli_settings.h"
 #include "apps/commands.h"
 #include "io/atomic_file.h"
 #include "io/dicom.h"
@@ -52,6 +53,7 @@ static const char help[] =
     "      --calling-aet A   our AE title towards the PACS (default MRIRECON)\n"
     "  -q, --quiet           no log lines on standard error (errors are still shown)\n"
     MR_CLI_MAX_MEMORY_HELP
+    MR_CLI_PLAN_HELP
     "  -h, --help            this text\n"
     "\n"
     "Config text (message id 2, or --config): key=value pairs separated by newlines, ';' or\n"
@@ -137,6 +139,7 @@ int mr_main_stage(int argc, char *argv[])
     const char *output = NULL;
     struct mr_dicom_peer peer;
     bool tcp = false;
+    struct mr_cli_plan plan = { NULL, NULL };
     static const struct option opts[] = {
         { "method", required_argument, NULL, 'm' },
         { "weights", required_argument, NULL, 'w' },
@@ -162,6 +165,7 @@ int mr_main_stage(int argc, char *argv[])
         { "calling-aet", required_argument, NULL, 'A' },
         { "quiet", no_argument, NULL, 'q' },
         { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_PLAN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -242,6 +246,8 @@ int mr_main_stage(int argc, char *argv[])
             if (!mr_cli_max_memory("stage", optarg))
                 return 2;
             break;
+        case MR_CLI_OPT_PLAN: plan.plan = optarg; break;
+        case MR_CLI_OPT_WISDOM: plan.wisdom = optarg; break;
         case 'h': fputs(help, stdout); return 0;
         default:
             fprintf(stderr, "mrirecon stage: unknown or incomplete option '%s'\n",
@@ -274,14 +280,19 @@ int mr_main_stage(int argc, char *argv[])
         fprintf(stderr, "mrirecon stage: --listen cannot be combined with --input/--output\n");
         return 2;
     }
+    if (!mr_cli_settings_begin("stage", &plan))
+        return 2;
     signal(SIGPIPE, SIG_IGN);
-    if (!tcp)
-        return serve_files(cfg, input, output);
-    srv.listening = listening;
-    srv.listening_arg = &srv;
-    if (mr_stage_server_run(&srv) != MR_OK) {
-        fprintf(stderr, "mrirecon stage: %s\n", mr_last_error());
-        return 1;
+    int rc = 0;
+    if (!tcp) {
+        rc = serve_files(cfg, input, output);
+    } else {
+        srv.listening = listening;
+        srv.listening_arg = &srv;
+        if (mr_stage_server_run(&srv) != MR_OK) {
+            fprintf(stderr, "mrirecon stage: %s\n", mr_last_error());
+            rc = 1;
+        }
     }
-    return 0;
+    return rc == 0 && !mr_cli_settings_end("stage", &plan) ? 1 : rc;
 }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_settings.h"
+#include "recon/settings.h"
 #include "recon/array.h"
 #include "runs/tasks.h"
 
@@ -107,8 +109,11 @@ int mr_main(int argc, char *argv[])
         return 0;
     }
     for (const struct mr_command *c = mr_commands; c->name != NULL; c++)
-        if (strcmp(c->name, argv[1]) == 0)
+        if (strcmp(c->name, argv[1]) == 0) {
+            if (!mr_cli_settings_env(c->name)) /* recon, apply, stage: again, with --plan */
+                return 2;
             return stdout_checked(c->name, c->main(argc - 1, argv + 1));
+        }
     fprintf(stderr, "mrirecon: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
@@ -132,7 +137,11 @@ int mr_cli_mpi_setup(const char *cmd, bool want, bool sharded, bool *use)
         fprintf(stderr, "mrirecon %s: --shard and MPI do not combine\n", cmd);
         return 2;
     }
-    setenv("MR_FFT_PLANNER", "estimate", 0);
+    if (getenv("MR_FFT_PLANNER") == NULL) { /* every rank plans alike unless told otherwise */
+        struct mr_settings set = *mr_settings_get();
+        set.fft_planner = MR_FFT_PLANNER_ESTIMATE;
+        mr_settings_set(&set);
+    }
     if (mr_mpi_init(NULL, NULL) != MR_OK) {
         fprintf(stderr, "mrirecon %s: %s\n", cmd, mr_last_error());
         return 1;

@@ -7,6 +7,8 @@
 
 #include <cblas.h>
 
+#include "recon/cpu.h"
+
 void mr_openblas_fix_coretype(char *argv[])
 {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -15,11 +17,10 @@ void mr_openblas_fix_coretype(char *argv[])
     if (getenv("OPENBLAS_CORETYPE") != NULL || core == NULL ||
         strcmp(core, "Prescott") != 0)
         return;
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+    const enum mr_isa isa = mr_cpu_get()->isa;
+    if (isa >= MR_ISA_AVX512)
         want = "SkylakeX";
-    else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    else if (isa >= MR_ISA_AVX2)
         want = "Haswell";
     if (want == NULL || setenv("OPENBLAS_CORETYPE", want, 1) != 0)
         return;

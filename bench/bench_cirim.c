@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "apps/cli_settings.h"
 #include "apps/openblas_fix.h"
 #include "io/h5.h"
+#include "networks/layers.h"
 #include "networks/cirim.h"
 #include "weights/weights.h"
 #include "recon/clock.h"
@@ -68,6 +70,7 @@ static mr_status bench(const char *path, int reps, const char *out_path)
            getenv("OMP_NUM_THREADS") != NULL ? getenv("OMP_NUM_THREADS") : "default",
            (long long)nc, (long long)h, (long long)w, (long long)cfg.num_cascades,
            (long long)mr_cirim_config_steps(&cfg), t_prepare);
+    const int64_t flops0 = mr_conv2d_flops();
     for (int r = 0; r < reps; r++) {
         t0 = mr_clock_now_s();
         MR_CHECK(mr_net_run(net, &in, &out, NULL));
@@ -75,7 +78,9 @@ static mr_status bench(const char *path, int reps, const char *out_path)
         best = dt < best ? dt : best;
         printf("%s%.4f", r > 0 ? ", " : "", dt);
     }
-    printf("], \"best_s\": %.4f, \"peak_rss_mib\": %.1f, \"rss_before_load_mib\": %.1f}\n", best,
+    printf("], \"conv_gflop\": %.3f, "
+           "\"best_s\": %.4f, \"peak_rss_mib\": %.1f, \"rss_before_load_mib\": %.1f}\n",
+           (double)(mr_conv2d_flops() - flops0) / reps * 1e-9, best,
            mr_clock_peak_rss_mib(), rss_before);
     if (out_path != NULL) {
         MR_CHECK(mr_h5_create(out_path, &wr));
@@ -100,6 +105,9 @@ out:
 int main(int argc, char *argv[])
 {
     mr_openblas_fix_coretype(argv); /* AVX-512 GEMM kernels, as mrirecon does */
+    const struct mr_cli_plan plan = { NULL, NULL }; /* MR_CONV_PLAN, MR_WISDOM, ... */
+    if (!mr_cli_settings_begin("bench_cirim", &plan))
+        return 2;
     if (argc < 2 || argc > 4) {
         fputs("usage: bench_cirim FILE.h5 [reps] [OUT.h5]\n", stderr);
         return 2;
@@ -111,5 +119,5 @@ int main(int argc, char *argv[])
         fprintf(stderr, "bench_cirim: %s\n", mr_last_error());
         return 1;
     }
-    return 0;
+    return mr_cli_settings_end("bench_cirim", &plan) ? 0 : 1;
 }

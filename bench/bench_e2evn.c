@@ -12,8 +12,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "apps/cli_settings.h"
 #include "apps/openblas_fix.h"
 #include "io/h5.h"
+#include "networks/layers.h"
 #include "networks/net.h"
 #include "weights/weights.h"
 #include "recon/clock.h"
@@ -54,6 +56,7 @@ static mr_status bench(const char *path, int reps, const char *out_path)
            "\"params\": %lld, \"prepare_s\": %.4f, \"runs_s\": [",
            path, mr_net_name(net), (long long)ksp.dims[0], (long long)ksp.dims[1],
            (long long)ksp.dims[2], (long long)mr_weights_numel(ws), t_prepare);
+    const int64_t flops0 = mr_conv2d_flops();
     for (int r = 0; r < reps; r++) {
         t0 = mr_clock_now_s();
         MR_CHECK(mr_net_run(net, &in, &out, NULL));
@@ -62,7 +65,9 @@ static mr_status bench(const char *path, int reps, const char *out_path)
         printf("%s%.4f", r > 0 ? ", " : "", t);
         fflush(stdout);
     }
-    printf("], \"best_s\": %.4f, \"peak_rss_mib\": %.1f}\n", best, mr_clock_peak_rss_mib());
+    printf("], \"conv_gflop\": %.3f, "
+           "\"best_s\": %.4f, \"peak_rss_mib\": %.1f}\n",
+           (double)(mr_conv2d_flops() - flops0) / reps * 1e-9, best, mr_clock_peak_rss_mib());
     if (out_path != NULL) {
         MR_CHECK(mr_h5_create(out_path, &wr));
         MR_CHECK(mr_h5_write(wr, "/output", &out));
@@ -84,6 +89,9 @@ out:
 int main(int argc, char *argv[])
 {
     mr_openblas_fix_coretype(argv); /* AVX-512 GEMM kernels, as mrirecon does */
+    const struct mr_cli_plan plan = { NULL, NULL }; /* MR_CONV_PLAN, MR_WISDOM, ... */
+    if (!mr_cli_settings_begin("bench_e2evn", &plan))
+        return 2;
     if (argc < 2 || argc > 4) {
         fputs("usage: bench_e2evn FILE.h5 [reps] [OUT.h5]\n", stderr);
         return 2;
@@ -95,5 +103,5 @@ int main(int argc, char *argv[])
         fprintf(stderr, "bench_e2evn: %s\n", mr_last_error());
         return 1;
     }
-    return 0;
+    return mr_cli_settings_end("bench_e2evn", &plan) ? 0 : 1;
 }

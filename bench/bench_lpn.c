@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "apps/cli_settings.h"
 #include "apps/openblas_fix.h"
 #include "io/h5.h"
+#include "networks/layers.h"
 #include "networks/lpn_tiler.h"
 #include "weights/weights.h"
 #include "recon/clock.h"
@@ -50,6 +52,7 @@ static mr_status bench(const char *path, int reps, int64_t stride, const char *o
            path, (long long)x.dims[0], (long long)x.dims[1], (long long)x.dims[2],
            (long long)mr_lpn_get_config(lpn)->hidden, (long long)stride, (long long)(nr * nc),
            (long long)mr_weights_numel(ws), t_plan);
+    const int64_t flops0 = mr_conv2d_flops();
     for (int r = 0; r < reps; r++) {
         t0 = mr_clock_now_s();
         mr_lpn_tiler_apply(t, &y, &x);
@@ -58,7 +61,9 @@ static mr_status bench(const char *path, int reps, int64_t stride, const char *o
         printf("%s%.4f", r > 0 ? ", " : "", dt);
         fflush(stdout);
     }
-    printf("], \"best_s\": %.4f, \"per_patch_s\": %.4f, \"peak_rss_mib\": %.1f}\n", best,
+    printf("], \"conv_gflop\": %.3f, "
+           "\"best_s\": %.4f, \"per_patch_s\": %.4f, \"peak_rss_mib\": %.1f}\n",
+           (double)(mr_conv2d_flops() - flops0) / reps * 1e-9, best,
            best / (double)(nr * nc), mr_clock_peak_rss_mib());
     if (out_path != NULL) {
         MR_CHECK(mr_h5_create(out_path, &wr));
@@ -80,6 +85,9 @@ out:
 int main(int argc, char *argv[])
 {
     mr_openblas_fix_coretype(argv); /* AVX-512 GEMM kernels, as mrirecon does */
+    const struct mr_cli_plan plan = { NULL, NULL }; /* MR_CONV_PLAN, MR_WISDOM, ... */
+    if (!mr_cli_settings_begin("bench_lpn", &plan))
+        return 2;
     if (argc < 2 || argc > 5) {
         fputs("usage: bench_lpn FILE.h5 [reps] [stride] [OUT.h5]\n", stderr);
         return 2;
@@ -90,5 +98,5 @@ int main(int argc, char *argv[])
         fprintf(stderr, "bench_lpn: %s\n", mr_last_error());
         return 1;
     }
-    return 0;
+    return mr_cli_settings_end("bench_lpn", &plan) ? 0 : 1;
 }

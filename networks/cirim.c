@@ -22,6 +22,7 @@
 #include "networks/layout.h"
 #include "recon/combine.h"
 #include "recon/dc.h"
+#include "recon/settings.h"
 #include "weights/config.h"
 
 #define CIRIM_PAR_MIN ((int64_t)1 << 16) /* elements; below, a parallel region costs more */
@@ -374,7 +375,7 @@ static void time_step(struct cirim *net, const struct cirim_cascade *cc, int64_t
 /* the line-mask operator for this mask (recon/fft.h) */
 static mr_status prepare_linemask(struct cirim *net, const struct mr_array *mask)
 {
-    if (getenv("MR_CIRIM_FULL_FFT") != NULL) {
+    if (mr_settings_get()->cirim_full_fft) {
         mr_fft_linemask_free(net->linemask);
         net->linemask = NULL;
         return MR_OK;

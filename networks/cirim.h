@@ -32,7 +32,7 @@
  *       IFFT(M ⊙ (FFT(S_c x) − y_c)) = F⁻¹MF (S_c x) − IFFT(M ⊙ y_c)
  * with F⁻¹MF applied along one axis only (recon/fft.h mr_fft_linemask: the other axis'
  * transforms cancel) and the second term computed once per run. Both change float rounding only (the
- * goldens hold either way); MR_CONV_WINOGRAD=never and MR_CIRIM_FULL_FFT=1 turn them off.
+ * goldens hold either way); the settings conv-winograd=never and cirim-full-fft turn them off.
  *
  * Threads: one network object per thread; the kernels inside use OpenMP.
  */

@@ -15,6 +15,8 @@
  */
 #include "networks/conv_direct.h"
 
+#include "recon/cpu.h"
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MR_CONV_DIRECT_X86 1
 #include <immintrin.h>
@@ -30,15 +32,9 @@
 
 #if MR_CONV_DIRECT_X86
 
-/* libgcc fills the feature bits before main; reading them is cheap and thread-safe */
-static bool cpu_has_avx512f(void)
-{
-    return __builtin_cpu_supports("avx512f") != 0;
-}
-
 bool mr_conv2d_direct_supported(const struct mr_conv2d *c)
 {
-    return cpu_has_avx512f() && c->stride[0] == 1 && c->stride[1] == 1 && c->kw >= 1 &&
+    return mr_cpu_isa() >= MR_ISA_AVX512 && c->stride[0] == 1 && c->stride[1] == 1 && c->kw >= 1 &&
            c->kw <= DIRECT_NR && c->kh >= 1 && c->kh <= DIRECT_MAXKH;
 }
 

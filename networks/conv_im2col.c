@@ -189,6 +189,7 @@ void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,
     const int64_t wo = gout->dims[2];
     const int64_t kdim = c->cin * c->kh * c->kw;
     const int64_t npix = ho * wo;
+    mr_conv2d_flops_add(2 * c->cout * c->cin * c->kh * c->kw * npix);
     float *gi = mr_array_f32(gin);
     const float *go = mr_array_f32(gout);
 

@@ -32,6 +32,7 @@
 #endif
 
 #include "networks/conv_winograd_isa.h"
+#include "recon/cpu.h"
 #include "recon/status.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -123,17 +124,19 @@ int64_t mr_conv2d_winograd_scratch_size(const struct mr_conv2d *c, int64_t h, in
 
 static const struct mr_wg_kernels wg_avx512;
 
-/* AVX-512 where the CPU has it, else AVX2 + FMA; MR_WINOGRAD_ISA=avx2 forces the AVX2 set
- * (to test it on AVX-512 machines) */
+/* one kernel table per instruction-set level (recon/cpu.h; the setting isa=avx2 selects the
+ * AVX2 set on AVX-512 machines, to test it); none for generic CPUs */
 static const struct mr_wg_kernels *pick_kernels(void)
 {
-    const bool avx2 = __builtin_cpu_supports("avx2") != 0 && __builtin_cpu_supports("fma") != 0;
-    const char *env = getenv("MR_WINOGRAD_ISA");
-    if (env != NULL && strcmp(env, "avx2") == 0 && avx2)
-        return &mr_wg_kernels_avx2;
-    if (__builtin_cpu_supports("avx512f") != 0)
+    switch (mr_cpu_isa()) {
+    case MR_ISA_AVX512:
         return &wg_avx512;
-    return avx2 ? &mr_wg_kernels_avx2 : NULL;
+    case MR_ISA_AVX2:
+        return &mr_wg_kernels_avx2;
+    case MR_ISA_GENERIC:
+    default:
+        return NULL;
+    }
 }
 
 bool mr_conv2d_winograd_supported(const struct mr_conv2d *c)

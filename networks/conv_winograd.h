@@ -2,7 +2,7 @@
  * Internal to networks/layers.c: 3×3 stride-1 convolution by Winograd's minimal filtering
  * algorithm F(4×4, 3×3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks",
  * CVPR 2016) for AVX-512 CPUs, or AVX2 + FMA ones (conv_winograd_avx2.c), chosen at run time
- * (MR_WINOGRAD_ISA=avx2 forces the AVX2 kernels).
+ * (recon/cpu.h mr_cpu_isa: the setting isa=avx2 forces the AVX2 kernels).
  *
  * Each 4×4 block of outputs ("tile") of one output channel is
  *   Y = Aᵀ [ Σ_i U_i ⊙ V_i ] A,   U_i = G g_i Gᵀ (6×6),  V_i = Bᵀ d_i B (6×6)

@@ -2,7 +2,7 @@
  * The Winograd F(4×4, 3×3) kernels (conv_winograd.c) for x86-64 CPUs with AVX2 + FMA but no
  * AVX-512: the same layouts and transforms on 8-lane vectors (each 16-channel group is two
  * halves), a 6-tile × 16-channel GEMM register block (12 accumulators of the 16 ymm), and 8×8
- * register transposes. Chosen at run time; MR_WINOGRAD_ISA=avx2 forces it on AVX-512 CPUs,
+ * register transposes. Chosen at run time; the setting isa=avx2 forces it on AVX-512 CPUs,
  * which is how the tests reach it.
  */
 #include "networks/conv_winograd_isa.h"

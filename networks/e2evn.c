@@ -24,6 +24,7 @@
 #include "recon/combine.h"
 #include "recon/dc.h"
 #include "recon/fft.h"
+#include "recon/settings.h"
 
 #define E2EVN_PAR_MIN ((int64_t)1 << 17) /* see MR_LAYERS_PAR_MIN in layers.c */
 
@@ -454,7 +455,7 @@ static mr_status prepare_image_domain(struct e2evn *e, const struct mr_net_input
 
     for (int64_t p = 0; p < npix; p++)
         b[p] = m[p] != 0.0f ? 1.0f : 0.0f;
-    if (getenv("MR_E2EVN_KSPACE") != NULL) {
+    if (mr_settings_get()->e2evn_kspace) {
         mr_fft_linemask_free(e->linemask);
         e->linemask = NULL;
         return MR_OK;

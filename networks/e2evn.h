@@ -26,7 +26,7 @@
  * With a line mask (whole columns or rows of M sampled) the cascades run on the coil images
  * IFFT(k) instead, the data-consistency term as a one-axis transform pair (e2evn.c
  * cascade_image):
- * the same maths without the 2-D FFTs, equal up to float rounding (MR_E2EVN_KSPACE=1 keeps
+ * the same maths without the 2-D FFTs, equal up to float rounding (the setting e2evn_kspace keeps
  * the k-space form, for A/B measurements).
  * Probes (recon/probe.h; [c]: index c, one coil): sens_acs_kspace, sens_coil_images,
  * sens_norm_mean/std[c], sens_unet_input/output[c], sens_maps_raw, sens_maps (fastMRI); per

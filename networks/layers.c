@@ -11,13 +11,16 @@
 
 #include <cblas.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "networks/conv_direct.h"
 #include "networks/conv_im2col.h"
+#include "networks/conv_plan.h"
 #include "networks/conv_winograd.h"
 #include "networks/vmath.h"
+#include "recon/settings.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -80,28 +83,41 @@ static bool winograd_candidate(const struct mr_conv2d *c)
            c->cout >= MR_CONV2D_WINOGRAD_MIN_CHANNELS;
 }
 
-/* MR_CONV_WINOGRAD (layers.h): +1 "always", −1 "never", 0 unset or anything else */
-static int winograd_env(void)
+/* the settings' forced algorithm (recon/settings.h conv_force) as a conv algorithm */
+static enum mr_conv2d_algo forced_algo(void)
 {
-    const char *env = getenv("MR_CONV_WINOGRAD");
-    if (env == NULL)
-        return 0;
-    return strcmp(env, "always") == 0 ? 1 : strcmp(env, "never") == 0 ? -1 : 0;
+    switch (mr_settings_get()->conv_force) {
+    case MR_CONV_FORCE_IM2COL:
+        return MR_CONV2D_ALGO_IM2COL;
+    case MR_CONV_FORCE_DIRECT:
+        return MR_CONV2D_ALGO_DIRECT;
+    case MR_CONV_FORCE_WINOGRAD:
+        return MR_CONV2D_ALGO_WINOGRAD;
+    case MR_CONV_FORCE_AUTO:
+    case MR_CONV_FORCE_NO_WINOGRAD:
+    default:
+        return MR_CONV2D_ALGO_AUTO;
+    }
 }
 
+static bool measuring(void)
+{
+    return mr_settings_get()->conv_plan == MR_CONV_PLAN_MEASURE;
+}
+
+/* Winograd weights are kept for every supported shape when the algorithm is forced to it or
+ * chosen by measurement (which may pick it for any supported shape) */
 mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always)
 {
     MR_ASSERT(c->w != NULL);
-    const int env = winograd_env();
-    if (env < 0)
+    const enum mr_conv_force force = mr_settings_get()->conv_force;
+    if (force == MR_CONV_FORCE_NO_WINOGRAD || !mr_conv2d_winograd_supported(c))
         return MR_OK;
-    const bool force = env > 0;
-    if (!mr_conv2d_winograd_supported(c))
+    if (force == MR_CONV_FORCE_IM2COL || force == MR_CONV_FORCE_DIRECT)
         return MR_OK;
-    if (!always && !force && !winograd_candidate(c))
+    if (!always && force != MR_CONV_FORCE_WINOGRAD && !winograd_candidate(c) && !measuring() &&
+        !mr_conv_plan_any_winograd(c))
         return MR_OK;
-    if (force && c->algo == MR_CONV2D_ALGO_AUTO)
-        c->algo = MR_CONV2D_ALGO_WINOGRAD; /* whatever the image size */
     mr_status st = mr_array_init_dims(store, MR_DTYPE_F32, 1, mr_conv2d_winograd_weights_size(c));
     if (st != MR_OK)
         return st;
@@ -120,24 +136,33 @@ static bool winograd_pays(const struct mr_conv2d *c, int64_t h, int64_t w)
     return mr_conv2d_out_h(c, h) * mr_conv2d_out_w(c, w) >= MR_CONV2D_WINOGRAD_MIN_PIXELS;
 }
 
+/* the algorithm the wisdom (measured now in MEASURE mode) or the settings give c at h×w, or
+ * AUTO for the heuristics */
+static enum mr_conv2d_algo planned_algo(const struct mr_conv2d *c, int64_t h, int64_t w,
+                                        bool may_measure)
+{
+    if (c->algo != MR_CONV2D_ALGO_AUTO)
+        return c->algo;
+    const enum mr_conv2d_algo f = forced_algo();
+    if (f != MR_CONV2D_ALGO_AUTO)
+        return f;
+    if (mr_settings_get()->conv_force == MR_CONV_FORCE_NO_WINOGRAD)
+        return MR_CONV2D_ALGO_AUTO;
+    return may_measure ? mr_conv_plan_choose(c, h, w) : mr_conv_plan_lookup(c, h, w);
+}
+
 mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *store,
                                          int64_t h, int64_t w)
 {
-    if (winograd_env() > 0 || winograd_pays(c, h, w)) {
+    const enum mr_conv2d_algo a = planned_algo(c, h, w, true);
+    if (a == MR_CONV2D_ALGO_WINOGRAD || (a == MR_CONV2D_ALGO_AUTO && winograd_pays(c, h, w))) {
         if (c->wino != NULL)
             return MR_OK;
-        return mr_conv2d_prepare_winograd(c, store, false);
+        return mr_conv2d_prepare_winograd(c, store, true);
     }
     c->wino = NULL;
     mr_array_cleanup(store);
     return MR_OK;
-}
-
-static bool conv_uses_winograd(const struct mr_conv2d *c, int64_t ho, int64_t wo)
-{
-    return c->wino != NULL &&
-           (c->algo == MR_CONV2D_ALGO_WINOGRAD ||
-            (c->algo == MR_CONV2D_ALGO_AUTO && ho * wo >= MR_CONV2D_WINOGRAD_MIN_PIXELS));
 }
 
 static int max_threads(void)
@@ -152,6 +177,18 @@ static int max_threads(void)
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c)
 {
     return c->algo != MR_CONV2D_ALGO_IM2COL && mr_conv2d_direct_supported(c);
+}
+
+static atomic_int_fast64_t flops;
+
+void mr_conv2d_flops_add(int64_t n)
+{
+    atomic_fetch_add_explicit(&flops, n, memory_order_relaxed);
+}
+
+int64_t mr_conv2d_flops(void)
+{
+    return atomic_load_explicit(&flops, memory_order_relaxed);
 }
 
 int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h)
@@ -193,10 +230,11 @@ static bool conv_prefers_gemm(const struct mr_conv2d *c)
 
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
 {
+    const enum mr_conv2d_algo a = planned_algo(c, h, w, true);
     if (mr_conv2d_is_pointwise(c))
         return 0;
     int64_t n = mr_conv2d_im2col_scratch_size(c, h, w);
-    if (c->wino != NULL || winograd_pays(c, h, w)) {
+    if (c->wino != NULL || a == MR_CONV2D_ALGO_WINOGRAD || winograd_pays(c, h, w)) {
         int64_t nw = mr_conv2d_winograd_scratch_size(c, h, w, max_threads());
         n = nw > n ? nw : n;
     }
@@ -214,11 +252,19 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
     const int64_t wo = mr_conv2d_out_w(c, w);
     MR_ASSERT(dst->dims[1] == ho && dst->dims[2] == wo);
     MR_ASSERT(c->w != NULL);
+    mr_conv2d_flops_add(2 * c->cout * c->cin * c->kh * c->kw * ho * wo);
 
     float *y = mr_array_f32(dst);
     const float *x = mr_array_f32(src);
 
-    if (conv_uses_winograd(c, ho, wo)) {
+    enum mr_conv2d_algo a = planned_algo(c, h, w, false);
+    if (a == MR_CONV2D_ALGO_WINOGRAD && c->wino == NULL)
+        a = MR_CONV2D_ALGO_AUTO; /* a shape the Winograd path cannot run */
+    const bool no_wino = a == MR_CONV2D_ALGO_AUTO &&
+                         mr_settings_get()->conv_force == MR_CONV_FORCE_NO_WINOGRAD;
+    if (c->wino != NULL && (a == MR_CONV2D_ALGO_WINOGRAD ||
+                            (a == MR_CONV2D_ALGO_AUTO && !no_wino &&
+                             ho * wo >= MR_CONV2D_WINOGRAD_MIN_PIXELS))) {
         /* the scratch was sized by mr_conv2d_scratch_size after the weights were prepared */
         MR_ASSERT(scratch != NULL &&
                   mr_array_numel(scratch) >= mr_conv2d_winograd_scratch_size(c, h, w, 1));
@@ -226,10 +272,11 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
                            mr_array_numel(scratch));
         return;
     }
-    /* AUTO leaves outputs narrower than a quarter of the kernel's 32-lane strip to im2col,
-     * and shapes where an AVX-512/AVX2 SGEMM wins (conv_prefers_gemm) */
-    if (mr_conv2d_uses_direct(c) &&
-        (c->algo == MR_CONV2D_ALGO_DIRECT || (wo >= 8 && !conv_prefers_gemm(c)))) {
+    /* AUTO (no wisdom for this size) leaves outputs narrower than a quarter of the kernel's
+     * 32-lane strip to im2col, and shapes where an AVX-512/AVX2 SGEMM wins (conv_prefers_gemm) */
+    if (mr_conv2d_direct_supported(c) &&
+        (a == MR_CONV2D_ALGO_DIRECT ||
+         (a == MR_CONV2D_ALGO_AUTO && wo >= 8 && !conv_prefers_gemm(c)))) {
         mr_conv2d_direct(c, y, x, h, w, ho, wo);
         return;
     }
@@ -253,6 +300,7 @@ void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst
     MR_ASSERT(scratch != NULL &&
               mr_array_numel(scratch) >= mr_tconv2x2_scratch_size(cin, cout, h, wd));
     const int64_t npix = h * wd;
+    mr_conv2d_flops_add(2 * cin * cout * 4 * npix);
     float *t = mr_array_f32(scratch);
     const float *x = mr_array_f32(src);
     float *y = mr_array_f32(dst);

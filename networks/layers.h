@@ -36,7 +36,10 @@ enum mr_pad_mode {
  * when i is outside. REFLECT requires pad < n (torch's rule). */
 int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n);
 
-/* Which implementation mr_conv2d_forward uses. AUTO picks the direct AVX-512 kernel where the
+/* Which implementation mr_conv2d_forward uses. AUTO follows, in this order, the settings'
+ * forced algorithm (recon/settings.h), the plan measured or loaded for the shape and input size
+ * (networks/conv_plan.h), and otherwise these heuristics (estimate mode): Winograd when its
+ * weights are prepared and the output has >= 512 pixels, then the direct AVX-512 kernel where the
  * CPU and shape allow it (stride 1, kernel up to 32×32, output width >= 8) unless OpenBLAS runs
  * AVX-512/AVX2 kernels and the conv is 1×1 or reduces over cin·kh·kw >= 1024 values (SGEMM is
  * faster there), and im2col + SGEMM otherwise; the others force one path (DIRECT falls back to
@@ -83,15 +86,17 @@ struct mr_conv2d mr_conv2d_make(int64_t cin, int64_t cout, int64_t k, int64_t pa
  * `always` is set and the shape is 3×3 stride 1, fills `store` (an empty array; allocated here, the caller cleans it
  * up) with the transformed weights and points c->wino at them; otherwise leaves both alone.
  * Call after c->w is set and before mr_conv2d_scratch_size. Changes rounding only (about 1e-6
- * of the output's magnitude; tests/networks/test_layers.c). The environment variable
- * MR_CONV_WINOGRAD=never turns the path off; =always prepares every 3×3 stride-1 conv and
- * runs it as Winograd whatever the image size (for A/B measurements, and for running the
- * small golden networks through it in the tests).
+ * of the output's magnitude; tests/networks/test_layers.c). The settings (recon/settings.h)
+ * change this: conv_force NO_WINOGRAD, IM2COL or DIRECT prepare nothing; WINOGRAD prepares every
+ * 3×3 stride-1 conv and runs it as Winograd whatever the image size (A/B measurements, the
+ * golden networks through it in the tests); conv_plan MEASURE, or wisdom that chose Winograd
+ * for this shape (networks/conv_plan.h), prepare every supported shape.
  */
 mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always);
 
 /* The same for a conv that will run on h×w inputs: prepares the Winograd weights where AUTO
- * would take that path at this size (or MR_CONV_WINOGRAD=always), and frees them (c->wino
+ * would take that path at this size (by the plan of networks/conv_plan.h, measured here in
+ * MEASURE mode, or the heuristics, or the forced algorithm), and frees them (c->wino
  * NULL) where it would not, so that layers too small for it do not hold the 4× larger
  * transformed weights (the U-Nets' deep levels). */
 mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *store,
@@ -99,6 +104,12 @@ mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *s
 
 /* True if the direct kernel can run c on this CPU and c->algo allows it (AUTO, DIRECT). */
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c);
+
+/* Floating-point operations (2 per multiply-add, as for a direct conv, whichever algorithm
+ * ran) of every conv forward, conv input-gradient and 2×2 transposed conv run in this process
+ * so far: benchmarks divide them by time for the achieved FLOP/s. _add is for those kernels. */
+int64_t mr_conv2d_flops(void);
+void mr_conv2d_flops_add(int64_t n);
 
 /* Output size for an input of h×w (MR_ASSERT that it is ≥ 1). */
 int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h);
@@ -110,7 +121,8 @@ int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
  * c->wino set, or a shape that mr_conv2d_prepare_winograd_for would prepare at this size (so
  * that work buffers can be sized from shapes alone), it also covers the Winograd path at
  * omp_get_max_threads() threads (a copy of the input plus ~1 MB per thread); with fewer floats
- * it runs on fewer threads. */
+ * it runs on fewer threads. This is where a network plans its convs for an input size: in the
+ * settings' MEASURE mode the candidates of a new shape are timed here (networks/conv_plan.h). */
 #define MR_CONV2D_BAND_FLOATS ((int64_t)1 << 21)
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
 

@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "recon/cpu.h"
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #define MR_VMATH_X86 1
 #include <immintrin.h>
@@ -89,9 +91,9 @@ __attribute__((target("avx512f"))) static void tanh_avx512(float *d, int64_t n)
     }
 }
 
-static int have_avx512(void)
+static bool have_avx512(void)
 {
-    return __builtin_cpu_supports("avx512f") != 0;
+    return mr_cpu_isa() >= MR_ISA_AVX512;
 }
 
 /* Σ(p − x0) and Σ(p − x0)² over 16-float blocks, in double (4 accumulator pairs of 8) */

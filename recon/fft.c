@@ -17,6 +17,8 @@
 #include <omp.h>
 #endif
 
+#include "recon/settings.h"
+
 const struct mr_fft_config mr_fft_config_default = { .centered = true,
                                                      .norm = MR_FFT_NORM_ORTHO };
 
@@ -117,23 +119,24 @@ static void threads_init_once(void)
 /*
  * Planner rigour for a transform of n values: FFTW_ESTIMATE below MR_FFT_MEASURE_MIN_VALUES
  * (tests, tiny images: planning stays instant), FFTW_MEASURE from there on (network-sized
- * images: ~20-30% faster transforms for sizes such as 218 = 2·109). The environment variable
- * MR_FFT_PLANNER=estimate|measure|patient overrides this for every size. Plans only change
+ * images: ~20-30% faster transforms for sizes such as 218 = 2·109). The application's
+ * setting fft_planner (recon/settings.h) overrides this for every size. Plans only change
  * the order of floating-point operations, never the maths. FFTW keeps the wisdom of every plan
  * it measured for the life of the process, so planning the same size again is cheap.
  */
 static unsigned planner_flag(int64_t n)
 {
-    const char *env = getenv("MR_FFT_PLANNER");
-    if (env != NULL) {
-        if (strcmp(env, "estimate") == 0)
-            return FFTW_ESTIMATE;
-        if (strcmp(env, "measure") == 0)
-            return FFTW_MEASURE;
-        if (strcmp(env, "patient") == 0)
-            return FFTW_PATIENT;
+    switch (mr_settings_get()->fft_planner) {
+    case MR_FFT_PLANNER_ESTIMATE:
+        return FFTW_ESTIMATE;
+    case MR_FFT_PLANNER_MEASURE:
+        return FFTW_MEASURE;
+    case MR_FFT_PLANNER_PATIENT:
+        return FFTW_PATIENT;
+    case MR_FFT_PLANNER_AUTO:
+    default:
+        return n >= MR_FFT_MEASURE_MIN_VALUES ? FFTW_MEASURE : FFTW_ESTIMATE;
     }
-    return n >= MR_FFT_MEASURE_MIN_VALUES ? FFTW_MEASURE : FFTW_ESTIMATE;
 }
 
 /* buf is scratch: measuring planners overwrite it */

@@ -20,8 +20,8 @@
  *
  * Planning: the single-threaded plans of images of at least 96×96 values use FFTW_MEASURE
  * (a fraction of a second per size, then reused through FFTW's in-process wisdom), smaller
- * ones and FFTW-threaded plans FFTW_ESTIMATE; MR_FFT_PLANNER=estimate|measure|patient in the
- * environment forces one rigour for the single-threaded plans of every size. Even H and W
+ * ones and FFTW-threaded plans FFTW_ESTIMATE; the setting fft_planner (recon/settings.h,
+ * MR_FFT_PLANNER=estimate|measure|patient in the apps' environment) forces one rigour for the single-threaded plans of every size. Even H and W
  * apply the centring as an exact (-1)^(y+x) modulation instead of the rolls. Either choice
  * changes results by float rounding only.
  */

@@ -1,5 +1,6 @@
 /* `mrirecon apply` in-process: raw and magnitude outputs against the goldens, a two-slice
- * input, usage and failure exit codes. */
+ * input, usage and failure exit codes, --plan measure / --wisdom (file written, reused, the
+ * goldens either way). */
 #include "mr_test.h"
 
 #include <complex.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 
 #include "io/h5.h"
+#include "networks/conv_plan.h"
+#include "recon/settings.h"
 
 int mr_main_apply(int argc, char *argv[]);
 
@@ -227,6 +230,59 @@ static void test_apply_usage_and_failures(void **state)
     assert_null(f);
 }
 
+/* measure writes the wisdom (header and one line per conv shape), the goldens hold with the
+ * measured algorithms, estimate with the file reuses it; a bad --plan is a usage error */
+static void test_apply_plan_wisdom(void **state)
+{
+    char golden[512];
+    char out[512];
+    char wisdom[512];
+    struct mr_array ref = { 0 };
+    struct mr_array got = { 0 };
+    (void)state;
+
+    snprintf(golden, sizeof(golden), "%s", mr_test_data("e2evn/case_1.h5"));
+    snprintf(out, sizeof(out), "%s", mr_test_tmp("apply_plan.h5"));
+    snprintf(wisdom, sizeof(wisdom), "%s", mr_test_tmp("apply_wisdom.txt"));
+    remove(wisdom);
+    mr_conv_wisdom_forget();
+    char *measure[] = { "apply", "--weights", golden, "--input", golden, "--output", out,
+                        "--raw", "--plan", "measure", "--wisdom", wisdom, NULL };
+    assert_int_equal(mr_main_apply(12, measure), 0);
+    const int64_t n = mr_conv_wisdom_count();
+    assert_true(n > 0);
+    read_array(golden, "/output", &ref);
+    read_array(out, "/output", &got);
+    assert_max_rel_below(&got, &ref, 1e-4);
+    FILE *f = fopen(wisdom, "r");
+    assert_non_null(f);
+    char line[256];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "mrirecon-conv-wisdom 1\n");
+    int64_t convs = 0;
+    while (fgets(line, sizeof line, f) != NULL)
+        convs += strncmp(line, "conv ", 5) == 0;
+    fclose(f);
+    assert_int_equal(convs, n);
+
+    mr_conv_wisdom_forget();
+    char *estimate[] = { "apply", "--weights", golden, "--input", golden, "--output", out,
+                         "--raw", "--wisdom", wisdom, NULL };
+    assert_int_equal(mr_main_apply(10, estimate), 0);
+    assert_int_equal(mr_conv_wisdom_count(), n); /* read back, nothing measured */
+    mr_array_cleanup(&got);
+    read_array(out, "/output", &got);
+    assert_max_rel_below(&got, &ref, 1e-4);
+
+    char *bad[] = { "apply", "--weights", golden, "--input", golden, "--output", out,
+                    "--plan", "exhaustive", NULL };
+    assert_int_equal(mr_main_apply(9, bad), 2);
+    mr_conv_wisdom_forget();
+    mr_settings_set(&mr_settings_default);
+    mr_array_cleanup(&ref);
+    mr_array_cleanup(&got);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -235,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_apply_slices),
         cmocka_unit_test(test_apply_slices_fastmri),
         cmocka_unit_test(test_apply_usage_and_failures),
+        cmocka_unit_test(test_apply_plan_wisdom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

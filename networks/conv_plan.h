@@ -1,0 +1,67 @@
+/*
+ * Conv algorithms chosen by measurement, as FFTW plans its transforms: for each distinct conv
+ * shape and input size (the "key": cin, cout, kernel, stride, dilation, padding and its mode,
+ * H, W) the engine keeps the algorithm that was fastest on this machine (im2col + SGEMM — for
+ * 1×1 convs SGEMM alone —, the AVX-512 direct kernel, Winograd F(4×4, 3×3)).
+ *
+ * Process-wide "wisdom": an append-only table of keys and choices. In the settings' MEASURE
+ * mode (recon/settings.h conv_plan) a network that prepares a conv for an input size
+ * (layers.h mr_conv2d_scratch_size, mr_conv2d_prepare_winograd_for) has every candidate timed
+ * on random data the first time the key is seen (a few runs each, the best time counts), at
+ * the thread count in force; in ESTIMATE mode nothing is timed and keys without wisdom use the
+ * built-in heuristics (layers.h). Wisdom read from a file applies in both modes, so a site
+ * measures once (mrirecon --plan measure --wisdom FILE) and later runs reuse the file.
+ *
+ * Every algorithm computes the same conv up to float summation order, so the choice changes
+ * results by rounding only (the goldens hold for each forced algorithm).
+ *
+ * Wisdom file (text): a header of four lines naming the CPU model, its features and the
+ * instruction-set level in use, the OpenMP thread count and the BLAS (OpenBLAS configuration
+ * and core type), then one "conv" line per key with the chosen algorithm and the measured times.
+ * A file whose header differs from this process's is ignored (with a warning for the caller to
+ * print): its timings belong to another machine or configuration.
+ *
+ * Thread safety: lookups are lock-free and may run beside a measurement or import; measuring,
+ * importing and exporting serialise on one mutex.
+ */
+#ifndef MR_NETWORKS_CONV_PLAN_H
+#define MR_NETWORKS_CONV_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "networks/layers.h"
+#include "recon/status.h"
+
+/* The wisdom's algorithm for c at input size h×w, or MR_CONV2D_ALGO_AUTO when it has none. */
+enum mr_conv2d_algo mr_conv_plan_lookup(const struct mr_conv2d *c, int64_t h, int64_t w);
+
+/* As lookup; in MEASURE mode a key without wisdom is measured first (allocating and freeing
+ * its test data: a failed allocation leaves the key to the heuristics). c needs no weights. */
+enum mr_conv2d_algo mr_conv_plan_choose(const struct mr_conv2d *c, int64_t h, int64_t w);
+
+/* True if the wisdom holds any size of c's shape (weights and all) with Winograd chosen. */
+bool mr_conv_plan_any_winograd(const struct mr_conv2d *c);
+
+/* Number of keys in the wisdom. */
+int64_t mr_conv_wisdom_count(void);
+
+/* Forgets every key (tests). Not while another thread plans or runs convs. */
+void mr_conv_wisdom_forget(void);
+
+/*
+ * Reads a wisdom file into the table (keys already present keep their choice). When its header
+ * does not match this process, imports nothing and writes the reason ("wisdom file 'F' was
+ * measured with threads 1, this run has 2") to warning (n bytes; "" when imported) and returns
+ * MR_OK. Errors: MR_ERR_IO (cannot open or read), MR_ERR_FORMAT (a line that does not parse,
+ * naming file and line).
+ */
+mr_status mr_conv_wisdom_import(const char *path, char *warning, size_t n);
+
+/* Writes the header and every key to path (a temporary file renamed over it). MR_ERR_IO. */
+mr_status mr_conv_wisdom_export(const char *path);
+
+/* The algorithm's name in wisdom files ("im2col", "direct", "winograd"; "auto"). */
+const char *mr_conv2d_algo_name(enum mr_conv2d_algo a);
+
+#endif
