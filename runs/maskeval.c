@@ -106,7 +106,8 @@ static bool fatal(struct mr_maskeval_run *R)
 
 /* Records a row (thread-safe); mi / ji -1: "*" */
 static void add_row(struct mr_maskeval_run *R, int fi, int64_t slice, int mi, int ji,
-                    double accel, const struct mr_metrics *m, double time_s, const char *error)
+                    double accel, const struct mr_metrics *m, double time_s, const char *error,
+                    const struct mr_trust_report *rep)
 {
     const struct mr_maskeval_config *cfg = R->cfg;
     const struct mr_result_row r = {
@@ -116,6 +117,8 @@ static void add_row(struct mr_maskeval_run *R, int fi, int64_t slice, int mi, in
         .accel = accel, .ok = error == NULL, .nmse = m != NULL ? m->nmse : (double)NAN,
         .psnr = m != NULL ? m->psnr : (double)NAN, .ssim = m != NULL ? m->ssim : (double)NAN,
         .time_s = time_s, .error = error != NULL ? error : "",
+        .residual = rep != NULL ? rep->residual : (double)NAN,
+        .score = rep != NULL ? rep->score : (double)NAN, .flagged = rep != NULL && rep->flagged,
         .mask_ord = mi >= 0 ? mi : cfg->nmasks, .method_ord = ji >= 0 ? ji : cfg->nmethods,
     };
     mr_status st;
@@ -176,6 +179,7 @@ struct worker {
     struct mr_array tgt;  /* (ch, cw) */
     struct mr_array pred; /* (ch, cw) */
     struct mr_array err;  /* (ch, cw) */
+    struct mr_trust_report *report; /* the slice's trust report */
 };
 
 static void worker_cleanup(struct worker *w)
@@ -190,6 +194,7 @@ static void worker_cleanup(struct worker *w)
     mr_array_cleanup(&w->tgt);
     mr_array_cleanup(&w->pred);
     mr_array_cleanup(&w->err);
+    free(w->report);
     memset(w, 0, sizeof(*w));
 }
 
@@ -234,6 +239,11 @@ static mr_status worker_init(struct worker *w, const struct mr_maskeval_method *
     MR_CHECK(mr_array_init_dims(&w->tgt, MR_DTYPE_F32, 2, ch, cw));
     MR_CHECK(mr_array_init_dims(&w->pred, MR_DTYPE_F32, 2, ch, cw));
     MR_CHECK(mr_array_init_dims(&w->err, MR_DTYPE_F32, 2, ch, cw));
+    w->report = malloc(sizeof(*w->report));
+    if (w->report == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "maskeval worker");
+        goto out;
+    }
     if (mr_pipeline_create(&me->cfg, vi->coils, vi->h, vi->w, &w->pipe) != MR_OK)
         snprintf(w->perr, sizeof(w->perr), "%s", mr_last_error());
 out:
@@ -298,14 +308,14 @@ static void process_slice(struct mr_maskeval_run *R, struct worker *w, int fi, i
     mr_status st;
 
     if (w->pipe == NULL) {
-        add_row(R, fi, slice, mi, ji, vm->accel, NULL, (double)NAN, w->perr);
+        add_row(R, fi, slice, mi, ji, vm->accel, NULL, (double)NAN, w->perr, NULL);
         return;
     }
 #pragma omp critical(mr_hdf5)
     st = src->read_slice(sctx, slice, &w->ksp);
     if (st != MR_OK) {
         snprintf(msg, sizeof(msg), "%s", mr_last_error());
-        add_row(R, fi, slice, mi, ji, vm->accel, NULL, (double)NAN, msg);
+        add_row(R, fi, slice, mi, ji, vm->accel, NULL, (double)NAN, msg, NULL);
         return;
     }
     make_target(w, vi);
@@ -328,11 +338,11 @@ static void process_slice(struct mr_maskeval_run *R, struct worker *w, int fi, i
 
     double t = mr_clock_now_s();
     const struct mr_slice sl = { .ksp = &w->ku, .mask = &vm->mask, .maps = NULL };
-    st = mr_pipeline_run(w->pipe, &sl, &w->mag);
+    st = mr_pipeline_run_report(w->pipe, &sl, &w->mag, w->report);
     double dt = mr_clock_now_s() - t;
     if (st != MR_OK) {
         snprintf(msg, sizeof(msg), "%s", mr_last_error());
-        add_row(R, fi, slice, mi, ji, vm->accel, NULL, (double)NAN, msg);
+        add_row(R, fi, slice, mi, ji, vm->accel, NULL, (double)NAN, msg, NULL);
         return;
     }
     crop_to(&w->pred, &w->mag, vi);
@@ -346,7 +356,7 @@ static void process_slice(struct mr_maskeval_run *R, struct worker *w, int fi, i
     st = mr_metrics_fastmri(&t3, &p3, &met);
     if (st != MR_OK) {
         snprintf(msg, sizeof(msg), "metrics: %s", mr_last_error());
-        add_row(R, fi, slice, mi, ji, vm->accel, NULL, dt, msg);
+        add_row(R, fi, slice, mi, ji, vm->accel, NULL, dt, msg, NULL);
         return;
     }
     if (gallery) {
@@ -363,7 +373,7 @@ static void process_slice(struct mr_maskeval_run *R, struct worker *w, int fi, i
         (void)mr_report_write_color_png(path, &w->err, 0.0f,
                                         (float)(MR_MASKEVAL_ERR_SCALE * (double)hi));
     }
-    add_row(R, fi, slice, mi, ji, vm->accel, &met, dt, NULL);
+    add_row(R, fi, slice, mi, ji, vm->accel, &met, dt, NULL, w->report);
 }
 
 /* Every pending slice of volume fi with mask mi and method ji, the slices in parallel. */
@@ -506,7 +516,7 @@ static mr_status process_one(struct mr_maskeval_run *R, struct vol_cache *c, int
     int64_t s1;
     if (R->open_st[fi] != MR_OK) { /* could not be opened in the survey: one row */
         if (!done(R, fi, -1, mi, ji))
-            add_row(R, fi, -1, mi, ji, (double)NAN, NULL, (double)NAN, R->open_err[fi]);
+            add_row(R, fi, -1, mi, ji, (double)NAN, NULL, (double)NAN, R->open_err[fi], NULL);
         after_item(R);
         return MR_OK;
     }
@@ -523,7 +533,7 @@ static mr_status process_one(struct mr_maskeval_run *R, struct vol_cache *c, int
     const struct vol_mask *vm = &c->vm[mi];
     if (vm->st != MR_OK) {
         for (int64_t i = 0; i < nitems; i++)
-            add_row(R, fi, c->items[i], mi, ji, (double)NAN, NULL, (double)NAN, vm->err);
+            add_row(R, fi, c->items[i], mi, ji, (double)NAN, NULL, (double)NAN, vm->err, NULL);
         return MR_OK;
     }
     if (!c->opened) {
@@ -536,7 +546,7 @@ static mr_status process_one(struct mr_maskeval_run *R, struct vol_cache *c, int
     }
     if (c->src == NULL) { /* it opened in the survey: report and keep going */
         for (int64_t i = 0; i < nitems; i++)
-            add_row(R, fi, c->items[i], mi, ji, vm->accel, NULL, (double)NAN, c->msg);
+            add_row(R, fi, c->items[i], mi, ji, vm->accel, NULL, (double)NAN, c->msg, NULL);
         return MR_OK;
     }
     process_task(R, fi, mi, ji, c->items, nitems, c->src, c->sctx, vm);

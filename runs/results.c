@@ -75,8 +75,10 @@ mr_status mr_results_add(struct mr_result_table *t, const struct mr_result_row *
     return MR_OK;
 }
 
-static const char csv_header[] = "file,slice,mask,method,accel,status,nmse,psnr,ssim,time_s,error";
-#define CSV_COLS 11
+static const char csv_header[] =
+    "file,slice,mask,method,accel,status,nmse,psnr,ssim,time_s,error,dc_residual,trust_score,"
+    "flagged";
+#define CSV_COLS 14
 
 static void csv_field(FILE *f, const char *s)
 {
@@ -210,7 +212,8 @@ mr_status mr_results_load_csv(struct mr_result_table *t, const char *path)
             .file = fl[0], .slice = strtoll(fl[1], NULL, 10), .mask = fl[2], .method = fl[3],
             .accel = parse_num(fl[4]), .ok = strcmp(fl[5], "ok") == 0, .nmse = parse_num(fl[6]),
             .psnr = parse_num(fl[7]), .ssim = parse_num(fl[8]), .time_s = parse_num(fl[9]),
-            .error = fl[10],
+            .error = fl[10], .residual = parse_num(fl[11]), .score = parse_num(fl[12]),
+            .flagged = strcmp(fl[13], "1") == 0,
         };
         MR_CHECK(mr_results_add(t, &r));
     }
@@ -297,7 +300,9 @@ static void write_row(FILE *f, const struct mr_result_row *r, bool exact)
     fmt_num(e, sizeof(e), r->time_s, exact ? "%.17g" : "%.3f");
     fprintf(f, ",%s,%s,%s,%s,%s,%s,", a, r->ok ? "ok" : "error", b, c, d, e);
     csv_field(f, r->error);
-    fputc('\n', f);
+    fmt_num(a, sizeof(a), r->residual, exact ? "%.17g" : "%.6g");
+    fmt_num(b, sizeof(b), r->score, exact ? "%.17g" : "%.3f");
+    fprintf(f, ",%s,%s,%d\n", a, b, r->flagged ? 1 : 0);
 }
 
 mr_status mr_results_write_csv(const struct mr_result_table *t, const char *path)

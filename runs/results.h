@@ -31,6 +31,9 @@ struct mr_result_row {
     double ssim;
     double time_s;
     const char *error;
+    double residual; /* the trust report (pipeline/trust.h): data-consistency residual */
+    double score;    /* out-of-distribution score (NaN: no reference) */
+    bool flagged;
     int64_t seq;    /* insertion order (set by the table) */
     int mask_ord;   /* position in the run's configuration (sorting; nmasks if absent) */
     int method_ord;

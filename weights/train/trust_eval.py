@@ -15,7 +15,9 @@ held-out in-distribution set (false flags). Bad inputs, each through the same ma
   row-mask     the held-out slices with the mask's orientation swapped (rows sampled)
   corrupt      the held-out slices with 3 sampled k-space lines outside the centre corrupted
                (amplitude x10, random phase), as a spike or a bad receiver line would
-Writes OUT/trust_eval.md (the table), OUT/trust_eval.json, and with --figure the README figure.
+Writes OUT/trust_eval.md (the table), OUT/trust_eval.json, and with --figure PNG the README
+figure: CIRIM on a held-out slice, the same slice with corrupted lines, the phantom, each with
+its residual per time step below (log scale, a dotted line per decade).
 """
 import argparse
 import glob
@@ -33,6 +35,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from prepare_data import VAL_SUBJECTS, fit  # noqa: E402  pylint: disable=wrong-import-position
+from figure import write_png  # noqa: E402  pylint: disable=wrong-import-position
 
 NC, N = 8, 128
 SLICES = tuple(range(50, 82, 4))
@@ -161,12 +164,56 @@ def recon_flags(mr, weights, files, mask, td, tag):
     return rows
 
 
+def draw_curve(panel, values, lo, hi):
+    """A log-scale polyline of values on a (h, w) panel in [0, 1], with a frame."""
+    h, w = panel.shape
+    panel[0, :] = panel[-1, :] = panel[:, 0] = panel[:, -1] = 0.5
+    for decade in range(int(np.floor(lo)), int(np.ceil(hi)) + 1):  # grid lines per decade
+        y = int(round((h - 1) * (hi - decade) / (hi - lo)))
+        if 0 < y < h - 1:
+            panel[y, ::4] = 0.35
+    n = len(values)
+    pts = [(int(round((w - 1) * i / max(n - 1, 1))),
+            int(round((h - 1) * (hi - np.log10(max(v, 10 ** lo))) / (hi - lo))))
+           for i, v in enumerate(values)]
+    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+        for t in np.linspace(0, 1, 2 * max(abs(x1 - x0), abs(y1 - y0)) + 2):
+            x, y = int(round(x0 + t * (x1 - x0))), int(round(y0 + t * (y1 - y0)))
+            panel[max(0, min(h - 1, y)) - 1:max(0, min(h - 1, y)) + 2, x] = 1.0
+
+
+def figure(mr, w, cases, mask, td, path):
+    """Each case (file, slice, title): its image (top) and its residual per time step (below,
+    log scale, one grid line per decade), side by side."""
+    tiles, curves = [], []
+    for f, s, _ in cases:
+        out, rep = os.path.join(td, "fig.h5"), os.path.join(td, "fig.json")
+        subprocess.run([mr, "recon", "-q", "--method", "model", "--weights", w, "--mask", mask,
+                        "--maps", "acs", "--slices", "%d:%d" % (s, s + 1), "--report", rep, f,
+                        out], check=False)
+        with h5py.File(out, "r") as h:
+            img = h["reconstruction"][0]
+        tiles.append(img / np.percentile(img, 99.5))
+        with open(rep) as h:
+            curves.append([x["residual"] for x in json.load(h)["slices"][0]["steps"]])
+    lo = np.floor(np.log10(min(min(c[1:]) for c in curves)))
+    hi = np.ceil(np.log10(max(max(c) for c in curves)))
+    rows = []
+    for img, c in zip(tiles, curves):
+        panel = np.zeros((64, img.shape[1]))
+        draw_curve(panel, c, lo, hi)
+        rows.append(np.concatenate([img, np.zeros((4, img.shape[1])), panel], axis=0))
+    gap = np.zeros((rows[0].shape[0], 6))
+    write_png(path, np.concatenate(sum([[r, gap] for r in rows], [])[:-1], axis=1))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("mrirecon")
     p.add_argument("--src", default=os.path.join(HERE, "../../../shared/data/train"))
     p.add_argument("--out", default=os.path.join(HERE, "trust"))
     p.add_argument("--nets", default=",".join(NETS))
+    p.add_argument("--figure", help="write the README figure (CIRIM) to this PNG")
     p.add_argument("--store", action="store_true",
                    help="store the fitted reference in weights/shipped/ (else on a copy)")
     a = p.parse_args()
@@ -201,6 +248,11 @@ def main():
                  "row-mask": recon_flags(mr, w, sets["heldout"], rmask, td, net + "_row"),
                  "corrupt": recon_flags(mr, w, bad_files, cmask, td, net + "_cor")}
             results[net] = r
+            if a.figure and net == "cirim":
+                figure(mr, w, [(sets["heldout"][0], 2, "held-out"),
+                               (bad_files[0], 2, "corrupted lines"),
+                               (os.path.join(td, "phantom.h5"), 0, "phantom")],
+                       cmask, td, a.figure)
             for k, rows in r.items():
                 n = sum(x["flagged"] for x in rows)
                 print("%-6s %-28s flagged %2d/%2d  score %s" % (
