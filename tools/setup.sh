@@ -14,6 +14,7 @@ PKGS=(build-essential cmake pkg-config
 if [ "${1:-}" = "--test" ]; then
     PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium dcmtk)
     PKGS+=(file)
+    PKGS+=(python3-nibabel)  # weights/train/prepare_data.py reads the .nii.gz training images
 fi
 
 missing=()
