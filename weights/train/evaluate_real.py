@@ -5,7 +5,9 @@ retrospectively with the project's own masks (`mrirecon mask`):
 
   * 1-D equispaced 4x (fastMRI EquispacedMaskFraction, 8 % centre),
   * 1-D equispaced 8x (4 % centre),
-  * 2-D variable-density Poisson disc (`--type bart-poisson`, R 8, 24 x 24 calibration, vd 2).
+  * 2-D variable-density Poisson disc (`--type bart-poisson`, R 8, 24 x 24 calibration, vd 2);
+  * with --rows: the 1-D 4x mask along H instead of W (the slices' real phase-encode axis is not
+    recorded; the result depends on it).
 
 Data (the `seen` column says what the training pipeline has used of each):
 
@@ -23,8 +25,11 @@ NMSE, PSNR and SSIM of the scaled prediction.
 
     /usr/bin/python3 weights/train/evaluate_real.py build/bin/mrirecon [--out weights/train/eval_real]
         [--net NAME=PATH ...] [--no-shipped] [--only DATA,...] [--methods zf,cg,cs]
+        [--seeds 0,1,2] [--merge OLD/results.json ...]
 
-Writes OUT/results.json (every row, with the LS factor and the seconds) and OUT/results.md (one
+With several --seeds every mask is drawn once per seed and the table gives the means (and the
+gain per seed). --merge adds the rows of earlier runs (other seeds, other networks) to the
+table. Writes OUT/results.json (every row, with the LS factor and the seconds) and OUT/results.md (one
 table per data set and mask: NMSE / PSNR / SSIM, the best in bold, and the gain of the best
 network over the better of CG-SENSE and L1-CS). Both are written to a temporary name and
 renamed.
@@ -53,7 +58,7 @@ DATA = {  # name: (path, seen)
     "brain8_full": ("data/sample/brain8_full.h5",
                     "calibration only (coil maps of the same scan's ACS)"),
 }
-MASKS = ("1-D 4x", "1-D 8x", "2-D Poisson")
+MASKS = ("1-D 4x", "1-D 8x", "2-D Poisson", "1-D 4x along H")
 
 
 def sh(cmd):
@@ -64,17 +69,27 @@ def sh(cmd):
     return r.stdout
 
 
-def make_masks(mr, td, h, w):
-    """The three masks for an H x W slice, as .npy files written by `mrirecon mask`."""
+def make_masks(mr, td, h, w, seed=0, rows=False):
+    """The three masks for an H x W slice, as .npy files written by `mrirecon mask`: seed
+    `seed` for the 1-D masks (their offset), 7 + seed for the Poisson disc. rows: only the
+    1-D 4x mask along H instead (an (H, W) file)."""
     out = {}
-    for acc, cf in ((4, 0.08), (8, 0.04)):
-        p = os.path.join(td, "equi%d_%dx%d.npy" % (acc, h, w))
+    for acc, cf in () if rows else ((4, 0.08), (8, 0.04)):
+        p = os.path.join(td, "equi%d_%dx%d_%d.npy" % (acc, h, w, seed))
         sh([mr, "mask", "--type", "equispaced-fraction", "--shape", "%dx%d" % (h, w),
-            "--accel", str(acc), "--center-fraction", str(cf), "--seed", "0", "-q", "-o", p])
+            "--accel", str(acc), "--center-fraction", str(cf), "--seed", str(seed), "-q",
+            "-o", p])
         out["1-D %dx" % acc] = p
-    p = os.path.join(td, "poisson_%dx%d.npy" % (h, w))
+    if rows:  # the same 1-D 4x mask along H (rows): the real phase-encode axis is not recorded
+        p = os.path.join(td, "equi4rows_%dx%d_%d.npy" % (h, w, seed))
+        sh([mr, "mask", "--type", "equispaced-fraction", "--shape", "%dx%d" % (w, h),
+            "--accel", "4", "--center-fraction", "0.08", "--seed", str(seed), "-q", "-o", p])
+        np.save(p, np.repeat((np.load(p) != 0)[:, None], w, 1).astype(np.uint8))
+        out["1-D 4x along H"] = p
+        return out
+    p = os.path.join(td, "poisson_%dx%d_%d.npy" % (h, w, seed))
     sh([mr, "mask", "--type", "bart-poisson", "--shape", "%dx%d" % (h, w), "--accel", "8",
-        "--calib", "24", "--vd", "2", "--seed", "7", "-q", "-o", p])
+        "--calib", "24", "--vd", "2", "--seed", str(7 + seed), "-q", "-o", p])
     out["2-D Poisson"] = p
     return out
 
@@ -124,8 +139,28 @@ def write_atomic(path, text):
     os.replace(tmp, path)
 
 
+def mean_rows(rows):
+    """One row per (data, mask, method): metrics averaged over the mask seeds, with the seeds
+    and the per-seed NMSE."""
+    out = {}
+    for r in rows:
+        key = (r["data"], r["mask"], r["method"])
+        out.setdefault(key, []).append(r)
+    res = []
+    for (data, mask, meth), rs in out.items():
+        ok = [r for r in rs if r["nmse"] is not None]
+        row = {"data": data, "seen": rs[0]["seen"], "mask": mask, "method": meth,
+               "seeds": [r.get("seed", 0) for r in ok], "nmse_per_seed": [r["nmse"] for r in ok]}
+        for k in ("nmse", "psnr", "ssim"):
+            row[k] = float(np.mean([r[k] for r in ok])) if ok else None
+        res.append(row)
+    return res
+
+
 def table(rows):
-    """Markdown: per data set, one row per mask, NMSE / PSNR / SSIM per method."""
+    """Markdown: per data set, one row per mask, NMSE / PSNR / SSIM per method (means over the
+    mask seeds)."""
+    rows = mean_rows(rows)
     meths = list(dict.fromkeys(r["method"] for r in rows))
     nets = [m for m in meths if m not in CLASSICAL.values()]
     out = []
@@ -153,6 +188,18 @@ def table(rows):
             cls = [rs[m]["nmse"] for m in ("CG-SENSE", "L1-CS") if m in rs and rs[m]["nmse"]]
             nn = [rs[m]["nmse"] for m in nets if m in rs and rs[m]["nmse"] is not None]
             gain = "%+.0f %%" % (100 * (min(nn) / min(cls) - 1)) if cls and nn else ""
+            seeds = sorted(set(rs[best]["seeds"])) if best else []
+            if cls and nn and len(seeds) > 1:
+                per = []
+                for sd in seeds:
+                    def at(m, sd=sd):
+                        r = rs.get(m)
+                        d = dict(zip(r["seeds"], r["nmse_per_seed"])) if r else {}
+                        return d.get(sd, float("inf"))
+                    c_i = min(at(m) for m in ("CG-SENSE", "L1-CS"))
+                    n_i = min(at(m) for m in nets)
+                    per.append("%+.0f" % (100 * (n_i / c_i - 1)))
+                gain += " (per mask seed: %s)" % ", ".join(per)
             out.append("| %s | %s | %s |" % (mask, " | ".join(cells), gain))
     return "\n".join(out[1:]) + "\n"
 
@@ -165,6 +212,11 @@ def main():
     p.add_argument("--no-shipped", action="store_true", help="skip the shipped networks")
     p.add_argument("--only", default="", help="comma-separated data names")
     p.add_argument("--methods", default="zf,cg,cs", help="classical methods (empty: none)")
+    p.add_argument("--seeds", default="0", help="comma-separated mask seeds (table: means)")
+    p.add_argument("--rows", action="store_true",
+                   help="only the 1-D 4x mask along H (rows) instead of the three masks")
+    p.add_argument("--merge", action="append", default=[],
+                   help="results.json of an earlier run whose rows join this run's table")
     a = p.parse_args()
     mr = a.mrirecon
     methods = [(CLASSICAL[m], ["--method", m]) for m in a.methods.split(",") if m]
@@ -178,6 +230,9 @@ def main():
     methods += [(n, ["--method", "model", "--weights", w]) for n, w in nets.items()]
     os.makedirs(a.out, exist_ok=True)
     rows = []
+    for path in a.merge:
+        with open(path) as f:
+            rows += [dict(r, seed=r.get("seed", 0)) for r in json.load(f)]
     with tempfile.TemporaryDirectory() as td:
         for dname, (rel, seen) in DATA.items():
             if a.only and dname not in a.only.split(","):
@@ -185,23 +240,24 @@ def main():
             path = os.path.join(ROOT, rel)
             with h5py.File(path, "r") as f:
                 h, w = f["kspace"].shape[-2:]
-            for mname, mpath in make_masks(mr, td, h, w).items():
-                for meth, args in methods:
-                    out = os.path.join(td, "pred.h5")
-                    t0 = time.time()
-                    row = {"data": dname, "seen": seen, "mask": mname, "method": meth,
-                           "nmse": None, "psnr": None, "ssim": None}
-                    try:
-                        sh([mr, "recon"] + args + ["--mask", mpath, "-q", path, out])
-                        m, scale = score(mr, path, out, td)
-                        row.update(m, ls_scale=scale)
-                    except RuntimeError as e:
-                        print("  %s / %s / %s: %s" % (dname, mname, meth, e), flush=True)
-                        row["error"] = str(e)
-                    row["seconds"] = round(time.time() - t0, 1)
-                    rows.append(row)
-                    print(json.dumps(row), flush=True)
-                    write_atomic(os.path.join(a.out, "results.json"), json.dumps(rows, indent=1))
+            for seed in [int(x) for x in a.seeds.split(",")]:
+                for mname, mpath in make_masks(mr, td, h, w, seed, a.rows).items():
+                    for meth, args in methods:
+                        out = os.path.join(td, "pred.h5")
+                        t0 = time.time()
+                        row = {"data": dname, "seen": seen, "mask": mname, "method": meth,
+                               "seed": seed, "nmse": None, "psnr": None, "ssim": None}
+                        try:
+                            sh([mr, "recon"] + args + ["--mask", mpath, "-q", path, out])
+                            m, scale = score(mr, path, out, td)
+                            row.update(m, ls_scale=scale)
+                        except RuntimeError as e:
+                            print("  %s / %s / %s: %s" % (dname, mname, meth, e), flush=True)
+                            row["error"] = str(e)
+                        row["seconds"] = round(time.time() - t0, 1)
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+                        write_atomic(os.path.join(a.out, "results.json"), json.dumps(rows, indent=1))
     write_atomic(os.path.join(a.out, "results.md"), table(rows))
     print(table(rows))
     return 0
