@@ -14,7 +14,7 @@ every 60 s and at the end (temp + rename). Learning rate: constant after a 50-st
 Validation: fixed simulated batches (seed 1234, held-out subjects: prepare_data.py's `val`) at
 1-D 4x, 1-D 8x and 2-D Poisson 4x, 8 coils, 192 x 160, every --val-every steps, into the curve.
 The real slices are never used here (evaluate_real.py scores them).
-Export: export.py DIR/<arch>.pt -o W.h5.
+Export: export.py DIR/<arch>.pt -o W.h5. Curve: train_real.py --arch A --out DIR --curve-csv F.
 """
 import argparse
 import json
@@ -66,6 +66,23 @@ def validate(arch, model, vsim, batches):
     return res
 
 
+def write_curve(ck_path, out):
+    """CSV: step, seconds, loss, ema, shape (the training curve), then the validation rows
+    (step, mask kind, network NMSE, zero-filled NMSE)."""
+    ck = torch.load(ck_path, map_location="cpu")
+    lines = ["kind,step,seconds,loss,ema,shape_or_mask,zf_nmse"]
+    for st, sec, lv, ema, shape in ck["curve"]:
+        lines.append("train,%d,%.1f,%.6f,%.6f,%s," % (st, sec, lv, ema, "x".join(map(str, shape))))
+    for v in ck["val"]:
+        for kind in ("equi4", "equi8", "pois4"):
+            lines.append("val,%d,,%.6f,,%s,%.6f" % (v["step"], v[kind]["net"], kind, v[kind]["zf"]))
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.replace(tmp, out)
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--arch", required=True, choices=sorted(FILE_ARCH))
@@ -86,7 +103,11 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--val-every", type=int, default=100)
     p.add_argument("--val-batches", type=int, default=3)
+    p.add_argument("--curve-csv", default="",
+                   help="only write DIR/<arch>.pt's curve and validations to this CSV")
     a = p.parse_args()
+    if a.curve_csv:
+        return write_curve(os.path.join(a.out, a.arch + ".pt"), a.curve_csv)
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     ck_path = os.path.join(a.out, a.arch + ".pt")
