@@ -16,6 +16,7 @@ if [ "${1:-}" = "--test" ]; then
     PKGS+=(file)
     # Open MPI: the -DMR_MPI=ON build of batch / maskeval and its mpirun tests (run_tests.sh)
     PKGS+=(libopenmpi-dev openmpi-bin)
+    PKGS+=(python3-nibabel)  # weights/train/prepare_data.py reads the .nii.gz training images
 fi
 
 missing=()

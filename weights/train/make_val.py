@@ -21,20 +21,11 @@ import nibabel as nib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from calibrate import fft2c, ifft2c  # noqa: E402  pylint: disable=wrong-import-position
 from prepare_data import VAL_SUBJECTS, fit  # noqa: E402  pylint: disable=wrong-import-position
 
 SLICES = (54, 60, 66, 72)
 NC, N = 8, 128
-
-
-def fft2c(x):
-    return np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(x, axes=(-2, -1)), norm="ortho"),
-                           axes=(-2, -1))
-
-
-def ifft2c(x):
-    return np.fft.fftshift(np.fft.ifft2(np.fft.ifftshift(x, axes=(-2, -1)), norm="ortho"),
-                           axes=(-2, -1))
 
 
 def main():

@@ -135,22 +135,8 @@ class Sim:
             mk = mk[:, None]
         else:
             acc = 4 if kind.endswith("4") else 8
-            cf = 0.08 if acc == 4 else 0.04
-            nlow = int(round(w * cf))
-            pad = (w - nlow + 1) // 2
-            cols = torch.zeros(b, w, device=self.dev)
-            if kind.startswith("equi"):
-                # fastMRI EquispacedMaskFractionFunc spacing, random offset
-                adj = acc * (nlow - w) / (nlow * acc - w)
-                off = self.ri(0, max(1, round(adj)), (b,))
-                for i in range(b):
-                    pos = torch.arange(int(off[i]), w - 1e-3, adj, device=self.dev).round().long()
-                    cols[i, pos.clamp_max(w - 1)] = 1
-            else:
-                prob = (w / acc - nlow) / (w - nlow)
-                cols = (self.u(b, w) < prob).float()
-            cols[:, pad:pad + nlow] = 1
-            mk = cols[:, None, None, :].expand(b, 1, h, w).contiguous()
+            mk = line_mask(kind, acc, 0.08 if acc == 4 else 0.04, b, h, w,
+                           lambda hi, n: self.ri(0, hi, (n,)), self.u, self.dev)
         return mk, acs_of(mk)
 
     def batch(self, b, kind=None, nc=None):
@@ -168,6 +154,26 @@ class Sim:
         k = k + sig * noise / math.sqrt(2)
         mk, acs = self.mask(b, kind, k.shape[-2], k.shape[-1])
         return k * mk, mk, acs, s, x
+
+
+def line_mask(kind, acc, cf, b, h, w, randint, rand, dev="cpu"):
+    """(B, 1, H, W) fastMRI column masks: "equi*" EquispacedMaskFractionFunc spacing with a
+    random offset (randint(hi, b): b offsets in [0, hi)), else random columns (rand(b, w)
+    uniform in [0, 1)); round(w * cf) centre columns (at least 2) always sampled."""
+    nlow = max(2, int(round(w * cf)))
+    pad = (w - nlow + 1) // 2
+    cols = torch.zeros(b, w, device=dev)
+    if kind.startswith("equi"):
+        adj = acc * (nlow - w) / (nlow * acc - w)
+        off = randint(max(1, round(adj)), b)
+        for i in range(b):
+            pos = torch.arange(int(off[i]), w - 1e-3, adj, device=dev).round().long()
+            cols[i, pos.clamp_max(w - 1)] = 1
+    else:
+        prob = (w / acc - nlow) / (w - nlow)
+        cols = (rand(b, w) < prob).float()
+    cols[:, pad:pad + nlow] = 1
+    return cols[:, None, None, :].expand(b, 1, h, w).contiguous()
 
 
 def acs_of(mk):
