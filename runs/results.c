@@ -79,6 +79,19 @@ static const char csv_header[] =
     "file,slice,mask,method,accel,status,nmse,psnr,ssim,time_s,error,dc_residual,trust_score,"
     "flagged";
 #define CSV_COLS 14
+#define CSV_COLS_OLD 11 /* without dc_residual, trust_score, flagged */
+
+/* the header fields joined by commas into hdr (for comparison), returned */
+static const char *hdr0(char *const *fl, int nf, char *hdr, size_t len)
+{
+    hdr[0] = '\0';
+    for (int i = 0; i < nf; i++) {
+        strncat(hdr, fl[i], len - strlen(hdr) - 1);
+        if (i + 1 < nf)
+            strncat(hdr, ",", len - strlen(hdr) - 1);
+    }
+    return hdr;
+}
 
 static void csv_field(FILE *f, const char *s)
 {
@@ -184,13 +197,13 @@ mr_status mr_results_load_csv(struct mr_result_table *t, const char *path)
     char *fl[CSV_COLS + 1];
     int nf = csv_record(&p, fl, CSV_COLS + 1);
     char hdr[sizeof(csv_header)];
-    hdr[0] = '\0';
-    for (int i = 0; i < nf && nf == CSV_COLS; i++) {
-        strncat(hdr, fl[i], sizeof(hdr) - strlen(hdr) - 1);
-        if (i + 1 < nf)
-            strncat(hdr, ",", sizeof(hdr) - strlen(hdr) - 1);
-    }
-    if (nf != CSV_COLS || strcmp(hdr, csv_header) != 0) {
+    hdr0(fl, nf, hdr, sizeof(hdr));
+    /* results of a version before the trust columns: their rows read without them */
+    const bool old = nf == CSV_COLS_OLD && strncmp(csv_header, hdr0(fl, nf, hdr, sizeof(hdr)),
+                                                   strlen(hdr)) == 0 &&
+                     csv_header[strlen(hdr)] == ',';
+    const int ncols = old ? CSV_COLS_OLD : CSV_COLS;
+    if (!old && (nf != CSV_COLS || strcmp(hdr, csv_header) != 0)) {
         st = MR_FAIL(MR_ERR_FORMAT, "'%s' is not a maskeval results file (header should be "
                      "'%s')", path, csv_header);
         goto out;
@@ -203,17 +216,18 @@ mr_status mr_results_load_csv(struct mr_result_table *t, const char *path)
             continue;
         }
         nf = csv_record(&p, fl, CSV_COLS + 1);
-        if (nf != CSV_COLS) {
+        if (nf != ncols) {
             st = MR_FAIL(MR_ERR_FORMAT, "'%s' record %d: expected %d fields", path, line,
-                         CSV_COLS);
+                         ncols);
             goto out;
         }
         struct mr_result_row r = {
             .file = fl[0], .slice = strtoll(fl[1], NULL, 10), .mask = fl[2], .method = fl[3],
             .accel = parse_num(fl[4]), .ok = strcmp(fl[5], "ok") == 0, .nmse = parse_num(fl[6]),
             .psnr = parse_num(fl[7]), .ssim = parse_num(fl[8]), .time_s = parse_num(fl[9]),
-            .error = fl[10], .residual = parse_num(fl[11]), .score = parse_num(fl[12]),
-            .flagged = strcmp(fl[13], "1") == 0,
+            .error = fl[10], .residual = old ? (double)NAN : parse_num(fl[11]),
+            .score = old ? (double)NAN : parse_num(fl[12]),
+            .flagged = !old && strcmp(fl[13], "1") == 0,
         };
         MR_CHECK(mr_results_add(t, &r));
     }

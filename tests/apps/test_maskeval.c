@@ -90,16 +90,17 @@ static int read_csv(const char *dir, struct csvrow *rows, int max)
     snprintf(path, sizeof(path), "%s/results.csv", dir);
     char *text = slurp(path);
     assert_non_null(text);
-    assert_memory_equal(text, "file,slice,mask,method,accel,status,nmse,psnr,ssim,time_s,error\n",
-                        64);
+    static const char header[] = "file,slice,mask,method,accel,status,nmse,psnr,ssim,time_s,"
+                                 "error,dc_residual,trust_score,flagged\n";
+    assert_memory_equal(text, header, sizeof(header) - 1);
     int n = 0;
     char *save = NULL;
     char *line = strtok_r(strchr(text, '\n') + 1, "\n", &save);
-    char (*f)[512] = malloc(11 * 512);
+    char (*f)[512] = malloc(14 * 512);
     assert_non_null(f);
     for (; line != NULL; line = strtok_r(NULL, "\n", &save)) {
         assert_true(n < max);
-        assert_int_equal(csv_split(line, f, 11), 11);
+        assert_int_equal(csv_split(line, f, 14), 14);
         struct csvrow *r = &rows[n++];
         snprintf(r->file, sizeof(r->file), "%s", f[0]);
         r->slice = strtol(f[1], NULL, 10);
@@ -111,6 +112,8 @@ static int read_csv(const char *dir, struct csvrow *rows, int max)
         snprintf(r->line, sizeof(r->line), "%s", line);
         if (strcmp(r->status, "error") == 0)
             snprintf(r->line, sizeof(r->line), "%s", f[10]); /* the message */
+        else /* every reconstructed row has its trust report's residual */
+            assert_true(f[11][0] != '\0' && strtod(f[11], NULL) >= 0.0);
     }
     free(f);
     free(text);
