@@ -144,6 +144,16 @@ MRIRECON_API mrirecon_status mrirecon_method_run(struct mrirecon_method *m, cons
                                                  float *image);
 
 /*
+ * The trust report of the handle's last successful mrirecon_method_run, as JSON text (README
+ * "Can this image be trusted?"): "residual" ‖M ⊙ (F S x) − y‖ / ‖M ⊙ y‖ of the result,
+ * "unsampled", "steps" [{residual, unsampled}] per cascade / time step / iteration, "score"
+ * and "flagged" against the weight file's trust reference (null / false without one), "reason",
+ * "mask_kind", "accel", ... Owned by the handle: valid until its next run or free. NULL before
+ * the first run (or when out of memory).
+ */
+MRIRECON_API const char *mrirecon_method_report(struct mrirecon_method *m);
+
+/*
  * maps (C, H, W) complex64 = the coil maps the method would make for this slice: ESPIRiT of the
  * calibration region of ksp (`bart ecalib -m1`), or with maps=acs the low-resolution ACS
  * estimate. For callers that share maps between methods or slices. Errors: MRIRECON_ERR_ARG,

@@ -16,6 +16,9 @@
 
 struct mrirecon_method {
     struct mr_pipeline *p;
+    struct mr_trust_report *report; /* of the last run */
+    bool reported;                  /* report holds a run's */
+    char *report_json;              /* mrirecon_method_report's text (made on demand) */
     int64_t nc;
     int64_t h;
     int64_t w;
@@ -62,6 +65,8 @@ void mrirecon_method_free(struct mrirecon_method *m)
     if (m == NULL)
         return;
     mr_pipeline_free(m->p);
+    free(m->report);
+    free(m->report_json);
     free(m);
 }
 
@@ -132,7 +137,23 @@ mrirecon_status mrirecon_method_run(struct mrirecon_method *m, const float *ksp,
     if (maps != NULL)
         wrap_coils(m, &s, maps);
     const struct mr_slice slice = { .ksp = &k, .mask = &mk, .maps = maps != NULL ? &s : NULL };
-    return (mrirecon_status)mr_pipeline_run(m->p, &slice, &img);
+    if (m->report == NULL && (m->report = malloc(sizeof(*m->report))) == NULL)
+        return (mrirecon_status)MR_FAIL(MR_ERR_NOMEM, "mrirecon_method_run: trust report");
+    m->reported = false;
+    free(m->report_json);
+    m->report_json = NULL;
+    st = mr_pipeline_run_report(m->p, &slice, &img, m->report);
+    m->reported = st == MR_OK;
+    return (mrirecon_status)st;
+}
+
+const char *mrirecon_method_report(struct mrirecon_method *m)
+{
+    if (m == NULL || !m->reported)
+        return NULL;
+    if (m->report_json == NULL)
+        m->report_json = mr_trust_report_json(m->report);
+    return m->report_json;
 }
 
 mrirecon_status mrirecon_method_maps(struct mrirecon_method *m, const float *ksp,

@@ -21,6 +21,7 @@ enforces it); the module's functions may be called from any thread. The library 
 GIL during every call.
 """
 import ctypes
+import json
 import os
 import threading
 
@@ -146,6 +147,14 @@ class Method:
             _check(lib.mrirecon_method_run(self._h(), _ptr(ksp), _ptr(mask), _ptr(maps),
                                            _ptr(out)))
         return out
+
+    def report(self):
+        """The trust report of the last run() as a dict (README "Can this image be trusted?"):
+        residual, unsampled, steps (per cascade / time step / iteration), score, flagged,
+        reason, ...; None before the first run."""
+        with self._lock:
+            text = lib.mrirecon_method_report(self._h())
+        return None if text is None else json.loads(text.decode())
 
     def maps(self, ksp, mask, out=None):
         """The (C, H, W) complex64 coil maps the method would make for this slice (ESPIRiT, or

@@ -91,6 +91,7 @@ _declare("mrirecon_method_label", _s, [_p])
 _declare("mrirecon_method_needs_maps", ctypes.c_int, [_p])
 _declare("mrirecon_method_size", None, [_p, c_int64_p, c_int64_p, c_int64_p])
 _declare("mrirecon_method_run", _st, [_p, _p, _p, _p, _p])
+_declare("mrirecon_method_report", ctypes.c_char_p, [_p])
 _declare("mrirecon_method_maps", _st, [_p, _p, _p, _p])
 _declare("mrirecon_volume_reconstruct", _st,
          [_s, _s, _s, ctypes.POINTER(_s), c_int64_p])

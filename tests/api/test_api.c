@@ -183,7 +183,15 @@ static void test_zf_is_rss_of_idft(void **state)
     assert_true(nc == NC && h == H && w == W);
     assert_string_equal(mrirecon_method_label(m), "zf");
     assert_int_equal(mrirecon_method_needs_maps(m), 0);
+    assert_null(mrirecon_method_report(m)); /* no run yet */
     assert_status(mrirecon_method_run(m, (const float *)p.ksp, p.mask, NULL, img), MRIRECON_OK);
+    /* zero-filling keeps the measured data: residual 0, no reference so no score */
+    const char *rep = mrirecon_method_report(m);
+    assert_non_null(rep);
+    assert_non_null(strstr(rep, "\"residual\":0"));
+    assert_non_null(strstr(rep, "\"flagged\":false"));
+    assert_non_null(strstr(rep, "\"score\":null"));
+    assert_null(mrirecon_method_report(NULL));
     mrirecon_method_free(m);
     mr_test_assert_below("zf vs naive DFT", max_rel(img, want, H * W), 1e-5, __FILE__,
                          __LINE__);

@@ -122,12 +122,15 @@ class Basics(unittest.TestCase):
         self.assertIs(mrirecon._array(mask, np.float32, mask.shape, "mask"), mask)
         self.assertIsNot(mrirecon._array(ksp[:, :, ::-1], np.complex64, ksp.shape, "k"), ksp)
         with mrirecon.Method("zf", 2, 12, 10) as m:
+            self.assertIsNone(m.report())
             self.assertEqual(m.label, "zf")
             self.assertFalse(m.needs_maps)
             a = m.run(ksp, mask)
             self.assertEqual((a.dtype, a.shape), (np.float32, (12, 10)))
             self.assertTrue(a.flags.c_contiguous)
             out = np.zeros((12, 10), np.float32)
+            rep = m.report()  # the trust report of the last run: zf keeps the data
+            self.assertEqual((rep["residual"], rep["flagged"], rep["score"]), (0, False, None))
             self.assertIs(m.run(ksp.astype(np.complex128), mask.astype(bool), out=out), out)
             np.testing.assert_array_equal(out, a)
             # Fortran-ordered input: same values, converted
