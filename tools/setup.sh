@@ -5,7 +5,8 @@
 #   tools/setup.sh --test   also what the test suite needs: Python tooling for the converter
 #                           and training-module tests, Chromium for the report test, DCMTK's
 #                           tools (dcmdump, storescp) for the DICOM tests, `file` for CPack's
-#                           Debian package (dependencies by dpkg-shlibdeps)
+#                           Debian package (dependencies by dpkg-shlibdeps), clang with
+#                           libFuzzer for the fuzz harnesses (tests/fuzz)
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
@@ -14,6 +15,8 @@ PKGS=(build-essential cmake pkg-config
 if [ "${1:-}" = "--test" ]; then
     PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium dcmtk)
     PKGS+=(file)
+    # tests/fuzz: clang, its libFuzzer runtime (libclang_rt.fuzzer) and OpenMP, for the fuzz smoke
+    PKGS+=(clang-14 libclang-rt-14-dev libomp-14-dev)
 fi
 
 missing=()
