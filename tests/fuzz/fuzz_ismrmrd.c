@@ -30,7 +30,7 @@ static uint32_t count(struct fz *z)
     static const int64_t odd[] = {0, 255, 256, 1024, 65535, 65536, 1 << 24, 0x7fffffff,
                                   0xffffffff};
     uint8_t c = fz_u8(z);
-    return c < 224 ? 1 + c % 8 : (uint32_t)odd[c % 9];
+    return c < 224 ? 1u + c % 8u : (uint32_t)odd[c % 9];
 }
 
 static void fill_floats(struct fz *z, hvl_t *v, size_t want)
