@@ -234,6 +234,42 @@ out:
 }
 
 /* A scalar (or one-element) string, fixed- or variable-length, into a malloc'd C string. */
+/*
+ * The stored length of a contiguous variable-length string dataset's one element, checked
+ * before H5Dread: libhdf5 allocates a conversion buffer of that length (H5T__conv_vlen) before
+ * our allocator and its memory limit are asked, so a damaged file claiming gigabytes would be
+ * allocated (tests/fuzz/README.md, libhdf5 finding 1). On disk the element is a 4-byte
+ * little-endian length followed by its global-heap ID; H5Dget_offset gives its file address.
+ * Other layouts (compact, chunked) are left to libhdf5.
+ */
+static mr_status check_vlen_length(const struct mr_h5 *h, hid_t obj, const char *what)
+{
+    hid_t dcpl = H5Dget_create_plist(obj);
+    H5D_layout_t layout = dcpl >= 0 ? H5Pget_layout(dcpl) : H5D_LAYOUT_ERROR;
+    mr_h5i_close_id(dcpl);
+    haddr_t at = layout == H5D_CONTIGUOUS ? H5Dget_offset(obj) : HADDR_UNDEF;
+    hsize_t file_size = 0;
+    if (at == HADDR_UNDEF || H5Fget_filesize(h->file, &file_size) < 0)
+        return MR_OK;
+    uint8_t b[4];
+    FILE *fp = fopen(h->path, "rb");
+    bool ok = fp != NULL && fseeko(fp, (off_t)at, SEEK_SET) == 0 && fread(b, 1, 4, fp) == 4;
+    if (fp != NULL)
+        fclose(fp);
+    if (!ok)
+        return MR_FAIL(MR_ERR_FORMAT, "'%s': cannot read the length of %s at byte %llu "
+                       "(truncated?)", h->path, what, (unsigned long long)at);
+    uint64_t len = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+                   (uint64_t)b[3] << 24;
+    if (len > file_size)
+        return MR_FAIL(MR_ERR_FORMAT, "'%s': %s claims a string of %llu bytes, more than the "
+                       "file's %llu bytes (damaged file)", h->path, what,
+                       (unsigned long long)len, (unsigned long long)file_size);
+    char full[1400];
+    snprintf(full, sizeof(full), "'%s': %s", h->path, what);
+    return mr_memory_check(len + 1, full);
+}
+
 static mr_status read_string(const struct mr_h5 *h, const char *what, hid_t obj, bool is_attr,
                              char **out, size_t *len)
 {
@@ -294,6 +330,7 @@ static mr_status read_string(const struct mr_h5 *h, const char *what, hid_t obj,
         if (is_attr) {
             rc = H5Aread(obj, mtype, &v);
         } else {
+            MR_CHECK(check_vlen_length(h, obj, what));
             /* the length is the file's word: HDF5 may allocate at most the memory limit */
             const uint64_t lim = mr_memory_limit();
             const size_t cap = lim < SIZE_MAX ? (size_t)lim : SIZE_MAX;

@@ -176,26 +176,35 @@ static __mmask16 lanes(int64_t n)
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-/* xt[(r·w + s)·cin16 + i] = x[(i·h + r)·w + s], zeros for i >= cin */
+/* Row r of transpose_input_avx512. A function of its own so that no AVX-512 value lives in
+ * the OpenMP outlined region, which does not inherit target("avx512f") under clang. */
 __attribute__((target("avx512f"))) static void
-transpose_input_avx512(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h, int64_t w)
+transpose_input_row_avx512(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h,
+                           int64_t w, int64_t r)
+{
+    for (int64_t s0 = 0; s0 < w; s0 += 16) {
+        const __mmask16 ms = lanes(w - s0);
+        const int64_t ns = w - s0 < 16 ? w - s0 : 16;
+        for (int64_t i0 = 0; i0 < cin16; i0 += 16) {
+            __m512 v[16];
+            for (int k = 0; k < 16; k++)
+                v[k] = i0 + k < cin
+                           ? _mm512_maskz_loadu_ps(ms, x + ((i0 + k) * h + r) * w + s0)
+                           : _mm512_setzero_ps();
+            transpose16(v);
+            for (int64_t k = 0; k < ns; k++)
+                _mm512_storeu_ps(xt + (r * w + s0 + k) * cin16 + i0, v[k]);
+        }
+    }
+}
+
+/* xt[(r·w + s)·cin16 + i] = x[(i·h + r)·w + s], zeros for i >= cin */
+static void transpose_input_avx512(const float *x, float *xt, int64_t cin, int64_t cin16,
+                                   int64_t h, int64_t w)
 {
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < h; r++)
-        for (int64_t s0 = 0; s0 < w; s0 += 16) {
-            const __mmask16 ms = lanes(w - s0);
-            const int64_t ns = w - s0 < 16 ? w - s0 : 16;
-            for (int64_t i0 = 0; i0 < cin16; i0 += 16) {
-                __m512 v[16];
-                for (int k = 0; k < 16; k++)
-                    v[k] = i0 + k < cin
-                               ? _mm512_maskz_loadu_ps(ms, x + ((i0 + k) * h + r) * w + s0)
-                               : _mm512_setzero_ps();
-                transpose16(v);
-                for (int64_t k = 0; k < ns; k++)
-                    _mm512_storeu_ps(xt + (r * w + s0 + k) * cin16 + i0, v[k]);
-            }
-        }
+        transpose_input_row_avx512(x, xt, cin, cin16, h, w, r);
 }
 
 /* V[(p·ldt + j)·cin16 + 16g ..] = (Bᵀ d B)[p] for tile j of the job */

@@ -40,24 +40,33 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void transpose8
     }
 }
 
+/* Row r of transpose_input_avx2. A function of its own so that no AVX value lives in the
+ * OpenMP outlined region, which does not inherit target("avx2,fma") under clang. */
 __attribute__((target("avx2,fma"))) static void
-transpose_input_avx2(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h, int64_t w)
+transpose_input_row_avx2(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h,
+                         int64_t w, int64_t r)
+{
+    for (int64_t s0 = 0; s0 < w; s0 += 8) {
+        const int64_t ns = w - s0 < 8 ? w - s0 : 8;
+        const __m256i ms = lanes8(ns);
+        for (int64_t i0 = 0; i0 < cin16; i0 += 8) {
+            __m256 v[8];
+            for (int k = 0; k < 8; k++)
+                v[k] = i0 + k < cin ? _mm256_maskload_ps(x + ((i0 + k) * h + r) * w + s0, ms)
+                                    : _mm256_setzero_ps();
+            transpose8(v);
+            for (int64_t k = 0; k < ns; k++)
+                _mm256_storeu_ps(xt + (r * w + s0 + k) * cin16 + i0, v[k]);
+        }
+    }
+}
+
+static void transpose_input_avx2(const float *x, float *xt, int64_t cin, int64_t cin16,
+                                 int64_t h, int64_t w)
 {
 #pragma omp parallel for schedule(static)
     for (int64_t r = 0; r < h; r++)
-        for (int64_t s0 = 0; s0 < w; s0 += 8) {
-            const int64_t ns = w - s0 < 8 ? w - s0 : 8;
-            const __m256i ms = lanes8(ns);
-            for (int64_t i0 = 0; i0 < cin16; i0 += 8) {
-                __m256 v[8];
-                for (int k = 0; k < 8; k++)
-                    v[k] = i0 + k < cin ? _mm256_maskload_ps(x + ((i0 + k) * h + r) * w + s0, ms)
-                                        : _mm256_setzero_ps();
-                transpose8(v);
-                for (int64_t k = 0; k < ns; k++)
-                    _mm256_storeu_ps(xt + (r * w + s0 + k) * cin16 + i0, v[k]);
-            }
-        }
+        transpose_input_row_avx2(x, xt, cin, cin16, h, w, r);
 }
 
 __attribute__((target("avx2,fma"))) static void

@@ -23,6 +23,15 @@
 
 #include "recon/status.h"
 
+/* glibc's <complex.h> defines CMPLXF and CMPLX only for GCC >= 4.7, which clang (the libFuzzer build,
+ * tests/fuzz) does not claim to be; both compilers have __builtin_complex. */
+#ifndef CMPLXF
+#define CMPLXF(x, y) __builtin_complex((float)(x), (float)(y))
+#endif
+#ifndef CMPLX
+#define CMPLX(x, y) __builtin_complex((double)(x), (double)(y))
+#endif
+
 #define MR_MAX_DIMS 8
 
 enum mr_dtype {

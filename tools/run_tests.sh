@@ -28,3 +28,19 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMR_WERROR=ON -DMR_S
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
     ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE plain_only
+
+# --- fuzz smoke (tests/fuzz/README.md): the libFuzzer harnesses, built with clang under
+# ASan+UBSan (-O0: the shortest build), each run for 20 s on its seeds and regression inputs.
+# A crash, a sanitizer report, a leak, an input running over 10 s or an RSS over 2 GiB fails
+# CI; new corpus entries go to a scratch folder in the build tree. ---
+cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMR_FUZZ=ON -DCMAKE_C_COMPILER=clang-14 \
+      -DCMAKE_CXX_COMPILER=clang++-14 -DMR_BUILD_BENCH=OFF
+cmake --build build-fuzz -j"$jobs" --target fuzz_all
+for seeds in tests/fuzz/corpus/*/; do
+    h=$(basename "$seeds")
+    scratch=build-fuzz/fuzz-smoke/$h
+    rm -rf "$scratch" && mkdir -p "$scratch"
+    build-fuzz/bin/fuzz_"$h" -max_total_time=20 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$scratch/" "$scratch" "$seeds" tests/data/fuzz/"$h"
+done
+# --- end of fuzz smoke ---

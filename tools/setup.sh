@@ -5,7 +5,8 @@
 #   tools/setup.sh --test   also what the test suite needs: Python tooling for the converter
 #                           and training-module tests, Chromium for the report test, DCMTK's
 #                           tools (dcmdump, storescp) for the DICOM tests, `file` for CPack's
-#                           Debian package (dependencies by dpkg-shlibdeps)
+#                           Debian package (dependencies by dpkg-shlibdeps), clang with
+#                           libFuzzer for the fuzz harnesses (tests/fuzz)
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
@@ -17,6 +18,8 @@ if [ "${1:-}" = "--test" ]; then
     # Open MPI: the -DMR_MPI=ON build of batch / maskeval and its mpirun tests (run_tests.sh)
     PKGS+=(libopenmpi-dev openmpi-bin)
     PKGS+=(python3-nibabel)  # weights/train/prepare_data.py reads the .nii.gz training images
+    # tests/fuzz: clang, its libFuzzer runtime (libclang_rt.fuzzer) and OpenMP, for the fuzz smoke
+    PKGS+=(clang-14 libclang-rt-14-dev libomp-14-dev)
 fi
 
 missing=()

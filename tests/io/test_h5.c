@@ -509,6 +509,60 @@ static void test_h5_rejects_odd_types(void **state)
     free(path);
 }
 
+/* A variable-length string whose stored length is damaged (found by tests/fuzz's
+ * fuzz_h5_bytes, input tests/data/fuzz/h5_bytes/known/): refused from its length before libhdf5
+ * allocates a conversion buffer that long; within the file but over the memory limit: refused
+ * by the limit. */
+static void test_h5_damaged_vlen_string_length(void **state)
+{
+    char *path = xstrdup(mr_test_tmp("vlen_len.h5"));
+    struct mr_h5 *h = NULL;
+    char *s = NULL;
+    (void)state;
+
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f >= 0);
+    hid_t st = H5Tcopy(H5T_C_S1);
+    H5Tset_size(st, H5T_VARIABLE);
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t d = H5Dcreate2(f, "xml", st, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const char *text = "<ismrmrdHeader/>";
+    assert_true(H5Dwrite(d, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0);
+    haddr_t at = H5Dget_offset(d);
+    H5Dclose(d);
+    H5Sclose(sp);
+    H5Tclose(st);
+    H5Fclose(f);
+    assert_true(at != HADDR_UNDEF);
+
+    /* the element's 4-byte length: 3,195,310,088 bytes as the fuzzer found, then 1 MiB */
+    int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    const uint8_t huge[4] = {0x08, 0x90, 0x74, 0xbe};
+    assert_int_equal(pwrite(fd, huge, 4, (off_t)at), 4);
+    capture_stderr_begin();
+    assert_int_equal(mr_h5_open(path, &h), MR_OK);
+    assert_int_equal(mr_h5_read_string_dataset(h, "xml", &s, NULL), MR_ERR_FORMAT);
+    assert_error_mentions("claims a string of 3195310088 bytes", "'xml'");
+    mr_h5_close(h);
+
+    const uint8_t mib[4] = {0x00, 0x00, 0x10, 0x00};
+    assert_int_equal(pwrite(fd, mib, 4, (off_t)at), 4);
+    /* grow the file past 1 MiB so that only the memory limit can refuse it */
+    assert_int_equal(ftruncate(fd, 2 << 20), 0);
+    close(fd);
+    uint64_t old = mr_memory_limit();
+    mr_memory_limit_set(1 << 16);
+    assert_int_equal(mr_h5_open(path, &h), MR_OK);
+    assert_int_equal(mr_h5_read_string_dataset(h, "xml", &s, NULL), MR_ERR_NOMEM);
+    assert_error_mentions("over the memory limit", "'xml'");
+    mr_h5_close(h);
+    mr_memory_limit_set(old);
+    assert_int_equal(capture_stderr_end(), 0);
+    assert_null(s);
+    free(path);
+}
+
 /* every HDF5 identifier opened through io/h5 was closed again */
 static void test_h5_leaves_no_open_ids(void **state)
 {
@@ -525,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_h5_write_read_roundtrip),
         cmocka_unit_test(test_h5_uncommitted_writer_leaves_nothing),
         cmocka_unit_test(test_h5_rejects_odd_types),
+        cmocka_unit_test(test_h5_damaged_vlen_string_length),
         cmocka_unit_test(test_h5_leaves_no_open_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
