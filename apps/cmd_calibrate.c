@@ -12,6 +12,8 @@
 
 int mr_main_calibrate(int argc, char *argv[]);
 
+#define MAX_MASKS 16
+
 static const char help[] =
     "usage: mrirecon calibrate --weights W.h5 [options] DATA...\n"
     "\n"
@@ -24,7 +26,9 @@ static const char help[] =
     "\n"
     "  -w, --weights W.h5   the network's weight file (updated unless --dry-run)\n"
     "      --method M       model (default) or pnp-lpn\n"
-    "      --mask FILE.npy  undersample retrospectively (fastMRI files), as recon --mask\n"
+    "      --mask FILE.npy  undersample retrospectively (fastMRI files), as recon --mask;\n"
+    "                       repeat it (up to 16) to calibrate on every mask kind and\n"
+    "                       acceleration the network is meant for (each input with each)\n"
     "      --maps SRC       espirit (default), acs or file, as recon --maps\n"
     "      --dry-run        print the reference, do not store it\n"
     "  -q, --quiet          no progress on stderr\n"
@@ -59,6 +63,8 @@ int mr_main_calibrate(int argc, char *argv[])
     const char *method = "model";
     bool dry_run = false;
     bool quiet = false;
+    const char *masks[MAX_MASKS];
+    int nmasks = 0;
     int c;
 
     mr_volume_config_init(&cfg.volume);
@@ -69,7 +75,13 @@ int mr_main_calibrate(int argc, char *argv[])
         switch (c) {
         case 'w': weights = optarg; break;
         case 'm': method = optarg; break;
-        case 'k': cfg.volume.mask_path = optarg; break;
+        case 'k':
+            if (nmasks == MAX_MASKS) {
+                fprintf(stderr, "mrirecon calibrate: at most %d --mask options\n", MAX_MASKS);
+                return 2;
+            }
+            masks[nmasks++] = optarg;
+            break;
         case 'M': st = mr_method_config_set(&cfg.volume.method, "maps", optarg); break;
         case 'n': dry_run = true; break;
         case 'q': quiet = true; break;
@@ -98,6 +110,8 @@ int mr_main_calibrate(int argc, char *argv[])
         fprintf(stderr, "mrirecon calibrate: %s\n", mr_last_error());
         return 2;
     }
+    cfg.masks = masks;
+    cfg.nmasks = nmasks;
     cfg.inputs = (const char *const *)(argv + optind);
     cfg.ninputs = argc - optind;
     if (!quiet)

@@ -38,6 +38,7 @@ struct cirim_cascade {
 struct cirim {
     struct mr_cirim_config cfg;
     bool inference; /* created for mr_net_infer */
+    double ey;      /* the report's ‖M y‖² (image domain in the line-mask form) */
     int64_t steps;
     struct cirim_cascade *casc;
 
@@ -275,10 +276,13 @@ static void starting_image(struct cirim *net, const struct mr_array *ksp,
         mr_coil_reduce(&net->x, &net->coil, sens, MR_COIL_SUM_DOUBLE);
 }
 
-/* llg = [Re x, Im x, Re g, Im g], g = Σ_c conj(S_c) IFFT(M ⊙ (FFT(S_c x) − y_c)) / σ' (§5) */
+/* llg = [Re x, Im x, Re g, Im g], g = Σ_c conj(S_c) IFFT(M ⊙ (FFT(S_c x) − y_c)) / σ' (§5).
+ * dc (NULL: not wanted) receives the report's energies of x from the same transforms (recon/
+ * dc.h): dc[0] = Σ_{M≠0} |FFT(S x) − y|², dc[1] = Σ_{M=0} |FFT(S x)|², in the line-mask form
+ * by their image-domain equals (‖P S x − F⁻¹(M y)‖², ‖S x‖² − ‖P S x‖²; M binary there). */
 static void log_likelihood_gradient(struct cirim *net, const struct mr_array *ksp,
                                     const struct mr_array *mask, const struct mr_array *sens,
-                                    float inv_sigma)
+                                    float inv_sigma, double *dc)
 {
     const int64_t nc = net->nc;
     const int64_t n = net->h * net->w;
@@ -292,12 +296,21 @@ static void log_likelihood_gradient(struct cirim *net, const struct mr_array *ks
     if (net->linemask != NULL) {
         /* line mask: F⁻¹(M ⊙ (F r − y)) = F⁻¹MF r − F⁻¹(M y), the first along one axis only */
         const float complex *ym = mr_array_cf32(&net->ymask);
+        const double all = dc != NULL ? mr_dc_energy(r, NULL, 1, nc * n, true) : 0.0;
         mr_fft_linemask_apply(net->linemask, r, nc);
+        if (dc != NULL) {
+            dc[0] = mr_dc_residual_energy(r, ym, NULL, 1, nc * n);
+            dc[1] = fmax(0.0, all - mr_dc_energy(r, NULL, 1, nc * n, true));
+        }
 #pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
         for (int64_t j = 0; j < nc * n; j++)
             r[j] = r[j] - ym[j];
     } else {
         mr_fft2_forward(net->fft, r, r, nc);
+        if (dc != NULL) {
+            dc[0] = mr_dc_residual_energy(r, y, m, nc, n);
+            dc[1] = mr_dc_energy(r, m, nc, n, false);
+        }
 #pragma omp parallel for if (nc * n > CIRIM_PAR_MIN) schedule(static)
         for (int64_t c = 0; c < nc; c++)
             for (int64_t i = 0; i < n; i++)
@@ -329,7 +342,8 @@ static void dc_kspace(struct cirim *net, struct mr_array *k, const struct mr_arr
         o[j] = y[j] - o[j];
 }
 
-/* the report's numbers of the estimate x (recon/dc.h), k = FFT(S_c x) in net->coil */
+/* the report's numbers of the estimate x (recon/dc.h), k = FFT(S_c x) in net->coil: for the
+ * result (the time steps report the estimate they start from, log_likelihood_gradient) */
 static void report_estimate(struct cirim *net, int64_t index, const struct mr_net_inputs *in,
                             const struct mr_probe *probe)
 {
@@ -351,7 +365,16 @@ static void time_step(struct cirim *net, const struct cirim_cascade *cc, int64_t
     const int64_t n = net->h * net->w;
     const struct mr_array *a = &net->llg;
 
-    log_likelihood_gradient(net, in->ksp, in->mask, in->sens, inv_sigma);
+    double dc[2];
+    const bool report = mr_probe_wants_values(probe);
+    log_likelihood_gradient(net, in->ksp, in->mask, in->sens, inv_sigma, report ? dc : NULL);
+    if (report) { /* the estimate this step starts from, from the gradient's own transforms */
+        const int64_t k = i * net->steps + t;
+        mr_probe_emit_value(probe, "dc_residual", k,
+                            net->ey > 0.0 ? sqrt(dc[0] / net->ey) : 0.0);
+        mr_probe_emit_value(probe, "unsampled_energy", k,
+                            net->ey > 0.0 ? sqrt(dc[1] / net->ey) : 0.0);
+    }
     emit(probe, i, t, "llg_input", &net->llg);
     for (int l = 0; l < 2; l++) {
         mr_conv2d_forward(&cc->conv[l], &net->act[l], a, &net->scratch);
@@ -419,14 +442,18 @@ static mr_status cirim_run(void *ctx, const struct mr_net_inputs *in, struct mr_
     else
         starting_image(net, in->ksp, in->sens);
     mr_probe_emit(probe, "initial_image", -1, &net->x);
-    report_estimate(net, 0, in, probe);
+    if (mr_probe_wants_values(probe)) /* in the domain log_likelihood_gradient reports in */
+        net->ey = net->linemask != NULL
+                      ? mr_dc_energy(mr_array_cf32(&net->ymask), NULL, 1,
+                                     net->nc * net->h * net->w, true)
+                      : mr_dc_energy(mr_array_cf32(in->ksp), mr_array_f32(in->mask), net->nc,
+                                     net->h * net->w, true);
     for (int l = 0; l < 2; l++)
         mr_array_zero(&net->hid[l]);
 
     for (int64_t i = 0; i < c->num_cascades; i++)
         for (int64_t t = 0; t < net->steps; t++) {
             time_step(net, &net->casc[i], i, t, in, inv_sigma, probe);
-            report_estimate(net, i * net->steps + t + 1, in, probe);
             if (c->no_dc) {
                 emit(probe, i, t, "prediction", &net->x);
             } else if (mr_probe_active(probe)) {
@@ -434,6 +461,7 @@ static mr_status cirim_run(void *ctx, const struct mr_net_inputs *in, struct mr_
                 emit(probe, i, t, "prediction", out);
             }
         }
+    report_estimate(net, c->num_cascades * net->steps, in, probe); /* the result */
     if (c->no_dc)
         mr_array_copy(out, &net->x);
     else

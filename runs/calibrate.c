@@ -48,19 +48,25 @@ mr_status mr_calibrate_run(const struct mr_calibrate_config *cfg, struct mr_trus
     vc.report_path = NULL;
     vc.on_report = collect;
     vc.on_report_arg = &col;
+    const int nm = cfg->nmasks > 0 ? cfg->nmasks : 1;
     for (size_t i = 0; i < files.n; i++) {
         const int64_t before = col.n;
-        st = mr_volume_reconstruct(&vc, files.v[i], NULL, NULL);
-        if (st != MR_OK) {
-            mr_fail_context(st, "calibration input '%s'", files.v[i]);
-            goto out;
+        for (int k = 0; k < nm; k++) {
+            vc.mask_path = cfg->nmasks > 0 ? cfg->masks[k] : cfg->volume.mask_path;
+            st = mr_volume_reconstruct(&vc, files.v[i], NULL, NULL);
+            if (st != MR_OK) {
+                mr_fail_context(st, "calibration input '%s'%s%s", files.v[i],
+                                vc.mask_path != NULL ? " with the mask " : "",
+                                vc.mask_path != NULL ? vc.mask_path : "");
+                goto out;
+            }
         }
         if (cfg->progress != NULL)
             cfg->progress(cfg->progress_arg, files.v[i], (int64_t)i + 1, (int64_t)files.n,
                           col.n - before);
     }
-    snprintf(data, sizeof(data), "%lld slices of %zu file(s): %s%s", (long long)col.n, files.n,
-             cfg->inputs[0], cfg->ninputs > 1 ? ", ..." : "");
+    snprintf(data, sizeof(data), "%lld slices of %zu file(s) x %d mask(s): %s%s",
+             (long long)col.n, files.n, nm, cfg->inputs[0], cfg->ninputs > 1 ? ", ..." : "");
     MR_CHECK(mr_trust_reference_fit(col.v, col.n, data, out));
 out:
     free(col.v);

@@ -6,10 +6,11 @@ this image be trusted?"), for every shipped network.
         [--out weights/train/trust] [--nets cirim,e2evn,rvn] [--store]
 
 In-distribution data: the held-out IXI subjects of prepare_data.py (never trained on), 8 axial
-slices each, made 8-coil with the coil / phase / noise model of make_val.py, undersampled with
-the 1-D equispaced 4x mask (8 % centre) of training. The first two subjects calibrate
-(`mrirecon calibrate`, on a copy of the weight file unless --store), the other two are the
-held-out in-distribution set (false flags). Bad inputs, each through the same mask unless said:
+slices each, made 8-coil with the coil / phase / noise model of make_val.py. The first two subjects calibrate
+(`mrirecon calibrate`, on a copy of the weight file unless --store) with masks of training's
+kinds: 1-D equispaced 4x (8 % centre) and 8x (4 %), 2-D Poisson 6x (BART, 16² calibration);
+the other two are the held-out in-distribution set (false flags), through the 1-D 4x and the
+Poisson mask. Bad inputs, each through the same mask unless said:
   phantom      a Shepp-Logan phantom made 8-coil the same way (wrong anatomy)
   texture      a non-anatomical image (random rectangles and discs) made 8-coil
   row-mask     the held-out slices with the mask's orientation swapped (rows sampled)
@@ -228,6 +229,13 @@ def main():
                         "--accel", "4", "--center-fraction", "0.08", "--offset", "0",
                         "-o", cmask], check=True)
         col = np.load(cmask).astype(bool).ravel()
+        cmask8 = os.path.join(td, "cols8.npy")
+        subprocess.run([mr, "mask", "-q", "--type", "equispaced", "--shape", "%dx%d" % (N, N),
+                        "--accel", "8", "--center-fraction", "0.04", "--offset", "0",
+                        "-o", cmask8], check=True)
+        pmask = os.path.join(td, "poisson.npy")
+        subprocess.run([mr, "mask", "-q", "--type", "bart-poisson", "--shape", "%dx%d" % (N, N),
+                        "--accel", "6", "--calib", "16", "--seed", "7", "-o", pmask], check=True)
         rmask = os.path.join(td, "rows.npy")
         np.save(rmask, np.repeat(col[:, None], N, axis=1).astype(np.uint8))
         bad_files = corrupt(sets["heldout"], col, td, rng)
@@ -236,11 +244,13 @@ def main():
             w = shipped if a.store else os.path.join(td, NETS[net])
             if not a.store:
                 shutil.copy(shipped, w)
-            subprocess.run([mr, "calibrate", "-q", "--weights", w, "--mask", cmask,
-                            "--maps", "acs"] + sets["calib"], check=True,
-                           stdout=subprocess.DEVNULL)
-            r = {"held-out (in distribution)":
+            subprocess.run([mr, "calibrate", "-q", "--weights", w, "--mask", cmask, "--mask",
+                            cmask8, "--mask", pmask, "--maps", "acs"] + sets["calib"],
+                           check=True, stdout=subprocess.DEVNULL)
+            r = {"held-out, 1-D 4x":
                  recon_flags(mr, w, sets["heldout"], cmask, td, net + "_held"),
+                 "held-out, 2-D Poisson":
+                 recon_flags(mr, w, sets["heldout"], pmask, td, net + "_heldp"),
                  "phantom": recon_flags(mr, w, [os.path.join(td, "phantom.h5")], cmask, td,
                                         net + "_ph"),
                  "texture": recon_flags(mr, w, [os.path.join(td, "texture.h5")], cmask, td,
