@@ -196,6 +196,8 @@ mr_status mr_dicom_image_from_ismrmrd(const ISMRMRD_Image *im, struct mr_dicom_i
                            (double)h->field_of_view[1], (double)h->field_of_view[2]);
     d.data = im->data;
     d.instance_number = h->image_index;
+    if (im->attribute_string != NULL && h->attribute_string_len > 0)
+        mr_dicom_comments_from_meta(im->attribute_string, d.comments, sizeof(d.comments));
     d.pixel_spacing[0] = (double)h->field_of_view[1] / (double)d.rows;
     d.pixel_spacing[1] = (double)h->field_of_view[0] / (double)d.cols;
     d.slice_thickness = (double)h->field_of_view[2];
@@ -220,7 +222,7 @@ mr_status mr_dicom_image_from_ismrmrd(const ISMRMRD_Image *im, struct mr_dicom_i
 
 /* ---- the data set ------------------------------------------------------------------------ */
 
-#define MAX_ELEMENTS 64
+#define MAX_ELEMENTS 80
 
 /* The elements of one instance; formatted values live in pool. */
 struct dataset {
@@ -352,6 +354,7 @@ static void build(struct dataset *ds, const struct mr_dicom_series *s,
     put(ds, 0x0020, 0x0010, "SH", s->study_id);
     putf(ds, 0x0020, 0x0011, "IS", "%lld", (long long)s->series_number);
     putf(ds, 0x0020, 0x0013, "IS", "%lld", (long long)im->instance_number);
+    put_opt(ds, 0x0020, 0x4000, "LT", im->comments);
     put_ds3(ds, 0x0020, 0x0032, im->position, 3);
     put_ds3(ds, 0x0020, 0x0037, iop, 6);
     put(ds, 0x0020, 0x0052, "UI", s->frame_uid);
@@ -546,4 +549,40 @@ mr_status mr_dicom_file_name(const char *dir, int64_t instance, char *buf, size_
     if (k < 0 || (size_t)k >= cap)
         return MR_FAIL(MR_ERR_ARG, "DICOM file name in '%s' is too long", dir);
     return MR_OK;
+}
+
+/* the value of meta attribute name ("" when absent): <name>NAME</name><value>V</value> */
+static void meta_value(const char *meta, const char *name, char *out, size_t len)
+{
+    char key[96];
+    snprintf(key, sizeof(key), "<name>%s</name>", name);
+    out[0] = '\0';
+    const char *p = strstr(meta, key);
+    if (p == NULL || (p = strstr(p + strlen(key), "<value>")) == NULL)
+        return;
+    p += strlen("<value>");
+    const char *e = strstr(p, "</value>");
+    if (e == NULL)
+        return;
+    size_t n = (size_t)(e - p) < len - 1 ? (size_t)(e - p) : len - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+void mr_dicom_comments_from_meta(const char *meta, char *out, size_t len)
+{
+    char res[32];
+    char score[32];
+    char flag[8];
+    char reason[160];
+
+    out[0] = '\0';
+    meta_value(meta, "mrirecon.dc_residual", res, sizeof(res));
+    if (res[0] == '\0')
+        return;
+    meta_value(meta, "mrirecon.trust_score", score, sizeof(score));
+    meta_value(meta, "mrirecon.trust_flag", flag, sizeof(flag));
+    meta_value(meta, "mrirecon.trust_reason", reason, sizeof(reason));
+    snprintf(out, len, "mrirecon trust: dc_residual %s, score %s, flag %s%s%s", res, score,
+             flag[0] != '\0' ? flag : "0", reason[0] != '\0' ? ": " : "", reason);
 }

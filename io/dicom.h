@@ -200,6 +200,8 @@ struct mr_dicom_image {
     double pixel_spacing[2]; /* mm: between rows (along col_dir), between columns (row_dir) */
     double slice_thickness;  /* mm */
     struct mr_dicom_scale scale;
+    char comments[256];      /* Image Comments (0020,4000), e.g. the trust report's summary;
+                              * "" : none */
     char sop_uid[MR_DICOM_UID_SIZE]; /* "" : made at write (name-based when the series is
                                       * reproducible, else unique) */
 };
@@ -227,6 +229,11 @@ void mr_dicom_image_place(struct mr_dicom_image *im, const double centre[3],
  * orthogonal within 1e-3), MR_ERR_DATA (non-finite pixel).
  */
 mr_status mr_dicom_image_from_ismrmrd(const ISMRMRD_Image *im, struct mr_dicom_image *out);
+
+/* Image Comments from an ISMRMRD image's meta attributes (the stage's trust report,
+ * pipeline/stage.h): "mrirecon trust: dc_residual R, score S, flag F[: reason]", or "" when
+ * the meta has no mrirecon.dc_residual. */
+void mr_dicom_comments_from_meta(const char *meta, char *out, size_t len);
 
 /* Writes one instance to path (atomically). s must have its UIDs (mr_dicom_series_uids).
  * Errors: MR_ERR_ARG (sizes, numbers, UIDs), MR_ERR_DATA, MR_ERR_IO (folder missing or not

@@ -628,3 +628,13 @@ out:
     free(text);
     return st;
 }
+
+void mr_trust_report_summary(const struct mr_trust_report *r, char *buf, size_t len)
+{
+    char res[32];
+    char score[32];
+    snprintf(res, sizeof(res), isfinite(r->residual) ? "%.6g" : "nan", r->residual);
+    snprintf(score, sizeof(score), isfinite(r->score) ? "%.6g" : "nan", r->score);
+    snprintf(buf, len, "mrirecon trust: dc_residual %s, score %s, flag %d%s%s", res, score,
+             r->flagged ? 1 : 0, r->flagged ? ": " : "", r->flagged ? r->reason : "");
+}

@@ -44,6 +44,7 @@
 #define MR_PIPELINE_TRUST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "recon/probe.h"
@@ -169,6 +170,10 @@ mr_status mr_trust_reference_store(const char *weights, const struct mr_trust_re
 /* One slice's report as a JSON object text (malloc'd; NULL: out of memory): the numbers,
  * "steps" [{residual, unsampled}], "objective" [...], score, flagged, reason; NaN as null. */
 char *mr_trust_report_json(const struct mr_trust_report *r);
+
+/* One line for an image's comments (DICOM Image Comments): "mrirecon trust: dc_residual R,
+ * score S, flag F[: reason]" as the stage's meta attributes give it (io/dicom.h). */
+void mr_trust_report_summary(const struct mr_trust_report *r, char *buf, size_t len);
 
 /*
  * The report file of one reconstruction (`recon --report FILE.json`):

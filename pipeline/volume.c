@@ -59,7 +59,7 @@ static void apply_mask(struct mr_array *ksp, const struct mr_array *mask)
 /* vol (slices s0.., h, w) as a DICOM series (see volume.h for the fastMRI defaults) */
 static mr_status write_dicom(const struct mr_volume_config *cfg, const char *in, const char *out,
                              const struct mr_fastmri_info *info, const struct mr_array *vol,
-                             int64_t s0, const char *label)
+                             int64_t s0, const char *label, char (*comments)[256])
 {
     static const double row_dir[3] = { 1.0, 0.0, 0.0 };
     static const double col_dir[3] = { 0.0, 1.0, 0.0 };
@@ -93,6 +93,7 @@ static mr_status write_dicom(const struct mr_volume_config *cfg, const char *in,
         im->rows = rows;
         im->cols = cols;
         im->instance_number = s0 + i + 1;
+        snprintf(im->comments, sizeof(im->comments), "%s", comments[i]);
         im->pixel_spacing[0] = vox[1];
         im->pixel_spacing[1] = vox[0];
         im->slice_thickness = vox[2];
@@ -138,6 +139,7 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
     bool have_mask = false;
     struct mr_trust_report *rep = malloc(sizeof(*rep));
     struct mr_trust_doc *doc = NULL;
+    char (*comments)[256] = NULL;
 
     if (rep == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "trust report");
@@ -159,6 +161,11 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
     MR_CHECK(mr_array_init_dims(&ksp, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&mag, MR_DTYPE_F32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&vol, MR_DTYPE_F32, 3, s1 - s0, oh, ow));
+    comments = calloc((size_t)(s1 - s0), sizeof(*comments)); /* each slice's trust summary */
+    if (comments == NULL) {
+        st = MR_FAIL(MR_ERR_NOMEM, "trust summaries of %lld slices", (long long)(s1 - s0));
+        goto out;
+    }
     if (cfg->mask_path != NULL) {
         MR_CHECK(mr_npy_read_mask(cfg->mask_path, h, w, &mask));
         have_mask = true;
@@ -200,6 +207,7 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
             goto out;
         }
         MR_CHECK(mr_trust_doc_add(doc, "slice", s, rep));
+        mr_trust_report_summary(rep, comments[s - s0], sizeof(comments[0]));
         if (cfg->on_report != NULL)
             MR_CHECK(cfg->on_report(cfg->on_report_arg, s, rep));
         struct mr_array dst;
@@ -211,7 +219,7 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
     if (out == NULL)
         ; /* reports only (calibration) */
     else if (mr_output_format_resolve(out, cfg->format) == MR_OUTPUT_DICOM)
-        MR_CHECK(write_dicom(cfg, in, out, info, &vol, s0, label));
+        MR_CHECK(write_dicom(cfg, in, out, info, &vol, s0, label, comments));
     else
         MR_CHECK(mr_output_write(out, cfg->format, &vol, info, label));
     MR_CHECK(mr_volume_finish_report(cfg, doc, result));
@@ -221,6 +229,7 @@ static mr_status reconstruct_fastmri(const struct mr_volume_config *cfg, const c
     }
 out:
     free(rep);
+    free(comments);
     mr_trust_doc_free(doc);
     mr_pipeline_free(p);
     mr_fastmri_close(f);

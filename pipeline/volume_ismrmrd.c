@@ -25,6 +25,7 @@ struct image_list {
     struct mr_ismrmrd_writer *writer; /* .h5: images go straight to the file */
     ISMRMRD_ImageHeader *heads;
     float **data;
+    char **meta; /* each image's meta attributes (the trust report, for DICOM comments) */
     size_t n;
     size_t cap;
 };
@@ -69,6 +70,10 @@ static mr_status sink_image(void *ctx, const ISMRMRD_Image *im)
         if (d == NULL)
             return MR_FAIL(MR_ERR_NOMEM, "image list");
         l->data = d;
+        char **mt = realloc(l->meta, sizeof(*mt) * cap);
+        if (mt == NULL)
+            return MR_FAIL(MR_ERR_NOMEM, "image list");
+        l->meta = mt;
         l->cap = cap;
     }
     size_t bytes = ismrmrd_size_of_image_data(im);
@@ -76,8 +81,19 @@ static mr_status sink_image(void *ctx, const ISMRMRD_Image *im)
     if (copy == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "image of %zu bytes", bytes);
     memcpy(copy, im->data, bytes);
+    const size_t mlen = im->attribute_string != NULL ? im->head.attribute_string_len : 0;
+    char *meta = malloc(mlen + 1);
+    if (meta == NULL) {
+        free(copy);
+        return MR_FAIL(MR_ERR_NOMEM, "image attributes");
+    }
+    if (mlen > 0)
+        memcpy(meta, im->attribute_string, mlen);
+    meta[mlen] = '\0';
     l->heads[l->n] = im->head;
+    l->heads[l->n].attribute_string_len = (uint32_t)mlen;
     l->data[l->n] = copy;
+    l->meta[l->n] = meta;
     l->n++;
     return MR_OK;
 }
@@ -107,7 +123,8 @@ static mr_status write_dicom(const struct mr_volume_config *cfg, const struct im
     MR_CHECK(mr_output_dicom_series(&s, xml, xml_len, in, &cfg->method, label,
                                     (int64_t)cfg->image_series_index + 1, &cfg->dicom));
     for (size_t i = 0; i < l->n; i++) {
-        const ISMRMRD_Image im = { .head = l->heads[order[i]], .data = l->data[order[i]] };
+        const ISMRMRD_Image im = { .head = l->heads[order[i]], .data = l->data[order[i]],
+                                   .attribute_string = l->meta[order[i]] };
         MR_CHECK(mr_dicom_image_from_ismrmrd(&im, &ims[i]));
         ims[i].instance_number = (int64_t)i + 1;
     }
@@ -239,9 +256,12 @@ mr_status mr_volume_reconstruct_ismrmrd(const struct mr_volume_config *cfg, cons
 out:
     mr_trust_doc_free(list.doc);
     mr_ismrmrd_writer_free(list.writer);
-    for (size_t i = 0; i < list.n; i++)
+    for (size_t i = 0; i < list.n; i++) {
         free(list.data[i]);
+        free(list.meta[i]);
+    }
     free(list.data);
+    free(list.meta);
     free(list.heads);
     mr_stage_free(stage);
     mr_ismrmrd_close(f);

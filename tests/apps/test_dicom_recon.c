@@ -238,6 +238,8 @@ static void test_dicom_from_fastmri_geometry_and_pixels(void **state)
     snprintf(file, sizeof(file), "%s/IM00002.dcm", series);
     expect_pixels(file, mr_array_f32(&ref) + 16 * 12, 16 * 12);
     dcm_expect(dump, "0020,0013", "2");
+    /* the slice's trust report in Image Comments: zero-filling keeps the data */
+    dcm_expect(dump, "0020,4000", "mrirecon trust: dc_residual 0, score nan, flag 0");
     dcm_expect(dump, "0028,0010", "16");
     dcm_expect(dump, "0028,0011", "12");
     dcm_expect(dump, "0028,0030", "2\\3");
@@ -315,6 +317,9 @@ static void test_dicom_from_ismrmrd_geometry_and_pixels(void **state)
         dcm_expect(dump, "0008,0080", "ISMRM Synthetic Imaging Lab");
         snprintf(want, sizeof(want), "%u", i + 1);
         dcm_expect(dump, "0020,0013", want);
+        assert_true(dcm_get(dump, "0020,4000", v, sizeof(v))); /* the stage's trust report */
+        assert_non_null(strstr(v, "mrirecon trust: dc_residual "));
+        assert_non_null(strstr(v, ", flag 0"));
         assert_true(dcm_get(dump, "0020,0032", v, sizeof(v)));
         assert_int_equal(dcm_doubles(v, x, 3), 3);
         for (int k = 0; k < 3; k++) {
