@@ -38,7 +38,7 @@ static mr_status summarise(struct mr_maskeval_run *R, const struct mr_result_row
                            struct mr_report_cell *cells)
 {
     const struct mr_maskeval_config *cfg = R->cfg;
-    double *buf = malloc((n > 0 ? n : 1) * 5 * sizeof(double));
+    double *buf = malloc((n > 0 ? n : 1) * 6 * sizeof(double));
     if (buf == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "summary");
     R->counts.rows = 0;
@@ -46,9 +46,10 @@ static mr_status summarise(struct mr_maskeval_run *R, const struct mr_result_row
     for (int mi = 0; mi < cfg->nmasks; mi++)
         for (int ji = 0; ji < cfg->nmethods; ji++) {
             struct mr_report_cell *c = &cells[mi * cfg->nmethods + ji];
-            double *col[5];
+            double *col[6];
             int64_t k = 0;
-            for (int q = 0; q < 5; q++)
+            int64_t nres = 0;
+            for (int q = 0; q < 6; q++)
                 col[q] = buf + (size_t)q * (n > 0 ? n : 1);
             memset(c, 0, sizeof(*c));
             c->mask = cfg->masks[mi].label;
@@ -70,12 +71,16 @@ static mr_status summarise(struct mr_maskeval_run *R, const struct mr_result_row
                 col[2][k] = r->ssim;
                 col[3][k] = r->accel;
                 col[4][k] = r->time_s;
+                if (isfinite(r->residual)) /* rows from before the trust report have none */
+                    col[5][nres++] = r->residual;
+                c->flagged += r->flagged;
                 k++;
             }
             c->n = k;
             double sd;
             for (int q = 0; q < 3; q++)
                 mean_std(col[q], k, &c->mean[q], &c->std[q]);
+            mean_std(col[5], nres, &c->mean[3], &c->std[3]);
             mean_std(col[3], k, &c->accel, &sd);
             mean_std(col[4], k, &c->time_s, &sd);
         }
@@ -118,6 +123,12 @@ static mr_status write_summary(const struct mr_maskeval_run *R, const struct mr_
             cJSON_AddNumberToObject(m, "std", c->std[q]);
         }
         cJSON_AddNumberToObject(e, "time_s", c->time_s);
+        if (isfinite(c->mean[3])) { /* the trust report */
+            cJSON *m = cJSON_AddObjectToObject(e, "dc_residual");
+            cJSON_AddNumberToObject(m, "mean", c->mean[3]);
+            cJSON_AddNumberToObject(m, "std", c->std[3]);
+        }
+        cJSON_AddNumberToObject(e, "flagged", (double)c->flagged);
     }
     text = cJSON_Print(root);
     if (text == NULL) {

@@ -121,7 +121,7 @@ static void esc(FILE *f, const char *s)
     }
 }
 
-static const char *const metric_names[3] = { "NMSE", "PSNR (dB)", "SSIM" };
+static const char *const metric_names[4] = { "NMSE", "PSNR (dB)", "SSIM", "DC residual" };
 static const char *const palette[10] = { "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                          "#9467bd", "#8c564b", "#e377c2", "#17becf",
                                          "#7f7f7f", "#bcbd22" };
@@ -467,7 +467,10 @@ mr_status mr_report_write_html(const char *path, const struct mr_report *r)
     write_masks(f, r);
     write_table(f, r);
     fputs("<h2>Metrics versus acceleration</h2>\n<div class=\"plots\">\n", f);
-    for (int k = 0; k < 3; k++)
+    bool residuals = false; /* results from before the trust report have none */
+    for (int i = 0; i < r->ncells; i++)
+        residuals = residuals || (r->cells[i].n > 0 && isfinite(r->cells[i].mean[3]));
+    for (int k = 0; k < (residuals ? 4 : 3); k++)
         svg_plot(f, r, k);
     fputs("</div>\n", f);
     write_legend(f, r);

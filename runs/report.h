@@ -3,8 +3,9 @@
  * page (no scripts, no network) with
  *   - the masks and their point-spread functions (PNG files next to the page),
  *   - a table of mean ± std per mask × method,
- *   - NMSE / PSNR / SSIM versus acceleration plots, inline SVG drawn here (one line per
- *     mask kind × method, points = the masks of that kind sorted by acceleration),
+ *   - NMSE / PSNR / SSIM and the trust report's data-consistency residual versus acceleration
+ *     plots, inline SVG drawn here (one line per mask kind × method, points = the masks of
+ *     that kind sorted by acceleration),
  *   - a gallery of reconstructions and colour error maps for a few slices,
  *   - the failed rows with their errors.
  * Image paths are relative to the page. All text is HTML-escaped.
@@ -36,8 +37,10 @@ struct mr_report_cell {
     int64_t n;      /* ok rows */
     int64_t failed; /* error rows */
     double accel;   /* mean actual acceleration of the ok rows */
-    double mean[3]; /* NMSE, PSNR, SSIM */
-    double std[3];
+    double mean[4]; /* NMSE, PSNR, SSIM, data-consistency residual (trust report; NaN when
+                     * the rows have none) */
+    double std[4];
+    int64_t flagged; /* ok rows the trust report flagged */
     double time_s;
 };
 

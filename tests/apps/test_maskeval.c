@@ -233,11 +233,12 @@ static void test_maskeval_ixi_end_to_end_and_resume(void **state)
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(sum, "failed")->valueint, 10);
     cJSON_Delete(sum);
 
-    /* report.html: three plots, mask + PSF pictures for the two good masks, a gallery */
+    /* report.html: four plots (NMSE, PSNR, SSIM, the trust report's DC residual), mask + PSF
+     * pictures for the two good masks, a gallery */
     snprintf(path, sizeof(path), "%s/report.html", outdir);
     text = slurp(path);
     assert_non_null(text);
-    assert_int_equal(count(text, "<svg class=\"plot\""), 3);
+    assert_int_equal(count(text, "<svg class=\"plot\""), 4);
     assert_int_equal(count(text, "class=\"mask\""), 2);
     assert_int_equal(count(text, "class=\"psf\""), 2);
     assert_int_equal(count(text, "class=\"errmap\""), 4); /* slice 1: 2 good masks x 2 methods */
@@ -481,7 +482,7 @@ static void test_maskeval_report_renders_in_chromium(void **state)
         const char *got = strstr(dom, "MR-IMAGES");
         fail_msg("chromium: expected '%s', got '%.300s'", want, got != NULL ? got : "no probe");
     }
-    assert_int_equal(count(dom, "<svg class=\"plot\""), 3);
+    assert_int_equal(count(dom, "<svg class=\"plot\""), 4);
 
     snprintf(shot, sizeof(shot), "%s/screenshot.png", outdir);
     remove(shot);
