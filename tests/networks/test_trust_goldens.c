@@ -210,7 +210,7 @@ static void test_cirim_time_steps(void **state)
     (void)state;
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         struct run r;
-        struct mr_cirim_config cfg;
+        struct mr_cirim_config cfg = mr_cirim_config_default; /* what the reader updates */
         struct mr_fft2 *fft = NULL;
         struct mr_array coil = { 0 };
         char name[128];
