@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Strong scaling of `mrirecon batch` and `mrirecon maskeval` over MPI ranks (runs/tasks.h).
 
-usage: bench/scaling.py MRIRECON [WORK_DIR] [--repeat N]
+usage: bench/scaling.py MRIRECON [WORK_DIR] [--repeat N] [--scale K]
   MRIRECON  a -DMR_MPI=ON build's binary (build-mpi/bin/mrirecon)
 
 The same fixed work is done by 1 process (no mpirun: the serial baseline), then by 2 and 4
@@ -11,6 +11,8 @@ FFTW_ESTIMATE plans. Tasks of mixed cost:
   batch     8 volumes: 4 x brain8_poisson (8 coils, 230 x 180) and 4 x ixi_axial2 (8 coils,
             2 slices of 72 x 60), CG-SENSE with ESPIRiT maps, NIfTI outputs
   maskeval  brain8_full + ixi_axial2 x 2 masks x zf, cg:iters=10, cs:iters=20 (12 tasks)
+  --scale K (default 1) multiplies both: K times the volumes, so that the fixed costs of a run
+  (mpirun's start-up, MPI_Init, the last task's tail) stop dominating a seconds-long job
 Reported per configuration: wall time (best of --repeat), speed-up T1/TP, parallel efficiency
 speed-up/P, tasks/s, and the load imbalance max/mean of the ranks' busy seconds (the line the
 run prints). Prints a Markdown table.
@@ -26,6 +28,7 @@ MR = os.path.abspath(sys.argv[1])
 WORK = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 and not sys.argv[2].startswith("--") \
     else "/tmp/mrirecon_scaling"
 REPEAT = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 1
+SCALE = int(sys.argv[sys.argv.index("--scale") + 1]) if "--scale" in sys.argv else 1
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, OMP_NUM_THREADS="1", MR_FFT_PLANNER="estimate",
            OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
@@ -35,7 +38,14 @@ def dataset():
     inp = os.path.join(WORK, "in")
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(inp)
-    for i in range(4):
+    me = os.path.join(WORK, "me")
+    os.makedirs(me)
+    for i in range(SCALE):
+        shutil.copy(os.path.join(SRC, "data/sample/brain8_full.h5"),
+                    os.path.join(me, f"full{i}.h5"))
+        shutil.copy(os.path.join(SRC, "tests/data/maskeval/ixi_axial2.h5"),
+                    os.path.join(me, f"ixi{i}.h5"))
+    for i in range(4 * SCALE):
         shutil.copy(os.path.join(SRC, "data/sample/brain8_poisson.h5"),
                     os.path.join(inp, f"big{i}.h5"))
         shutil.copy(os.path.join(SRC, "tests/data/maskeval/ixi_axial2.h5"),
@@ -45,13 +55,12 @@ def dataset():
 
 def commands(inp, out):
     return {
-        "batch": (["batch", "-m", "cg", "--format", "nii", inp, out], 8),
-        "maskeval": (["maskeval", "--data", os.path.join(SRC, "data/sample/brain8_full.h5"),
-                      "--data", os.path.join(SRC, "tests/data/maskeval/ixi_axial2.h5"),
+        "batch": (["batch", "-m", "cg", "--format", "nii", inp, out], 8 * SCALE),
+        "maskeval": (["maskeval", "--data", os.path.join(WORK, "me"),
                       "--mask", "equispaced:accel=4,center=0.08",
                       "--mask", "random:accel=6,center=0.08", "--method", "zf",
                       "--method", "cg:iters=10", "--method", "cs:iters=20", "-j", "1",
-                      "-o", out], 12),
+                      "-o", out], 12 * SCALE),
     }
 
 
@@ -84,7 +93,7 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                 if l.startswith("model name")), "?")
     print(f"CPU: {cpu}, {os.cpu_count()} cores; load average before: {' '.join(load)}; "
-          f"best of {REPEAT}\n")
+          f"best of {REPEAT}; scale {SCALE}\n")
     print("| command | ranks | schedule | time s | speed-up | efficiency | tasks/s | "
           "imbalance |")
     print("|---|---|---|---|---|---|---|---|")
