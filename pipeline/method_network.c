@@ -90,27 +90,16 @@ static mr_status network_run(void *ctx, const struct mr_slice *s, struct mr_arra
     return mr_net_infer_probed(m->net, s->ksp, s->mask, maps, mag, probe);
 }
 
-const struct mr_method_ops mr_method_model = {
-    .name = "model",
-    .summary = "a network from its weight file (E2EVN, CIRIM, RecurrentVarNet; an LPN weight "
-               "file: plug-and-play), with its framework's inference processing",
-    .takes_weights = true,
-    .create = network_create,
-    .needs_maps = network_needs_maps,
-    .scales_with_data = network_scales_with_data,
-    .label = network_label,
-    .run = network_run,
-    .free = network_free,
-};
+/* the two rows differ in name and summary only */
+#define NETWORK_ROW(row, row_name, text)                                                     \
+    const struct mr_method_ops mr_method_##row = {                                           \
+        .name = row_name, .summary = text, .takes_weights = true, .create = network_create,  \
+        .needs_maps = network_needs_maps, .scales_with_data = network_scales_with_data,      \
+        .label = network_label, .run = network_run, .free = network_free,                    \
+    }
 
-const struct mr_method_ops mr_method_pnp_lpn = {
-    .name = "pnp-lpn",
-    .summary = "plug-and-play with a learned proximal network prior (an LPN weight file)",
-    .takes_weights = true,
-    .create = network_create,
-    .needs_maps = network_needs_maps,
-    .scales_with_data = network_scales_with_data,
-    .label = network_label,
-    .run = network_run,
-    .free = network_free,
-};
+NETWORK_ROW(model, "model",
+            "a network from its weight file (E2EVN, CIRIM, RecurrentVarNet; an LPN weight "
+            "file: plug-and-play), with its framework's inference processing");
+NETWORK_ROW(pnp_lpn, "pnp-lpn",
+            "plug-and-play with a learned proximal network prior (an LPN weight file)");

@@ -28,6 +28,31 @@ SLICES = (54, 60, 66, 72)
 NC, N = 8, 128
 
 
+def simulate(img, rng):
+    """8 noisy coil images (NC, N, N) of a real image in [0, 1] and the true maps: smooth
+    quadratic object phase, NC Gaussian coils on a circle of radius 1.3 (width 0.8) with linear
+    phase, noise sigma 0.5 % of the largest coil-image magnitude (draws: 5 phase coefficients,
+    the coil angle, the noise)."""
+    y, x = np.meshgrid(np.linspace(-1, 1, N), np.linspace(-1, 1, N), indexing="ij")
+    c = rng.uniform(-1, 1, 5)
+    ph = np.exp(1j * np.pi * (c[0] + 0.5 * c[1] * x + 0.5 * c[2] * y
+                              + 0.3 * c[3] * x * x + 0.3 * c[4] * y * y))
+    a0 = rng.uniform(0, 2 * np.pi)
+    maps = []
+    for k in range(NC):
+        ang = a0 + 2 * np.pi * k / NC
+        mag = np.exp(-((x - 1.3 * np.cos(ang)) ** 2 + (y - 1.3 * np.sin(ang)) ** 2)
+                     / (2 * 0.8 ** 2))
+        maps.append(mag * np.exp(1j * (ang + 0.5 * np.cos(ang) * x + 0.5 * np.sin(ang) * y)))
+    maps = np.array(maps)
+    maps /= np.sqrt((np.abs(maps) ** 2).sum(0, keepdims=True))
+    coil = maps * (img * ph)[None]
+    sig = 0.005 * np.abs(coil).max()
+    coil = coil + sig * (rng.standard_normal(coil.shape)
+                         + 1j * rng.standard_normal(coil.shape)) / np.sqrt(2)
+    return coil, maps
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser()
@@ -36,7 +61,6 @@ def main():
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     rng = np.random.RandomState(7)
-    y, x = np.meshgrid(np.linspace(-1, 1, N), np.linspace(-1, 1, N), indexing="ij")
     for sid in VAL_SUBJECTS:
         v = np.asarray(nib.load(os.path.join(a.src, "ixi_t1_2mm", sid + "_T1.nii.gz"))
                        .dataobj.get_unscaled(), np.float64)
@@ -45,23 +69,7 @@ def main():
         rss = np.zeros((len(SLICES), N, N), np.float32)
         for i, j in enumerate(SLICES):
             img = fit(v[:, j, :]).astype(np.float64) / 255.0
-            c = rng.uniform(-1, 1, 5)
-            ph = np.exp(1j * np.pi * (c[0] + 0.5 * c[1] * x + 0.5 * c[2] * y
-                                      + 0.3 * c[3] * x * x + 0.3 * c[4] * y * y))
-            a0 = rng.uniform(0, 2 * np.pi)
-            maps = []
-            for k in range(NC):
-                ang = a0 + 2 * np.pi * k / NC
-                mag = np.exp(-((x - 1.3 * np.cos(ang)) ** 2 + (y - 1.3 * np.sin(ang)) ** 2)
-                             / (2 * 0.8 ** 2))
-                maps.append(mag * np.exp(1j * (ang + 0.5 * np.cos(ang) * x
-                                               + 0.5 * np.sin(ang) * y)))
-            maps = np.array(maps)
-            maps /= np.sqrt((np.abs(maps) ** 2).sum(0, keepdims=True))
-            coil = maps * (img * ph)[None]
-            sig = 0.005 * np.abs(coil).max()
-            coil = coil + sig * (rng.standard_normal(coil.shape)
-                                 + 1j * rng.standard_normal(coil.shape)) / np.sqrt(2)
+            coil, maps = simulate(img, rng)
             ksp[i] = fft2c(coil)
             sens[i] = maps
             rss[i] = np.sqrt((np.abs(ifft2c(ksp[i].astype(np.complex128))) ** 2).sum(0))

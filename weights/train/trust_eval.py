@@ -37,38 +37,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from prepare_data import VAL_SUBJECTS, fit  # noqa: E402  pylint: disable=wrong-import-position
 from figure import write_png  # noqa: E402  pylint: disable=wrong-import-position
+from make_val import NC, N, fft2c, simulate  # noqa: E402  pylint: disable=wrong-import-position
 
-NC, N = 8, 128
 SLICES = tuple(range(50, 82, 4))
 NETS = {"cirim": "cirim-brain-demo.h5", "e2evn": "e2evn-brain-demo.h5",
         "rvn": "rvn-brain-demo.h5"}
 
 
-def fft2c(x):
-    return np.fft.fftshift(np.fft.fft2(np.fft.ifftshift(x, axes=(-2, -1)), norm="ortho"),
-                           axes=(-2, -1))
-
-
 def coils(img, rng):
     """8-coil k-space of a real image in [0, 1]: make_val.py's coil, phase and noise model."""
-    y, x = np.meshgrid(np.linspace(-1, 1, N), np.linspace(-1, 1, N), indexing="ij")
-    c = rng.uniform(-1, 1, 5)
-    ph = np.exp(1j * np.pi * (c[0] + 0.5 * c[1] * x + 0.5 * c[2] * y
-                              + 0.3 * c[3] * x * x + 0.3 * c[4] * y * y))
-    a0 = rng.uniform(0, 2 * np.pi)
-    maps = []
-    for k in range(NC):
-        ang = a0 + 2 * np.pi * k / NC
-        mag = np.exp(-((x - 1.3 * np.cos(ang)) ** 2 + (y - 1.3 * np.sin(ang)) ** 2)
-                     / (2 * 0.8 ** 2))
-        maps.append(mag * np.exp(1j * (ang + 0.5 * np.cos(ang) * x + 0.5 * np.sin(ang) * y)))
-    maps = np.array(maps)
-    maps /= np.sqrt((np.abs(maps) ** 2).sum(0, keepdims=True))
-    coil = maps * (img * ph)[None]
-    sig = 0.005 * np.abs(coil).max()
-    coil = coil + sig * (rng.standard_normal(coil.shape)
-                         + 1j * rng.standard_normal(coil.shape)) / np.sqrt(2)
-    return fft2c(coil).astype(np.complex64)
+    return fft2c(simulate(img, rng)[0]).astype(np.complex64)
 
 
 def shepp_logan():
