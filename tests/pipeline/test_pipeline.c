@@ -14,52 +14,22 @@
 
 #include "io/fastmri.h"
 #include "pipeline/pipeline.h"
+#include "slice_data.h"
 
 /* one fully sampled slice of the small real test volume, undersampled on every 2nd column
  * plus 12 centre columns */
-struct slice_data {
-    struct mr_array ksp;
-    struct mr_array mask;
-    int64_t nc;
-    int64_t h;
-    int64_t w;
-};
-
 static struct slice_data sd;
 
 static int setup(void **state)
 {
-    struct mr_fastmri *f = NULL;
     (void)state;
-    if (mr_fastmri_open(mr_test_data("maskeval/ixi_axial2.h5"), &f) != MR_OK)
-        return -1;
-    const struct mr_fastmri_info *in = mr_fastmri_info(f);
-    sd.nc = in->coils;
-    sd.h = in->h;
-    sd.w = in->w;
-    if (mr_array_init_dims(&sd.ksp, MR_DTYPE_CF32, 3, sd.nc, sd.h, sd.w) != MR_OK ||
-        mr_array_init_dims(&sd.mask, MR_DTYPE_F32, 2, sd.h, sd.w) != MR_OK ||
-        mr_fastmri_read_kspace(f, 0, &sd.ksp) != MR_OK)
-        return -1;
-    mr_fastmri_close(f);
-    float *m = mr_array_f32(&sd.mask);
-    float complex *k = mr_array_cf32(&sd.ksp);
-    for (int64_t y = 0; y < sd.h; y++)
-        for (int64_t x = 0; x < sd.w; x++)
-            m[y * sd.w + x] = (x % 2 == 0 || (x >= sd.w / 2 - 6 && x < sd.w / 2 + 6)) ? 1.0f
-                                                                                     : 0.0f;
-    for (int64_t c = 0; c < sd.nc; c++)
-        for (int64_t i = 0; i < sd.h * sd.w; i++)
-            if (m[i] == 0.0f)
-                k[c * sd.h * sd.w + i] = 0.0f;
-    return 0;
+    return slice_data_load(&sd, "maskeval/ixi_axial2.h5", 2, 12);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    mr_array_cleanup(&sd.ksp);
-    mr_array_cleanup(&sd.mask);
+    slice_data_cleanup(&sd);
     return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "io/fastmri.h"
 #include "io/h5.h"
 #include "pipeline/pipeline.h"
+#include "slice_data.h"
 #include "pipeline/trust.h"
 #include "weights/weights.h"
 
@@ -29,49 +30,19 @@ static const char *cirim_weights(void)
     return path;
 }
 
-struct slice_data {
-    struct mr_array ksp;
-    struct mr_array mask;
-    int64_t nc, h, w;
-};
-
 static struct slice_data sd;
 static struct mr_trust_report rep;
 
-/* a real IXI slice made 8-coil, every 3rd column + 8 centre columns */
 static int setup(void **state)
 {
-    struct mr_fastmri *f = NULL;
     (void)state;
-    if (mr_fastmri_open(mr_test_data("maskeval/ixi_axial2.h5"), &f) != MR_OK)
-        return -1;
-    const struct mr_fastmri_info *in = mr_fastmri_info(f);
-    sd.nc = in->coils;
-    sd.h = in->h;
-    sd.w = in->w;
-    if (mr_array_init_dims(&sd.ksp, MR_DTYPE_CF32, 3, sd.nc, sd.h, sd.w) != MR_OK ||
-        mr_array_init_dims(&sd.mask, MR_DTYPE_F32, 2, sd.h, sd.w) != MR_OK ||
-        mr_fastmri_read_kspace(f, 0, &sd.ksp) != MR_OK)
-        return -1;
-    mr_fastmri_close(f);
-    float *m = mr_array_f32(&sd.mask);
-    float complex *k = mr_array_cf32(&sd.ksp);
-    for (int64_t y = 0; y < sd.h; y++)
-        for (int64_t x = 0; x < sd.w; x++)
-            m[y * sd.w + x] = (x % 3 == 0 || (x >= sd.w / 2 - 4 && x < sd.w / 2 + 4)) ? 1.0f
-                                                                                     : 0.0f;
-    for (int64_t c = 0; c < sd.nc; c++)
-        for (int64_t i = 0; i < sd.h * sd.w; i++)
-            if (m[i] == 0.0f)
-                k[c * sd.h * sd.w + i] = 0.0f;
-    return 0;
+    return slice_data_load(&sd, "maskeval/ixi_axial2.h5", 3, 8);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    mr_array_cleanup(&sd.ksp);
-    mr_array_cleanup(&sd.mask);
+    slice_data_cleanup(&sd);
     return 0;
 }
 
