@@ -2,10 +2,11 @@
  * Winograd F(4×4, 3×3) convolution: the driver and the AVX-512 kernels (see conv_winograd.h;
  * the AVX2 kernels are in conv_winograd_avx2.c).
  *
- * Layout. The input is first transposed to (H, W, cin16) so that one patch element of 16 input
- * channels is one zmm load. A job is one row of tiles of one polyphase component of the output
- * rows: the output rows pr + dh·(4·ty + m), m = 0..3, across the whole width (every column
- * residue ps and tile column tx), one job per OpenMP iteration. Per job:
+ * Layout. A job is one row of tiles of one polyphase component of the output rows: the output
+ * rows pr + dh·(4·ty + m), m = 0..3, across the whole width (every column residue ps and tile
+ * column tx), one job per OpenMP iteration, consecutive jobs to a thread. Per job:
+ *   0. the six input rows it reads are transposed to (W, cin16) in the thread's buffer, so that
+ *      one patch element of 16 input channels is one zmm load;
  *   1. input transform: V[p][t][i] = (Bᵀ d_{t,i} B)[p], vectorised over 16 input channels;
  *   2. 36 GEMMs M[p][t][o] = Σ_i V[p][t][i] · U[p][i][o], a 12-tile × 32-channel register block
  *      (24 accumulators; each U row is two zmm loads, each V element one broadcast);
@@ -105,19 +106,21 @@ static int64_t job_tiles(const struct mr_conv2d *c, int64_t wo)
     return t;
 }
 
-static int64_t per_thread_floats(const struct mr_conv2d *c, int64_t wo)
+static int64_t per_thread_floats(const struct mr_conv2d *c, int64_t w, int64_t wo)
 {
     const int64_t nt = job_tiles(c, wo);
-    /* V, M, and four output rows (Wo, cout16) */
-    return WG_NP * nt * (round16(c->cin) + round16(c->cout)) + 4 * wo * round16(c->cout);
+    /* the job's six input rows transposed (W, cin16), V, M, four output rows (Wo, cout16) */
+    return 6 * w * round16(c->cin) + WG_NP * nt * (round16(c->cin) + round16(c->cout)) +
+           4 * wo * round16(c->cout);
 }
 
 int64_t mr_conv2d_winograd_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w,
                                         int threads)
 {
+    (void)h;
     if (threads < 1)
         threads = 1;
-    return h * w * round16(c->cin) + (int64_t)threads * per_thread_floats(c, mr_conv2d_out_w(c, w));
+    return (int64_t)threads * per_thread_floats(c, w, mr_conv2d_out_w(c, w));
 }
 
 #if MR_CONV_WINOGRAD_X86
@@ -176,11 +179,10 @@ static __mmask16 lanes(int64_t n)
     return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1u);
 }
 
-/* Row r of transpose_input_avx512. A function of its own so that no AVX-512 value lives in
- * the OpenMP outlined region, which does not inherit target("avx512f") under clang. */
+/* kernels.transpose_row (conv_winograd_isa.h) */
 __attribute__((target("avx512f"))) static void
-transpose_input_row_avx512(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h,
-                           int64_t w, int64_t r)
+transpose_row_avx512(const float *x, float *xr, int64_t cin, int64_t cin16, int64_t h, int64_t w,
+                     int64_t r)
 {
     for (int64_t s0 = 0; s0 < w; s0 += 16) {
         const __mmask16 ms = lanes(w - s0);
@@ -193,18 +195,9 @@ transpose_input_row_avx512(const float *x, float *xt, int64_t cin, int64_t cin16
                            : _mm512_setzero_ps();
             transpose16(v);
             for (int64_t k = 0; k < ns; k++)
-                _mm512_storeu_ps(xt + (r * w + s0 + k) * cin16 + i0, v[k]);
+                _mm512_storeu_ps(xr + (s0 + k) * cin16 + i0, v[k]);
         }
     }
-}
-
-/* xt[(r·w + s)·cin16 + i] = x[(i·h + r)·w + s], zeros for i >= cin */
-static void transpose_input_avx512(const float *x, float *xt, int64_t cin, int64_t cin16,
-                                   int64_t h, int64_t w)
-{
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < h; r++)
-        transpose_input_row_avx512(x, xt, cin, cin16, h, w, r);
 }
 
 /* V[(p·ldt + j)·cin16 + 16g ..] = (Bᵀ d B)[p] for tile j of the job */
@@ -397,7 +390,7 @@ store_row_avx512(float *y, const float *yrow, int64_t cout, int64_t cout16, int6
 
 static const struct mr_wg_kernels wg_avx512 = {
     .name = "avx512",
-    .transpose_input = transpose_input_avx512,
+    .transpose_row = transpose_row_avx512,
     .input_transform = input_transform_avx512,
     .gemm = gemm_avx512,
     .output_transform = output_transform_avx512,
@@ -436,9 +429,13 @@ static void job_gemm(const struct mr_wg_kernels *k, const float *v, const float 
     }
 }
 
-/* one job: output rows pr + dh·(4·ty + a), a = 0..3, across the whole width */
+/* one job: output rows pr + dh·(4·ty + a), a = 0..3, across the whole width. The job
+ * transposes the six input rows it reads into its own buffer (two of them again for the next
+ * tile row): every thread works on data it wrote itself, in its own cache, with no image-wide
+ * transpose and barrier before the jobs (that pass, and the reads of rows another core
+ * transposed, kept the driver from scaling beyond ~1.3× on two cores). */
 static void run_job(const struct mr_wg_kernels *kern, const struct mr_conv2d *c, const float *u,
-                    float *y, const float *xt, int64_t h, int64_t w, int64_t ho, int64_t wo,
+                    float *y, const float *x, int64_t h, int64_t w, int64_t ho, int64_t wo,
                     int64_t pr, int64_t ty, float *buf)
 {
     const int64_t cin16 = round16(c->cin);
@@ -446,15 +443,20 @@ static void run_job(const struct mr_wg_kernels *kern, const struct mr_conv2d *c,
     const int64_t dh = c->dilation[0];
     const int64_t dw = c->dilation[1];
     const int64_t ldt = job_tiles(c, wo);
-    float *v = buf;
+    float *xt = buf;
+    float *v = xt + 6 * w * cin16;
     float *m = v + WG_NP * ldt * cin16;
     float *yrow = m + WG_NP * ldt * cout16;
     const int64_t r0 = pr + dh * 4 * ty;
     int64_t rows[6];
     int na = 0;
 
-    for (int k = 0; k < 6; k++)
-        rows[k] = mr_pad_index(c->pad_mode, r0 + dh * k - c->pad[0], h);
+    for (int k = 0; k < 6; k++) {
+        const int64_t r = mr_pad_index(c->pad_mode, r0 + dh * k - c->pad[0], h);
+        rows[k] = r < 0 ? -1 : k;
+        if (r >= 0)
+            kern->transpose_row(x, xt + k * w * cin16, c->cin, cin16, h, w, r);
+    }
     while (na < 4 && r0 + dh * na < ho)
         na++;
     int64_t j = 0;
@@ -492,14 +494,12 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
     const struct mr_wg_kernels *kern = pick_kernels();
     MR_ASSERT(kern != NULL && c->kh == 3 && c->kw == 3 && c->stride[0] == 1 &&
               c->stride[1] == 1);
-    const int64_t cin16 = round16(c->cin);
-    const int64_t base = h * w * cin16;
-    const int64_t per = per_thread_floats(c, wo);
+    const int64_t per = per_thread_floats(c, w, wo);
     const int64_t dh = c->dilation[0];
     int64_t njobs = 0;
     for (int64_t pr = 0; pr < dh; pr++)
         njobs += tiles_of(ho, pr, dh);
-    int64_t fit = (nscratch - base) / per;
+    int64_t fit = nscratch / per;
     int nthr = 1;
 #ifdef _OPENMP
     nthr = omp_get_max_threads();
@@ -512,15 +512,15 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
     if (nthr < 1)
         nthr = 1;
 
-    kern->transpose_input(x, scratch, c->cin, cin16, h, w);
+    /* static: equal shares of consecutive tile rows, each thread's input rows mostly its own */
 #pragma omp parallel num_threads(nthr) if (nthr > 1)
     {
         int tid = 0;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        float *buf = scratch + base + tid * per;
-#pragma omp for schedule(dynamic)
+        float *buf = scratch + tid * per;
+#pragma omp for schedule(static)
         for (int64_t job = 0; job < njobs; job++) {
             int64_t pr = 0;
             int64_t ty = job;
@@ -528,7 +528,7 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
                 ty -= tiles_of(ho, pr, dh);
                 pr++;
             }
-            run_job(kern, c, u, y, scratch, h, w, ho, wo, pr, ty, buf);
+            run_job(kern, c, u, y, x, h, w, ho, wo, pr, ty, buf);
         }
     }
 }

@@ -37,7 +37,8 @@ int64_t mr_conv2d_winograd_weights_size(const struct mr_conv2d *c);
 void mr_conv2d_winograd_weights(const struct mr_conv2d *c, float *u);
 
 /* Floats of scratch mr_conv2d_winograd needs for an h×w input when run on `threads` OpenMP
- * threads: the input transposed to (H, W, cin16), and per thread the transform-domain blocks. */
+ * threads: per thread, the six input rows of a job transposed to (W, cin16) and the
+ * transform-domain blocks (the height h does not matter). */
 int64_t mr_conv2d_winograd_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w,
                                         int threads);
 

@@ -40,11 +40,10 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void transpose8
     }
 }
 
-/* Row r of transpose_input_avx2. A function of its own so that no AVX value lives in the
- * OpenMP outlined region, which does not inherit target("avx2,fma") under clang. */
+/* kernels.transpose_row (conv_winograd_isa.h) */
 __attribute__((target("avx2,fma"))) static void
-transpose_input_row_avx2(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h,
-                         int64_t w, int64_t r)
+transpose_row_avx2(const float *x, float *xr, int64_t cin, int64_t cin16, int64_t h, int64_t w,
+                   int64_t r)
 {
     for (int64_t s0 = 0; s0 < w; s0 += 8) {
         const int64_t ns = w - s0 < 8 ? w - s0 : 8;
@@ -56,17 +55,9 @@ transpose_input_row_avx2(const float *x, float *xt, int64_t cin, int64_t cin16, 
                                     : _mm256_setzero_ps();
             transpose8(v);
             for (int64_t k = 0; k < ns; k++)
-                _mm256_storeu_ps(xt + (r * w + s0 + k) * cin16 + i0, v[k]);
+                _mm256_storeu_ps(xr + (s0 + k) * cin16 + i0, v[k]);
         }
     }
-}
-
-static void transpose_input_avx2(const float *x, float *xt, int64_t cin, int64_t cin16,
-                                 int64_t h, int64_t w)
-{
-#pragma omp parallel for schedule(static)
-    for (int64_t r = 0; r < h; r++)
-        transpose_input_row_avx2(x, xt, cin, cin16, h, w, r);
 }
 
 __attribute__((target("avx2,fma"))) static void
@@ -223,7 +214,7 @@ store_row_avx2(float *y, const float *yrow, int64_t cout, int64_t cout16, int64_
 
 const struct mr_wg_kernels mr_wg_kernels_avx2 = {
     .name = "avx2",
-    .transpose_input = transpose_input_avx2,
+    .transpose_row = transpose_row_avx2,
     .input_transform = input_transform_avx2,
     .gemm = gemm_avx2,
     .output_transform = output_transform_avx2,

@@ -12,11 +12,12 @@
 
 struct mr_wg_kernels {
     const char *name;
-    /* xt[(r·w + s)·cin16 + i] = x[(i·h + r)·w + s], zeros for i >= cin (OpenMP inside) */
-    void (*transpose_input)(const float *x, float *xt, int64_t cin, int64_t cin16, int64_t h,
-                            int64_t w);
-    /* v[(p·ldt + j)·cin16 + i] = (Bᵀ d B)[p] of tile j, d its 6×6 patch at rows × cols of xt
-     * (−1: zero padding) */
+    /* row r of x (cin, h, w) transposed: xr[s·cin16 + i] = x[(i·h + r)·w + s], zeros for
+     * i >= cin */
+    void (*transpose_row)(const float *x, float *xr, int64_t cin, int64_t cin16, int64_t h,
+                          int64_t w, int64_t r);
+    /* v[(p·ldt + j)·cin16 + i] = (Bᵀ d B)[p] of tile j, d its 6×6 patch at rows × cols of xt,
+     * the transposed rows xt[(row·w + col)·cin16 + i] (−1: zero padding) */
     void (*input_transform)(const float *xt, int64_t w, int64_t cin16, const int64_t rows[6],
                             const int64_t cols[6], float *v, int64_t ldt, int64_t j);
     /* m (nt × cout16) = v (nt × cin16) · u (cin16 × cout16), row-major, one position */

@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "networks/atommic.h"
 #include "networks/unet.h"
@@ -60,7 +63,8 @@ struct e2evn {
     int64_t w;
     struct mr_fft2 *fft;
     struct mr_normunet_work *reg_work;
-    struct mr_normunet_work *sens_work;
+    struct mr_normunet_work **sens_work; /* [sens_nwork]: one per thread (estimate_sens) */
+    int sens_nwork;
     struct mr_array k;     /* (C, H, W) current k-space */
     struct mr_array cimg;  /* (C, H, W) coil images / expanded k-space */
     struct mr_array sens;  /* (C, H, W) estimated maps (fastMRI) */
@@ -73,14 +77,26 @@ struct e2evn {
     struct mr_atommic_inference atommic; /* ATOMMIC variant for inference: its scaling */
 };
 
+static int64_t max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
 static void e2evn_release_prepared(struct e2evn *e)
 {
     mr_fft2_free(e->fft);
     e->fft = NULL;
     mr_normunet_work_free(e->reg_work);
     e->reg_work = NULL;
-    mr_normunet_work_free(e->sens_work);
+    for (int i = 0; i < e->sens_nwork; i++)
+        mr_normunet_work_free(e->sens_work[i]);
+    free(e->sens_work);
     e->sens_work = NULL;
+    e->sens_nwork = 0;
     mr_array_cleanup(&e->k);
     mr_array_cleanup(&e->cimg);
     mr_array_cleanup(&e->sens);
@@ -279,7 +295,15 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
     MR_CHECK(mr_array_init_dims(&e->ymask, MR_DTYPE_CF32, 3, nc, h, w));
     if (e->variant == E2EVN_FASTMRI) {
         MR_CHECK(mr_normunet_prepare_size(e->sens_net, h, w));
-        MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work));
+        const int nwork = (int)(nc < max_threads() ? nc : max_threads());
+        e->sens_work = calloc((size_t)nwork, sizeof(*e->sens_work));
+        if (e->sens_work == NULL) {
+            st = MR_FAIL(MR_ERR_NOMEM, "e2evn: sensitivity buffers");
+            goto out;
+        }
+        e->sens_nwork = nwork;
+        for (int i = 0; i < nwork; i++)
+            MR_CHECK(mr_normunet_work_create(&e->sens_cfg, h, w, &e->sens_work[i]));
         MR_CHECK(mr_array_init_dims(&e->sens, MR_DTYPE_CF32, 3, nc, h, w));
     }
     if (e->inference && e->variant == E2EVN_ATOMMIC)
@@ -325,16 +349,31 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
     mr_probe_emit(probe, "sens_acs_kspace", -1, &e->cimg);
     mr_fft2_inverse(e->fft, x, x, nc);
     mr_probe_emit(probe, "sens_coil_images", -1, &e->cimg);
+    /* The coils' U-Nets are independent: one coil per thread, each U-Net single-threaded (its
+     * kernels' parallel loops are nested, hence inactive). The small 8-channel U-Net gains
+     * little from parallel layers; whole coils per thread scale with the threads. A probe sees
+     * each coil's intermediates in coil order (the ordered section runs before the thread's
+     * next coil reuses its buffers); the arithmetic is the same with or without a probe. */
+    const int nwork = (int)(max_threads() < e->sens_nwork ? max_threads() : e->sens_nwork);
+#pragma omp parallel for ordered num_threads(nwork) if (nwork > 1) schedule(static, 1)
     for (int64_t c = 0; c < nc; c++) {
+        int tid = 0;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        struct mr_normunet_work *wk = e->sens_work[tid];
         struct mr_array xc;
         struct mr_array sc;
         mr_array_slab(&xc, &e->cimg, c);
         mr_array_slab(&sc, &e->sens, c);
-        mr_normunet_forward(e->sens_net, e->sens_work, &sc, &xc);
-        mr_probe_emit(probe, "sens_norm_mean", c, mr_normunet_work_mean(e->sens_work));
-        mr_probe_emit(probe, "sens_norm_std", c, mr_normunet_work_std(e->sens_work));
-        mr_probe_emit(probe, "sens_unet_input", c, mr_normunet_work_unet_input(e->sens_work));
-        mr_probe_emit(probe, "sens_unet_output", c, mr_normunet_work_unet_output(e->sens_work));
+        mr_normunet_forward(e->sens_net, wk, &sc, &xc);
+#pragma omp ordered
+        {
+            mr_probe_emit(probe, "sens_norm_mean", c, mr_normunet_work_mean(wk));
+            mr_probe_emit(probe, "sens_norm_std", c, mr_normunet_work_std(wk));
+            mr_probe_emit(probe, "sens_unet_input", c, mr_normunet_work_unet_input(wk));
+            mr_probe_emit(probe, "sens_unet_output", c, mr_normunet_work_unet_output(wk));
+        }
     }
     mr_probe_emit(probe, "sens_maps_raw", -1, &e->sens);
     /* S_c = r_c / sqrt(Σ_c' |r_c'|²) (fastMRI's rss(complex_abs)), no epsilon: the reference

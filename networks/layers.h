@@ -120,7 +120,7 @@ int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
  * built in bands of output rows of at most MR_CONV2D_BAND_FLOATS floats (or one row). With
  * c->wino set, or a shape that mr_conv2d_prepare_winograd_for would prepare at this size (so
  * that work buffers can be sized from shapes alone), it also covers the Winograd path at
- * omp_get_max_threads() threads (a copy of the input plus ~1 MB per thread); with fewer floats
+ * omp_get_max_threads() threads (~1 MB per thread); with fewer floats
  * it runs on fewer threads. This is where a network plans its convs for an input size: in the
  * settings' MEASURE mode the candidates of a new shape are timed here (networks/conv_plan.h). */
 #define MR_CONV2D_BAND_FLOATS ((int64_t)1 << 21)
