@@ -3,7 +3,9 @@
  * the environment: MR_ISA, MR_FFT_PLANNER, MR_CONV_PLAN, MR_CONV_ALGO, MR_CONV_WINOGRAD,
  * MR_CIRIM_FULL_FFT, MR_E2EVN_KSPACE (recon/settings.h mr_settings_env_names), then the
  * command's options --plan estimate|measure and --wisdom FILE (default: MR_WISDOM), the conv
- * wisdom of networks/conv_plan.h.
+ * wisdom of networks/conv_plan.h. The plan mode also sets the FFTW planner (recon/fft.h); the
+ * FFTW wisdom goes with the conv wisdom, in "FILE.fftw", written and read with it (and ignored
+ * with it when FILE was measured on another machine or configuration).
  */
 #ifndef MR_APPS_CLI_SETTINGS_H
 #define MR_APPS_CLI_SETTINGS_H
@@ -36,10 +38,11 @@ bool mr_cli_settings_end(const char *cmd, const struct mr_cli_plan *p);
     { "plan", required_argument, NULL, MR_CLI_OPT_PLAN },                                        \
         { "wisdom", required_argument, NULL, MR_CLI_OPT_WISDOM }
 #define MR_CLI_PLAN_HELP                                                                         \
-    "      --plan MODE    conv algorithms: estimate (built-in choice, reproducible; default)\n" \
-    "                       or measure (time each conv shape once, keep the fastest)\n"         \
-    "      --wisdom FILE  conv plans measured before (default: $MR_WISDOM); written back\n"     \
-    "                       in measure mode; ignored with a warning if from another CPU,\n"     \
-    "                       thread count or BLAS\n"
+    "      --plan MODE    conv algorithms and FFT plans: estimate (built-in choice, instant;\n" \
+    "                       default) or measure (time each conv shape and FFT size once,\n"   \
+    "                       keep the fastest: pays off over many slices or with --wisdom)\n"   \
+    "      --wisdom FILE  conv and FFT plans measured before (default: $MR_WISDOM; FFT plans\n" \
+    "                       in FILE.fftw); written back in measure mode; ignored with a\n"   \
+    "                       warning if from another CPU, thread count or BLAS\n"
 
 #endif

@@ -36,6 +36,8 @@ static mr_status classic_create(const struct mr_method_config *cfg, int64_t nc, 
     if (m == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "method '%s'", cfg->name);
     MR_CHECK(mr_classic_method_parse(cfg->name, &ccfg.method));
+    /* the pipeline brings the maps, but for "acs", where the method estimates (and refines) */
+    ccfg.maps_always_given = cfg->maps != MR_MAPS_ACS;
     m->method = ccfg.method;
     MR_CHECK(mr_classic_create(nc, h, w, &ccfg, &m->ctx));
     MR_CHECK(mr_array_init_dims(&m->img, MR_DTYPE_CF32, 2, h, w));

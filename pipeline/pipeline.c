@@ -96,11 +96,10 @@ mr_status mr_pipeline_create(const struct mr_method_config *cfg, int64_t nc, int
         if (p->espirit.calib[d] < p->espirit.kernel[d])
             p->espirit.calib[d] = p->espirit.kernel[d];
     }
-    if (p->needs_maps) {
+    if (p->needs_maps && cfg->maps == MR_MAPS_ESPIRIT) /* the slice's own maps, computed here */
         MR_CHECK(mr_array_init_dims(&p->maps, MR_DTYPE_CF32, 3, nc, h, w));
-        if (cfg->maps == MR_MAPS_ACS)
-            MR_CHECK(mr_coils_create(nc, h, w, &cfg->classic.fft, &p->coils));
-    }
+    if (p->needs_maps && cfg->maps == MR_MAPS_ACS)
+        MR_CHECK(mr_coils_create(nc, h, w, &cfg->classic.fft, &p->coils));
     *out = p;
     p = NULL;
 out:

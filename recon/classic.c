@@ -95,7 +95,7 @@ mr_status mr_classic_create(int64_t nc, int64_t h, int64_t w, const struct mr_cl
     MR_CHECK(mr_array_init_dims(&c->ones, MR_DTYPE_F32, 2, h, w));
     for (int64_t i = 0; i < h * w; i++)
         mr_array_f32(&c->ones)[i] = 1.0f;
-    if (cfg->method != MR_CLASSIC_ZF) {
+    if (cfg->method != MR_CLASSIC_ZF && !cfg->maps_always_given) {
         MR_CHECK(mr_coils_create(nc, h, w, &cfg->fft, &c->coils));
         MR_CHECK(mr_array_init_dims(&c->maps, MR_DTYPE_CF32, 3, nc, h, w));
     }
@@ -190,6 +190,10 @@ mr_status mr_classic_run(struct mr_classic *c, const struct mr_array *ksp,
     if (sens != NULL) {
         MR_CHECK(check_shape(sens, &c->coil, "coil maps"));
         MR_CHECK(mr_sense_set_maps(c->sense, sens));
+    } else if (c->coils == NULL) {
+        st = MR_FAIL(MR_ERR_ARG, "%s: this context was created for given coil maps, and none "
+                     "were given", mr_classic_method_name(method));
+        goto out;
     } else {
         MR_CHECK(mr_coils_estimate(c->coils, &c->cfg.coils, ksp, m, NULL, &c->maps));
         MR_CHECK(mr_sense_set_maps(c->sense, &c->maps));

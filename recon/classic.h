@@ -16,7 +16,8 @@
  * maps with Σ|S|² = 1, |x| ≈ RSS).
  *
  * Maps: (C, H, W) CF32 from anywhere (recon/coils.h, recon/espirit.h, a file); NULL makes the
- * context estimate them from the ACS with recon/coils.h (the `coils` config), for every
+ * context estimate them from the ACS with recon/coils.h (the `coils` config; not in a context
+ * created with maps_always_given, where NULL maps are an MR_ERR_ARG), for every
  * method but zf; for cg and cs the estimate is then refined `coils.refine` times, each round
  * one CG-SENSE solve plus mr_coils_refine (so a run without maps costs refine + 1 solves).
  * Maps should be normalised (Σ_c |S_c|² = 1 inside the object, 0 outside).
@@ -31,6 +32,7 @@
 #ifndef MR_RECON_CLASSIC_H
 #define MR_RECON_CLASSIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "recon/array.h"
@@ -57,6 +59,7 @@ struct mr_classic_config {
     float cg_tol;    /* relative residual at which CG stops early */
     struct mr_cs_config cs;
     struct mr_coils_config coils; /* used when maps are not given */
+    bool maps_always_given; /* every run passes maps: no estimator buffers (3 coil-sized arrays) */
 };
 /*
  * cg, centred ortho FFT, CG 30 iterations / λ 0.01 / tol 1e-4, mr_cs_config_default (50

@@ -18,10 +18,15 @@
  * threads at once on different data. Batches run in parallel with OpenMP over images; a single
  * large image uses FFTW's own threads when called outside a parallel region.
  *
- * Planning: the single-threaded plans of images of at least 96×96 values use FFTW_MEASURE
- * (a fraction of a second per size, then reused through FFTW's in-process wisdom), smaller
- * ones and FFTW-threaded plans FFTW_ESTIMATE; the setting fft_planner (recon/settings.h,
- * MR_FFT_PLANNER=estimate|measure|patient in the apps' environment) forces one rigour for the single-threaded plans of every size. Even H and W
+ * Planning follows the plan mode, as the conv algorithms do (recon/settings.h conv_plan): in
+ * ESTIMATE mode (the default) plans are FFTW_ESTIMATE, instant; in MEASURE mode the
+ * single-threaded plans of images of at least 96×96 values are FFTW_MEASURE (a fraction of a
+ * second per size, reused through FFTW's in-process wisdom; ~20-30 % faster transforms for
+ * sizes such as 218 = 2·109), which pays when many slices share the plans. FFTW-threaded plans
+ * are always FFTW_ESTIMATE. Wisdom imported with mr_fft_wisdom_import serves both modes (FFTW
+ * uses measured wisdom for an ESTIMATE request), so a site measures once. The setting
+ * fft_planner (MR_FFT_PLANNER=estimate|measure|patient in the apps' environment) forces one
+ * rigour for the single-threaded plans of every size. Even H and W
  * apply the centring as an exact (-1)^(y+x) modulation instead of the rolls. Either choice
  * changes results by float rounding only.
  */
@@ -31,8 +36,10 @@
 #include <complex.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "recon/array.h"
+#include "recon/status.h"
 
 enum mr_fft_norm {
     MR_FFT_NORM_ORTHO = 0,
@@ -47,6 +54,13 @@ struct mr_fft_config {
 
 /* centred, ortho: fastMRI's fft2c/ifft2c */
 extern const struct mr_fft_config mr_fft_config_default;
+
+/* FFTW's wisdom (the plans measured in this process and those imported) in FFTW's text format:
+ * read merges a file's wisdom into the process's (errors: MR_ERR_IO, MR_ERR_FORMAT when f does
+ * not hold FFTW single-precision wisdom; name is only for the message), write appends it to f
+ * (the caller checks the stream and makes the file atomic). */
+mr_status mr_fft_wisdom_read(FILE *f, const char *name);
+void mr_fft_wisdom_write(FILE *f);
 
 /* The scale factors of a normalisation for transforms of n values: the forward transform
  * multiplies by *s_fwd, the inverse by *s_inv (ortho 1/√n both; backward 1 and 1/n; forward 1/n

@@ -15,8 +15,8 @@
 #include "recon/cpu.h"
 #include "recon/status.h"
 
-/* FFTW planner rigour (recon/fft.c): AUTO = FFTW_ESTIMATE for small transforms, FFTW_MEASURE
- * for network-sized images; the others apply to every size */
+/* FFTW planner rigour (recon/fft.c): AUTO follows conv_plan (ESTIMATE: FFTW_ESTIMATE;
+ * MEASURE: FFTW_MEASURE for images of at least 96×96 values); the others apply to every size */
 enum mr_fft_planner {
     MR_FFT_PLANNER_AUTO = 0,
     MR_FFT_PLANNER_ESTIMATE,

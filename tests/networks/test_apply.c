@@ -9,6 +9,7 @@
 
 #include "io/h5.h"
 #include "networks/conv_plan.h"
+#include "recon/fft.h"
 #include "recon/settings.h"
 
 int mr_main_apply(int argc, char *argv[]);
@@ -264,6 +265,13 @@ static void test_apply_plan_wisdom(void **state)
         convs += strncmp(line, "conv ", 5) == 0;
     fclose(f);
     assert_int_equal(convs, n);
+    /* the FFT plans measured with them, beside the file */
+    char fftw[600];
+    snprintf(fftw, sizeof fftw, "%s.fftw", wisdom);
+    f = fopen(fftw, "r");
+    assert_non_null(f);
+    assert_int_equal(mr_fft_wisdom_read(f, fftw), MR_OK);
+    fclose(f);
 
     mr_conv_wisdom_forget();
     char *estimate[] = { "apply", "--weights", golden, "--input", golden, "--output", out,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "recon/fft.h"
+#include "recon/settings.h"
 
 static int64_t roll_index(int64_t i, int64_t n, int64_t k)
 {
@@ -366,6 +367,43 @@ static void test_fft_norm_parse(void **state)
     assert_null(f);
 }
 
+/* the planner follows the plan mode; wisdom written by a MEASURE run reads back; a file that is
+ * not FFTW wisdom is a format error naming it */
+static void test_fft_wisdom_round_trip(void **state)
+{
+    (void)state;
+    struct mr_settings set = mr_settings_default;
+    set.conv_plan = MR_CONV_PLAN_MEASURE;
+    mr_settings_set(&set);
+    struct mr_fft2 *f = NULL;
+    assert_int_equal(mr_fft2_create(128, 96, &mr_fft_config_default, &f), MR_OK);
+    mr_fft2_free(f);
+    mr_settings_set(&mr_settings_default);
+
+    const char *path = mr_test_tmp("fft_wisdom.txt");
+    FILE *w = fopen(path, "w");
+    assert_non_null(w);
+    mr_fft_wisdom_write(w);
+    assert_int_equal(fclose(w), 0);
+    char head[64] = { 0 };
+    FILE *r = fopen(path, "r");
+    assert_non_null(r);
+    assert_non_null(fgets(head, sizeof head, r));
+    assert_non_null(strstr(head, "fftwf_wisdom")); /* measured plans were recorded */
+    rewind(r);
+    assert_int_equal(mr_fft_wisdom_read(r, path), MR_OK);
+    fclose(r);
+
+    r = fopen(path, "w");
+    assert_non_null(r);
+    fputs("conv 1 2 3\n", r);
+    fclose(r);
+    r = fopen(path, "r");
+    assert_int_equal(mr_fft_wisdom_read(r, path), MR_ERR_FORMAT);
+    assert_non_null(strstr(mr_last_error(), "fft_wisdom.txt"));
+    fclose(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -379,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_fft1_matches_fft2_on_a_row),
         cmocka_unit_test(test_fft_linemask_matches_fft2),
         cmocka_unit_test(test_fft_norm_parse),
+        cmocka_unit_test(test_fft_wisdom_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
