@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "networks/layers.h"
+#include "networks/vmath.h"
 #include "networks/net.h"
 
 #define LPN_PAR_MIN ((int64_t)1 << 18) /* elements (or adds) before a loop goes parallel */
@@ -65,8 +66,9 @@ struct mr_lpn {
 /* ---- element-wise pieces -------------------------------------------------------------- */
 
 /*
- * torch Softplus(beta, threshold 20) and its derivative, in float as torch computes them, with
- * one deliberate difference: results below 2^-100 are flushed to zero (and β·z < −80, where
+ * torch Softplus(beta, threshold 20) and its derivative, in float as torch computes them (the
+ * arrays vectorised by networks/vmath.h, within a few ulp of libm's expf / log1pf, as torch's
+ * own vectorised kernels are), with one deliberate difference: results below 2^-100 are flushed to zero (and β·z < −80, where
  * both are below e^-80 ≈ 1.8e-35, gives zero directly). Saturated units (β = 100 makes that
  * every z < −0.8) otherwise fill the activations and gradients with subnormal floats, and
  * every GEMM that touches them runs 10–100 times slower on x86 (microcode assists). The
@@ -75,52 +77,37 @@ struct mr_lpn {
  */
 #define LPN_TINY 7.88860905e-31f /* 2^-100 */
 #define LPN_CUT (-80.0f)
+#define LPN_CHUNK 4096 /* values per OpenMP iteration of the element-wise passes */
 
-static inline float flush_tiny(float v)
+static struct mr_softplus_param softplus_param(float beta)
 {
-    return fabsf(v) < LPN_TINY ? 0.0f : v;
+    const struct mr_softplus_param p = {
+        .beta = beta, .threshold = LPN_THRESHOLD, .cut = LPN_CUT, .tiny = LPN_TINY,
+    };
+    return p;
 }
 
-static inline float softplus(float z, float beta)
-{
-    const float bz = z * beta;
-    if (bz > LPN_THRESHOLD)
-        return z;
-    if (bz < LPN_CUT)
-        return 0.0f;
-    return flush_tiny(log1pf(expf(bz)) / beta);
-}
-
-static inline float softplus_grad(float z, float beta)
-{
-    const float bz = z * beta;
-    if (bz > LPN_THRESHOLD)
-        return 1.0f;
-    if (bz < LPN_CUT)
-        return 0.0f;
-    const float e = expf(bz);
-    return e / (e + 1.0f);
-}
-
-/* dst = σ(z) elementwise (n values) */
+/* dst = σ(z) elementwise (n values), vectorised (networks/vmath.h) */
 static void softplus_array(float *dst, const float *z, int64_t n, float beta)
 {
+    const struct mr_softplus_param p = softplus_param(beta);
 #pragma omp parallel for if (n > LPN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        dst[i] = softplus(z[i], beta);
+    for (int64_t c = 0; c < n; c += LPN_CHUNK)
+        mr_vsoftplus(dst + c, z + c, n - c < LPN_CHUNK ? n - c : LPN_CHUNK, &p);
 }
 
-/* g *= σ'(z) elementwise */
+/* g *= σ'(z) elementwise, flushed */
 static void mul_softplus_grad(struct mr_array *g, const struct mr_array *z, float beta)
 {
+    const struct mr_softplus_param p = softplus_param(beta);
     const int64_t n = mr_array_numel(g);
     float *gd = mr_array_f32(g);
     const float *zd = mr_array_f32(z);
 
     MR_ASSERT(mr_array_numel(z) == n);
 #pragma omp parallel for if (n > LPN_PAR_MIN) schedule(static)
-    for (int64_t i = 0; i < n; i++)
-        gd[i] = flush_tiny(gd[i] * softplus_grad(zd[i], beta));
+    for (int64_t c = 0; c < n; c += LPN_CHUNK)
+        mr_vmul_softplus_grad(gd + c, zd + c, n - c < LPN_CHUNK ? n - c : LPN_CHUNK, &p);
 }
 
 /*
@@ -418,8 +405,9 @@ static void lpn_forward(struct mr_lpn *n, const struct mr_array *x)
     /* head: mean over the 1×1 map (identity), Linear(64 → 1), then + α‖x‖² */
     const float *z6 = mr_array_f32(&n->z[LPN_NLIN - 1]);
     double s = (double)n->b7;
+    const struct mr_softplus_param sp = softplus_param(beta);
     for (int64_t o = 0; o < LPN_TOP; o++)
-        s += (double)n->w7[o] * (double)softplus(z6[o], beta);
+        s += (double)n->w7[o] * (double)mr_softplus_value(z6[o], &sp);
     const float *xd = mr_array_f32(x);
     const int64_t nx = mr_array_numel(x);
     double ss = 0.0;
@@ -443,8 +431,9 @@ static void lpn_backward(struct mr_lpn *n, struct mr_array *gx, const struct mr_
     /* ∂ψ/∂z₆ = w₇ ⊙ σ'(z₆) (the 1×1 mean passes it through unchanged) */
     float *g6 = mr_array_f32(&n->g[last]);
     const float *z6 = mr_array_f32(&n->z[last]);
+    const struct mr_softplus_param sp = softplus_param(beta);
     for (int64_t o = 0; o < LPN_TOP; o++)
-        g6[o] = flush_tiny(n->w7[o] * softplus_grad(z6[o], beta));
+        g6[o] = mr_flush_tiny(n->w7[o] * mr_softplus_grad(z6[o], &sp), LPN_TINY);
 
     /* gx = 2αx first: x is not needed after this, so gx may be x */
     {

@@ -136,7 +136,127 @@ __attribute__((target("avx512f"))) static int64_t normalize_leaky_avx512(float *
     return i;
 }
 
+/* log(u) for u >= 1 finite: Cephes logf on the mantissa in [√½, √2) */
+__attribute__((target("avx512f"), always_inline)) static inline __m512 vlog_ge1(__m512 u)
+{
+    __m512 m = _mm512_getmant_ps(u, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src); /* [1, 2) */
+    __m512 k = _mm512_getexp_ps(u);
+    const __mmask16 big = _mm512_cmp_ps_mask(m, _mm512_set1_ps(1.41421356237f), _CMP_GT_OQ);
+    m = _mm512_mask_mul_ps(m, big, m, _mm512_set1_ps(0.5f));
+    k = _mm512_mask_add_ps(k, big, k, _mm512_set1_ps(1.0f));
+    const __m512 x = _mm512_sub_ps(m, _mm512_set1_ps(1.0f));
+    const __m512 z = _mm512_mul_ps(x, x);
+    __m512 y = _mm512_set1_ps(7.0376836292e-2f);
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-1.1514610310e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.1676998740e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-1.2420140846e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.4249322787e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-1.6668057665e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(2.0000714765e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-2.4999993993e-1f));
+    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(3.3333331174e-1f));
+    y = _mm512_mul_ps(_mm512_mul_ps(y, x), z);
+    y = _mm512_fmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), y);
+    y = _mm512_fnmadd_ps(z, _mm512_set1_ps(0.5f), y);
+    const __m512 r = _mm512_add_ps(x, y);
+    return _mm512_fmadd_ps(k, _mm512_set1_ps(0.693359375f), r);
+}
+
+/* the three regions of σ and σ' (vmath.h): above the threshold, below the cut, exp(β·z) */
+struct sp_vec {
+    __mmask16 above;
+    __mmask16 below;
+    __m512 e;
+};
+
+__attribute__((target("avx512f"), always_inline)) static inline struct sp_vec
+sp_regions(__m512 z, const struct mr_softplus_param *p)
+{
+    const __m512 bz = _mm512_mul_ps(z, _mm512_set1_ps(p->beta));
+    struct sp_vec v;
+    v.above = _mm512_cmp_ps_mask(bz, _mm512_set1_ps(p->threshold), _CMP_GT_OQ);
+    v.below = _mm512_cmp_ps_mask(bz, _mm512_set1_ps(p->cut), _CMP_LT_OQ);
+    /* clamped so that the unused lanes stay finite */
+    v.e = vexp(_mm512_max_ps(_mm512_set1_ps(-88.0f), _mm512_min_ps(_mm512_set1_ps(88.0f), bz)));
+    return v;
+}
+
+/* 0 where |v| < tiny */
+__attribute__((target("avx512f"), always_inline)) static inline __m512 vflush(__m512 v, float tiny)
+{
+    const __mmask16 keep = _mm512_cmp_ps_mask(_mm512_abs_ps(v), _mm512_set1_ps(tiny), _CMP_GE_OQ);
+    return _mm512_maskz_mov_ps(keep, v);
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline __m512
+vsoftplus(__m512 z, const struct mr_softplus_param *p)
+{
+    const struct sp_vec v = sp_regions(z, p);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 u = _mm512_add_ps(one, v.e);
+    /* log1p(e) = log(u) + (e − (u − 1)) / u */
+    const __m512 corr = _mm512_div_ps(_mm512_sub_ps(v.e, _mm512_sub_ps(u, one)), u);
+    const __m512 l = _mm512_add_ps(vlog_ge1(u), corr);
+    __m512 r = vflush(_mm512_div_ps(l, _mm512_set1_ps(p->beta)), p->tiny);
+    r = _mm512_mask_mov_ps(r, v.above, z);
+    return _mm512_mask_mov_ps(r, v.below, _mm512_setzero_ps());
+}
+
+__attribute__((target("avx512f"), always_inline)) static inline __m512
+vsoftplus_grad(__m512 z, const struct mr_softplus_param *p)
+{
+    const struct sp_vec v = sp_regions(z, p);
+    __m512 r = _mm512_div_ps(v.e, _mm512_add_ps(v.e, _mm512_set1_ps(1.0f)));
+    r = _mm512_mask_mov_ps(r, v.above, _mm512_set1_ps(1.0f));
+    return _mm512_mask_mov_ps(r, v.below, _mm512_setzero_ps());
+}
+
+__attribute__((target("avx512f"))) static int64_t softplus_avx512(float *dst, const float *z,
+                                                                    int64_t n,
+                                                                    const struct mr_softplus_param *p)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, vsoftplus(_mm512_loadu_ps(z + i), p));
+    return i;
+}
+
+__attribute__((target("avx512f"))) static int64_t
+mul_softplus_grad_avx512(float *g, const float *z, int64_t n, const struct mr_softplus_param *p)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 d = _mm512_mul_ps(_mm512_loadu_ps(g + i),
+                                       vsoftplus_grad(_mm512_loadu_ps(z + i), p));
+        _mm512_storeu_ps(g + i, vflush(d, p->tiny));
+    }
+    return i;
+}
+
 #endif
+
+void mr_vsoftplus(float *dst, const float *z, int64_t n, const struct mr_softplus_param *p)
+{
+    int64_t i = 0;
+#if MR_VMATH_X86
+    if (have_avx512())
+        i = softplus_avx512(dst, z, n, p);
+#endif
+    for (; i < n; i++)
+        dst[i] = mr_softplus_value(z[i], p);
+}
+
+void mr_vmul_softplus_grad(float *g, const float *z, int64_t n,
+                           const struct mr_softplus_param *p)
+{
+    int64_t i = 0;
+#if MR_VMATH_X86
+    if (have_avx512())
+        i = mul_softplus_grad_avx512(g, z, n, p);
+#endif
+    for (; i < n; i++)
+        g[i] = mr_flush_tiny(g[i] * mr_softplus_grad(z[i], p), p->tiny);
+}
 
 void mr_vmoments(const float *p, int64_t n, double *mean, double *var)
 {

@@ -12,6 +12,7 @@
 #ifndef MR_NETWORKS_VMATH_H
 #define MR_NETWORKS_VMATH_H
 
+#include <math.h>
 #include <stdint.h>
 
 /* d[i] = 1 / (1 + exp(−d[i])) for i < n, in place. */
@@ -26,5 +27,54 @@ void mr_vmoments(const float *p, int64_t n, double *mean, double *var);
 
 /* p[i] = max(v, slope·v), v = (p[i] − m)·inv, in place (0 <= slope <= 1: LeakyReLU). */
 void mr_vnormalize_leaky(float *p, int64_t n, float m, float inv, float slope);
+
+/*
+ * torch Softplus(β, threshold) with a flush of tiny values (LPN, networks/lpn.c):
+ *   σ(z) = z                     if β·z > threshold
+ *          0                     if β·z < cut
+ *          log1p(exp(β·z)) / β   otherwise, set to 0 where below `tiny`
+ *   σ'(z) = 1 above the threshold, 0 below the cut, exp(β·z) / (exp(β·z) + 1) otherwise.
+ * The vector log1p is Cephes' logf (mantissa and exponent by vgetmant/vgetexp) of u = 1 + e
+ * with the correction (e − (u − 1))/u, within a few ulp of libm's log1pf.
+ */
+struct mr_softplus_param {
+    float beta;
+    float threshold;
+    float cut;
+    float tiny;
+};
+
+static inline float mr_flush_tiny(float v, float tiny)
+{
+    return fabsf(v) < tiny ? 0.0f : v;
+}
+
+static inline float mr_softplus_value(float z, const struct mr_softplus_param *p)
+{
+    const float bz = z * p->beta;
+    if (bz > p->threshold)
+        return z;
+    if (bz < p->cut)
+        return 0.0f;
+    return mr_flush_tiny(log1pf(expf(bz)) / p->beta, p->tiny);
+}
+
+static inline float mr_softplus_grad(float z, const struct mr_softplus_param *p)
+{
+    const float bz = z * p->beta;
+    if (bz > p->threshold)
+        return 1.0f;
+    if (bz < p->cut)
+        return 0.0f;
+    const float e = expf(bz);
+    return e / (e + 1.0f);
+}
+
+/* dst[i] = σ(z[i]) for i < n (no threads: the caller splits the work). */
+void mr_vsoftplus(float *dst, const float *z, int64_t n, const struct mr_softplus_param *p);
+
+/* g[i] = flush(g[i] · σ'(z[i])) for i < n, in place (no threads). */
+void mr_vmul_softplus_grad(float *g, const float *z, int64_t n,
+                           const struct mr_softplus_param *p);
 
 #endif
