@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/conv_adjoint.h"
 #include "networks/layers.h"
 #include "networks/vmath.h"
 #include "networks/net.h"
@@ -56,9 +57,14 @@ struct mr_lpn {
     struct mr_array z[LPN_NLIN];
     struct mr_array g[LPN_NLIN]; /* ∂ψ/∂z_k (the backward also uses g[k] for ∂ψ/∂a_k) */
     struct mr_array act;         /* σ(z_k) of one layer: K·128² floats */
-    struct mr_array tmp;         /* a res conv's output: max(K·64², 64) floats */
+    struct mr_array tmp; /* a res conv's output, an input gradient: max(K·64², C·128², 64) */
     struct mr_array scratch;     /* im2col / col2im band, Winograd buffers */
     struct mr_array wino[LPN_NLIN + LPN_NRES]; /* Winograd weights of lin/res where planned */
+    /* adjoint twins (networks/conv_adjoint.h) of the 3×3 stride-1 lin / res convs, whose input
+     * gradients then run as forward convs on the planned algorithms; .w NULL for the others */
+    struct mr_conv2d adj[LPN_NLIN + LPN_NRES];
+    struct mr_array adj_w[LPN_NLIN + LPN_NRES];
+    struct mr_array adj_wino[LPN_NLIN + LPN_NRES];
     double psi;
     double psi_net;
 };
@@ -201,8 +207,11 @@ void mr_lpn_free(struct mr_lpn *lpn)
     mr_array_cleanup(&lpn->act);
     mr_array_cleanup(&lpn->tmp);
     mr_array_cleanup(&lpn->scratch);
-    for (int k = 0; k < LPN_NLIN + LPN_NRES; k++)
+    for (int k = 0; k < LPN_NLIN + LPN_NRES; k++) {
         mr_array_cleanup(&lpn->wino[k]);
+        mr_array_cleanup(&lpn->adj_w[k]);
+        mr_array_cleanup(&lpn->adj_wino[k]);
+    }
     free(lpn);
 }
 
@@ -291,20 +300,24 @@ mr_status mr_lpn_create_from(const struct mr_lpn_config *cfg, mr_lpn_tensor_fn g
         MR_CHECK(mr_array_init_dims(&n->g[l], MR_DTYPE_F32, 3, ch, z_side[l], z_side[l]));
     }
     MR_CHECK(mr_array_init_dims(&n->act, MR_DTYPE_F32, 1, max64(k * 128 * 128, LPN_TOP)));
-    MR_CHECK(mr_array_init_dims(&n->tmp, MR_DTYPE_F32, 1, max64(k * 64 * 64, LPN_TOP)));
+    MR_CHECK(mr_array_init_dims(&n->tmp, MR_DTYPE_F32, 1,
+                                max64(max64(k * 64 * 64, c * 128 * 128), LPN_TOP)));
     int64_t scratch = 1;
-    for (int l = 0; l < LPN_NLIN; l++) {
-        const int64_t in = l == 0 ? MR_LPN_PATCH : z_side[l - 1];
+    for (int i = 0; i < LPN_NLIN + LPN_NRES; i++) {
+        const int r = i - LPN_NLIN;
+        struct mr_conv2d *cv = i < LPN_NLIN ? &n->lin[i] : &n->res[r];
+        const int64_t in = i < LPN_NLIN ? (i == 0 ? MR_LPN_PATCH : z_side[i - 1])
+                           : res_level[r] < 0 ? MR_LPN_PATCH
+                                              : n->xd[res_level[r]].dims[1];
         /* the forward convs take Winograd where the plan (or the heuristics) picks it */
-        MR_CHECK(mr_conv2d_prepare_winograd_for(&n->lin[l], &n->wino[l], in, in));
-        scratch = max64(scratch, mr_conv2d_scratch_size(&n->lin[l], in, in));
-        scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(&n->lin[l], in, in));
-    }
-    for (int r = 0; r < LPN_NRES; r++) {
-        const int64_t in = res_level[r] < 0 ? MR_LPN_PATCH : n->xd[res_level[r]].dims[1];
-        MR_CHECK(mr_conv2d_prepare_winograd_for(&n->res[r], &n->wino[LPN_NLIN + r], in, in));
-        scratch = max64(scratch, mr_conv2d_scratch_size(&n->res[r], in, in));
-        scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(&n->res[r], in, in));
+        MR_CHECK(mr_conv2d_prepare_winograd_for(cv, &n->wino[i], in, in));
+        scratch = max64(scratch, mr_conv2d_scratch_size(cv, in, in));
+        scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(cv, in, in));
+        if (cv->kh == 3 && mr_conv2d_adjoint_supported(cv)) {
+            MR_CHECK(mr_conv2d_adjoint_make(cv, &n->adj[i], &n->adj_w[i]));
+            MR_CHECK(mr_conv2d_prepare_winograd_for(&n->adj[i], &n->adj_wino[i], in, in));
+            scratch = max64(scratch, mr_conv2d_scratch_size(&n->adj[i], in, in));
+        }
     }
     MR_CHECK(mr_array_init_dims(&n->scratch, MR_DTYPE_F32, 1, scratch));
     *out = n;
@@ -417,6 +430,30 @@ static void lpn_forward(struct mr_lpn *n, const struct mr_array *x)
     n->psi = s + (double)n->cfg.alpha * ss;
 }
 
+/* gin (+)= ∂/∂x of conv i (lin.0…6, then res.0…5) for the output gradient gout: by its
+ * adjoint twin where it has one (into n->tmp first when accumulating), else by SGEMM + col2im */
+static void conv_input_grad(struct mr_lpn *n, int i, struct mr_array *gin,
+                            const struct mr_array *gout, bool accumulate)
+{
+    const struct mr_conv2d *cv = i < LPN_NLIN ? &n->lin[i] : &n->res[i - LPN_NLIN];
+    if (n->adj[i].w == NULL) {
+        mr_conv2d_input_grad(cv, gin, gout, &n->scratch, accumulate);
+        return;
+    }
+    if (!accumulate) {
+        mr_conv2d_forward(&n->adj[i], gin, gout, &n->scratch);
+        return;
+    }
+    struct mr_array t = view3(&n->tmp, gin->dims[0], gin->dims[1], gin->dims[2]);
+    mr_conv2d_forward(&n->adj[i], &t, gout, &n->scratch);
+    float *gd = mr_array_f32(gin);
+    const float *td = mr_array_f32(&t);
+    const int64_t m = mr_array_numel(gin);
+#pragma omp parallel for if (m > LPN_PAR_MIN) schedule(static)
+    for (int64_t j = 0; j < m; j++)
+        gd[j] += td[j];
+}
+
 /* gx (C, 128, 128) = ∇ψ(x) from the stored forward state (spec §2.6); gx may alias x. */
 static void lpn_backward(struct mr_lpn *n, struct mr_array *gx, const struct mr_array *x)
 {
@@ -450,15 +487,15 @@ static void lpn_backward(struct mr_lpn *n, struct mr_array *gx, const struct mr_
         const int r = k - 1;
         const int lv = res_level[r];
         if (lv < 0) {
-            mr_conv2d_input_grad(&n->res[r], &gxv, &n->g[k], &n->scratch, true);
+            conv_input_grad(n, LPN_NLIN + r, &gxv, &n->g[k], true);
         } else {
-            mr_conv2d_input_grad(&n->res[r], &n->gxd[lv], &n->g[k], &n->scratch, !fresh[lv]);
+            conv_input_grad(n, LPN_NLIN + r, &n->gxd[lv], &n->g[k], !fresh[lv]);
             fresh[lv] = false;
         }
-        mr_conv2d_input_grad(&n->lin[k], &n->g[k - 1], &n->g[k], &n->scratch, false);
+        conv_input_grad(n, k, &n->g[k - 1], &n->g[k], false);
         mul_softplus_grad(&n->g[k - 1], &n->z[k - 1], beta);
     }
-    mr_conv2d_input_grad(&n->lin[0], &gxv, &n->g[0], &n->scratch, true);
+    conv_input_grad(n, 0, &gxv, &n->g[0], true);
     for (int i = 0; i < 3; i++)
         downsample_adjoint_add(mr_array_f32(&gxv), &n->gxd[i], h, h, down_factor[i]);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/conv_adjoint.h"
 #include "networks/layers.h"
 #include "networks/vmath.h"
 
@@ -298,6 +299,31 @@ static void check_input_grad(struct mr_conv2d c, int64_t h, int64_t w, uint64_t 
         mr_array_f32(&ref)[i] *= 2.0f;
     assert_max_rel_below(&gin, &ref, 4e-6);
 
+    /* the adjoint twin (networks/conv_adjoint.h) computes the same as a forward conv, on the
+     * path the settings force (direct / Winograd / im2col in the test variants) */
+    assert_int_equal(mr_conv2d_adjoint_supported(&c),
+                     c.stride[0] == 1 && c.stride[1] == 1 && c.pad[0] < c.kh &&
+                         c.pad[1] < c.kh && c.pad[2] < c.kw && c.pad[3] < c.kw);
+    if (mr_conv2d_adjoint_supported(&c)) {
+        struct mr_conv2d twin;
+        struct mr_array tw = { 0 };
+        struct mr_array wino = { 0 };
+        struct mr_array s2 = { 0 };
+        assert_int_equal(mr_conv2d_adjoint_make(&c, &twin, &tw), MR_OK);
+        assert_int_equal(mr_conv2d_prepare_winograd_for(&twin, &wino, ho, wo), MR_OK);
+        assert_int_equal(mr_array_init_dims(&s2, MR_DTYPE_F32, 1,
+                                            mr_conv2d_scratch_size(&twin, ho, wo) + 1),
+                         MR_OK);
+        mr_conv2d_forward(&twin, &gin, &g, &s2);
+        for (int64_t i = 0; i < mr_array_numel(&ref); i++)
+            mr_array_f32(&ref)[i] *= 0.5f;
+        /* Winograd's rounding as in check_conv */
+        assert_max_rel_below(&gin, &ref, twin.wino != NULL ? 1e-5 : 2e-6);
+        mr_array_cleanup(&tw);
+        mr_array_cleanup(&wino);
+        mr_array_cleanup(&s2);
+    }
+
     mr_array_cleanup(&g);
     mr_array_cleanup(&gin);
     mr_array_cleanup(&ref);
@@ -322,6 +348,12 @@ static void test_layers_conv_input_grad(void **state)
     check_input_grad(c, 15, 17, 3);
     c = mr_conv2d_make(2, 6, 16, 0); /* LPN's 16×16 head conv to 1×1 */
     check_input_grad(c, 16, 16, 4);
+    c = mr_conv2d_make(40, 32, 3, 1); /* wide enough for Winograd (twin 32 -> 40) */
+    check_input_grad(c, 34, 29, 5);
+    c = mr_conv2d_make(3, 4, 3, 0); /* asymmetric zero padding, stride 1 */
+    c.pad[0] = 2;
+    c.pad[3] = 1;
+    check_input_grad(c, 9, 12, 6);
 }
 
 static void test_layers_tconv2x2(void **state)
