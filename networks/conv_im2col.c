@@ -157,6 +157,8 @@ void mr_conv2d_im2col(const struct mr_conv2d *c, float *y, const float *x, int64
     float beta = 0.0f;
 
     if (c->b != NULL) {
+        /* the bias, which SGEMM then adds to (beta 1): a pass over the whole output */
+#pragma omp parallel for if (c->cout * npix > MR_IM2COL_PAR_MIN) schedule(static)
         for (int64_t o = 0; o < c->cout; o++)
             for (int64_t p = 0; p < npix; p++)
                 y[o * npix + p] = c->b[o];
