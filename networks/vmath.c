@@ -3,6 +3,7 @@
 
 #include <math.h>
 
+#include "networks/vmath_isa.h"
 #include "recon/cpu.h"
 
 #if defined(__GNUC__) && defined(__x86_64__)
@@ -94,6 +95,11 @@ __attribute__((target("avx512f"))) static void tanh_avx512(float *d, int64_t n)
 static bool have_avx512(void)
 {
     return mr_cpu_isa() >= MR_ISA_AVX512;
+}
+
+static bool have_avx2(void)
+{
+    return mr_cpu_isa() >= MR_ISA_AVX2;
 }
 
 /* Σ(p − x0) and Σ(p − x0)² over 16-float blocks, in double (4 accumulator pairs of 8) */
@@ -241,6 +247,8 @@ void mr_vsoftplus(float *dst, const float *z, int64_t n, const struct mr_softplu
 #if MR_VMATH_X86
     if (have_avx512())
         i = softplus_avx512(dst, z, n, p);
+    else if (have_avx2())
+        i = mr_vsoftplus_avx2(dst, z, n, p);
 #endif
     for (; i < n; i++)
         dst[i] = mr_softplus_value(z[i], p);
@@ -253,6 +261,8 @@ void mr_vmul_softplus_grad(float *g, const float *z, int64_t n,
 #if MR_VMATH_X86
     if (have_avx512())
         i = mul_softplus_grad_avx512(g, z, n, p);
+    else if (have_avx2())
+        i = mr_vmul_softplus_grad_avx2(g, z, n, p);
 #endif
     for (; i < n; i++)
         g[i] = mr_flush_tiny(g[i] * mr_softplus_grad(z[i], p), p->tiny);
@@ -302,13 +312,16 @@ void mr_vsigmoid(float *d, int64_t n)
 #pragma omp parallel for if (n > VMATH_PAR_MIN) schedule(static)
     for (int64_t c = 0; c < n; c += VMATH_CHUNK) {
         const int64_t m = n - c < VMATH_CHUNK ? n - c : VMATH_CHUNK;
+        int64_t i = c;
 #if MR_VMATH_X86
         if (have_avx512()) {
             sigmoid_avx512(d + c, m);
             continue;
         }
+        if (have_avx2())
+            i = c + mr_vsigmoid_avx2(d + c, m);
 #endif
-        for (int64_t i = c; i < c + m; i++)
+        for (; i < c + m; i++)
             d[i] = 1.0f / (1.0f + expf(-d[i]));
     }
 }
@@ -318,13 +331,16 @@ void mr_vtanh(float *d, int64_t n)
 #pragma omp parallel for if (n > VMATH_PAR_MIN) schedule(static)
     for (int64_t c = 0; c < n; c += VMATH_CHUNK) {
         const int64_t m = n - c < VMATH_CHUNK ? n - c : VMATH_CHUNK;
+        int64_t i = c;
 #if MR_VMATH_X86
         if (have_avx512()) {
             tanh_avx512(d + c, m);
             continue;
         }
+        if (have_avx2())
+            i = c + mr_vtanh_avx2(d + c, m);
 #endif
-        for (int64_t i = c; i < c + m; i++)
+        for (; i < c + m; i++)
             d[i] = tanhf(d[i]);
     }
 }

@@ -1,6 +1,7 @@
 /*
- * Internal to networks/: element-wise sigmoid and tanh over float arrays, vectorised with
- * AVX-512 where the CPU has it (chosen at run time), libm otherwise.
+ * Internal to networks/: element-wise sigmoid, tanh and softplus over float arrays, vectorised
+ * with AVX-512 or AVX2 + FMA where the CPU has them (chosen at run time; AVX2 kernels in
+ * vmath_avx2.c), libm otherwise.
  *
  * The vector exp is Cephes' expf (range reduction by ln 2 split in two parts, degree-6
  * polynomial, 2^n applied with vscalefps), within 2 ulp of the true value; tanh uses Cephes'
