@@ -24,6 +24,7 @@
  */
 #include "networks/conv_winograd.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <string.h>
@@ -429,14 +430,53 @@ static void job_gemm(const struct mr_wg_kernels *k, const float *v, const float 
     }
 }
 
+/* The six transposed input rows of a thread's buffer: slot k holds input row row[k] (−1:
+ * none). Consecutive tile rows share two input rows, which stay. */
+struct row_slots {
+    int64_t row[6];
+};
+
+/* rows[k] = the slot holding input row want[k] (−1 stays −1 for zero padding), transposing
+ * into free slots the rows not yet held */
+static void fill_slots(const struct mr_wg_kernels *kern, const struct mr_conv2d *c,
+                       const float *x, int64_t h, int64_t w, float *xt, struct row_slots *sl,
+                       const int64_t want[6], int64_t rows[6])
+{
+    const int64_t cin16 = round16(c->cin);
+    bool used[6] = { false, false, false, false, false, false };
+    for (int k = 0; k < 6; k++) {
+        rows[k] = -1;
+        for (int q = 0; q < 6 && want[k] >= 0; q++)
+            if (sl->row[q] == want[k]) {
+                rows[k] = q;
+                used[q] = true;
+                break;
+            }
+    }
+    for (int k = 0; k < 6; k++) {
+        if (want[k] < 0 || rows[k] >= 0)
+            continue;
+        int q = 0;
+        while (used[q])
+            q++;
+        kern->transpose_row(x, xt + q * w * cin16, c->cin, cin16, h, w, want[k]);
+        sl->row[q] = want[k];
+        used[q] = true;
+        rows[k] = q;
+        for (int k2 = k + 1; k2 < 6; k2++) /* a repeated row (reflect / replicate padding) */
+            if (want[k2] == want[k])
+                rows[k2] = q;
+    }
+}
+
 /* one job: output rows pr + dh·(4·ty + a), a = 0..3, across the whole width. The job
- * transposes the six input rows it reads into its own buffer (two of them again for the next
- * tile row): every thread works on data it wrote itself, in its own cache, with no image-wide
- * transpose and barrier before the jobs (that pass, and the reads of rows another core
- * transposed, kept the driver from scaling beyond ~1.3× on two cores). */
+ * transposes the input rows it reads into its thread's buffer (keeping the two it shares with
+ * the thread's previous tile row): every thread works on data it wrote itself, in its own
+ * cache, with no image-wide transpose and barrier before the jobs (that pass, and the reads of
+ * rows another core transposed, kept the driver from scaling beyond ~1.3× on two cores). */
 static void run_job(const struct mr_wg_kernels *kern, const struct mr_conv2d *c, const float *u,
                     float *y, const float *x, int64_t h, int64_t w, int64_t ho, int64_t wo,
-                    int64_t pr, int64_t ty, float *buf)
+                    int64_t pr, int64_t ty, float *buf, struct row_slots *sl)
 {
     const int64_t cin16 = round16(c->cin);
     const int64_t cout16 = round16(c->cout);
@@ -451,12 +491,10 @@ static void run_job(const struct mr_wg_kernels *kern, const struct mr_conv2d *c,
     int64_t rows[6];
     int na = 0;
 
-    for (int k = 0; k < 6; k++) {
-        const int64_t r = mr_pad_index(c->pad_mode, r0 + dh * k - c->pad[0], h);
-        rows[k] = r < 0 ? -1 : k;
-        if (r >= 0)
-            kern->transpose_row(x, xt + k * w * cin16, c->cin, cin16, h, w, r);
-    }
+    int64_t want[6];
+    for (int k = 0; k < 6; k++)
+        want[k] = mr_pad_index(c->pad_mode, r0 + dh * k - c->pad[0], h);
+    fill_slots(kern, c, x, h, w, xt, sl, want, rows);
     while (na < 4 && r0 + dh * na < ho)
         na++;
     int64_t j = 0;
@@ -520,6 +558,7 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
         tid = omp_get_thread_num();
 #endif
         float *buf = scratch + tid * per;
+        struct row_slots sl = { { -1, -1, -1, -1, -1, -1 } };
 #pragma omp for schedule(static)
         for (int64_t job = 0; job < njobs; job++) {
             int64_t pr = 0;
@@ -528,7 +567,7 @@ void mr_conv2d_winograd(const struct mr_conv2d *c, const float *u, float *y, con
                 ty -= tiles_of(ho, pr, dh);
                 pr++;
             }
-            run_job(kern, c, u, y, x, h, w, ho, wo, pr, ty, buf);
+            run_job(kern, c, u, y, x, h, w, ho, wo, pr, ty, buf, &sl);
         }
     }
 }
