@@ -56,8 +56,8 @@ struct mr_lpn {
     struct mr_array g[LPN_NLIN]; /* ∂ψ/∂z_k (the backward also uses g[k] for ∂ψ/∂a_k) */
     struct mr_array act;         /* σ(z_k) of one layer: K·128² floats */
     struct mr_array tmp;         /* a res conv's output: max(K·64², 64) floats */
-    struct mr_array scratch;     /* im2col / col2im band, Winograd buffers */
-    struct mr_array wino[LPN_NLIN + LPN_NRES]; /* Winograd weights of lin/res where planned */
+    struct mr_array scratch;     /* im2col / col2im band, Winograd or oneDNN buffers */
+    struct mr_array wino[LPN_NLIN + LPN_NRES]; /* Winograd / oneDNN weights where planned */
     double psi;
     double psi_net;
 };
@@ -308,14 +308,15 @@ mr_status mr_lpn_create_from(const struct mr_lpn_config *cfg, mr_lpn_tensor_fn g
     int64_t scratch = 1;
     for (int l = 0; l < LPN_NLIN; l++) {
         const int64_t in = l == 0 ? MR_LPN_PATCH : z_side[l - 1];
-        /* the forward convs take Winograd where the plan (or the heuristics) picks it */
-        MR_CHECK(mr_conv2d_prepare_winograd_for(&n->lin[l], &n->wino[l], in, in));
+        /* each conv and its input-gradient take Winograd or oneDNN where the plan (or the
+         * heuristics, or the settings) picks them */
+        MR_CHECK(mr_conv2d_prepare_for(&n->lin[l], &n->wino[l], in, in, true));
         scratch = max64(scratch, mr_conv2d_scratch_size(&n->lin[l], in, in));
         scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(&n->lin[l], in, in));
     }
     for (int r = 0; r < LPN_NRES; r++) {
         const int64_t in = res_level[r] < 0 ? MR_LPN_PATCH : n->xd[res_level[r]].dims[1];
-        MR_CHECK(mr_conv2d_prepare_winograd_for(&n->res[r], &n->wino[LPN_NLIN + r], in, in));
+        MR_CHECK(mr_conv2d_prepare_for(&n->res[r], &n->wino[LPN_NLIN + r], in, in, true));
         scratch = max64(scratch, mr_conv2d_scratch_size(&n->res[r], in, in));
         scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(&n->res[r], in, in));
     }
