@@ -325,7 +325,7 @@ static void header(char lines[HEADER_LINES][LINE_MAX])
     mr_cpu_features_string(features, sizeof features);
     const char *core = openblas_get_corename();
     const char *config = openblas_get_config();
-    snprintf(lines[0], LINE_MAX, "mrirecon-conv-wisdom 2");
+    snprintf(lines[0], LINE_MAX, "mrirecon-conv-wisdom 1");
     snprintf(lines[1], LINE_MAX, "cpu %s %s", mr_cpu_get()->vendor, mr_cpu_get()->model);
     snprintf(lines[2], LINE_MAX, "features %s isa=%s", features, mr_isa_name(mr_cpu_isa()));
     snprintf(lines[3], LINE_MAX, "threads %d", plan_threads());

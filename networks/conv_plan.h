@@ -21,7 +21,8 @@
  * and the instruction-set level in use, the OpenMP thread count, and the libraries (OpenBLAS
  * configuration and core type, oneDNN version) — then one "conv" (forward) or "grad"
  * (input-gradient) line per key with the chosen algorithm ("im2col", "direct", "winograd",
- * "dnnl") and the measured times of those four in microseconds (-1: not timed).
+ * "dnnl") and the measured times of those four in microseconds (-1: not timed). Files of
+ * builds before oneDNN (three times per line) differ in the libraries line and are ignored.
  * A file whose header differs from this process's is ignored (with a warning for the caller to
  * print): its timings belong to another machine or configuration.
  *
