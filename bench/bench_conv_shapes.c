@@ -195,8 +195,7 @@ static double time_algo(const struct key *k, enum mr_conv2d_algo a, int reps, co
         goto out;
     if ((a == MR_CONV2D_ALGO_DIRECT && (k->grad || !mr_conv2d_uses_direct(&c))) ||
         (a == MR_CONV2D_ALGO_WINOGRAD && (k->grad || c.wino == NULL)) ||
-        (a == MR_CONV2D_ALGO_DNNL &&
-         (c.dnnl == NULL || (k->grad && !mr_conv_dnnl_has_grad(c.dnnl)))))
+        (a == MR_CONV2D_ALGO_DNNL && (k->grad ? c.dnnl_gw : c.dnnl_w) == NULL))
         goto out;
     if (a == MR_CONV2D_ALGO_DNNL)
         *impl = mr_conv_dnnl_impl(c.dnnl, k->grad);

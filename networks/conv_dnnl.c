@@ -383,9 +383,10 @@ bool mr_conv_dnnl_has_grad(const struct mr_conv_dnnl *p)
     return p->has_grad;
 }
 
-int64_t mr_conv_dnnl_weights_size(const struct mr_conv_dnnl *p)
+int64_t mr_conv_dnnl_weights_size(const struct mr_conv_dnnl *p, bool grad)
 {
-    return p->fwd.w_floats + (p->has_grad ? p->bwd.w_floats : 0);
+    MR_ASSERT(!grad || p->has_grad);
+    return grad ? p->bwd.w_floats : p->fwd.w_floats;
 }
 
 /* runs the reorder step s from → to; the caller holds p->lock */
@@ -405,20 +406,17 @@ static void set(dnnl_memory_t m, const void *ptr)
     MR_ASSERT(dnnl_memory_set_data_handle(m, (void *)ptr) == dnnl_success);
 }
 
-void mr_conv_dnnl_weights(const struct mr_conv_dnnl *p, const float *w, float *dst)
+void mr_conv_dnnl_weights(const struct mr_conv_dnnl *p, bool grad, const float *w, float *dst)
 {
+    MR_ASSERT(!grad || p->has_grad);
     struct mr_conv_dnnl *q = (struct mr_conv_dnnl *)p; /* the lock and handles only */
+    const struct dir *d = grad ? &p->bwd : &p->fwd;
+    /* a weight reorder needing a scratchpad has not been seen (plain oihw to oneDNN's blocks) */
+    MR_ASSERT(d->w_reorder.pad == NULL);
     pthread_mutex_lock(&q->lock);
-    const struct dir *d[2] = { &p->fwd, &p->bwd };
-    float *at = dst;
-    for (int k = 0; k < (p->has_grad ? 2 : 1); k++) {
-        /* the reorder's scratchpad (rare for weights) goes after the weights in dst's tail */
-        MR_ASSERT(d[k]->w_reorder.pad == NULL);
-        set(d[k]->wts_plain, w);
-        set(d[k]->wts, at);
-        run_reorder(p, &d[k]->w_reorder, d[k]->wts_plain, d[k]->wts, NULL);
-        at += d[k]->w_floats;
-    }
+    set(d->wts_plain, w);
+    set(d->wts, dst);
+    run_reorder(p, &d->w_reorder, d->wts_plain, d->wts, NULL);
     MR_ASSERT(dnnl_stream_wait(p->stream) == dnnl_success);
     pthread_mutex_unlock(&q->lock);
 }
@@ -502,8 +500,7 @@ void mr_conv_dnnl_input_grad(const struct mr_conv_dnnl *p, const float *wts, flo
 {
     MR_ASSERT(p->has_grad);
     struct mr_conv_dnnl *q = (struct mr_conv_dnnl *)p;
-    run_dir(p, &q->bwd, wts + p->fwd.w_floats, NULL, gin, gout, scratch, nscratch, accumulate,
-            true);
+    run_dir(p, &q->bwd, wts, NULL, gin, gout, scratch, nscratch, accumulate, true);
 }
 
 const char *mr_conv_dnnl_impl(const struct mr_conv_dnnl *p, bool grad)
@@ -572,16 +569,18 @@ bool mr_conv_dnnl_has_grad(const struct mr_conv_dnnl *p)
     return false;
 }
 
-int64_t mr_conv_dnnl_weights_size(const struct mr_conv_dnnl *p)
+int64_t mr_conv_dnnl_weights_size(const struct mr_conv_dnnl *p, bool grad)
 {
     (void)p;
+    (void)grad;
     MR_ASSERT(false);
     return 0;
 }
 
-void mr_conv_dnnl_weights(const struct mr_conv_dnnl *p, const float *w, float *dst)
+void mr_conv_dnnl_weights(const struct mr_conv_dnnl *p, bool grad, const float *w, float *dst)
 {
     (void)p;
+    (void)grad;
     (void)w;
     (void)dst;
     MR_ASSERT(false);

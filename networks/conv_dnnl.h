@@ -11,7 +11,7 @@
  * its blocked "brgconv"/"jit" kernels). When it picks a blocked layout, each call reorders the
  * input into the scratch, runs the primitive and reorders the result back (the reorders are part
  * of the measured time). Weights are reordered into oneDNN's layout once, at prepare, into the
- * caller's store (mr_conv_dnnl_weights).
+ * caller's store (mr_conv_dnnl_weights), for each direction the plan runs on oneDNN.
  *
  * Ownership: the primitives of one shape, input size, bias presence and thread count (a
  * "prepared" conv) live in a process-wide table, created on first use by mr_conv_dnnl_get and
@@ -61,10 +61,11 @@ bool mr_conv_dnnl_matches(const struct mr_conv_dnnl *p, const struct mr_conv2d *
 /* True if p has the input-gradient primitive. */
 bool mr_conv_dnnl_has_grad(const struct mr_conv_dnnl *p);
 
-/* Floats of one conv's reordered weights (forward layout, then the input-gradient layout;
- * each part a multiple of 16 floats), and the reorder of w (cout, cin, kh, kw) into them. */
-int64_t mr_conv_dnnl_weights_size(const struct mr_conv_dnnl *p);
-void mr_conv_dnnl_weights(const struct mr_conv_dnnl *p, const float *w, float *dst);
+/* Floats of one conv's weights reordered for the forward (grad false) or the input-gradient
+ * (grad true; requires mr_conv_dnnl_has_grad) primitive (a multiple of 16 floats: the next part
+ * of a store stays 64-byte aligned), and the reorder of w (cout, cin, kh, kw) into them. */
+int64_t mr_conv_dnnl_weights_size(const struct mr_conv_dnnl *p, bool grad);
+void mr_conv_dnnl_weights(const struct mr_conv_dnnl *p, bool grad, const float *w, float *dst);
 
 /* Floats of scratch one forward (grad false) or input-gradient (grad true) run needs: the
  * blocked copies of its input and output, and oneDNN's scratchpad. */
@@ -77,7 +78,8 @@ void mr_conv_dnnl_forward(const struct mr_conv_dnnl *p, const float *wts, const 
                           float *y, const float *x, float *scratch, int64_t nscratch);
 
 /* gin (cin, h, w) = (or += with accumulate) convᵀ(gout (cout, ho, wo)) (layers.h
- * mr_conv2d_input_grad); requires mr_conv_dnnl_has_grad(p); scratch as above with grad true. */
+ * mr_conv2d_input_grad), wts from mr_conv_dnnl_weights with grad true; requires
+ * mr_conv_dnnl_has_grad(p); scratch as above with grad true. */
 void mr_conv_dnnl_input_grad(const struct mr_conv_dnnl *p, const float *wts, float *gin,
                              const float *gout, float *scratch, int64_t nscratch,
                              bool accumulate);

@@ -204,6 +204,7 @@ static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_
     c.wino = NULL;
     c.dnnl = NULL;
     c.dnnl_w = NULL;
+    c.dnnl_gw = NULL;
     const int64_t ho = mr_conv2d_out_h(&c, h);
     const int64_t wo = mr_conv2d_out_w(&c, w);
     const bool wino = dir == DIR_FORWARD && mr_conv2d_winograd_supported(&c);
@@ -216,7 +217,7 @@ static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_
     if (p != NULL)
         nscr = max64(nscr, mr_conv_dnnl_scratch_size(p, dir == DIR_GRAD));
     const int64_t nwino = wino ? mr_conv2d_winograd_weights_size(&c) : 0;
-    const int64_t nprep = nwino + (p != NULL ? mr_conv_dnnl_weights_size(p) : 0);
+    const int64_t nprep = nwino + (p != NULL ? mr_conv_dnnl_weights_size(p, dir == DIR_GRAD) : 0);
     struct mr_array wts = { 0 };
     struct mr_array bias = { 0 };
     struct mr_array x = { 0 };
@@ -242,9 +243,12 @@ static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_
         c.wino = mr_array_f32(&u);
     }
     if (p != NULL) {
-        mr_conv_dnnl_weights(p, c.w, mr_array_f32(&u) + nwino);
+        mr_conv_dnnl_weights(p, dir == DIR_GRAD, c.w, mr_array_f32(&u) + nwino);
         c.dnnl = p;
-        c.dnnl_w = mr_array_f32(&u) + nwino;
+        if (dir == DIR_GRAD)
+            c.dnnl_gw = mr_array_f32(&u) + nwino;
+        else
+            c.dnnl_w = mr_array_f32(&u) + nwino;
     }
     double best_us = -1.0;
     for (int k = 0; k < NCAND; k++) {

@@ -194,29 +194,38 @@ mr_status mr_conv2d_prepare_for(struct mr_conv2d *c, struct mr_array *store, int
         if (st != MR_OK)
             p = NULL; /* oneDNN has no implementation for it: the other paths */
     }
-    if ((c->wino != NULL) == want_wino && c->dnnl == p)
+    const bool want_fwd = p != NULL && fa == MR_CONV2D_ALGO_DNNL;
+    const bool want_grad = p != NULL && ga == MR_CONV2D_ALGO_DNNL && mr_conv_dnnl_has_grad(p);
+    if ((c->wino != NULL) == want_wino && c->dnnl == p && (c->dnnl_w != NULL) == want_fwd &&
+        (c->dnnl_gw != NULL) == want_grad)
         return MR_OK;
     mr_array_cleanup(store);
     c->wino = NULL;
     c->dnnl = NULL;
     c->dnnl_w = NULL;
+    c->dnnl_gw = NULL;
     const int64_t nwino = want_wino ? mr_conv2d_winograd_weights_size(c) : 0;
-    const int64_t ndnnl = p != NULL ? mr_conv_dnnl_weights_size(p) : 0;
-    if (nwino + ndnnl == 0)
+    const int64_t nfwd = want_fwd ? mr_conv_dnnl_weights_size(p, false) : 0;
+    const int64_t ngrad = want_grad ? mr_conv_dnnl_weights_size(p, true) : 0;
+    if (nwino + nfwd + ngrad == 0)
         return MR_OK;
-    /* nwino is a multiple of 256 floats, so the oneDNN part stays 64-byte aligned */
-    const mr_status st = mr_array_init_dims(store, MR_DTYPE_F32, 1, nwino + ndnnl);
+    /* each part a multiple of 16 floats: the oneDNN parts stay 64-byte aligned */
+    const mr_status st = mr_array_init_dims(store, MR_DTYPE_F32, 1, nwino + nfwd + ngrad);
     if (st != MR_OK)
         return st;
     float *u = mr_array_f32(store);
-    if (nwino > 0) {
+    if (want_wino) {
         mr_conv2d_winograd_weights(c, u);
         c->wino = u;
     }
-    if (p != NULL) {
-        mr_conv_dnnl_weights(p, c->w, u + nwino);
-        c->dnnl = p;
+    c->dnnl = want_fwd || want_grad ? p : NULL;
+    if (want_fwd) {
+        mr_conv_dnnl_weights(p, false, c->w, u + nwino);
         c->dnnl_w = u + nwino;
+    }
+    if (want_grad) {
+        mr_conv_dnnl_weights(p, true, c->w, u + nwino + nfwd);
+        c->dnnl_gw = u + nwino + nfwd;
     }
     return MR_OK;
 }
@@ -351,7 +360,7 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
 
     enum mr_conv2d_algo a = planned_algo(c, h, w, false);
     if (a == MR_CONV2D_ALGO_DNNL) {
-        if (c->dnnl != NULL && mr_conv_dnnl_matches(c->dnnl, c, h, w)) {
+        if (c->dnnl_w != NULL && mr_conv_dnnl_matches(c->dnnl, c, h, w)) {
             /* the scratch was sized by mr_conv2d_scratch_size after the conv was prepared */
             mr_conv_dnnl_forward(c->dnnl, c->dnnl_w, c->b, y, x, scratch_data(scratch),
                                  scratch_floats(scratch));
@@ -387,8 +396,7 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
 /* the prepared oneDNN input-gradient when the plan runs it for c at h×w, or NULL */
 static const struct mr_conv_dnnl *grad_dnnl(const struct mr_conv2d *c, int64_t h, int64_t w)
 {
-    if (c->dnnl == NULL || !mr_conv_dnnl_has_grad(c->dnnl) ||
-        !mr_conv_dnnl_matches(c->dnnl, c, h, w) ||
+    if (c->dnnl_gw == NULL || !mr_conv_dnnl_matches(c->dnnl, c, h, w) ||
         planned_grad_algo(c, h, w, false) != MR_CONV2D_ALGO_DNNL)
         return NULL;
     return c->dnnl;
@@ -415,7 +423,7 @@ void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,
     mr_conv2d_flops_add(2 * c->cout * c->cin * c->kh * c->kw * ho * wo);
     const struct mr_conv_dnnl *p = grad_dnnl(c, h, w);
     if (p != NULL) {
-        mr_conv_dnnl_input_grad(p, c->dnnl_w, mr_array_f32(gin), mr_array_f32(gout),
+        mr_conv_dnnl_input_grad(p, c->dnnl_gw, mr_array_f32(gin), mr_array_f32(gout),
                                 scratch_data(scratch), scratch_floats(scratch), accumulate);
         return;
     }

@@ -77,7 +77,8 @@ struct mr_conv2d {
     enum mr_conv2d_algo algo; /* AUTO (0) unless testing or benchmarking a path */
     const float *wino; /* borrowed Winograd-domain weights, or NULL: see below */
     const struct mr_conv_dnnl *dnnl; /* borrowed oneDNN primitives for one input size, or NULL */
-    const float *dnnl_w;             /* borrowed: their reordered weights, or NULL */
+    const float *dnnl_w;             /* borrowed: weights reordered for its forward, or NULL */
+    const float *dnnl_gw;            /* borrowed: ... for its input-gradient, or NULL */
 };
 
 /* A conv of kernel k×k, stride 1, dilation 1, symmetric `pad` and ZERO padding with no
@@ -113,9 +114,10 @@ mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *s
  * oneDNN (MR_CONV2D_ALGO_DNNL) as a further prepared path: where the forced algorithm, the plan
  * (measured here in MEASURE mode, the input-gradient under its own key) or wisdom picks oneDNN
  * for either direction, the shape's oneDNN primitives are taken from conv_dnnl.h's process-wide
- * table (c->dnnl) and c's weights reordered once into oneDNN's layouts in `store` (c->dnnl_w,
- * after the Winograd weights when both are kept). `store` owns everything the conv borrows:
- * mr_array_cleanup(store) ends it (set c->wino, c->dnnl, c->dnnl_w to NULL, or prepare again).
+ * table (c->dnnl) and c's weights reordered once into oneDNN's layout of each such direction
+ * in `store` (c->dnnl_w forward, c->dnnl_gw input-gradient, after the Winograd weights when
+ * those are kept too). `store` owns everything the conv borrows: mr_array_cleanup(store) ends it
+ * (set c->wino, c->dnnl_w, c->dnnl_gw to NULL, or prepare again).
  * A shape oneDNN cannot run (REPLICATE/REFLECT padding; dilation for the input-gradient) or has
  * no implementation for keeps the other paths. c->w must not change afterwards.
  * Errors: MR_ERR_NOMEM. (prepare_winograd_for(c, store, h, w) = prepare_for(..., false).)

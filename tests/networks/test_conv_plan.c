@@ -252,7 +252,8 @@ static void test_wisdom_dnnl(void **state)
     mr_test_rand(&wt, 40);
     c.w = mr_array_f32(&wt);
     assert_int_equal(mr_conv2d_prepare_winograd_for(&c, &store, H + 1, W), MR_OK);
-    assert_int_equal(c.dnnl != NULL, mr_conv_dnnl_supported(&c));
+    assert_int_equal(c.dnnl_w != NULL, mr_conv_dnnl_supported(&c));
+    assert_null(c.dnnl_gw); /* the input-gradient was not asked for */
     assert_null(c.wino);
     mr_array_cleanup(&store);
     mr_array_cleanup(&wt);

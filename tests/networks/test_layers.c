@@ -43,9 +43,10 @@ static bool prepare_dnnl(const struct mr_conv2d *c, struct mr_conv2d *cd, struct
     cd->wino = NULL;
     assert_int_equal(mr_conv2d_prepare_for(cd, store, h, w, grad), MR_OK);
     /* every ZERO-padded conv here has a oneDNN implementation */
-    assert_int_equal(cd->dnnl != NULL, grad ? mr_conv_dnnl_grad_supported(c)
-                                            : mr_conv_dnnl_supported(c));
-    if (cd->dnnl == NULL)
+    const float *wts = grad ? cd->dnnl_gw : cd->dnnl_w;
+    assert_int_equal(wts != NULL, grad ? mr_conv_dnnl_grad_supported(c)
+                                       : mr_conv_dnnl_supported(c));
+    if (wts == NULL)
         return false;
     const int64_t n = grad ? mr_conv2d_input_grad_scratch_size(cd, h, w)
                            : mr_conv2d_scratch_size(cd, h, w);
