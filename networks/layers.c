@@ -196,6 +196,8 @@ mr_status mr_conv2d_prepare_for(struct mr_conv2d *c, struct mr_array *store, int
     }
     const bool want_fwd = p != NULL && fa == MR_CONV2D_ALGO_DNNL;
     const bool want_grad = p != NULL && ga == MR_CONV2D_ALGO_DNNL && mr_conv_dnnl_has_grad(p);
+    if (!want_fwd && !want_grad)
+        p = NULL;
     if ((c->wino != NULL) == want_wino && c->dnnl == p && (c->dnnl_w != NULL) == want_fwd &&
         (c->dnnl_gw != NULL) == want_grad)
         return MR_OK;
@@ -218,7 +220,7 @@ mr_status mr_conv2d_prepare_for(struct mr_conv2d *c, struct mr_array *store, int
         mr_conv2d_winograd_weights(c, u);
         c->wino = u;
     }
-    c->dnnl = want_fwd || want_grad ? p : NULL;
+    c->dnnl = p;
     if (want_fwd) {
         mr_conv_dnnl_weights(p, false, c->w, u + nwino);
         c->dnnl_w = u + nwino;
