@@ -26,6 +26,11 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # dpkg-shlibdeps names libopenblas0 (any OpenBLAS build); the program and library use the
 # OpenMP build (cmake/MrInstall.cmake), so that is named too (the generated list is appended)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libopenblas0-openmp")
+# built with oneDNN (MR_DNNL): its runtime, named as well (dpkg-shlibdeps finds it from the
+# library's NEEDED entry too)
+if(MR_DNNL)
+    set(CPACK_DEBIAN_PACKAGE_DEPENDS "${CPACK_DEBIAN_PACKAGE_DEPENDS}, libdnnl2")
+endif()
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "python3, python3-numpy")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)

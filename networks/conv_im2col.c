@@ -41,7 +41,8 @@ int64_t mr_conv2d_im2col_scratch_size(const struct mr_conv2d *c, int64_t h, int6
     return mr_conv2d_is_pointwise(c) ? 0 : band_floats(c, h, w);
 }
 
-int64_t mr_conv2d_input_grad_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
+int64_t mr_conv2d_im2col_input_grad_scratch_size(const struct mr_conv2d *c, int64_t h,
+                                                  int64_t w)
 {
     return band_floats(c, h, w);
 }
@@ -182,25 +183,15 @@ void mr_conv2d_im2col(const struct mr_conv2d *c, float *y, const float *x, int64
     }
 }
 
-void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,
-                          const struct mr_array *gout, struct mr_array *scratch, bool accumulate)
+void mr_conv2d_im2col_input_grad(const struct mr_conv2d *c, float *gi, const float *go,
+                                 int64_t h, int64_t w, int64_t ho, int64_t wo,
+                                 struct mr_array *scratch, bool accumulate)
 {
-    const int64_t h = gin->dims[1];
-    const int64_t w = gin->dims[2];
-    const int64_t ho = gout->dims[1];
-    const int64_t wo = gout->dims[2];
     const int64_t kdim = c->cin * c->kh * c->kw;
     const int64_t npix = ho * wo;
-    mr_conv2d_flops_add(2 * c->cout * c->cin * c->kh * c->kw * npix);
-    float *gi = mr_array_f32(gin);
-    const float *go = mr_array_f32(gout);
 
-    MR_ASSERT(gin->ndim == 3 && gout->ndim == 3);
-    MR_ASSERT(gin->dims[0] == c->cin && gout->dims[0] == c->cout);
-    MR_ASSERT(mr_conv2d_out_h(c, h) == ho && mr_conv2d_out_w(c, w) == wo);
-    MR_ASSERT(c->dilation[0] == 1 && c->dilation[1] == 1 && c->pad_mode == MR_PAD_MODE_ZERO);
     if (!accumulate)
-        mr_array_zero(gin);
+        memset(gi, 0, sizeof(*gi) * (size_t)(c->cin * h * w));
     const int64_t band = band_rows(c, ho, wo);
     MR_ASSERT(scratch != NULL && mr_array_numel(scratch) >= kdim * band * wo);
     float *col = mr_array_f32(scratch);

@@ -27,4 +27,12 @@ int64_t mr_conv2d_im2col_scratch_size(const struct mr_conv2d *c, int64_t h, int6
 void mr_conv2d_im2col(const struct mr_conv2d *c, float *y, const float *x, int64_t h, int64_t w,
                       int64_t ho, int64_t wo, struct mr_array *scratch);
 
+/* The input-gradient (layers.h mr_conv2d_input_grad) on gi (cin, h, w) from go (cout, ho, wo),
+ * and the floats of scratch it needs (one band's column matrix). */
+int64_t mr_conv2d_im2col_input_grad_scratch_size(const struct mr_conv2d *c, int64_t h,
+                                                  int64_t w);
+void mr_conv2d_im2col_input_grad(const struct mr_conv2d *c, float *gi, const float *go,
+                                 int64_t h, int64_t w, int64_t ho, int64_t wo,
+                                 struct mr_array *scratch, bool accumulate);
+
 #endif

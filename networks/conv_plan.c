@@ -17,6 +17,7 @@
 #endif
 
 #include "networks/conv_direct.h"
+#include "networks/conv_dnnl.h"
 #include "networks/conv_im2col.h"
 #include "networks/conv_winograd.h"
 #include "recon/array.h"
@@ -24,19 +25,24 @@
 #include "recon/cpu.h"
 #include "recon/settings.h"
 
-enum { KEY_LEN = 15, MAX_ENTRIES = 1024, HEADER_LINES = 5, LINE_MAX = 512 };
+enum { KEY_LEN = 15, MAX_ENTRIES = 1024, HEADER_LINES = 5, LINE_MAX = 512, NCAND = 4 };
 
-/* the algorithms timed, in the order of struct entry.us */
-static const enum mr_conv2d_algo candidates[3] = {
+/* the algorithms timed, in the order of struct entry.us (the input-gradient: im2col, dnnl) */
+static const enum mr_conv2d_algo candidates[NCAND] = {
     MR_CONV2D_ALGO_IM2COL,
     MR_CONV2D_ALGO_DIRECT,
     MR_CONV2D_ALGO_WINOGRAD,
+    MR_CONV2D_ALGO_DNNL,
 };
+
+/* which pass of the conv a key plans ("conv" and "grad" lines of wisdom files) */
+enum dir { DIR_FORWARD = 0, DIR_GRAD = 1 };
 
 struct entry {
     int64_t key[KEY_LEN];
+    enum dir dir;
     enum mr_conv2d_algo algo;
-    double us[3]; /* best time of each candidate in microseconds, or -1 when not timed */
+    double us[NCAND]; /* best time of each candidate in microseconds, or -1 when not timed */
 };
 
 static struct entry table[MAX_ENTRIES];
@@ -52,23 +58,33 @@ static void make_key(const struct mr_conv2d *c, int64_t h, int64_t w, int64_t ke
     memcpy(key, k, sizeof k);
 }
 
-static int64_t find(const int64_t key[KEY_LEN], int64_t nkeys)
+static int64_t find(const int64_t key[KEY_LEN], enum dir dir)
 {
     const int64_t n = atomic_load_explicit(&count, memory_order_acquire);
     for (int64_t i = 0; i < n; i++)
-        if (memcmp(table[i].key, key, (size_t)nkeys * sizeof(int64_t)) == 0)
+        if (table[i].dir == dir && memcmp(table[i].key, key, sizeof table[i].key) == 0)
             return i;
     return -1;
 }
 
-enum mr_conv2d_algo mr_conv_plan_lookup(const struct mr_conv2d *c, int64_t h, int64_t w)
+static enum mr_conv2d_algo lookup(const struct mr_conv2d *c, int64_t h, int64_t w, enum dir dir)
 {
     if (atomic_load_explicit(&count, memory_order_relaxed) == 0)
         return MR_CONV2D_ALGO_AUTO;
     int64_t key[KEY_LEN];
     make_key(c, h, w, key);
-    const int64_t i = find(key, KEY_LEN);
+    const int64_t i = find(key, dir);
     return i >= 0 ? table[i].algo : MR_CONV2D_ALGO_AUTO;
+}
+
+enum mr_conv2d_algo mr_conv_plan_lookup(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    return lookup(c, h, w, DIR_FORWARD);
+}
+
+enum mr_conv2d_algo mr_conv_plan_lookup_grad(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    return lookup(c, h, w, DIR_GRAD);
 }
 
 bool mr_conv_plan_any_winograd(const struct mr_conv2d *c)
@@ -77,7 +93,7 @@ bool mr_conv_plan_any_winograd(const struct mr_conv2d *c)
     make_key(c, 0, 0, key);
     const int64_t n = atomic_load_explicit(&count, memory_order_acquire);
     for (int64_t i = 0; i < n; i++)
-        if (table[i].algo == MR_CONV2D_ALGO_WINOGRAD &&
+        if (table[i].dir == DIR_FORWARD && table[i].algo == MR_CONV2D_ALGO_WINOGRAD &&
             memcmp(table[i].key, key, (KEY_LEN - 2) * sizeof(int64_t)) == 0)
             return true;
     return false;
@@ -96,12 +112,14 @@ void mr_conv_wisdom_forget(void)
 }
 
 /* appends (caller holds the lock); false when the table is full */
-static bool append(const int64_t key[KEY_LEN], enum mr_conv2d_algo algo, const double us[3])
+static bool append(const int64_t key[KEY_LEN], enum dir dir, enum mr_conv2d_algo algo,
+                   const double us[NCAND])
 {
     const int64_t n = atomic_load_explicit(&count, memory_order_relaxed);
     if (n >= MAX_ENTRIES)
         return false;
     memcpy(table[n].key, key, sizeof table[n].key);
+    table[n].dir = dir;
     table[n].algo = algo;
     memcpy(table[n].us, us, sizeof table[n].us);
     atomic_store_explicit(&count, n + 1, memory_order_release);
@@ -117,17 +135,27 @@ static void fill(float *p, int64_t n, uint32_t seed)
     }
 }
 
+/* one run of c: the forward y = conv(x), or the input-gradient x = convᵀ(y) */
+static void run(const struct mr_conv2d *c, enum dir dir, struct mr_array *y, struct mr_array *x,
+                struct mr_array *scratch)
+{
+    if (dir == DIR_FORWARD)
+        mr_conv2d_forward(c, y, x, scratch);
+    else
+        mr_conv2d_input_grad(c, x, y, scratch, false);
+}
+
 /* best of a few runs of one algorithm, in microseconds: one warm-up run, then runs until at
  * least 3 and 20 ms of them (at most 10) */
-static double time_conv(const struct mr_conv2d *c, struct mr_array *y, const struct mr_array *x,
-                        struct mr_array *scratch)
+static double time_conv(const struct mr_conv2d *c, enum dir dir, struct mr_array *y,
+                        struct mr_array *x, struct mr_array *scratch)
 {
-    mr_conv2d_forward(c, y, x, scratch);
+    run(c, dir, y, x, scratch);
     double best = -1.0;
     double total = 0.0;
-    for (int run = 0; run < 10 && (run < 3 || total < 0.02); run++) {
+    for (int r = 0; r < 10 && (r < 3 || total < 0.02); r++) {
         const double t0 = mr_clock_now_s();
-        mr_conv2d_forward(c, y, x, scratch);
+        run(c, dir, y, x, scratch);
         const double t = mr_clock_now_s() - t0;
         total += t;
         best = best < 0.0 || t < best ? t : best;
@@ -144,26 +172,52 @@ static int plan_threads(void)
 #endif
 }
 
-/* times the candidates that can run c at h×w; AUTO when none could be timed */
-static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_t w,
-                                   double us[3])
+static int64_t max64(int64_t a, int64_t b)
 {
-    us[0] = us[1] = us[2] = -1.0;
+    return a > b ? a : b;
+}
+
+/* c0's oneDNN primitives for h×w in direction dir, or NULL where oneDNN cannot run it */
+static const struct mr_conv_dnnl *dnnl_candidate(const struct mr_conv2d *c, int64_t h,
+                                                 int64_t w, enum dir dir)
+{
+    const struct mr_conv_dnnl *p = NULL;
+    if (!(dir == DIR_FORWARD ? mr_conv_dnnl_supported(c) : mr_conv_dnnl_grad_supported(c)) ||
+        mr_conv_dnnl_get(c, h, w, &p) != MR_OK ||
+        (dir == DIR_GRAD && !mr_conv_dnnl_has_grad(p)))
+        return NULL;
+    return p;
+}
+
+/* times the candidates that can run c at h×w in direction dir (the input-gradient: im2col and
+ * oneDNN); AUTO when none could be timed */
+static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_t w,
+                                   enum dir dir, double us[NCAND])
+{
+    for (int k = 0; k < NCAND; k++)
+        us[k] = -1.0;
     if (h + c0->pad[0] + c0->pad[1] < c0->dilation[0] * (c0->kh - 1) + 1 ||
         w + c0->pad[2] + c0->pad[3] < c0->dilation[1] * (c0->kw - 1) + 1)
         return MR_CONV2D_ALGO_AUTO;
     struct mr_conv2d c = *c0;
     c.w = NULL;
-    c.b = NULL;
     c.wino = NULL;
+    c.dnnl = NULL;
+    c.dnnl_w = NULL;
+    c.dnnl_gw = NULL;
     const int64_t ho = mr_conv2d_out_h(&c, h);
     const int64_t wo = mr_conv2d_out_w(&c, w);
-    const bool wino = mr_conv2d_winograd_supported(&c);
-    int64_t nscr = mr_conv2d_im2col_scratch_size(&c, h, w);
-    if (wino) {
-        const int64_t nw = mr_conv2d_winograd_scratch_size(&c, h, w, plan_threads());
-        nscr = nw > nscr ? nw : nscr;
-    }
+    const bool wino = dir == DIR_FORWARD && mr_conv2d_winograd_supported(&c);
+    const struct mr_conv_dnnl *p = dnnl_candidate(&c, h, w, dir); /* c.b: bias or not */
+    c.b = NULL;
+    int64_t nscr = dir == DIR_FORWARD ? mr_conv2d_im2col_scratch_size(&c, h, w)
+                                      : mr_conv2d_im2col_input_grad_scratch_size(&c, h, w);
+    if (wino)
+        nscr = max64(nscr, mr_conv2d_winograd_scratch_size(&c, h, w, plan_threads()));
+    if (p != NULL)
+        nscr = max64(nscr, mr_conv_dnnl_scratch_size(p, dir == DIR_GRAD));
+    const int64_t nwino = wino ? mr_conv2d_winograd_weights_size(&c) : 0;
+    const int64_t nprep = nwino + (p != NULL ? mr_conv_dnnl_weights_size(p, dir == DIR_GRAD) : 0);
     struct mr_array wts = { 0 };
     struct mr_array bias = { 0 };
     struct mr_array x = { 0 };
@@ -176,28 +230,38 @@ static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_
         mr_array_init_dims(&x, MR_DTYPE_F32, 3, c.cin, h, w) != MR_OK ||
         mr_array_init_dims(&y, MR_DTYPE_F32, 3, c.cout, ho, wo) != MR_OK ||
         mr_array_init_dims(&scratch, MR_DTYPE_F32, 1, nscr > 0 ? nscr : 1) != MR_OK ||
-        (wino && mr_array_init_dims(&u, MR_DTYPE_F32, 1, mr_conv2d_winograd_weights_size(&c)) !=
-                     MR_OK))
+        (nprep > 0 && mr_array_init_dims(&u, MR_DTYPE_F32, 1, nprep) != MR_OK))
         goto out;
     fill(mr_array_f32(&wts), mr_array_numel(&wts), 1u);
     fill(mr_array_f32(&bias), c.cout, 2u);
     fill(mr_array_f32(&x), mr_array_numel(&x), 3u);
+    fill(mr_array_f32(&y), mr_array_numel(&y), 4u);
     c.w = mr_array_f32(&wts);
-    c.b = mr_array_f32(&bias);
+    c.b = c0->b != NULL ? mr_array_f32(&bias) : NULL;
     if (wino) {
         mr_conv2d_winograd_weights(&c, mr_array_f32(&u));
         c.wino = mr_array_f32(&u);
     }
+    if (p != NULL) {
+        mr_conv_dnnl_weights(p, dir == DIR_GRAD, c.w, mr_array_f32(&u) + nwino);
+        c.dnnl = p;
+        if (dir == DIR_GRAD)
+            c.dnnl_gw = mr_array_f32(&u) + nwino;
+        else
+            c.dnnl_w = mr_array_f32(&u) + nwino;
+    }
     double best_us = -1.0;
-    for (int k = 0; k < 3; k++) {
-        if ((candidates[k] == MR_CONV2D_ALGO_DIRECT && !mr_conv2d_direct_supported(&c)) ||
-            (candidates[k] == MR_CONV2D_ALGO_WINOGRAD && !wino))
+    for (int k = 0; k < NCAND; k++) {
+        const enum mr_conv2d_algo a = candidates[k];
+        if ((a == MR_CONV2D_ALGO_DIRECT &&
+             (dir == DIR_GRAD || !mr_conv2d_direct_supported(&c))) ||
+            (a == MR_CONV2D_ALGO_WINOGRAD && !wino) || (a == MR_CONV2D_ALGO_DNNL && p == NULL))
             continue;
-        c.algo = candidates[k];
-        us[k] = time_conv(&c, &y, &x, &scratch);
+        c.algo = a;
+        us[k] = time_conv(&c, dir, &y, &x, &scratch);
         if (best_us < 0.0 || us[k] < best_us) {
             best_us = us[k];
-            best = candidates[k];
+            best = a;
         }
     }
 out:
@@ -210,25 +274,35 @@ out:
     return best;
 }
 
-enum mr_conv2d_algo mr_conv_plan_choose(const struct mr_conv2d *c, int64_t h, int64_t w)
+static enum mr_conv2d_algo choose(const struct mr_conv2d *c, int64_t h, int64_t w, enum dir dir)
 {
-    enum mr_conv2d_algo a = mr_conv_plan_lookup(c, h, w);
+    enum mr_conv2d_algo a = lookup(c, h, w, dir);
     if (a != MR_CONV2D_ALGO_AUTO || mr_settings_get()->conv_plan != MR_CONV_PLAN_MEASURE)
         return a;
     int64_t key[KEY_LEN];
     make_key(c, h, w, key);
     pthread_mutex_lock(&lock);
-    const int64_t i = find(key, KEY_LEN); /* another thread may have measured it meanwhile */
+    const int64_t i = find(key, dir); /* another thread may have measured it meanwhile */
     if (i >= 0) {
         a = table[i].algo;
     } else {
-        double us[3];
-        a = measure(c, h, w, us);
+        double us[NCAND];
+        a = measure(c, h, w, dir, us);
         if (a != MR_CONV2D_ALGO_AUTO)
-            append(key, a, us);
+            append(key, dir, a, us);
     }
     pthread_mutex_unlock(&lock);
     return a;
+}
+
+enum mr_conv2d_algo mr_conv_plan_choose(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    return choose(c, h, w, DIR_FORWARD);
+}
+
+enum mr_conv2d_algo mr_conv_plan_choose_grad(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    return choose(c, h, w, DIR_GRAD);
 }
 
 const char *mr_conv2d_algo_name(enum mr_conv2d_algo a)
@@ -240,6 +314,8 @@ const char *mr_conv2d_algo_name(enum mr_conv2d_algo a)
         return "direct";
     case MR_CONV2D_ALGO_WINOGRAD:
         return "winograd";
+    case MR_CONV2D_ALGO_DNNL:
+        return "dnnl";
     case MR_CONV2D_ALGO_AUTO:
     default:
         return "auto";
@@ -257,8 +333,8 @@ static void header(char lines[HEADER_LINES][LINE_MAX])
     snprintf(lines[1], LINE_MAX, "cpu %s %s", mr_cpu_get()->vendor, mr_cpu_get()->model);
     snprintf(lines[2], LINE_MAX, "features %s isa=%s", features, mr_isa_name(mr_cpu_isa()));
     snprintf(lines[3], LINE_MAX, "threads %d", plan_threads());
-    snprintf(lines[4], LINE_MAX, "blas %s core=%s", config != NULL ? config : "unknown",
-             core != NULL ? core : "unknown");
+    snprintf(lines[4], LINE_MAX, "blas %s core=%s dnnl=%s", config != NULL ? config : "unknown",
+             core != NULL ? core : "unknown", mr_conv_dnnl_version());
 }
 
 static void chomp(char *s)
@@ -270,31 +346,44 @@ static void chomp(char *s)
 
 static enum mr_conv2d_algo algo_from_name(const char *s)
 {
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < NCAND; k++)
         if (strcmp(s, mr_conv2d_algo_name(candidates[k])) == 0)
             return candidates[k];
     return MR_CONV2D_ALGO_AUTO;
 }
 
-/* parses one "conv ..." line into key, algo and times; false when it does not parse */
-static bool parse_entry(const char *line, int64_t key[KEY_LEN], enum mr_conv2d_algo *algo,
-                        double us[3])
+/* the first word of a wisdom line for each direction */
+static const char *const dir_names[2] = { "conv", "grad" };
+
+/* parses one "conv ..." or "grad ..." line into key, direction, algo and times; false when it
+ * does not parse (the input-gradient's algorithm must be im2col or dnnl) */
+static bool parse_entry(const char *line, int64_t key[KEY_LEN], enum dir *dir,
+                        enum mr_conv2d_algo *algo, double us[NCAND])
 {
+    char word[8];
     char name[16];
     int used = 0;
     if (sscanf(line,
-               "conv %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
+               "%7s %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
                " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64 " %" SCNd64
-               " %" SCNd64 " %" SCNd64 " %" SCNd64 " %15s %lf %lf %lf%n",
-               &key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7], &key[8],
-               &key[9], &key[10], &key[11], &key[12], &key[13], &key[14], name, &us[0], &us[1],
-               &us[2], &used) != 19 ||
+               " %" SCNd64 " %" SCNd64 " %" SCNd64 " %15s %lf %lf %lf %lf%n",
+               word, &key[0], &key[1], &key[2], &key[3], &key[4], &key[5], &key[6], &key[7],
+               &key[8], &key[9], &key[10], &key[11], &key[12], &key[13], &key[14], name, &us[0],
+               &us[1], &us[2], &us[3], &used) != 21 ||
         line[used] != '\0')
+        return false;
+    if (strcmp(word, dir_names[DIR_FORWARD]) == 0)
+        *dir = DIR_FORWARD;
+    else if (strcmp(word, dir_names[DIR_GRAD]) == 0)
+        *dir = DIR_GRAD;
+    else
         return false;
     *algo = algo_from_name(name);
     for (int k = 0; k < KEY_LEN; k++)
         if (key[k] < 0 || (k < 4 && key[k] < 1))
             return false;
+    if (*dir == DIR_GRAD && *algo != MR_CONV2D_ALGO_IM2COL && *algo != MR_CONV2D_ALGO_DNNL)
+        return false;
     return *algo != MR_CONV2D_ALGO_AUTO;
 }
 
@@ -323,15 +412,17 @@ mr_status mr_conv_wisdom_import(const char *path, char *warning, size_t n)
             continue;
         }
         int64_t key[KEY_LEN];
+        enum dir dir;
         enum mr_conv2d_algo algo;
-        double us[3];
-        if (!parse_entry(line, key, &algo, us)) {
+        double us[NCAND];
+        if (!parse_entry(line, key, &dir, &algo, us)) {
             st = MR_FAIL(MR_ERR_FORMAT,
-                         "wisdom file '%s' line %" PRId64 ": expected 'conv' and 15 sizes, "
-                         "an algorithm (im2col, direct, winograd) and 3 times", path, lineno);
+                         "wisdom file '%s' line %" PRId64 ": expected 'conv' or 'grad' and 15 "
+                         "sizes, an algorithm (im2col, direct, winograd, dnnl; 'grad': im2col, "
+                         "dnnl) and 4 times", path, lineno);
             goto out;
         }
-        if (find(key, KEY_LEN) < 0 && !append(key, algo, us)) {
+        if (find(key, dir) < 0 && !append(key, dir, algo, us)) {
             st = MR_FAIL(MR_ERR_FORMAT, "wisdom file '%s': more than %d convs", path,
                          MAX_ENTRIES);
             goto out;
@@ -362,11 +453,11 @@ mr_status mr_conv_wisdom_export(const char *path)
         fprintf(f, "%s\n", lines[i]);
     const int64_t n = atomic_load_explicit(&count, memory_order_acquire);
     for (int64_t i = 0; i < n; i++) {
-        fputs("conv", f);
+        fputs(dir_names[table[i].dir], f);
         for (int k = 0; k < KEY_LEN; k++)
             fprintf(f, " %" PRId64, table[i].key[k]);
-        fprintf(f, " %s %.1f %.1f %.1f\n", mr_conv2d_algo_name(table[i].algo), table[i].us[0],
-                table[i].us[1], table[i].us[2]);
+        fprintf(f, " %s %.1f %.1f %.1f %.1f\n", mr_conv2d_algo_name(table[i].algo),
+                table[i].us[0], table[i].us[1], table[i].us[2], table[i].us[3]);
     }
     pthread_mutex_unlock(&lock);
     const bool bad = ferror(f) != 0;

@@ -2,7 +2,9 @@
  * Conv algorithms chosen by measurement, as FFTW plans its transforms: for each distinct conv
  * shape and input size (the "key": cin, cout, kernel, stride, dilation, padding and its mode,
  * H, W) the engine keeps the algorithm that was fastest on this machine (im2col + SGEMM — for
- * 1×1 convs SGEMM alone —, the AVX-512 direct kernel, Winograd F(4×4, 3×3)).
+ * 1×1 convs SGEMM alone —, the AVX-512 direct kernel, Winograd F(4×4, 3×3), oneDNN's conv
+ * where the build has it). The input-gradient (layers.h mr_conv2d_input_grad) is planned under
+ * the same key in a second table of choices: im2col's col2im or oneDNN's backward-data conv.
  *
  * Process-wide "wisdom": an append-only table of keys and choices. In the settings' MEASURE
  * mode (recon/settings.h conv_plan) a network that prepares a conv for an input size
@@ -15,9 +17,12 @@
  * Every algorithm computes the same conv up to float summation order, so the choice changes
  * results by rounding only (the goldens hold for each forced algorithm).
  *
- * Wisdom file (text): a header of four lines naming the CPU model, its features and the
- * instruction-set level in use, the OpenMP thread count and the BLAS (OpenBLAS configuration
- * and core type), then one "conv" line per key with the chosen algorithm and the measured times.
+ * Wisdom file (text): a header of five lines — the format version, the CPU model, its features
+ * and the instruction-set level in use, the OpenMP thread count, and the libraries (OpenBLAS
+ * configuration and core type, oneDNN version) — then one "conv" (forward) or "grad"
+ * (input-gradient) line per key with the chosen algorithm ("im2col", "direct", "winograd",
+ * "dnnl") and the measured times of those four in microseconds (-1: not timed). Files of
+ * builds before oneDNN (three times per line) differ in the libraries line and are ignored.
  * A file whose header differs from this process's is ignored (with a warning for the caller to
  * print): its timings belong to another machine or configuration.
  *
@@ -40,6 +45,11 @@ enum mr_conv2d_algo mr_conv_plan_lookup(const struct mr_conv2d *c, int64_t h, in
  * its test data: a failed allocation leaves the key to the heuristics). c needs no weights. */
 enum mr_conv2d_algo mr_conv_plan_choose(const struct mr_conv2d *c, int64_t h, int64_t w);
 
+/* The same two for the input-gradient's key: MR_CONV2D_ALGO_IM2COL or _DNNL, or AUTO (none;
+ * the caller runs im2col). MEASURE times im2col against oneDNN where oneDNN can run it. */
+enum mr_conv2d_algo mr_conv_plan_lookup_grad(const struct mr_conv2d *c, int64_t h, int64_t w);
+enum mr_conv2d_algo mr_conv_plan_choose_grad(const struct mr_conv2d *c, int64_t h, int64_t w);
+
 /* True if the wisdom holds any size of c's shape (weights and all) with Winograd chosen. */
 bool mr_conv_plan_any_winograd(const struct mr_conv2d *c);
 
@@ -61,7 +71,7 @@ mr_status mr_conv_wisdom_import(const char *path, char *warning, size_t n);
 /* Writes the header and every key to path (a temporary file renamed over it). MR_ERR_IO. */
 mr_status mr_conv_wisdom_export(const char *path);
 
-/* The algorithm's name in wisdom files ("im2col", "direct", "winograd"; "auto"). */
+/* The algorithm's name in wisdom files ("im2col", "direct", "winograd", "dnnl"; "auto"). */
 const char *mr_conv2d_algo_name(enum mr_conv2d_algo a);
 
 #endif

@@ -2,10 +2,11 @@
  * CNN layer kernels (conventions in layers.h): PyTorch Conv2d / ConvTranspose2d /
  * InstanceNorm2d / avg_pool2d / F.pad semantics on C-order (channels, H, W) maps.
  *
- * Convolution picks one of three paths: im2col + SGEMM (conv_im2col.c, with its transpose,
- * the input-gradient), Winograd F(4×4, 3×3) (conv_winograd.c), and on AVX-512 CPUs the direct
+ * Convolution picks one of four paths: im2col + SGEMM (conv_im2col.c, with its transpose,
+ * the input-gradient), Winograd F(4×4, 3×3) (conv_winograd.c), on AVX-512 CPUs the direct
  * kernel of conv_direct.c for stride-1 convs (about twice as fast as im2col + OpenBLAS there,
- * and independent of OpenBLAS's CPU detection).
+ * and independent of OpenBLAS's CPU detection), and oneDNN's convolution and backward-data
+ * convolution (conv_dnnl.c) where the plan or the settings pick it.
  */
 #include "networks/layers.h"
 
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "networks/conv_direct.h"
+#include "networks/conv_dnnl.h"
 #include "networks/conv_im2col.h"
 #include "networks/conv_plan.h"
 #include "networks/conv_winograd.h"
@@ -93,6 +95,8 @@ static enum mr_conv2d_algo forced_algo(void)
         return MR_CONV2D_ALGO_DIRECT;
     case MR_CONV_FORCE_WINOGRAD:
         return MR_CONV2D_ALGO_WINOGRAD;
+    case MR_CONV_FORCE_DNNL:
+        return MR_CONV2D_ALGO_DNNL;
     case MR_CONV_FORCE_AUTO:
     case MR_CONV_FORCE_NO_WINOGRAD:
     default:
@@ -105,15 +109,22 @@ static bool measuring(void)
     return mr_settings_get()->conv_plan == MR_CONV_PLAN_MEASURE;
 }
 
+/* Winograd weights are allowed by the settings and the CPU for c */
+static bool winograd_allowed(const struct mr_conv2d *c)
+{
+    const enum mr_conv_force force = mr_settings_get()->conv_force;
+    return mr_conv2d_winograd_supported(c) && force != MR_CONV_FORCE_NO_WINOGRAD &&
+           force != MR_CONV_FORCE_IM2COL && force != MR_CONV_FORCE_DIRECT &&
+           force != MR_CONV_FORCE_DNNL;
+}
+
 /* Winograd weights are kept for every supported shape when the algorithm is forced to it or
  * chosen by measurement (which may pick it for any supported shape) */
 mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store, bool always)
 {
     MR_ASSERT(c->w != NULL);
     const enum mr_conv_force force = mr_settings_get()->conv_force;
-    if (force == MR_CONV_FORCE_NO_WINOGRAD || !mr_conv2d_winograd_supported(c))
-        return MR_OK;
-    if (force == MR_CONV_FORCE_IM2COL || force == MR_CONV_FORCE_DIRECT)
+    if (!winograd_allowed(c))
         return MR_OK;
     if (!always && force != MR_CONV_FORCE_WINOGRAD && !winograd_candidate(c) && !measuring() &&
         !mr_conv_plan_any_winograd(c))
@@ -151,18 +162,80 @@ static enum mr_conv2d_algo planned_algo(const struct mr_conv2d *c, int64_t h, in
     return may_measure ? mr_conv_plan_choose(c, h, w) : mr_conv_plan_lookup(c, h, w);
 }
 
+/* the input-gradient's algorithm (im2col, or DNNL where forced, set on c or planned), as
+ * planned_algo: AUTO means im2col */
+static enum mr_conv2d_algo planned_grad_algo(const struct mr_conv2d *c, int64_t h, int64_t w,
+                                             bool may_measure)
+{
+    if (c->algo != MR_CONV2D_ALGO_AUTO)
+        return c->algo == MR_CONV2D_ALGO_DNNL ? MR_CONV2D_ALGO_DNNL : MR_CONV2D_ALGO_IM2COL;
+    if (forced_algo() != MR_CONV2D_ALGO_AUTO)
+        return forced_algo() == MR_CONV2D_ALGO_DNNL ? MR_CONV2D_ALGO_DNNL
+                                                    : MR_CONV2D_ALGO_IM2COL;
+    return may_measure ? mr_conv_plan_choose_grad(c, h, w) : mr_conv_plan_lookup_grad(c, h, w);
+}
+
+mr_status mr_conv2d_prepare_for(struct mr_conv2d *c, struct mr_array *store, int64_t h,
+                                int64_t w, bool input_grad)
+{
+    MR_ASSERT(c->w != NULL);
+    const enum mr_conv2d_algo fa = planned_algo(c, h, w, true);
+    const enum mr_conv2d_algo ga = input_grad && mr_conv_dnnl_grad_supported(c)
+                                       ? planned_grad_algo(c, h, w, true)
+                                       : MR_CONV2D_ALGO_IM2COL;
+    const bool want_wino = winograd_allowed(c) &&
+                           (fa == MR_CONV2D_ALGO_WINOGRAD ||
+                            (fa == MR_CONV2D_ALGO_AUTO && winograd_pays(c, h, w)));
+    const struct mr_conv_dnnl *p = NULL;
+    if ((fa == MR_CONV2D_ALGO_DNNL || ga == MR_CONV2D_ALGO_DNNL) && mr_conv_dnnl_supported(c)) {
+        const mr_status st = mr_conv_dnnl_get(c, h, w, &p);
+        if (st == MR_ERR_NOMEM)
+            return st;
+        if (st != MR_OK)
+            p = NULL; /* oneDNN has no implementation for it: the other paths */
+    }
+    const bool want_fwd = p != NULL && fa == MR_CONV2D_ALGO_DNNL;
+    const bool want_grad = p != NULL && ga == MR_CONV2D_ALGO_DNNL && mr_conv_dnnl_has_grad(p);
+    if (!want_fwd && !want_grad)
+        p = NULL;
+    if ((c->wino != NULL) == want_wino && c->dnnl == p && (c->dnnl_w != NULL) == want_fwd &&
+        (c->dnnl_gw != NULL) == want_grad)
+        return MR_OK;
+    mr_array_cleanup(store);
+    c->wino = NULL;
+    c->dnnl = NULL;
+    c->dnnl_w = NULL;
+    c->dnnl_gw = NULL;
+    const int64_t nwino = want_wino ? mr_conv2d_winograd_weights_size(c) : 0;
+    const int64_t nfwd = want_fwd ? mr_conv_dnnl_weights_size(p, false) : 0;
+    const int64_t ngrad = want_grad ? mr_conv_dnnl_weights_size(p, true) : 0;
+    if (nwino + nfwd + ngrad == 0)
+        return MR_OK;
+    /* each part a multiple of 16 floats: the oneDNN parts stay 64-byte aligned */
+    const mr_status st = mr_array_init_dims(store, MR_DTYPE_F32, 1, nwino + nfwd + ngrad);
+    if (st != MR_OK)
+        return st;
+    float *u = mr_array_f32(store);
+    if (want_wino) {
+        mr_conv2d_winograd_weights(c, u);
+        c->wino = u;
+    }
+    c->dnnl = p;
+    if (want_fwd) {
+        mr_conv_dnnl_weights(p, false, c->w, u + nwino);
+        c->dnnl_w = u + nwino;
+    }
+    if (want_grad) {
+        mr_conv_dnnl_weights(p, true, c->w, u + nwino + nfwd);
+        c->dnnl_gw = u + nwino + nfwd;
+    }
+    return MR_OK;
+}
+
 mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *store,
                                          int64_t h, int64_t w)
 {
-    const enum mr_conv2d_algo a = planned_algo(c, h, w, true);
-    if (a == MR_CONV2D_ALGO_WINOGRAD || (a == MR_CONV2D_ALGO_AUTO && winograd_pays(c, h, w))) {
-        if (c->wino != NULL)
-            return MR_OK;
-        return mr_conv2d_prepare_winograd(c, store, true);
-    }
-    c->wino = NULL;
-    mr_array_cleanup(store);
-    return MR_OK;
+    return mr_conv2d_prepare_for(c, store, h, w, false);
 }
 
 static int max_threads(void)
@@ -228,17 +301,47 @@ static bool conv_prefers_gemm(const struct mr_conv2d *c)
     return core != NULL && strcmp(core, "Prescott") != 0;
 }
 
+/* c's oneDNN primitives for h×w when algorithm a (DNNL, or AUTO) may run them: the prepared
+ * ones, or for sizing from shapes alone (a == DNNL) the table's (NULL when oneDNN cannot) */
+static const struct mr_conv_dnnl *dnnl_for(const struct mr_conv2d *c, int64_t h, int64_t w,
+                                           enum mr_conv2d_algo a)
+{
+    if (c->dnnl != NULL && mr_conv_dnnl_matches(c->dnnl, c, h, w))
+        return c->dnnl;
+    const struct mr_conv_dnnl *p = NULL;
+    if (a == MR_CONV2D_ALGO_DNNL && mr_conv_dnnl_supported(c) &&
+        mr_conv_dnnl_get(c, h, w, &p) != MR_OK)
+        p = NULL;
+    return p;
+}
+
+static int64_t max64(int64_t a, int64_t b)
+{
+    return a > b ? a : b;
+}
+
 int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
 {
     const enum mr_conv2d_algo a = planned_algo(c, h, w, true);
+    const struct mr_conv_dnnl *p = dnnl_for(c, h, w, a);
+    const int64_t nd = p != NULL ? mr_conv_dnnl_scratch_size(p, false) : 0;
     if (mr_conv2d_is_pointwise(c))
-        return 0;
-    int64_t n = mr_conv2d_im2col_scratch_size(c, h, w);
-    if (c->wino != NULL || a == MR_CONV2D_ALGO_WINOGRAD || winograd_pays(c, h, w)) {
-        int64_t nw = mr_conv2d_winograd_scratch_size(c, h, w, max_threads());
-        n = nw > n ? nw : n;
-    }
+        return nd;
+    int64_t n = max64(nd, mr_conv2d_im2col_scratch_size(c, h, w));
+    if (c->wino != NULL || a == MR_CONV2D_ALGO_WINOGRAD || winograd_pays(c, h, w))
+        n = max64(n, mr_conv2d_winograd_scratch_size(c, h, w, max_threads()));
     return n;
+}
+
+/* scratch's floats and data (0 and NULL for no scratch) */
+static int64_t scratch_floats(const struct mr_array *scratch)
+{
+    return scratch != NULL ? mr_array_numel(scratch) : 0;
+}
+
+static float *scratch_data(struct mr_array *scratch)
+{
+    return scratch != NULL ? mr_array_f32(scratch) : NULL;
 }
 
 void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
@@ -258,6 +361,15 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
     const float *x = mr_array_f32(src);
 
     enum mr_conv2d_algo a = planned_algo(c, h, w, false);
+    if (a == MR_CONV2D_ALGO_DNNL) {
+        if (c->dnnl_w != NULL && mr_conv_dnnl_matches(c->dnnl, c, h, w)) {
+            /* the scratch was sized by mr_conv2d_scratch_size after the conv was prepared */
+            mr_conv_dnnl_forward(c->dnnl, c->dnnl_w, c->b, y, x, scratch_data(scratch),
+                                 scratch_floats(scratch));
+            return;
+        }
+        a = MR_CONV2D_ALGO_AUTO; /* a shape or size oneDNN was not prepared for */
+    }
     if (a == MR_CONV2D_ALGO_WINOGRAD && c->wino == NULL)
         a = MR_CONV2D_ALGO_AUTO; /* a shape the Winograd path cannot run */
     const bool no_wino = a == MR_CONV2D_ALGO_AUTO &&
@@ -281,6 +393,44 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
         return;
     }
     mr_conv2d_im2col(c, y, x, h, w, ho, wo, scratch);
+}
+
+/* the prepared oneDNN input-gradient when the plan runs it for c at h×w, or NULL */
+static const struct mr_conv_dnnl *grad_dnnl(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    if (c->dnnl_gw == NULL || !mr_conv_dnnl_matches(c->dnnl, c, h, w) ||
+        planned_grad_algo(c, h, w, false) != MR_CONV2D_ALGO_DNNL)
+        return NULL;
+    return c->dnnl;
+}
+
+int64_t mr_conv2d_input_grad_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
+{
+    const struct mr_conv_dnnl *p = grad_dnnl(c, h, w);
+    const int64_t n = mr_conv2d_im2col_input_grad_scratch_size(c, h, w);
+    return p != NULL ? max64(n, mr_conv_dnnl_scratch_size(p, true)) : n;
+}
+
+void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,
+                          const struct mr_array *gout, struct mr_array *scratch, bool accumulate)
+{
+    MR_ASSERT(gin->ndim == 3 && gout->ndim == 3);
+    MR_ASSERT(gin->dims[0] == c->cin && gout->dims[0] == c->cout);
+    const int64_t h = gin->dims[1];
+    const int64_t w = gin->dims[2];
+    const int64_t ho = gout->dims[1];
+    const int64_t wo = gout->dims[2];
+    MR_ASSERT(mr_conv2d_out_h(c, h) == ho && mr_conv2d_out_w(c, w) == wo);
+    MR_ASSERT(c->dilation[0] == 1 && c->dilation[1] == 1 && c->pad_mode == MR_PAD_MODE_ZERO);
+    mr_conv2d_flops_add(2 * c->cout * c->cin * c->kh * c->kw * ho * wo);
+    const struct mr_conv_dnnl *p = grad_dnnl(c, h, w);
+    if (p != NULL) {
+        mr_conv_dnnl_input_grad(p, c->dnnl_gw, mr_array_f32(gin), mr_array_f32(gout),
+                                scratch_data(scratch), scratch_floats(scratch), accumulate);
+        return;
+    }
+    mr_conv2d_im2col_input_grad(c, mr_array_f32(gin), mr_array_f32(gout), h, w, ho, wo, scratch,
+                                accumulate);
 }
 
 int64_t mr_tconv2x2_scratch_size(int64_t cin, int64_t cout, int64_t h, int64_t w)

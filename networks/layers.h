@@ -43,13 +43,17 @@ int64_t mr_pad_index(enum mr_pad_mode mode, int64_t i, int64_t n);
  * CPU and shape allow it (stride 1, kernel up to 32×32, output width >= 8) unless OpenBLAS runs
  * AVX-512/AVX2 kernels and the conv is 1×1 or reduces over cin·kh·kw >= 1024 values (SGEMM is
  * faster there), and im2col + SGEMM otherwise; the others force one path (DIRECT falls back to
- * IM2COL where it cannot run). */
+ * IM2COL where it cannot run; WINOGRAD and DNNL fall back to AUTO where the conv was not prepared
+ * for them at this input size). */
 enum mr_conv2d_algo {
     MR_CONV2D_ALGO_AUTO = 0,
     MR_CONV2D_ALGO_IM2COL = 1,
     MR_CONV2D_ALGO_DIRECT = 2,
     MR_CONV2D_ALGO_WINOGRAD = 3, /* needs c->wino (mr_conv2d_prepare_winograd), else as AUTO */
+    MR_CONV2D_ALGO_DNNL = 4,     /* oneDNN (networks/conv_dnnl.h): needs c->dnnl, else as AUTO */
 };
+
+struct mr_conv_dnnl; /* oneDNN primitives prepared for one shape and input size (conv_dnnl.h) */
 
 /*
  * 2-D convolution (PyTorch Conv2d: cross-correlation, groups 1):
@@ -72,6 +76,9 @@ struct mr_conv2d {
     const float *b; /* borrowed, (cout), or NULL for no bias */
     enum mr_conv2d_algo algo; /* AUTO (0) unless testing or benchmarking a path */
     const float *wino; /* borrowed Winograd-domain weights, or NULL: see below */
+    const struct mr_conv_dnnl *dnnl; /* borrowed oneDNN primitives for one input size, or NULL */
+    const float *dnnl_w;             /* borrowed: weights reordered for its forward, or NULL */
+    const float *dnnl_gw;            /* borrowed: ... for its input-gradient, or NULL */
 };
 
 /* A conv of kernel k×k, stride 1, dilation 1, symmetric `pad` and ZERO padding with no
@@ -102,6 +109,22 @@ mr_status mr_conv2d_prepare_winograd(struct mr_conv2d *c, struct mr_array *store
 mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *store,
                                          int64_t h, int64_t w);
 
+/*
+ * The same for the forward and, with input_grad, mr_conv2d_input_grad on h×w inputs, with
+ * oneDNN (MR_CONV2D_ALGO_DNNL) as a further prepared path: where the forced algorithm, the plan
+ * (measured here in MEASURE mode, the input-gradient under its own key) or wisdom picks oneDNN
+ * for either direction, the shape's oneDNN primitives are taken from conv_dnnl.h's process-wide
+ * table (c->dnnl) and c's weights reordered once into oneDNN's layout of each such direction
+ * in `store` (c->dnnl_w forward, c->dnnl_gw input-gradient, after the Winograd weights when
+ * those are kept too). `store` owns everything the conv borrows: mr_array_cleanup(store) ends it
+ * (set c->wino, c->dnnl_w, c->dnnl_gw to NULL, or prepare again).
+ * A shape oneDNN cannot run (REPLICATE/REFLECT padding; dilation for the input-gradient) or has
+ * no implementation for keeps the other paths. c->w must not change afterwards.
+ * Errors: MR_ERR_NOMEM. (prepare_winograd_for(c, store, h, w) = prepare_for(..., false).)
+ */
+mr_status mr_conv2d_prepare_for(struct mr_conv2d *c, struct mr_array *store, int64_t h,
+                                int64_t w, bool input_grad);
+
 /* True if the direct kernel can run c on this CPU and c->algo allows it (AUTO, DIRECT). */
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c);
 
@@ -116,7 +139,8 @@ int64_t mr_conv2d_out_h(const struct mr_conv2d *c, int64_t h);
 int64_t mr_conv2d_out_w(const struct mr_conv2d *c, int64_t w);
 
 /* Number of floats of scratch mr_conv2d_forward needs for an h×w input (0 for a 1×1,
- * stride-1, unpadded conv, which multiplies the input directly). Bounded: the im2col matrix is
+ * stride-1, unpadded conv, which multiplies the input directly, unless c->dnnl is prepared for
+ * this size: then it covers oneDNN's copies and scratchpad too). Bounded: the im2col matrix is
  * built in bands of output rows of at most MR_CONV2D_BAND_FLOATS floats (or one row). With
  * c->wino set, or a shape that mr_conv2d_prepare_winograd_for would prepare at this size (so
  * that work buffers can be sized from shapes alone), it also covers the Winograd path at
@@ -139,8 +163,11 @@ void mr_conv2d_forward(const struct mr_conv2d *c, struct mr_array *dst,
  *                                                                   s·sw + b − pl = n
  * gin (cin, H, W) is overwritten, or added to with accumulate. The bias plays no part. Needs
  * dilation 1 and ZERO padding (MR_ASSERT). Im2col's band loop run backwards: per band of output
- * rows, col = Wᵀ·gout (SGEMM) scattered back (col2im). scratch: F32 with at least
- * mr_conv2d_input_grad_scratch_size(c, H, W) floats.
+ * rows, col = Wᵀ·gout (SGEMM) scattered back (col2im); or oneDNN's backward-data convolution
+ * where c->dnnl holds it for this size and the forced algorithm, c->algo or the plan's
+ * input-gradient key picks DNNL. scratch: F32 with at least
+ * mr_conv2d_input_grad_scratch_size(c, H, W) floats (sized for the path prepared: call it after
+ * mr_conv2d_prepare_for with input_grad).
  */
 int64_t mr_conv2d_input_grad_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w);
 void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,

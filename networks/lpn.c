@@ -58,8 +58,8 @@ struct mr_lpn {
     struct mr_array g[LPN_NLIN]; /* ∂ψ/∂z_k (the backward also uses g[k] for ∂ψ/∂a_k) */
     struct mr_array act;         /* σ(z_k) of one layer: K·128² floats */
     struct mr_array tmp; /* a res conv's output, an input gradient: max(K·64², C·128², 64) */
-    struct mr_array scratch;     /* im2col / col2im band, Winograd buffers */
-    struct mr_array wino[LPN_NLIN + LPN_NRES]; /* Winograd weights of lin/res where planned */
+    struct mr_array scratch;     /* im2col / col2im band, Winograd or oneDNN buffers */
+    struct mr_array wino[LPN_NLIN + LPN_NRES]; /* Winograd / oneDNN weights where planned */
     /* adjoint twins (networks/conv_adjoint.h) of the 3×3 stride-1 lin / res convs, whose input
      * gradients then run as forward convs on the planned algorithms; .w NULL for the others */
     struct mr_conv2d adj[LPN_NLIN + LPN_NRES];
@@ -309,13 +309,15 @@ mr_status mr_lpn_create_from(const struct mr_lpn_config *cfg, mr_lpn_tensor_fn g
         const int64_t in = i < LPN_NLIN ? (i == 0 ? MR_LPN_PATCH : z_side[i - 1])
                            : res_level[r] < 0 ? MR_LPN_PATCH
                                               : n->xd[res_level[r]].dims[1];
-        /* the forward convs take Winograd where the plan (or the heuristics) picks it */
-        MR_CHECK(mr_conv2d_prepare_winograd_for(cv, &n->wino[i], in, in));
+        const bool twin = cv->kh == 3 && mr_conv2d_adjoint_supported(cv);
+        /* each conv (and the input-gradient of those without a twin) takes Winograd or
+         * oneDNN where the plan (or the heuristics, or the settings) picks them */
+        MR_CHECK(mr_conv2d_prepare_for(cv, &n->wino[i], in, in, !twin));
         scratch = max64(scratch, mr_conv2d_scratch_size(cv, in, in));
         scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(cv, in, in));
-        if (cv->kh == 3 && mr_conv2d_adjoint_supported(cv)) {
+        if (twin) {
             MR_CHECK(mr_conv2d_adjoint_make(cv, &n->adj[i], &n->adj_w[i]));
-            MR_CHECK(mr_conv2d_prepare_winograd_for(&n->adj[i], &n->adj_wino[i], in, in));
+            MR_CHECK(mr_conv2d_prepare_for(&n->adj[i], &n->adj_wino[i], in, in, false));
             scratch = max64(scratch, mr_conv2d_scratch_size(&n->adj[i], in, in));
         }
     }

@@ -51,8 +51,8 @@ mr_status mr_settings_parse(struct mr_settings *s, const char *key, const char *
     static const char *const isa[] = { "generic", "avx2", "avx512", NULL };
     static const char *const fft[] = { "auto", "estimate", "measure", "patient", NULL };
     static const char *const plan[] = { "estimate", "measure", NULL };
-    static const char *const algo[] = { "auto", "im2col", "direct", "winograd", "no-winograd",
-                                        NULL };
+    static const char *const algo[] = { "auto",        "im2col", "direct", "winograd",
+                                        "no-winograd", "dnnl",   NULL };
     static const char *const wino[] = { "always", "never", NULL };
     int i;
     if (strcmp(key, "isa") == 0) {
@@ -72,8 +72,8 @@ mr_status mr_settings_parse(struct mr_settings *s, const char *key, const char *
     } else if (strcmp(key, "conv-algo") == 0) {
         if ((i = lookup_name(algo, value)) < 0)
             return MR_FAIL(MR_ERR_ARG,
-                           "conv-algo: expected auto, im2col, direct, winograd or no-winograd, "
-                           "not '%s'", value);
+                           "conv-algo: expected auto, im2col, direct, winograd, no-winograd or "
+                           "dnnl, not '%s'", value);
         s->conv_force = (enum mr_conv_force)i;
     } else if (strcmp(key, "conv-winograd") == 0) {
         if ((i = lookup_name(wino, value)) < 0)

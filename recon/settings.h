@@ -37,6 +37,7 @@ enum mr_conv_force {
     MR_CONV_FORCE_DIRECT,      /* the AVX-512 direct kernel where it applies */
     MR_CONV_FORCE_WINOGRAD,    /* Winograd F(4×4, 3×3) for every 3×3 stride-1 conv */
     MR_CONV_FORCE_NO_WINOGRAD, /* AUTO without Winograd */
+    MR_CONV_FORCE_DNNL,        /* oneDNN's conv (and input-gradient) where it applies */
 };
 
 struct mr_settings {
@@ -62,7 +63,7 @@ void mr_settings_set(const struct mr_settings *s);
  *   "isa"            generic | avx2 | avx512
  *   "fft-planner"    auto | estimate | measure | patient
  *   "conv-plan"      estimate | measure
- *   "conv-algo"      auto | im2col | direct | winograd | no-winograd
+ *   "conv-algo"      auto | im2col | direct | winograd | no-winograd | dnnl
  *   "conv-winograd"  always | never (= conv-algo winograd | no-winograd)
  *   "cirim-full-fft", "e2evn-kspace"   any value turns the switch on
  * MR_ERR_ARG naming the key and the accepted values when value (or key) is not one of these.

@@ -12,6 +12,8 @@ set -euo pipefail
 PKGS=(build-essential cmake pkg-config
       libfftw3-dev libhdf5-dev libismrmrd-dev ismrmrd-tools libcmocka-dev
       libopenblas-openmp-dev libpng-dev libxml2-dev libcjson-dev libdcmtk-dev)
+# oneDNN: PyTorch's own conv library, a measured conv candidate (networks/conv_dnnl.c)
+PKGS+=(libdnnl-dev)
 if [ "${1:-}" = "--test" ]; then
     PKGS+=(python3-numpy python3-h5py python3-yaml python3-torch chromium dcmtk)
     PKGS+=(file)

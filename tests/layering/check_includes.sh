@@ -4,7 +4,8 @@
 # A folder may include project headers only from the folders listed for it here. Also checks
 # that only io/ (and the weight-file code in weights/) name HDF5 or the ISMRMRD dataset API;
 # pipeline/ and above may use ISMRMRD's data types (<ismrmrd/ismrmrd.h>: acquisition and image
-# structs, no file access), since the stage consumes acquisitions and produces images.
+# structs, no file access), since the stage consumes acquisitions and produces images. oneDNN
+# (dnnl.h) is included by networks/conv_dnnl.c alone.
 set -u
 top=${1:-.}
 status=0
@@ -33,6 +34,11 @@ for layer in recon io sampling weights networks pipeline runs apps api; do
             *) echo "layering: $f includes from $inc/ (allowed: $ok)"; status=1 ;;
             esac
         done
+        if [ "$f" != "$top/networks/conv_dnnl.c" ] &&
+            grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<(oneapi/)?dnnl' "$f"; then
+            echo "layering: $f includes oneDNN outside networks/conv_dnnl.c"
+            status=1
+        fi
         if [ "$layer" != runs ] && grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<mpi\.h>' "$f"; then
             echo "layering: $f includes MPI outside runs/ (the layer that schedules tasks)"
             status=1

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/conv_dnnl.h"
 #include "networks/conv_plan.h"
 #include "networks/layers.h"
 #include "recon/cpu.h"
@@ -209,6 +210,64 @@ static void test_malformed(void **state)
     mr_conv_wisdom_forget();
 }
 
+/* "dnnl" in wisdom files: a measured input-gradient key ("grad" line) and a forward key
+ * choosing oneDNN written by hand, read back, written again, and followed by prepare */
+static void test_wisdom_dnnl(void **state)
+{
+    (void)state;
+    mr_conv_wisdom_forget();
+    set_plan(MR_CONV_PLAN_MEASURE);
+    struct mr_conv2d c = shape(0);
+    const enum mr_conv2d_algo g = mr_conv_plan_choose_grad(&c, H, W);
+    assert_true(g == MR_CONV2D_ALGO_IM2COL || g == MR_CONV2D_ALGO_DNNL);
+    set_plan(MR_CONV_PLAN_ESTIMATE);
+    assert_int_equal(mr_conv_plan_lookup(&c, H, W), MR_CONV2D_ALGO_AUTO); /* its own key */
+    char path[4096];
+    snprintf(path, sizeof path, "%s", mr_test_tmp("wisdom_dnnl.txt"));
+    assert_int_equal(mr_conv_wisdom_export(path), MR_OK);
+    mr_conv_wisdom_forget();
+    FILE *f = fopen(path, "a");
+    assert_non_null(f);
+    fprintf(f, "conv 8 12 3 3 1 1 1 1 1 1 1 1 0 %d %d dnnl 9.0 -1.0 -1.0 4.5\n", H + 1, W);
+    assert_int_equal(fclose(f), 0);
+    char warning[1024];
+    assert_int_equal(mr_conv_wisdom_import(path, warning, sizeof warning), MR_OK);
+    assert_string_equal(warning, "");
+    assert_int_equal(mr_conv_wisdom_count(), 2);
+    assert_int_equal(mr_conv_plan_lookup_grad(&c, H, W), g);
+    assert_int_equal(mr_conv_plan_lookup(&c, H + 1, W), MR_CONV2D_ALGO_DNNL);
+    assert_int_equal(mr_conv_plan_lookup_grad(&c, H + 1, W), MR_CONV2D_ALGO_AUTO);
+    assert_string_equal(mr_conv2d_algo_name(MR_CONV2D_ALGO_DNNL), "dnnl");
+    assert_int_equal(mr_conv_wisdom_export(path), MR_OK);
+    mr_conv_wisdom_forget();
+    assert_int_equal(mr_conv_wisdom_import(path, warning, sizeof warning), MR_OK);
+    assert_int_equal(mr_conv_plan_lookup(&c, H + 1, W), MR_CONV2D_ALGO_DNNL);
+    assert_int_equal(mr_conv_plan_lookup_grad(&c, H, W), g);
+    /* the plan prepares oneDNN for that size, and forward runs it: bit for bit the forced
+     * algorithm's output */
+    struct mr_array wt = { 0 };
+    struct mr_array store = { 0 };
+    assert_int_equal(mr_array_init_dims(&wt, MR_DTYPE_F32, 1, c.cout * c.cin * c.kh * c.kw),
+                     MR_OK);
+    mr_test_rand(&wt, 40);
+    c.w = mr_array_f32(&wt);
+    assert_int_equal(mr_conv2d_prepare_winograd_for(&c, &store, H + 1, W), MR_OK);
+    assert_int_equal(c.dnnl_w != NULL, mr_conv_dnnl_supported(&c));
+    assert_null(c.dnnl_gw); /* the input-gradient was not asked for */
+    assert_null(c.wino);
+    mr_array_cleanup(&store);
+    mr_array_cleanup(&wt);
+    /* a "grad" line naming an algorithm the input-gradient does not have */
+    f = fopen(path, "a");
+    assert_non_null(f);
+    fprintf(f, "grad 8 12 3 3 1 1 1 1 1 1 1 1 0 %d %d winograd 1.0 1.0 1.0 1.0\n", H + 2, W);
+    assert_int_equal(fclose(f), 0);
+    mr_conv_wisdom_forget();
+    assert_int_equal(mr_conv_wisdom_import(path, warning, sizeof warning), MR_ERR_FORMAT);
+    assert_non_null(strstr(mr_last_error(), "'grad'"));
+    mr_conv_wisdom_forget();
+}
+
 static void test_settings_parse(void **state)
 {
     (void)state;
@@ -217,6 +276,8 @@ static void test_settings_parse(void **state)
     assert_int_equal(s.conv_plan, MR_CONV_PLAN_MEASURE);
     assert_int_equal(mr_settings_parse(&s, "conv-winograd", "never"), MR_OK);
     assert_int_equal(s.conv_force, MR_CONV_FORCE_NO_WINOGRAD);
+    assert_int_equal(mr_settings_parse(&s, "conv-algo", "dnnl"), MR_OK);
+    assert_int_equal(s.conv_force, MR_CONV_FORCE_DNNL);
     assert_int_equal(mr_settings_parse(&s, "isa", "avx2"), MR_OK);
     assert_int_equal(s.isa_max, MR_ISA_AVX2);
     assert_int_equal(mr_settings_parse(&s, "conv-plan", "patient"), MR_ERR_ARG);
@@ -255,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_mismatch_threads),
         cmocka_unit_test(test_mismatch_blas),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_wisdom_dnnl),
         cmocka_unit_test(test_settings_parse),
         cmocka_unit_test(test_isa_cap),
     };

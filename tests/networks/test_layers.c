@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "networks/conv_adjoint.h"
+#include "networks/conv_dnnl.h"
 #include "networks/layers.h"
 #include "networks/vmath.h"
 
@@ -32,6 +33,27 @@ static void fill(float *p, int64_t n, uint64_t seed)
     mr_test_rng_seed(&r, seed);
     for (int64_t i = 0; i < n; i++)
         p[i] = (float)mr_test_rng_normal(&r);
+}
+
+/* c prepared for oneDNN (MR_CONV2D_ALGO_DNNL) at h×w in *cd (its weights in store) and a
+ * scratch for it; false when this build or c's padding has no oneDNN path */
+static bool prepare_dnnl(const struct mr_conv2d *c, struct mr_conv2d *cd, struct mr_array *store,
+                         struct mr_array *scratch, int64_t h, int64_t w, bool grad)
+{
+    *cd = *c;
+    cd->algo = MR_CONV2D_ALGO_DNNL;
+    cd->wino = NULL;
+    assert_int_equal(mr_conv2d_prepare_for(cd, store, h, w, grad), MR_OK);
+    /* every ZERO-padded conv here has a oneDNN implementation */
+    const float *wts = grad ? cd->dnnl_gw : cd->dnnl_w;
+    assert_int_equal(wts != NULL, grad ? mr_conv_dnnl_grad_supported(c)
+                                       : mr_conv_dnnl_supported(c));
+    if (wts == NULL)
+        return false;
+    const int64_t n = grad ? mr_conv2d_input_grad_scratch_size(cd, h, w)
+                           : mr_conv2d_scratch_size(cd, h, w);
+    assert_int_equal(mr_array_init_dims(scratch, MR_DTYPE_F32, 1, n > 0 ? n : 1), MR_OK);
+    return true;
 }
 
 static void check_conv(struct mr_conv2d c, int64_t h, int64_t w, bool bias, uint64_t seed)
@@ -96,6 +118,17 @@ static void check_conv(struct mr_conv2d c, int64_t h, int64_t w, bool bias, uint
         else
             assert_max_rel_below(&y, &ref, 2e-6);
     }
+    /* oneDNN's convolution, where it applies (ZERO padding) */
+    struct mr_conv2d cd;
+    struct mr_array dstore = { 0 };
+    struct mr_array dscratch = { 0 };
+    if (prepare_dnnl(&c, &cd, &dstore, &dscratch, h, w, false)) {
+        mr_array_zero(&y);
+        mr_conv2d_forward(&cd, &y, &x, &dscratch);
+        assert_max_rel_below(&y, &ref, 2e-6);
+    }
+    mr_array_cleanup(&dstore);
+    mr_array_cleanup(&dscratch);
 
     mr_array_cleanup(&x);
     mr_array_cleanup(&y);
@@ -298,6 +331,23 @@ static void check_input_grad(struct mr_conv2d c, int64_t h, int64_t w, uint64_t 
     for (int64_t i = 0; i < mr_array_numel(&ref); i++)
         mr_array_f32(&ref)[i] *= 2.0f;
     assert_max_rel_below(&gin, &ref, 4e-6);
+    /* oneDNN's backward-data convolution, overwriting and accumulating */
+    struct mr_conv2d cd;
+    struct mr_array dstore = { 0 };
+    struct mr_array dscratch = { 0 };
+    if (prepare_dnnl(&c, &cd, &dstore, &dscratch, h, w, true)) {
+        for (int64_t i = 0; i < mr_array_numel(&ref); i++)
+            mr_array_f32(&ref)[i] *= 0.5f;
+        mr_test_rand(&gin, seed + 3);
+        mr_conv2d_input_grad(&cd, &gin, &g, &dscratch, false);
+        assert_max_rel_below(&gin, &ref, 2e-6);
+        mr_conv2d_input_grad(&cd, &gin, &g, &dscratch, true);
+        for (int64_t i = 0; i < mr_array_numel(&ref); i++)
+            mr_array_f32(&ref)[i] *= 2.0f;
+        assert_max_rel_below(&gin, &ref, 4e-6);
+    }
+    mr_array_cleanup(&dstore);
+    mr_array_cleanup(&dscratch);
 
     /* the adjoint twin (networks/conv_adjoint.h) computes the same as a forward conv, on the
      * path the settings force (direct / Winograd / im2col in the test variants) */
@@ -354,6 +404,7 @@ static void test_layers_conv_input_grad(void **state)
     c.pad[0] = 2;
     c.pad[3] = 1;
     check_input_grad(c, 9, 12, 6);
+    check_input_grad(mr_conv2d_make(7, 5, 1, 0), 9, 11, 7); /* 1×1 */
 }
 
 static void test_layers_tconv2x2(void **state)
