@@ -148,8 +148,13 @@ static unsigned planner_flag(int64_t n)
 mr_status mr_fft_wisdom_read(FILE *f, const char *name)
 {
     int ok;
+    /* FFTW accepts wisdom only from a planner with the same solvers: the threaded ones are
+     * registered first, as in every process that plans (and exports) */
 #pragma omp critical(mr_fftw_planner)
-    ok = fftwf_import_wisdom_from_file(f);
+    {
+        threads_init_once();
+        ok = fftwf_import_wisdom_from_file(f);
+    }
     if (ferror(f))
         return MR_FAIL(MR_ERR_IO, "cannot read FFTW wisdom file '%s'", name);
     if (!ok)
@@ -161,7 +166,10 @@ mr_status mr_fft_wisdom_read(FILE *f, const char *name)
 void mr_fft_wisdom_write(FILE *f)
 {
 #pragma omp critical(mr_fftw_planner)
-    fftwf_export_wisdom_to_file(f);
+    {
+        threads_init_once();
+        fftwf_export_wisdom_to_file(f);
+    }
 }
 
 /* buf is scratch: measuring planners overwrite it */

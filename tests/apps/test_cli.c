@@ -70,6 +70,31 @@ static void test_full_stdout_is_a_failure(void **state)
     assert_int_equal(run(args, err), 0);
 }
 
+/* --plan measure --wisdom W writes W and W.fftw; a later process reads both back, with no
+ * warning (FFTW only takes wisdom from a planner with the same solvers, threads included) */
+static void test_wisdom_read_by_another_process(void **state)
+{
+    char args[12000];
+    char err[4096];
+    char wis[4096];
+    char fftw[4200];
+    (void)state;
+    snprintf(err, sizeof(err), "%s", mr_test_tmp("wisdom_err.txt"));
+    snprintf(wis, sizeof(wis), "%s", mr_test_tmp("wisdom.txt"));
+    snprintf(fftw, sizeof(fftw), "%s.fftw", wis);
+    remove(wis);
+    remove(fftw);
+    snprintf(args, sizeof(args), "recon -q -m cg --iters 3 --plan measure --wisdom '%s' "
+             "'%s/data/sample/brain8_full.h5' '%s'", wis, src, mr_test_tmp("cg.h5"));
+    assert_int_equal(run(args, err), 0);
+    assert_true(file_size(wis) > 0);
+    assert_true(file_size(fftw) > 0);
+    snprintf(args, sizeof(args), "recon -q -m cg --iters 3 --wisdom '%s' "
+             "'%s/data/sample/brain8_full.h5' '%s'", wis, src, mr_test_tmp("cg2.h5"));
+    assert_int_equal(run(args, err), 0);
+    assert_int_equal(file_size(err), 0); /* no warning, no error */
+}
+
 static void test_stage_quiet_still_reports_errors(void **state)
 {
     char args[12000];
@@ -124,6 +149,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_stdout_is_a_failure),
         cmocka_unit_test(test_stage_quiet_still_reports_errors),
+        cmocka_unit_test(test_wisdom_read_by_another_process),
         cmocka_unit_test(test_stream_without_imaging_lines_fails),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
