@@ -159,7 +159,17 @@ static enum mr_conv2d_algo planned_algo(const struct mr_conv2d *c, int64_t h, in
         return f;
     if (mr_settings_get()->conv_force == MR_CONV_FORCE_NO_WINOGRAD)
         return MR_CONV2D_ALGO_AUTO;
-    return may_measure ? mr_conv_plan_choose(c, h, w) : mr_conv_plan_lookup(c, h, w);
+    const enum mr_conv2d_algo a =
+        may_measure ? mr_conv_plan_choose(c, h, w) : mr_conv_plan_lookup(c, h, w);
+#ifdef _OPENMP
+    /* Inside a parallel region of the caller's (E2EVN's sensitivity U-Nets, one coil per
+     * thread) the convs run single-threaded side by side; a oneDNN primitive serves one call
+     * at a time (conv_dnnl.h), so a planned oneDNN choice would serialise the threads: the
+     * heuristics run those convs instead. */
+    if (a == MR_CONV2D_ALGO_DNNL && omp_in_parallel())
+        return MR_CONV2D_ALGO_AUTO;
+#endif
+    return a;
 }
 
 /* the input-gradient's algorithm (im2col, or DNNL where forced, set on c or planned), as
