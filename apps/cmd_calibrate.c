@@ -90,10 +90,7 @@ int mr_main_calibrate(int argc, char *argv[])
                 return 2;
             break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon calibrate: unknown or incomplete option '%s'\n%s",
-                    argv[optind - 1], help);
-            return 2;
+        default: return mr_cli_unknown_option("calibrate", argv[optind - 1], help);
         }
         if (st != MR_OK) {
             fprintf(stderr, "mrirecon calibrate: %s\n", mr_last_error());

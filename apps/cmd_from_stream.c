@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apps/commands.h"
 #include "io/mrd.h"
 #include "pipeline/output.h"
 #include "io/ismrmrd.h"
@@ -106,11 +107,7 @@ int mr_main_from_stream(int argc, char *argv[])
         case 'i': input = optarg; break;
         case 'q': quiet = true; break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon from-stream: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("from-stream", argv[optind - 1], help);
         }
     }
     if (argc - optind != 1) {

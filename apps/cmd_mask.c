@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/commands.h"
 #include "pipeline/output.h"
 #include "io/npy.h"
 #include "io/png.h"
@@ -304,11 +305,7 @@ int mr_main_mask(int argc, char *argv[])
             o.nextra++;
             break;
         }
-        default:
-            fprintf(stderr, "mrirecon mask: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("mask", argv[optind - 1], help);
         }
     }
     if (argc != optind || !have_shape || o.output == NULL ||

@@ -249,11 +249,7 @@ int mr_main_stage(int argc, char *argv[])
         case MR_CLI_OPT_PLAN: plan.plan = optarg; break;
         case MR_CLI_OPT_WISDOM: plan.wisdom = optarg; break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon stage: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("stage", argv[optind - 1], help);
         }
         if (st != MR_OK || bad != NULL) {
             fprintf(stderr, "mrirecon stage: %s\n", bad != NULL ? bad : mr_last_error());

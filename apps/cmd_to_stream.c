@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/commands.h"
 #include "io/atomic_file.h"
 #include "io/ismrmrd.h"
 #include "io/mrd.h"
@@ -101,11 +102,7 @@ int mr_main_to_stream(int argc, char *argv[])
         case 'C': config_file = optarg; break;
         case 'o': output = optarg; break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon to-stream: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("to-stream", argv[optind - 1], help);
         }
     }
     if (argc - optind != 1) {

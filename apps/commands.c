@@ -55,6 +55,13 @@ static void usage(FILE *f)
           f);
 }
 
+int mr_cli_unknown_option(const char *cmd, const char *opt, const char *help)
+{
+    fprintf(stderr, "mrirecon %s: unknown or incomplete option '%s'\n", cmd, opt);
+    fputs(help, stderr);
+    return 2;
+}
+
 bool mr_cli_max_memory(const char *cmd, const char *size)
 {
     char *end = NULL;

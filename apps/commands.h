@@ -35,6 +35,11 @@ bool mr_cli_max_memory(const char *cmd, const char *size);
  * MPI support: 2, since every process would do every task; MPI failing to start: 1). */
 int mr_cli_mpi_setup(const char *cmd, bool want, bool sharded, bool *use);
 
+/* getopt_long's answer to an unknown option or one without its value (opt: argv[optind - 1]):
+ * prints "mrirecon CMD: unknown or incomplete option 'OPT'" and help on stderr; returns 2, the
+ * usage exit code. */
+int mr_cli_unknown_option(const char *cmd, const char *opt, const char *help);
+
 /* --schedule dynamic|static into *dynamic; false (after a message) for anything else. */
 bool mr_cli_schedule(const char *cmd, const char *s, bool *dynamic);
 
