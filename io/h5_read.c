@@ -413,8 +413,20 @@ out:
     return st;
 }
 
-static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *attr, hid_t *out)
+/* An open attribute and its name for messages ("attribute 'ATTR' of 'OBJ'"). */
+struct attr {
+    hid_t id; /* -1: not open */
+    char what[600];
+};
+
+/* Quiets HDF5's error printing and opens attribute attr of object obj into *a (a->id -1 on
+ * failure, for mr_h5i_close_id). Errors: MR_ERR_FORMAT (no object, no attribute). */
+static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *attr,
+                           struct attr *a)
 {
+    mr_h5i_quiet();
+    a->id = -1;
+    snprintf(a->what, sizeof(a->what), "attribute '%s' of '%s'", attr, obj);
     if (!mr_h5i_exists(h->file, obj))
         return MR_FAIL(MR_ERR_FORMAT, "'%s' has no object '%s' (looking for attribute '%s')",
                        h->path, obj, attr);
@@ -422,8 +434,8 @@ static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *a
         H5Eclear2(H5E_DEFAULT);
         return MR_FAIL(MR_ERR_FORMAT, "'%s': '%s' has no attribute '%s'", h->path, obj, attr);
     }
-    *out = H5Aopen_by_name(h->file, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
-    if (*out < 0)
+    a->id = H5Aopen_by_name(h->file, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (a->id < 0)
         return MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot open attribute '%s' of '%s'", h->path, attr,
                           obj);
     return MR_OK;
@@ -441,16 +453,13 @@ mr_status mr_h5_read_attr_string(const struct mr_h5 *h, const char *obj, const c
                                  char **out)
 {
     mr_status st = MR_OK;
-    hid_t a = -1;
-    char what[600];
+    struct attr a;
 
-    mr_h5i_quiet();
     *out = NULL;
     MR_CHECK(open_attr(h, obj, attr, &a));
-    snprintf(what, sizeof(what), "attribute '%s' of '%s'", attr, obj);
-    MR_CHECK(read_string(h, what, a, true, out, NULL));
+    MR_CHECK(read_string(h, a.what, a.id, true, out, NULL));
 out:
-    mr_h5i_close_id(a);
+    mr_h5i_close_id(a.id);
     return st;
 }
 
@@ -458,21 +467,18 @@ mr_status mr_h5_read_attr_double(const struct mr_h5 *h, const char *obj, const c
                                  double *out)
 {
     mr_status st = MR_OK;
-    hid_t a = -1;
+    struct attr a;
     hid_t type = -1;
     hid_t space = -1;
     double v = 0.0;
 
-    mr_h5i_quiet();
     MR_CHECK(open_attr(h, obj, attr, &a));
-    type = H5Aget_type(a);
-    space = H5Aget_space(a);
+    type = H5Aget_type(a.id);
+    space = H5Aget_space(a.id);
     enum mr_h5_kind k = type >= 0 ? mr_h5i_classify(type) : MR_H5_KIND_OTHER;
     if (k == MR_H5_KIND_ENUM) {
         int64_t i = 0;
-        char what[600];
-        snprintf(what, sizeof(what), "attribute '%s' of '%s'", attr, obj);
-        MR_CHECK(read_one_int(h, what, a, true, &i));
+        MR_CHECK(read_one_int(h, a.what, a.id, true, &i));
         *out = (double)i;
         goto out;
     }
@@ -487,7 +493,7 @@ mr_status mr_h5_read_attr_double(const struct mr_h5 *h, const char *obj, const c
                      (long long)H5Sget_simple_extent_npoints(space));
         goto out;
     }
-    if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) {
+    if (H5Aread(a.id, H5T_NATIVE_DOUBLE, &v) < 0) {
         st = MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot read attribute '%s' of '%s' as a double",
                         h->path, attr, obj);
         goto out;
@@ -496,7 +502,7 @@ mr_status mr_h5_read_attr_double(const struct mr_h5 *h, const char *obj, const c
 out:
     mr_h5i_close_id(space);
     mr_h5i_close_id(type);
-    mr_h5i_close_id(a);
+    mr_h5i_close_id(a.id);
     return st;
 }
 
@@ -504,14 +510,11 @@ mr_status mr_h5_read_attr_i64(const struct mr_h5 *h, const char *obj, const char
                               int64_t *out)
 {
     mr_status st = MR_OK;
-    hid_t a = -1;
-    char what[600];
+    struct attr a;
 
-    mr_h5i_quiet();
     MR_CHECK(open_attr(h, obj, attr, &a));
-    snprintf(what, sizeof(what), "attribute '%s' of '%s'", attr, obj);
-    MR_CHECK(read_one_int(h, what, a, true, out));
+    MR_CHECK(read_one_int(h, a.what, a.id, true, out));
 out:
-    mr_h5i_close_id(a);
+    mr_h5i_close_id(a.id);
     return st;
 }

@@ -43,4 +43,8 @@ void mr_test_assert_below(const char *what, double value, double tol, const char
 const char *mr_test_data(const char *rel);
 const char *mr_test_tmp(const char *rel);
 
+/* The whole file at path, NUL-terminated (malloc'd; the caller frees), its length without the
+ * NUL in *len (len may be NULL); NULL when the file cannot be opened. */
+char *mr_test_slurp(const char *path, size_t *len);
+
 #endif
