@@ -1,6 +1,8 @@
 /* Synthetic ISMRMRD raw files (see ismrmrd_synth.h). */
 #include "ismrmrd_synth.h"
 
+#include "mr_test.h"
+
 #include <complex.h>
 #include <math.h>
 #include <stdio.h>
@@ -355,4 +357,33 @@ out:
     free(line);
     free(xml);
     return rc;
+}
+
+void synth_read_images(const char *path, const char *group, struct mr_array *vol,
+                       ISMRMRD_ImageHeader *heads, uint32_t max_heads)
+{
+    struct mr_ismrmrd_file *f = NULL;
+    ISMRMRD_Image im;
+
+    if (mr_ismrmrd_open(path, &f) != MR_OK)
+        fail_msg("%s", mr_last_error());
+    uint32_t n = mr_ismrmrd_image_count(f, group);
+    assert_true(n >= 1);
+    ismrmrd_init_image(&im);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(mr_ismrmrd_read_image(f, group, i, &im), MR_OK);
+        assert_int_equal(im.head.data_type, ISMRMRD_FLOAT);
+        const int64_t nx = im.head.matrix_size[0];
+        const int64_t ny = im.head.matrix_size[1];
+        if (i == 0)
+            assert_int_equal(mr_array_init_dims(vol, MR_DTYPE_F32, 3, (int64_t)n, ny, nx), MR_OK);
+        assert_int_equal(nx, vol->dims[2]);
+        assert_int_equal(ny, vol->dims[1]);
+        memcpy(mr_array_f32(vol) + (int64_t)i * nx * ny, im.data,
+               sizeof(float) * (size_t)(nx * ny));
+        if (heads != NULL && i < max_heads)
+            heads[i] = im.head;
+    }
+    ismrmrd_cleanup_image(&im);
+    mr_ismrmrd_close(f);
 }

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ismrmrd/ismrmrd.h>
+
 #include "recon/array.h"
 
 struct synth {
@@ -50,5 +52,11 @@ int synth_write(const struct synth *s, const char *path);
 
 /* ref (slices, ny, w) F32 = sqrt(Σ_c |x S_c|²) of each slice (allocated here). */
 int synth_reference(const struct synth *s, struct mr_array *ref);
+
+/* The float images of group in the ISMRMRD file path as vol (n, ny, nx) F32 (allocated here;
+ * every image the same size), with the first max_heads image headers in heads (NULL: none).
+ * Fails the calling cmocka test on any error. */
+void synth_read_images(const char *path, const char *group, struct mr_array *vol,
+                       ISMRMRD_ImageHeader *heads, uint32_t max_heads);
 
 #endif

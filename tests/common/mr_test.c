@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void mr_test_rng_seed(struct mr_test_rng *r, uint64_t seed)
 {
@@ -110,6 +111,15 @@ const char *mr_test_data(const char *rel)
 const char *mr_test_tmp(const char *rel)
 {
     return join("MR_TEST_TMP", "/tmp", rel);
+}
+
+char *mr_test_tmp_dup(const char *rel)
+{
+    const char *p = mr_test_tmp(rel);
+    char *d = malloc(strlen(p) + 1);
+    assert_non_null(d);
+    strcpy(d, p);
+    return d;
 }
 
 char *mr_test_slurp(const char *path, size_t *len)
