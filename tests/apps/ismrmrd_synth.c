@@ -387,3 +387,10 @@ void synth_read_images(const char *path, const char *group, struct mr_array *vol
     ismrmrd_cleanup_image(&im);
     mr_ismrmrd_close(f);
 }
+
+void synth_volume_config(const struct mr_stage_config *cfg, struct mr_volume_config *v)
+{
+    mr_volume_config_init(v);
+    v->method = cfg->method;
+    v->image_series_index = cfg->image_series_index;
+}

@@ -17,6 +17,8 @@
 
 #include <ismrmrd/ismrmrd.h>
 
+#include "pipeline/stage.h"
+#include "pipeline/volume.h"
 #include "recon/array.h"
 
 struct synth {
@@ -52,6 +54,10 @@ int synth_write(const struct synth *s, const char *path);
 
 /* ref (slices, ny, w) F32 = sqrt(Σ_c |x S_c|²) of each slice (allocated here). */
 int synth_reference(const struct synth *s, struct mr_array *ref);
+
+/* *v = the volume configuration of the file path (pipeline/volume.h) with the stage's method
+ * and image series. */
+void synth_volume_config(const struct mr_stage_config *cfg, struct mr_volume_config *v);
 
 /* The float images of group in the ISMRMRD file path as vol (n, ny, nx) F32 (allocated here;
  * every image the same size), with the first max_heads image headers in heads (NULL: none).

@@ -96,9 +96,7 @@ static mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const 
                                        const char *out)
 {
     struct mr_volume_config v;
-    mr_volume_config_init(&v);
-    v.method = cfg->method;
-    v.image_series_index = cfg->image_series_index;
+    synth_volume_config(cfg, &v);
     return mr_volume_reconstruct_ismrmrd(&v, in, out, NULL);
 }
 
