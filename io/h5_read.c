@@ -518,3 +518,18 @@ out:
     mr_h5i_close_id(a.id);
     return st;
 }
+
+mr_status mr_h5_read_entry(const struct mr_h5 *h, const char *name, bool sliced, int64_t index,
+                           struct mr_array *out)
+{
+    struct mr_array tmp = { 0 };
+    mr_status st;
+
+    if (sliced)
+        return mr_h5_read_slab(h, name, index, out);
+    st = mr_h5_read(h, name, &tmp);
+    if (st == MR_OK)
+        mr_array_copy(out, &tmp);
+    mr_array_cleanup(&tmp);
+    return st;
+}

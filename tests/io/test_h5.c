@@ -255,6 +255,17 @@ static void test_h5_type_errors_name_file_and_object(void **state)
     assert_int_equal(mr_h5_read_slab(h, "c64", 0, &dst), MR_ERR_SHAPE); /* 4 != 3 */
     assert_error_mentions("h5py_types.h5", "'c64'");
     mr_array_cleanup(&dst);
+    /* an entry of a sliced dataset, or the whole dataset */
+    assert_int_equal(mr_array_init_dims(&dst, MR_DTYPE_CF32, 1, (int64_t)3), MR_OK);
+    assert_int_equal(mr_h5_read_entry(h, "c64", true, 1, &dst), MR_OK);
+    assert_true(mr_array_cf32(&dst)[0] == 3.0f * (1.0f + 2.0f * I));
+    assert_int_equal(mr_h5_read_entry(h, "c64", true, 2, &dst), MR_ERR_ARG);
+    mr_array_cleanup(&dst);
+    assert_int_equal(mr_array_init_dims(&dst, MR_DTYPE_CF32, 2, (int64_t)2, (int64_t)3), MR_OK);
+    assert_int_equal(mr_h5_read_entry(h, "c64", false, 1, &dst), MR_OK);
+    assert_true(mr_array_cf32(&dst)[3] == 3.0f * (1.0f + 2.0f * I));
+    assert_int_equal(mr_h5_read_entry(h, "absent", false, 0, &dst), MR_ERR_FORMAT);
+    mr_array_cleanup(&dst);
 
     struct mr_array x;
     assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_F32, 1, (int64_t)2), MR_OK);
