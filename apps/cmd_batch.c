@@ -75,7 +75,7 @@ int mr_main_batch(int argc, char *argv[])
         { "mpi", no_argument, NULL, 'P' },
         { "schedule", required_argument, NULL, 'D' },
         { "quiet", no_argument, NULL, 'q' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -87,8 +87,7 @@ int mr_main_batch(int argc, char *argv[])
 
     mr_volume_config_init(cfg);
     cfg->format = MR_OUTPUT_H5;
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = mr_cli_volume_getopt("batch", argc, argv, opts, &v)) != -1) {
         mr_status st = MR_OK;
         switch (c) {
@@ -102,7 +101,7 @@ int mr_main_batch(int argc, char *argv[])
                 return 2;
             break;
         case 'q': bc.quiet = true; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("batch", optarg))
                 return 2;
             break;

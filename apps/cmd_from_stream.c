@@ -100,8 +100,7 @@ int mr_main_from_stream(int argc, char *argv[])
     int fd = 0;
     long nimages = 0;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i': input = optarg; break;

@@ -273,8 +273,7 @@ int mr_main_mask(int argc, char *argv[])
     bool have_shape = false;
     int c;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "t:s:a:c:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 't': o.type = optarg; break;

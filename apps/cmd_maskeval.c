@@ -119,8 +119,7 @@ static int run(int argc, char *argv[], const char *merge)
         ret = 1;
         goto out;
     }
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "d:m:M:o:s:j:g:qh", opts, NULL)) != -1) {
         if (strchr("dmMsgE", c) != NULL) { /* the options that define the run: kept */
             const struct option *o = opts;

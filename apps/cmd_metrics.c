@@ -446,14 +446,13 @@ int mr_main_metrics(int argc, char *argv[])
         { "no-crop", no_argument, NULL, 'N' },
         { "target-key", required_argument, NULL, 'T' },
         { "pred-key", required_argument, NULL, 'P' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "t:p:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 't': o.target = optarg; break;
@@ -473,7 +472,7 @@ int mr_main_metrics(int argc, char *argv[])
         case 'N': o.crop = 0; break;
         case 'T': o.target_key = optarg; break;
         case 'P': o.pred_key = optarg; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("metrics", optarg))
                 return 2;
             break;

@@ -89,7 +89,7 @@ int mr_main_recon(int argc, char *argv[])
         { "calling-aet", required_argument, NULL, 'A' },
         { "reproducible-uids", no_argument, NULL, 'U' },
         { "quiet", no_argument, NULL, 'q' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "report", required_argument, NULL, 0x101 },
         { "report-cg", no_argument, NULL, 0x102 },
         { "fail-on-flag", no_argument, NULL, 0x103 },
@@ -107,8 +107,7 @@ int mr_main_recon(int argc, char *argv[])
     int c;
 
     mr_volume_config_init(&cfg);
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = mr_cli_volume_getopt("recon", argc, argv, opts, &v)) != -1) {
         mr_status st = MR_OK;
         switch (c) {
@@ -120,7 +119,7 @@ int mr_main_recon(int argc, char *argv[])
         case 'A': cfg.dicom.calling_aet = optarg; break;
         case 'U': reproducible = true; break;
         case 'q': quiet = true; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("recon", optarg))
                 return 2;
             break;

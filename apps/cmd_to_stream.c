@@ -94,8 +94,7 @@ int mr_main_to_stream(int argc, char *argv[])
     int c;
     int fd = 1;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "c:C:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config_text = optarg; break;
