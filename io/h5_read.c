@@ -449,74 +449,86 @@ bool mr_h5_has_attr(const struct mr_h5 *h, const char *obj, const char *attr)
     return r;
 }
 
-mr_status mr_h5_read_attr_string(const struct mr_h5 *h, const char *obj, const char *attr,
-                                 char **out)
+/* Reads an open attribute into out (the type the public reader documents). */
+typedef mr_status (*attr_read_fn)(const struct mr_h5 *h, const struct attr *a, void *out);
+
+/* Opens attribute attr of obj, reads it with fn and closes it. */
+static mr_status read_attr(const struct mr_h5 *h, const char *obj, const char *attr,
+                           attr_read_fn fn, void *out)
 {
     mr_status st = MR_OK;
     struct attr a;
 
-    *out = NULL;
     MR_CHECK(open_attr(h, obj, attr, &a));
-    MR_CHECK(read_string(h, a.what, a.id, true, out, NULL));
+    st = fn(h, &a, out);
 out:
     mr_h5i_close_id(a.id);
     return st;
+}
+
+static mr_status attr_string(const struct mr_h5 *h, const struct attr *a, void *out)
+{
+    return read_string(h, a->what, a->id, true, out, NULL);
+}
+
+static mr_status attr_i64(const struct mr_h5 *h, const struct attr *a, void *out)
+{
+    return read_one_int(h, a->what, a->id, true, out);
+}
+
+/* a number of any float or integer type (an enum as its integer value) as a double */
+static mr_status attr_double(const struct mr_h5 *h, const struct attr *a, void *out)
+{
+    mr_status st = MR_OK;
+    hid_t type = H5Aget_type(a->id);
+    hid_t space = H5Aget_space(a->id);
+    double v = 0.0;
+
+    enum mr_h5_kind k = type >= 0 ? mr_h5i_classify(type) : MR_H5_KIND_OTHER;
+    if (k == MR_H5_KIND_ENUM) {
+        int64_t i = 0;
+        MR_CHECK(read_one_int(h, a->what, a->id, true, &i));
+        *(double *)out = (double)i;
+        goto out;
+    }
+    if (k != MR_H5_KIND_FLOAT && k != MR_H5_KIND_INT) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s': %s is %s, expected a number", h->path, a->what,
+                     mr_h5i_kind_name(k));
+        goto out;
+    }
+    if (H5Sget_simple_extent_npoints(space) != 1) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s': %s holds %lld values, expected one number", h->path,
+                     a->what, (long long)H5Sget_simple_extent_npoints(space));
+        goto out;
+    }
+    if (H5Aread(a->id, H5T_NATIVE_DOUBLE, &v) < 0) {
+        st = MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot read %s as a double", h->path, a->what);
+        goto out;
+    }
+    *(double *)out = v;
+out:
+    mr_h5i_close_id(space);
+    mr_h5i_close_id(type);
+    return st;
+}
+
+mr_status mr_h5_read_attr_string(const struct mr_h5 *h, const char *obj, const char *attr,
+                                 char **out)
+{
+    *out = NULL;
+    return read_attr(h, obj, attr, attr_string, out);
 }
 
 mr_status mr_h5_read_attr_double(const struct mr_h5 *h, const char *obj, const char *attr,
                                  double *out)
 {
-    mr_status st = MR_OK;
-    struct attr a;
-    hid_t type = -1;
-    hid_t space = -1;
-    double v = 0.0;
-
-    MR_CHECK(open_attr(h, obj, attr, &a));
-    type = H5Aget_type(a.id);
-    space = H5Aget_space(a.id);
-    enum mr_h5_kind k = type >= 0 ? mr_h5i_classify(type) : MR_H5_KIND_OTHER;
-    if (k == MR_H5_KIND_ENUM) {
-        int64_t i = 0;
-        MR_CHECK(read_one_int(h, a.what, a.id, true, &i));
-        *out = (double)i;
-        goto out;
-    }
-    if (k != MR_H5_KIND_FLOAT && k != MR_H5_KIND_INT) {
-        st = MR_FAIL(MR_ERR_FORMAT, "'%s': attribute '%s' of '%s' is %s, expected a number",
-                     h->path, attr, obj, mr_h5i_kind_name(k));
-        goto out;
-    }
-    if (H5Sget_simple_extent_npoints(space) != 1) {
-        st = MR_FAIL(MR_ERR_FORMAT, "'%s': attribute '%s' of '%s' holds %lld values, expected "
-                     "one number", h->path, attr, obj,
-                     (long long)H5Sget_simple_extent_npoints(space));
-        goto out;
-    }
-    if (H5Aread(a.id, H5T_NATIVE_DOUBLE, &v) < 0) {
-        st = MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot read attribute '%s' of '%s' as a double",
-                        h->path, attr, obj);
-        goto out;
-    }
-    *out = v;
-out:
-    mr_h5i_close_id(space);
-    mr_h5i_close_id(type);
-    mr_h5i_close_id(a.id);
-    return st;
+    return read_attr(h, obj, attr, attr_double, out);
 }
 
 mr_status mr_h5_read_attr_i64(const struct mr_h5 *h, const char *obj, const char *attr,
                               int64_t *out)
 {
-    mr_status st = MR_OK;
-    struct attr a;
-
-    MR_CHECK(open_attr(h, obj, attr, &a));
-    MR_CHECK(read_one_int(h, a.what, a.id, true, out));
-out:
-    mr_h5i_close_id(a.id);
-    return st;
+    return read_attr(h, obj, attr, attr_i64, out);
 }
 
 mr_status mr_h5_read_entry(const struct mr_h5 *h, const char *name, bool sliced, int64_t index,
