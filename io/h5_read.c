@@ -218,21 +218,6 @@ out:
     return st;
 }
 
-mr_status mr_h5_read_i64(const struct mr_h5 *h, const char *name, int64_t *out)
-{
-    mr_status st = MR_OK;
-    hid_t dset = -1;
-    char what[600];
-
-    mr_h5i_quiet();
-    MR_CHECK(mr_h5i_open_dataset(h, name, &dset));
-    snprintf(what, sizeof(what), "dataset '%s'", name);
-    MR_CHECK(read_one_int(h, what, dset, false, out));
-out:
-    mr_h5i_close_id(dset);
-    return st;
-}
-
 /* A scalar (or one-element) string, fixed- or variable-length, into a malloc'd C string. */
 /*
  * The stored length of a contiguous variable-length string dataset's one element, checked
@@ -396,36 +381,22 @@ out:
     return st;
 }
 
-mr_status mr_h5_read_string_dataset(const struct mr_h5 *h, const char *name, char **out,
-                                    size_t *len)
-{
-    mr_status st = MR_OK;
-    hid_t dset = -1;
-    char what[600];
-
-    mr_h5i_quiet();
-    *out = NULL;
-    MR_CHECK(mr_h5i_open_dataset(h, name, &dset));
-    snprintf(what, sizeof(what), "dataset '%s'", name);
-    MR_CHECK(read_string(h, what, dset, false, out, len));
-out:
-    mr_h5i_close_id(dset);
-    return st;
-}
-
-/* An open attribute and its name for messages ("attribute 'ATTR' of 'OBJ'"). */
-struct attr {
+/* An open attribute or dataset and its name for messages ("attribute 'ATTR' of 'OBJ'",
+ * "dataset 'NAME'"). */
+struct item {
     hid_t id; /* -1: not open */
+    bool is_attr;
     char what[600];
 };
 
 /* Quiets HDF5's error printing and opens attribute attr of object obj into *a (a->id -1 on
  * failure, for mr_h5i_close_id). Errors: MR_ERR_FORMAT (no object, no attribute). */
 static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *attr,
-                           struct attr *a)
+                           struct item *a)
 {
     mr_h5i_quiet();
     a->id = -1;
+    a->is_attr = true;
     snprintf(a->what, sizeof(a->what), "attribute '%s' of '%s'", attr, obj);
     if (!mr_h5i_exists(h->file, obj))
         return MR_FAIL(MR_ERR_FORMAT, "'%s' has no object '%s' (looking for attribute '%s')",
@@ -449,35 +420,53 @@ bool mr_h5_has_attr(const struct mr_h5 *h, const char *obj, const char *attr)
     return r;
 }
 
-/* Reads an open attribute into out (the type the public reader documents). */
-typedef mr_status (*attr_read_fn)(const struct mr_h5 *h, const struct attr *a, void *out);
+/* Quiets HDF5's error printing and opens dataset name into *d (d->id -1 on failure).
+ * Errors: those of mr_h5i_open_dataset. */
+static mr_status open_dset(const struct mr_h5 *h, const char *name, struct item *d)
+{
+    mr_h5i_quiet();
+    d->id = -1;
+    d->is_attr = false;
+    snprintf(d->what, sizeof(d->what), "dataset '%s'", name);
+    return mr_h5i_open_dataset(h, name, &d->id);
+}
 
-/* Opens attribute attr of obj, reads it with fn and closes it. */
-static mr_status read_attr(const struct mr_h5 *h, const char *obj, const char *attr,
-                           attr_read_fn fn, void *out)
+/* Reads an open attribute or dataset into out (the type the public reader documents). */
+typedef mr_status (*item_read_fn)(const struct mr_h5 *h, const struct item *it, void *out);
+
+/* Opens attribute attr of obj (attr NULL: dataset obj), reads it with fn and closes it. */
+static mr_status read_item(const struct mr_h5 *h, const char *obj, const char *attr,
+                           item_read_fn fn, void *out)
 {
     mr_status st = MR_OK;
-    struct attr a;
+    struct item it;
 
-    MR_CHECK(open_attr(h, obj, attr, &a));
-    st = fn(h, &a, out);
+    MR_CHECK(attr != NULL ? open_attr(h, obj, attr, &it) : open_dset(h, obj, &it));
+    st = fn(h, &it, out);
 out:
-    mr_h5i_close_id(a.id);
+    mr_h5i_close_id(it.id);
     return st;
 }
 
-static mr_status attr_string(const struct mr_h5 *h, const struct attr *a, void *out)
+/* out: a struct string_out */
+struct string_out {
+    char **s;
+    size_t *len;
+};
+
+static mr_status item_string(const struct mr_h5 *h, const struct item *it, void *out)
 {
-    return read_string(h, a->what, a->id, true, out, NULL);
+    const struct string_out *o = out;
+    return read_string(h, it->what, it->id, it->is_attr, o->s, o->len);
 }
 
-static mr_status attr_i64(const struct mr_h5 *h, const struct attr *a, void *out)
+static mr_status item_i64(const struct mr_h5 *h, const struct item *it, void *out)
 {
-    return read_one_int(h, a->what, a->id, true, out);
+    return read_one_int(h, it->what, it->id, it->is_attr, out);
 }
 
 /* a number of any float or integer type (an enum as its integer value) as a double */
-static mr_status attr_double(const struct mr_h5 *h, const struct attr *a, void *out)
+static mr_status attr_double(const struct mr_h5 *h, const struct item *a, void *out)
 {
     mr_status st = MR_OK;
     hid_t type = H5Aget_type(a->id);
@@ -515,20 +504,21 @@ out:
 mr_status mr_h5_read_attr_string(const struct mr_h5 *h, const char *obj, const char *attr,
                                  char **out)
 {
+    struct string_out o = { out, NULL };
     *out = NULL;
-    return read_attr(h, obj, attr, attr_string, out);
+    return read_item(h, obj, attr, item_string, &o);
 }
 
 mr_status mr_h5_read_attr_double(const struct mr_h5 *h, const char *obj, const char *attr,
                                  double *out)
 {
-    return read_attr(h, obj, attr, attr_double, out);
+    return read_item(h, obj, attr, attr_double, out);
 }
 
 mr_status mr_h5_read_attr_i64(const struct mr_h5 *h, const char *obj, const char *attr,
                               int64_t *out)
 {
-    return read_attr(h, obj, attr, attr_i64, out);
+    return read_item(h, obj, attr, item_i64, out);
 }
 
 mr_status mr_h5_read_entry(const struct mr_h5 *h, const char *name, bool sliced, int64_t index,
@@ -544,4 +534,17 @@ mr_status mr_h5_read_entry(const struct mr_h5 *h, const char *name, bool sliced,
         mr_array_copy(out, &tmp);
     mr_array_cleanup(&tmp);
     return st;
+}
+
+mr_status mr_h5_read_i64(const struct mr_h5 *h, const char *name, int64_t *out)
+{
+    return read_item(h, name, NULL, item_i64, out);
+}
+
+mr_status mr_h5_read_string_dataset(const struct mr_h5 *h, const char *name, char **out,
+                                    size_t *len)
+{
+    struct string_out o = { out, len };
+    *out = NULL;
+    return read_item(h, name, NULL, item_string, &o);
 }
