@@ -394,3 +394,11 @@ void synth_volume_config(const struct mr_stage_config *cfg, struct mr_volume_con
     v->method = cfg->method;
     v->image_series_index = cfg->image_series_index;
 }
+
+const char *const synth_xml_2d =
+    "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
+    "<encodedSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></encodedSpace>"
+    "<reconSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></reconSpace>"
+    "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>7</maximum>"
+    "<center>4</center></kspace_encoding_step_1></encodingLimits>"
+    "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>";

@@ -49,6 +49,10 @@ struct synth {
 };
 extern const struct synth synth_default;
 
+/* A minimal 2-D Cartesian header (16 x 8 matrix, lines 0..7, centre 4) for hand-made streams
+ * and stages. */
+extern const char *const synth_xml_2d;
+
 /* Writes the file. Returns 0 on success. */
 int synth_write(const struct synth *s, const char *path);
 

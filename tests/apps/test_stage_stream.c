@@ -247,13 +247,6 @@ static void test_stream_config_text_selects_the_method(void **state)
 
 /* ---- malformed streams -------------------------------------------------------------------- */
 
-static const char *xml_2d =
-    "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
-    "<encodedSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></encodedSpace>"
-    "<reconSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></reconSpace>"
-    "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>7</maximum>"
-    "<center>4</center></kspace_encoding_step_1></encodingLimits>"
-    "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>";
 
 static void write_acq(int fd, uint16_t ky, uint16_t nc, uint64_t flags)
 {
@@ -329,7 +322,7 @@ static void write_bad_stream(int fd, enum bad_kind kind)
     uint16_t id = 999;
     switch (kind) {
     case BAD_UNKNOWN_ID:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 1, 2, 0);
         assert_int_equal(write(fd, &id, sizeof(id)), (ssize_t)sizeof(id));
         break;
@@ -344,18 +337,18 @@ static void write_bad_stream(int fd, enum bad_kind kind)
         assert_int_equal(pread(t, buf, (size_t)n, 0), n);
         close(t);
         free(path);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         assert_int_equal(write(fd, buf, (size_t)n - 40), n - 40); /* cut inside the data */
         break;
     }
     case BAD_CHANNELS:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 1, 2, 0);
         write_acq(fd, 2, 3, 0);
         assert_int_equal(mr_mrd_write_close(fd), MR_OK);
         break;
     case BAD_ROW:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 9, 2, 0); /* row 9 of 8 */
         assert_int_equal(mr_mrd_write_close(fd), MR_OK);
         break;
@@ -365,7 +358,7 @@ static void write_bad_stream(int fd, enum bad_kind kind)
         h.number_of_samples = 65535;
         h.active_channels = 65535;
         id = MR_MRD_ACQUISITION;
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         assert_int_equal(write(fd, &id, sizeof(id)), (ssize_t)sizeof(id));
         assert_int_equal(write(fd, &h, sizeof(h)), (ssize_t)sizeof(h));
         break;
@@ -377,22 +370,22 @@ static void write_bad_stream(int fd, enum bad_kind kind)
         break;
     case BAD_ACQ_BEFORE_HEADER:
         write_acq(fd, 1, 2, 0);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         assert_int_equal(mr_mrd_write_close(fd), MR_OK);
         break;
     case BAD_DISCONNECT_MID_SLICE:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 1, 2, 0);
         write_acq(fd, 2, 2, 0);
         break; /* no LAST_IN_SLICE, no CLOSE */
     case BAD_SECOND_HEADER:
-        write_header(fd, xml_2d);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
+        write_header(fd, synth_xml_2d);
         break;
     case BAD_CONFIG:
         assert_int_equal(mr_mrd_write_text_message(fd, MR_MRD_CONFIG_TEXT, "method=fast", 11),
                          MR_OK);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         break;
     }
 }
@@ -472,7 +465,7 @@ static void test_from_stream_refuses_error_streams(void **state)
 
     int fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     assert_true(fd >= 0);
-    write_header(fd, xml_2d);
+    write_header(fd, synth_xml_2d);
     assert_int_equal(mr_mrd_write_error(fd, "reconstruction failed"), MR_OK);
     assert_int_equal(mr_mrd_write_close(fd), MR_OK);
     close(fd);
