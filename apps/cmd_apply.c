@@ -133,22 +133,6 @@ out:
     return st;
 }
 
-/* entry s of a dataset with a slice axis, or the whole dataset when it has none */
-static mr_status read_part(const struct mr_h5 *h, const char *name, bool sliced, int64_t s,
-                           struct mr_array *dst)
-{
-    struct mr_array tmp = { 0 };
-    mr_status st;
-
-    if (sliced)
-        return mr_h5_read_slab(h, name, s, dst);
-    st = mr_h5_read(h, name, &tmp);
-    if (st == MR_OK)
-        mr_array_copy(dst, &tmp);
-    mr_array_cleanup(&tmp);
-    return st;
-}
-
 static mr_status apply_file(const char *wpath, const char *ipath, const char *opath, bool raw)
 {
     mr_status st = MR_OK;
@@ -197,21 +181,21 @@ static mr_status apply_file(const char *wpath, const char *ipath, const char *op
     const int64_t ns = a.nslices > 0 ? a.nslices : 1;
     /* inputs shared by all slices are read once */
     if (!a.mask_sliced)
-        MR_CHECK(read_part(a.h, "/mask", false, 0, &mask));
+        MR_CHECK(mr_h5_read_entry(a.h, "/mask", false, 0, &mask));
     if (a.has_sens && !a.sens_sliced)
-        MR_CHECK(read_part(a.h, "/sensitivity_map", false, 0, &sens));
+        MR_CHECK(mr_h5_read_entry(a.h, "/sensitivity_map", false, 0, &sens));
     if (a.init_name != NULL && !a.init_sliced)
-        MR_CHECK(read_part(a.h, a.init_name, false, 0, &init));
+        MR_CHECK(mr_h5_read_entry(a.h, a.init_name, false, 0, &init));
     for (int64_t s = 0; s < ns; s++) {
-        MR_CHECK(read_part(a.h, "/kspace", a.nslices > 0, s, &ksp));
+        MR_CHECK(mr_h5_read_entry(a.h, "/kspace", a.nslices > 0, s, &ksp));
         if (a.mask_sliced)
-            MR_CHECK(read_part(a.h, "/mask", true, s, &mask));
+            MR_CHECK(mr_h5_read_entry(a.h, "/mask", true, s, &mask));
         if (a.has_sens && a.sens_sliced)
-            MR_CHECK(read_part(a.h, "/sensitivity_map", true, s, &sens));
+            MR_CHECK(mr_h5_read_entry(a.h, "/sensitivity_map", true, s, &sens));
         if (a.nlf.data != NULL)
             in.num_low_frequencies = (int64_t)mr_array_f32(&a.nlf)[s];
         if (a.init_name != NULL && a.init_sliced)
-            MR_CHECK(read_part(a.h, a.init_name, true, s, &init));
+            MR_CHECK(mr_h5_read_entry(a.h, a.init_name, true, s, &init));
         if (a.has_sigma)
             in.sigma = mr_array_f32(&a.sigma)[mr_array_numel(&a.sigma) > 1 ? s : 0];
         st = mr_net_run(net, &in, &out, NULL);

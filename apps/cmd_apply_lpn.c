@@ -150,21 +150,6 @@ static mr_status probe(const struct mr_h5 *h, const char *path, const char *name
     return MR_OK;
 }
 
-static mr_status read_slice(const struct mr_h5 *h, const char *name, int64_t sliced, int64_t s,
-                            struct mr_array *dst)
-{
-    struct mr_array tmp = { 0 };
-    mr_status st;
-
-    if (sliced > 0)
-        return mr_h5_read_slab(h, name, s, dst);
-    st = mr_h5_read(h, name, &tmp);
-    if (st == MR_OK)
-        mr_array_copy(dst, &tmp);
-    mr_array_cleanup(&tmp);
-    return st;
-}
-
 /* /kspace, /mask, /sensitivity_map → /output (PnP iterate x_N of every slice) */
 static mr_status apply_pnp(struct mr_lpn *lpn, const struct mr_lpn_pnp_config *cfg,
                            const struct mr_h5 *in, const char *ipath, struct mr_h5 *out)
@@ -205,9 +190,9 @@ static mr_status apply_pnp(struct mr_lpn *lpn, const struct mr_lpn_pnp_config *c
         MR_CHECK(mr_h5_create_dataset(out, "/output", MR_DTYPE_CF32, 3,
                                       (const int64_t[]){ ns, md[0], md[1] }));
     for (int64_t s = 0; s < (ns > 0 ? ns : 1); s++) {
-        MR_CHECK(read_slice(in, "/kspace", ns, s, &ksp));
-        MR_CHECK(read_slice(in, "/mask", mns, s, &mask));
-        MR_CHECK(read_slice(in, "/sensitivity_map", sns, s, &sens));
+        MR_CHECK(mr_h5_read_entry(in, "/kspace", ns > 0, s, &ksp));
+        MR_CHECK(mr_h5_read_entry(in, "/mask", mns > 0, s, &mask));
+        MR_CHECK(mr_h5_read_entry(in, "/sensitivity_map", sns > 0, s, &sens));
         st = mr_lpn_recon_run(r, &ksp, &mask, &sens, &x, &info, NULL);
         if (st != MR_OK) {
             mr_fail_context(st, "slice %lld of '%s'", (long long)s, ipath);

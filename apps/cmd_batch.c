@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_common.h"
 #include "apps/commands.h"
 #include "pipeline/output.h"
 #include "pipeline/volume.h"
@@ -49,26 +50,13 @@ static const char help[] =
     "retries failed ones, and is refused when its reconstruction options differ. OUT_DIR may\n"
     "not be IN_DIR or inside it. Exit: 0 all tasks ok, 1 a task or the run failed, 2 usage.\n";
 
-static bool parse_slices(const char *s, int64_t *a, int64_t *b)
-{
-    char *end = NULL;
-    long long x = strtoll(s, &end, 10);
-    if (end == s || *end != ':')
-        return false;
-    const char *p = end + 1;
-    long long y = strtoll(p, &end, 10);
-    if (end == p || *end != '\0' || x < 0 || y <= x)
-        return false;
-    *a = x;
-    *b = y;
-    return true;
-}
-
 /* The canonical text of the options that change the images (batch.options). */
-static void options_text(char *buf, size_t len, const struct mr_volume_config *cfg,
-                         const char *iters, const char *lambda, const char *crop,
-                         const char *format)
+static void options_text(char *buf, size_t len, const struct mr_cli_volume *v)
 {
+    const struct mr_volume_config *cfg = v->cfg;
+    const char *iters = v->iters;
+    const char *lambda = v->lambda;
+    const char *crop = v->espirit_crop;
     snprintf(buf, len,
              "method=%s weights=%s maps=%s mask=%s iters=%s lambda=%s espirit_crop=%s "
              "slices=%lld:%lld crop=%s format=%s",
@@ -76,75 +64,34 @@ static void options_text(char *buf, size_t len, const struct mr_volume_config *c
              mr_maps_source_name(cfg->method.maps),
              cfg->mask_path != NULL ? cfg->mask_path : "-", iters != NULL ? iters : "default",
              lambda != NULL ? lambda : "default", crop != NULL ? crop : "default",
-             (long long)cfg->slice0, (long long)cfg->slice1, cfg->crop ? "on" : "off", format);
+             (long long)cfg->slice0, (long long)cfg->slice1, cfg->crop ? "on" : "off", v->format);
 }
 
 int mr_main_batch(int argc, char *argv[])
 {
     static const struct option opts[] = {
-        { "method", required_argument, NULL, 'm' },
-        { "weights", required_argument, NULL, 'w' },
-        { "maps", required_argument, NULL, 'M' },
-        { "mask", required_argument, NULL, 'k' },
-        { "iters", required_argument, NULL, 'i' },
-        { "lambda", required_argument, NULL, 'l' },
-        { "espirit-crop", required_argument, NULL, 'E' },
-        { "slices", required_argument, NULL, 'S' },
-        { "no-crop", no_argument, NULL, 'C' },
-        { "format", required_argument, NULL, 'F' },
+        MR_CLI_VOLUME_OPTIONS,
         { "shard", required_argument, NULL, 's' },
         { "mpi", no_argument, NULL, 'P' },
         { "schedule", required_argument, NULL, 'D' },
         { "quiet", no_argument, NULL, 'q' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     struct mr_batch_config bc = { .tasks = mr_tasks_config_default };
     struct mr_volume_config *cfg = &bc.volume;
-    const char *method = NULL;
-    const char *weights = NULL;
-    const char *iters = NULL;
-    const char *lambda = NULL;
-    const char *ecrop = NULL;
-    const char *format = "h5";
+    struct mr_cli_volume v = { .cfg = cfg, .format = "h5" };
     bool want_mpi = false;
     int c;
 
     mr_volume_config_init(cfg);
     cfg->format = MR_OUTPUT_H5;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "m:w:i:l:qh", opts, NULL)) != -1) {
+    mr_cli_getopt_begin();
+    while ((c = mr_cli_volume_getopt("batch", argc, argv, opts, &v)) != -1) {
         mr_status st = MR_OK;
         switch (c) {
-        case 'm': method = optarg; break;
-        case 'w': weights = optarg; break;
-        case 'M': st = mr_method_config_set(&cfg->method, "maps", optarg); break;
-        case 'k': cfg->mask_path = optarg; break;
-        case 'i':
-            iters = optarg;
-            st = mr_method_config_set(&cfg->method, "iterations", optarg);
-            break;
-        case 'l':
-            lambda = optarg;
-            st = mr_method_config_set(&cfg->method, "lambda", optarg);
-            break;
-        case 'E':
-            ecrop = optarg;
-            st = mr_method_config_set(&cfg->method, "espirit_crop", optarg);
-            break;
-        case 'S':
-            if (!parse_slices(optarg, &cfg->slice0, &cfg->slice1)) {
-                fprintf(stderr, "mrirecon batch: --slices needs A:B with 0 <= A < B\n");
-                return 2;
-            }
-            break;
-        case 'C': cfg->crop = false; break;
-        case 'F':
-            format = optarg;
-            st = mr_output_format_parse(optarg, &cfg->format);
-            break;
+        case MR_CLI_VOLUME_USAGE: return 2;
         case 's':
             st = mr_tasks_parse_shard(optarg, &bc.tasks.shard_index, &bc.tasks.shard_count);
             break;
@@ -154,16 +101,12 @@ int mr_main_batch(int argc, char *argv[])
                 return 2;
             break;
         case 'q': bc.quiet = true; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("batch", optarg))
                 return 2;
             break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon batch: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("batch", argv[optind - 1], help);
         }
         if (st != MR_OK) {
             fprintf(stderr, "mrirecon batch: %s\n", mr_last_error());
@@ -174,22 +117,10 @@ int mr_main_batch(int argc, char *argv[])
         fputs(help, stderr);
         return 2;
     }
-    if ((method != NULL && mr_method_config_set(&cfg->method, "method", method) != MR_OK) ||
-        (weights != NULL && mr_method_config_set(&cfg->method, "weights", weights) != MR_OK)) {
-        fprintf(stderr, "mrirecon batch: %s\n", mr_last_error());
+    if (!mr_cli_volume_finish("batch", &v))
         return 2;
-    }
-    const struct mr_method_ops *ops = mr_method_lookup(cfg->method.name);
-    if (ops->takes_weights && weights == NULL) {
-        fprintf(stderr, "mrirecon batch: --method %s needs --weights\n", cfg->method.name);
-        return 2;
-    }
-    if (method != NULL && weights != NULL && !mr_method_lookup(method)->takes_weights) {
-        fprintf(stderr, "mrirecon batch: --method %s takes no --weights\n", method);
-        return 2;
-    }
     char text[8192];
-    options_text(text, sizeof(text), cfg, iters, lambda, ecrop, format);
+    options_text(text, sizeof(text), &v);
     bc.options = text;
     bc.input = argv[optind];
     bc.outdir = argv[optind + 1];

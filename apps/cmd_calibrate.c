@@ -53,7 +53,7 @@ int mr_main_calibrate(int argc, char *argv[])
         { "maps", required_argument, NULL, 'M' },
         { "dry-run", no_argument, NULL, 'n' },
         { "quiet", no_argument, NULL, 'q' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -68,8 +68,7 @@ int mr_main_calibrate(int argc, char *argv[])
     int c;
 
     mr_volume_config_init(&cfg.volume);
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "w:m:qh", opts, NULL)) != -1) {
         mr_status st = MR_OK;
         switch (c) {
@@ -85,15 +84,12 @@ int mr_main_calibrate(int argc, char *argv[])
         case 'M': st = mr_method_config_set(&cfg.volume.method, "maps", optarg); break;
         case 'n': dry_run = true; break;
         case 'q': quiet = true; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("calibrate", optarg))
                 return 2;
             break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon calibrate: unknown or incomplete option '%s'\n%s",
-                    argv[optind - 1], help);
-            return 2;
+        default: return mr_cli_unknown_option("calibrate", argv[optind - 1], help);
         }
         if (st != MR_OK) {
             fprintf(stderr, "mrirecon calibrate: %s\n", mr_last_error());

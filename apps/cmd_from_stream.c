@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apps/commands.h"
 #include "io/mrd.h"
 #include "pipeline/output.h"
 #include "io/ismrmrd.h"
@@ -99,18 +100,13 @@ int mr_main_from_stream(int argc, char *argv[])
     int fd = 0;
     long nimages = 0;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "i:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i': input = optarg; break;
         case 'q': quiet = true; break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon from-stream: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("from-stream", argv[optind - 1], help);
         }
     }
     if (argc - optind != 1) {

@@ -161,21 +161,20 @@ out:
 int mr_main_info(int argc, char *argv[])
 {
     static const struct option opts[] = {
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(help, stdout);
             return 0;
         }
-        if (c == 0x100 && mr_cli_max_memory("info", optarg))
+        if (c == MR_CLI_OPT_MAX_MEMORY && mr_cli_max_memory("info", optarg))
             continue;
-        if (c != 0x100)
+        if (c != MR_CLI_OPT_MAX_MEMORY)
             fputs(help, stderr);
         return 2;
     }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/commands.h"
 #include "pipeline/output.h"
 #include "io/npy.h"
 #include "io/png.h"
@@ -272,8 +273,7 @@ int mr_main_mask(int argc, char *argv[])
     bool have_shape = false;
     int c;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "t:s:a:c:o:qh", opts, NULL)) != -1) {
         switch (c) {
         case 't': o.type = optarg; break;
@@ -304,11 +304,7 @@ int mr_main_mask(int argc, char *argv[])
             o.nextra++;
             break;
         }
-        default:
-            fprintf(stderr, "mrirecon mask: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("mask", argv[optind - 1], help);
         }
     }
     if (argc != optind || !have_shape || o.output == NULL ||

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_common.h"
 #include "apps/commands.h"
 #include "apps/cli_settings.h"
 #include "runs/maskeval.h"
@@ -60,16 +61,8 @@ static bool parse_slices(const char *s, int64_t *a, int64_t *b, bool *mid)
         *mid = true;
         return true;
     }
-    char *end = NULL;
-    long long x = strtoll(s, &end, 10);
-    if (end == s || *end != ':')
+    if (!mr_cli_parse_slices(s, a, b))
         return false;
-    const char *p = end + 1;
-    long long y = strtoll(p, &end, 10);
-    if (end == p || *end != '\0' || x < 0 || y <= x)
-        return false;
-    *a = x;
-    *b = y;
     *mid = false;
     return true;
 }
@@ -126,8 +119,7 @@ static int run(int argc, char *argv[], const char *merge)
         ret = 1;
         goto out;
     }
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "d:m:M:o:s:j:g:qh", opts, NULL)) != -1) {
         if (strchr("dmMsgE", c) != NULL) { /* the options that define the run: kept */
             const struct option *o = opts;
@@ -188,9 +180,7 @@ static int run(int argc, char *argv[], const char *merge)
             ret = 0;
             goto out;
         default:
-            fprintf(stderr, "mrirecon maskeval: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
+            ret = mr_cli_unknown_option("maskeval", argv[optind - 1], help);
             goto out;
         }
     }

@@ -272,6 +272,17 @@ static mr_status print_json(cJSON *root)
 }
 
 /* One target file against one prediction file. */
+/* The JSON output's object, opened with the definition and the target. */
+static mr_status json_begin(const struct metrics_opts *o, cJSON **root)
+{
+    *root = cJSON_CreateObject();
+    if (*root == NULL)
+        return MR_FAIL(MR_ERR_NOMEM, "JSON output");
+    cJSON_AddStringToObject(*root, "definition", o->atommic ? "atommic" : "fastmri");
+    cJSON_AddStringToObject(*root, "target", o->target);
+    return MR_OK;
+}
+
 static mr_status run_file(const struct metrics_opts *o)
 {
     mr_status st = MR_OK;
@@ -280,13 +291,7 @@ static mr_status run_file(const struct metrics_opts *o)
     const bool crop = o->crop >= 0 ? o->crop == 1 : !o->atommic;
 
     MR_CHECK(score_pair(o, o->target, o->pred, &r));
-    root = cJSON_CreateObject();
-    if (root == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "JSON output");
-        goto out;
-    }
-    cJSON_AddStringToObject(root, "definition", o->atommic ? "atommic" : "fastmri");
-    cJSON_AddStringToObject(root, "target", o->target);
+    MR_CHECK(json_begin(o, &root));
     cJSON_AddStringToObject(root, "target_key", r.tkey);
     cJSON_AddStringToObject(root, "pred", o->pred);
     cJSON_AddStringToObject(root, "pred_key", r.pkey);
@@ -366,13 +371,7 @@ static mr_status run_dir(const struct metrics_opts *o)
         goto out;
     }
     qsort(names, n, sizeof(*names), cmp_name);
-    root = cJSON_CreateObject();
-    if (root == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "JSON output");
-        goto out;
-    }
-    cJSON_AddStringToObject(root, "definition", o->atommic ? "atommic" : "fastmri");
-    cJSON_AddStringToObject(root, "target", o->target);
+    MR_CHECK(json_begin(o, &root));
     cJSON_AddStringToObject(root, "pred", o->pred);
     cJSON_AddNumberToObject(root, "volumes", (double)n);
     cJSON *vols = cJSON_CreateArray();
@@ -447,14 +446,13 @@ int mr_main_metrics(int argc, char *argv[])
         { "no-crop", no_argument, NULL, 'N' },
         { "target-key", required_argument, NULL, 'T' },
         { "pred-key", required_argument, NULL, 'P' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int c;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "t:p:d:h", opts, NULL)) != -1) {
         switch (c) {
         case 't': o.target = optarg; break;
@@ -474,16 +472,12 @@ int mr_main_metrics(int argc, char *argv[])
         case 'N': o.crop = 0; break;
         case 'T': o.target_key = optarg; break;
         case 'P': o.pred_key = optarg; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("metrics", optarg))
                 return 2;
             break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon metrics: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("metrics", argv[optind - 1], help);
         }
     }
     if (argc != optind || o.target == NULL || o.pred == NULL) {

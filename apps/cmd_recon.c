@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/cli_common.h"
 #include "apps/cli_settings.h"
 #include "apps/commands.h"
 #include "io/dicom.h"
@@ -80,39 +81,15 @@ static void progress(void *arg, const char *label, int64_t done, int64_t total, 
                 seconds);
 }
 
-static bool parse_slices(const char *s, int64_t *a, int64_t *b)
-{
-    char *end = NULL;
-    long long x = strtoll(s, &end, 10);
-    if (end == s || *end != ':')
-        return false;
-    const char *p = end + 1;
-    long long y = strtoll(p, &end, 10);
-    if (end == p || *end != '\0' || x < 0 || y <= x)
-        return false;
-    *a = x;
-    *b = y;
-    return true;
-}
-
 int mr_main_recon(int argc, char *argv[])
 {
     static const struct option opts[] = {
-        { "method", required_argument, NULL, 'm' },
-        { "weights", required_argument, NULL, 'w' },
-        { "maps", required_argument, NULL, 'M' },
-        { "mask", required_argument, NULL, 'k' },
-        { "iters", required_argument, NULL, 'i' },
-        { "lambda", required_argument, NULL, 'l' },
-        { "espirit-crop", required_argument, NULL, 'E' },
-        { "slices", required_argument, NULL, 'S' },
-        { "no-crop", no_argument, NULL, 'C' },
-        { "format", required_argument, NULL, 'F' },
+        MR_CLI_VOLUME_OPTIONS,
         { "send", required_argument, NULL, 'P' },
         { "calling-aet", required_argument, NULL, 'A' },
         { "reproducible-uids", no_argument, NULL, 'U' },
         { "quiet", no_argument, NULL, 'q' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         { "report", required_argument, NULL, 0x101 },
         { "report-cg", no_argument, NULL, 0x102 },
         { "fail-on-flag", no_argument, NULL, 0x103 },
@@ -122,8 +99,7 @@ int mr_main_recon(int argc, char *argv[])
     };
     struct mr_volume_config cfg;
     struct mr_dicom_peer peer;
-    const char *method = NULL;
-    const char *weights = NULL;
+    struct mr_cli_volume v = { .cfg = &cfg };
     bool quiet = false;
     bool reproducible = false;
     bool fail_on_flag = false;
@@ -131,26 +107,11 @@ int mr_main_recon(int argc, char *argv[])
     int c;
 
     mr_volume_config_init(&cfg);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "m:w:i:l:qh", opts, NULL)) != -1) {
+    mr_cli_getopt_begin();
+    while ((c = mr_cli_volume_getopt("recon", argc, argv, opts, &v)) != -1) {
         mr_status st = MR_OK;
         switch (c) {
-        case 'm': method = optarg; break;
-        case 'w': weights = optarg; break;
-        case 'M': st = mr_method_config_set(&cfg.method, "maps", optarg); break;
-        case 'k': cfg.mask_path = optarg; break;
-        case 'i': st = mr_method_config_set(&cfg.method, "iterations", optarg); break;
-        case 'l': st = mr_method_config_set(&cfg.method, "lambda", optarg); break;
-        case 'E': st = mr_method_config_set(&cfg.method, "espirit_crop", optarg); break;
-        case 'S':
-            if (!parse_slices(optarg, &cfg.slice0, &cfg.slice1)) {
-                fprintf(stderr, "mrirecon recon: --slices needs A:B with 0 <= A < B\n");
-                return 2;
-            }
-            break;
-        case 'C': cfg.crop = false; break;
-        case 'F': st = mr_output_format_parse(optarg, &cfg.format); break;
+        case MR_CLI_VOLUME_USAGE: return 2;
         case 'P':
             st = mr_dicom_peer_parse(optarg, &peer);
             cfg.dicom.send = &peer;
@@ -158,7 +119,7 @@ int mr_main_recon(int argc, char *argv[])
         case 'A': cfg.dicom.calling_aet = optarg; break;
         case 'U': reproducible = true; break;
         case 'q': quiet = true; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("recon", optarg))
                 return 2;
             break;
@@ -183,21 +144,8 @@ int mr_main_recon(int argc, char *argv[])
         usage(stderr);
         return 2;
     }
-    /* the method first, then the weights (which select "model" unless the method takes them) */
-    if ((method != NULL && mr_method_config_set(&cfg.method, "method", method) != MR_OK) ||
-        (weights != NULL && mr_method_config_set(&cfg.method, "weights", weights) != MR_OK)) {
-        fprintf(stderr, "mrirecon recon: %s\n", mr_last_error());
+    if (!mr_cli_volume_finish("recon", &v))
         return 2;
-    }
-    const struct mr_method_ops *ops = mr_method_lookup(cfg.method.name);
-    if (ops->takes_weights && weights == NULL) {
-        fprintf(stderr, "mrirecon recon: --method %s needs --weights\n", cfg.method.name);
-        return 2;
-    }
-    if (method != NULL && weights != NULL && !mr_method_lookup(method)->takes_weights) {
-        fprintf(stderr, "mrirecon recon: --method %s takes no --weights\n", method);
-        return 2;
-    }
     if (!quiet)
         cfg.progress = progress;
     const char *in = argv[optind];

@@ -164,7 +164,7 @@ int mr_main_stage(int argc, char *argv[])
         { "send", required_argument, NULL, 'S' },
         { "calling-aet", required_argument, NULL, 'A' },
         { "quiet", no_argument, NULL, 'q' },
-        { "max-memory", required_argument, NULL, 0x100 },
+        MR_CLI_MAX_MEMORY_OPTION,
         MR_CLI_PLAN_OPTIONS,
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -173,8 +173,7 @@ int mr_main_stage(int argc, char *argv[])
     long v = 0;
 
     mr_stage_config_init(&cfg->stage);
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "m:w:n:l:c:qh", opts, NULL)) != -1) {
         mr_status st = MR_OK;
         const char *bad = NULL;
@@ -242,18 +241,14 @@ int mr_main_stage(int argc, char *argv[])
             cfg->dicom.calling_aet = optarg;
             break;
         case 'q': cfg->quiet = true; break;
-        case 0x100:
+        case MR_CLI_OPT_MAX_MEMORY:
             if (!mr_cli_max_memory("stage", optarg))
                 return 2;
             break;
         case MR_CLI_OPT_PLAN: plan.plan = optarg; break;
         case MR_CLI_OPT_WISDOM: plan.wisdom = optarg; break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon stage: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("stage", argv[optind - 1], help);
         }
         if (st != MR_OK || bad != NULL) {
             fprintf(stderr, "mrirecon stage: %s\n", bad != NULL ? bad : mr_last_error());

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/commands.h"
 #include "io/atomic_file.h"
 #include "io/ismrmrd.h"
 #include "io/mrd.h"
@@ -93,19 +94,14 @@ int mr_main_to_stream(int argc, char *argv[])
     int c;
     int fd = 1;
 
-    optind = 1;
-    opterr = 0;
+    mr_cli_getopt_begin();
     while ((c = getopt_long(argc, argv, "c:C:o:h", opts, NULL)) != -1) {
         switch (c) {
         case 'c': config_text = optarg; break;
         case 'C': config_file = optarg; break;
         case 'o': output = optarg; break;
         case 'h': fputs(help, stdout); return 0;
-        default:
-            fprintf(stderr, "mrirecon to-stream: unknown or incomplete option '%s'\n",
-                    argv[optind - 1]);
-            fputs(help, stderr);
-            return 2;
+        default: return mr_cli_unknown_option("to-stream", argv[optind - 1], help);
         }
     }
     if (argc - optind != 1) {

@@ -2,6 +2,7 @@
 #include "apps/commands.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,19 @@ static void usage(FILE *f)
     fputs("\nRun 'mrirecon COMMAND --help' for the options of a command, 'mrirecon --version'\n"
           "for the version. Exit codes: 0 success, 1 failure, 2 usage error.\n",
           f);
+}
+
+void mr_cli_getopt_begin(void)
+{
+    optind = 1;
+    opterr = 0;
+}
+
+int mr_cli_unknown_option(const char *cmd, const char *opt, const char *help)
+{
+    fprintf(stderr, "mrirecon %s: unknown or incomplete option '%s'\n", cmd, opt);
+    fputs(help, stderr);
+    return 2;
 }
 
 bool mr_cli_max_memory(const char *cmd, const char *size)

@@ -20,6 +20,11 @@ extern const struct mr_command mr_commands[];
 /* Dispatches argv[1] to its subcommand; prints the overview for --help or no arguments. */
 int mr_main(int argc, char *argv[]);
 
+/* Before a command's getopt_long loop: rescans argv from its first option (commands run
+ * in-process, several per process in the tests) and leaves unknown options to the command's
+ * own message (opterr = 0). */
+void mr_cli_getopt_begin(void);
+
 /* The --max-memory option of the commands that read files: SIZE in MiB, or with a suffix K, M,
  * G or T (binary units), sets the limit on allocations driven by file contents
  * (recon/array.h mr_memory_limit_set; default: half the physical memory). Returns false (after
@@ -35,8 +40,17 @@ bool mr_cli_max_memory(const char *cmd, const char *size);
  * MPI support: 2, since every process would do every task; MPI failing to start: 1). */
 int mr_cli_mpi_setup(const char *cmd, bool want, bool sharded, bool *use);
 
+/* getopt_long's answer to an unknown option or one without its value (opt: argv[optind - 1]):
+ * prints "mrirecon CMD: unknown or incomplete option 'OPT'" and help on stderr; returns 2, the
+ * usage exit code. */
+int mr_cli_unknown_option(const char *cmd, const char *opt, const char *help);
+
 /* --schedule dynamic|static into *dynamic; false (after a message) for anything else. */
 bool mr_cli_schedule(const char *cmd, const char *s, bool *dynamic);
+
+/* Its getopt_long entry and code (a command's own long-only codes start at 0x101). */
+#define MR_CLI_OPT_MAX_MEMORY 0x100
+#define MR_CLI_MAX_MEMORY_OPTION { "max-memory", required_argument, NULL, MR_CLI_OPT_MAX_MEMORY }
 
 /* The help line of that option, for the commands' usage texts. */
 #define MR_CLI_MAX_MEMORY_HELP                                                                  \

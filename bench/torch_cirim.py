@@ -14,6 +14,7 @@ Used by bench/run_all_bench.sh to compare the C engine with PyTorch on the same 
 """
 import argparse
 import json
+import os
 import math
 import resource
 import sys
@@ -24,6 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402  (bench/, also when this file is loaded by path)
 
 # ---- FFT conventions (spec section 10) -----------------------------------------------------
 
@@ -314,18 +318,9 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("verify")
     v.add_argument("files", nargs="+")
-    m = sub.add_parser("make")
-    m.add_argument("out")
-    m.add_argument("--seed", type=int, default=1234)
+    m = torch_common.add_make_parser(sub, seed=1234, coils=12, h=218, w=170)
     m.add_argument("--cascades", type=int, default=5)
-    m.add_argument("--coils", type=int, default=12)
-    m.add_argument("--h", type=int, default=218)
-    m.add_argument("--w", type=int, default=170)
-    b = sub.add_parser("bench")
-    b.add_argument("file")
-    b.add_argument("--threads", type=int, default=1)
-    b.add_argument("--reps", type=int, default=2)
-    b.add_argument("--out")
+    torch_common.add_timing_parser(sub, "bench", reps=2, threads=1)
     args = p.parse_args()
     return {"verify": cmd_verify, "make": cmd_make, "bench": cmd_bench}[args.cmd](args)
 

@@ -19,6 +19,7 @@ tests/data/e2evn/case_N.h5` gives ~1e-6 for every case.
 """
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -28,6 +29,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402  (bench/, also when this file is loaded by path)
 
 
 # ---- FFT (e2evn.md §2) -----------------------------------------------------------------------
@@ -297,14 +301,8 @@ def main():
     for name, dflt in [("coils", 15), ("h", 640), ("w", 368), ("cascades", 12), ("chans", 18),
                        ("pools", 4), ("sens-chans", 8), ("sens-pools", 4), ("seed", 0)]:
         m.add_argument("--" + name, type=int, default=dflt)
-    r = sub.add_parser("run")
-    r.add_argument("file")
-    r.add_argument("--reps", type=int, default=3)
-    r.add_argument("--threads", type=int, default=0)
-    r.add_argument("--out")
-    c = sub.add_parser("compare")
-    c.add_argument("a")
-    c.add_argument("b")
+    torch_common.add_timing_parser(sub, "run", reps=3, threads=0)
+    torch_common.add_compare_parser(sub)
     a = p.parse_args()
     {"make": make, "run": run, "compare": compare}[a.cmd](a)
 

@@ -20,6 +20,7 @@ Checked against the goldens: `run tests/data/lpn/case_3.h5 --stride 3 --out x.h5
 """
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -29,6 +30,9 @@ import numpy as np
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402  (bench/, also when this file is loaded by path)
 
 
 class LPN(nn.Module):
@@ -158,15 +162,9 @@ def main():
     m.add_argument("--h", type=int, default=320)
     m.add_argument("--w", type=int, default=320)
     m.add_argument("--seed", type=int, default=0)
-    r = sub.add_parser("run")
-    r.add_argument("file")
+    r = torch_common.add_timing_parser(sub, "run", reps=2, threads=0)
     r.add_argument("--stride", type=int, default=64)
-    r.add_argument("--reps", type=int, default=2)
-    r.add_argument("--threads", type=int, default=0)
-    r.add_argument("--out")
-    c = sub.add_parser("compare")
-    c.add_argument("a")
-    c.add_argument("b")
+    torch_common.add_compare_parser(sub)
     a = p.parse_args()
     {"make": cmd_make, "run": cmd_run, "compare": cmd_compare}[a.cmd](a)
 

@@ -16,6 +16,7 @@ Used by bench/run_all_bench.sh to compare the C engine with PyTorch.
 """
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -25,6 +26,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import torch_common  # noqa: E402  (bench/, also when this file is loaded by path)
 
 # ---- complex helpers and FFTs on (..., 2) tensors (spec 1.1, 1.2) ------------------------------
 
@@ -319,17 +323,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     v = sub.add_parser("verify")
     v.add_argument("files", nargs="+")
-    m = sub.add_parser("make")
-    m.add_argument("out")
-    m.add_argument("--seed", type=int, default=0)
-    m.add_argument("--coils", type=int, default=12)
-    m.add_argument("--h", type=int, default=218)
-    m.add_argument("--w", type=int, default=170)
-    b = sub.add_parser("bench")
-    b.add_argument("file")
-    b.add_argument("--threads", type=int, default=1)
-    b.add_argument("--reps", type=int, default=1)
-    b.add_argument("--out")
+    torch_common.add_make_parser(sub, seed=0, coils=12, h=218, w=170)
+    torch_common.add_timing_parser(sub, "bench", reps=1, threads=1)
     a = ap.parse_args()
     if a.cmd == "verify":
         return verify(a.files)

@@ -33,21 +33,39 @@ static int64_t floordiv(int64_t a, int64_t b)
     return q;
 }
 
+/* The shape of a dataset as the checks below read it (rank, dims, complex or not). */
+struct ds_shape {
+    int ndim;
+    int64_t d[MR_MAX_DIMS];
+    bool cplx;
+};
+
+/* *found: whether f has dataset name; then its shape in *sh. Errors: mr_h5_dims's. */
+static mr_status ds_shape_read(const struct mr_fastmri *f, const char *name, bool *found,
+                               struct ds_shape *sh)
+{
+    memset(sh, 0, sizeof(*sh));
+    *found = mr_h5_exists(f->h5, name);
+    return *found ? mr_h5_dims(f->h5, name, &sh->ndim, sh->d, &sh->cplx) : MR_OK;
+}
+
 static mr_status check_kspace(struct mr_fastmri *f)
 {
     struct mr_fastmri_info *in = &f->info;
     const char *path = mr_h5_path(f->h5);
-    int ndim = 0;
-    int64_t d[MR_MAX_DIMS];
-    bool cplx = false;
+    struct ds_shape sh;
+    bool found = false;
     char buf[160];
 
-    if (!mr_h5_exists(f->h5, KSPACE))
-        return MR_FAIL(MR_ERR_FORMAT, "'%s' has no dataset 'kspace' (expected complex64 "
-                       "(slices, coils, H, W) or (slices, H, W))", path);
-    mr_status st = mr_h5_dims(f->h5, KSPACE, &ndim, d, &cplx);
+    mr_status st = ds_shape_read(f, KSPACE, &found, &sh);
     if (st != MR_OK)
         return st;
+    if (!found)
+        return MR_FAIL(MR_ERR_FORMAT, "'%s' has no dataset 'kspace' (expected complex64 "
+                       "(slices, coils, H, W) or (slices, H, W))", path);
+    const int ndim = sh.ndim;
+    const int64_t *d = sh.d;
+    const bool cplx = sh.cplx;
     if (!cplx)
         return MR_FAIL(MR_ERR_FORMAT, "'%s': dataset 'kspace' %s is real-valued, expected "
                        "complex64 (compound {r, i})", path, mr_dims_str(ndim, d, buf,
@@ -84,16 +102,16 @@ static mr_status check_mask(struct mr_fastmri *f)
 {
     struct mr_fastmri_info *in = &f->info;
     const char *path = mr_h5_path(f->h5);
-    int ndim = 0;
-    int64_t d[MR_MAX_DIMS];
-    bool cplx = false;
+    struct ds_shape sh;
+    bool found = false;
     char buf[160];
 
-    if (!mr_h5_exists(f->h5, MASK))
-        return MR_OK;
-    mr_status st = mr_h5_dims(f->h5, MASK, &ndim, d, &cplx);
-    if (st != MR_OK)
+    mr_status st = ds_shape_read(f, MASK, &found, &sh);
+    if (st != MR_OK || !found)
         return st;
+    const int ndim = sh.ndim;
+    const int64_t *d = sh.d;
+    const bool cplx = sh.cplx;
     if (cplx)
         return MR_FAIL(MR_ERR_FORMAT, "'%s': dataset 'mask' is complex, expected bool, integer "
                        "or float", path);
@@ -151,17 +169,19 @@ static mr_status check_target(struct mr_fastmri *f)
     static const char *const names[] = { "reconstruction_rss", "reconstruction_esc" };
     struct mr_fastmri_info *in = &f->info;
     const char *path = mr_h5_path(f->h5);
-    int ndim = 0;
-    int64_t d[MR_MAX_DIMS];
-    bool cplx = false;
+    struct ds_shape sh;
+    bool found = false;
     char buf[160];
 
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        if (!mr_h5_exists(f->h5, names[i]))
-            continue;
-        mr_status st = mr_h5_dims(f->h5, names[i], &ndim, d, &cplx);
+        mr_status st = ds_shape_read(f, names[i], &found, &sh);
         if (st != MR_OK)
             return st;
+        if (!found)
+            continue;
+        const int ndim = sh.ndim;
+        const int64_t *d = sh.d;
+        const bool cplx = sh.cplx;
         if (cplx || ndim != 3 || d[0] != in->slices || d[1] < 1 || d[2] < 1)
             return MR_FAIL(MR_ERR_SHAPE, "'%s': dataset '%s' is %s %s, expected float32 "
                            "(%lld, h, w) (one image per slice of 'kspace')", path, names[i],

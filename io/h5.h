@@ -113,6 +113,13 @@ mr_status mr_h5_read(const struct mr_h5 *h, const char *name, struct mr_array *o
 mr_status mr_h5_read_slab(const struct mr_h5 *h, const char *name, int64_t index,
                           struct mr_array *out);
 
+/* Entry index of a dataset with a leading slice axis (sliced: mr_h5_read_slab), or the whole
+ * dataset when it has none (index ignored), into out, which the caller has allocated with
+ * that many elements (mr_array_copy's conditions). Errors: those of mr_h5_read_slab and
+ * mr_h5_read. */
+mr_status mr_h5_read_entry(const struct mr_h5 *h, const char *name, bool sliced, int64_t index,
+                           struct mr_array *out);
+
 /* Reads an integer scalar dataset (any integer size/sign, or h5py bool; a one-element 1-D
  * dataset is accepted too). Errors: MR_ERR_FORMAT (missing, not an integer, not one element). */
 mr_status mr_h5_read_i64(const struct mr_h5 *h, const char *name, int64_t *out);

@@ -218,21 +218,6 @@ out:
     return st;
 }
 
-mr_status mr_h5_read_i64(const struct mr_h5 *h, const char *name, int64_t *out)
-{
-    mr_status st = MR_OK;
-    hid_t dset = -1;
-    char what[600];
-
-    mr_h5i_quiet();
-    MR_CHECK(mr_h5i_open_dataset(h, name, &dset));
-    snprintf(what, sizeof(what), "dataset '%s'", name);
-    MR_CHECK(read_one_int(h, what, dset, false, out));
-out:
-    mr_h5i_close_id(dset);
-    return st;
-}
-
 /* A scalar (or one-element) string, fixed- or variable-length, into a malloc'd C string. */
 /*
  * The stored length of a contiguous variable-length string dataset's one element, checked
@@ -396,25 +381,23 @@ out:
     return st;
 }
 
-mr_status mr_h5_read_string_dataset(const struct mr_h5 *h, const char *name, char **out,
-                                    size_t *len)
-{
-    mr_status st = MR_OK;
-    hid_t dset = -1;
+/* An open attribute or dataset and its name for messages ("attribute 'ATTR' of 'OBJ'",
+ * "dataset 'NAME'"). */
+struct item {
+    hid_t id; /* -1: not open */
+    bool is_attr;
     char what[600];
+};
 
-    mr_h5i_quiet();
-    *out = NULL;
-    MR_CHECK(mr_h5i_open_dataset(h, name, &dset));
-    snprintf(what, sizeof(what), "dataset '%s'", name);
-    MR_CHECK(read_string(h, what, dset, false, out, len));
-out:
-    mr_h5i_close_id(dset);
-    return st;
-}
-
-static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *attr, hid_t *out)
+/* Quiets HDF5's error printing and opens attribute attr of object obj into *a (a->id -1 on
+ * failure, for mr_h5i_close_id). Errors: MR_ERR_FORMAT (no object, no attribute). */
+static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *attr,
+                           struct item *a)
 {
+    mr_h5i_quiet();
+    a->id = -1;
+    a->is_attr = true;
+    snprintf(a->what, sizeof(a->what), "attribute '%s' of '%s'", attr, obj);
     if (!mr_h5i_exists(h->file, obj))
         return MR_FAIL(MR_ERR_FORMAT, "'%s' has no object '%s' (looking for attribute '%s')",
                        h->path, obj, attr);
@@ -422,8 +405,8 @@ static mr_status open_attr(const struct mr_h5 *h, const char *obj, const char *a
         H5Eclear2(H5E_DEFAULT);
         return MR_FAIL(MR_ERR_FORMAT, "'%s': '%s' has no attribute '%s'", h->path, obj, attr);
     }
-    *out = H5Aopen_by_name(h->file, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
-    if (*out < 0)
+    a->id = H5Aopen_by_name(h->file, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (a->id < 0)
         return MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot open attribute '%s' of '%s'", h->path, attr,
                           obj);
     return MR_OK;
@@ -437,81 +420,131 @@ bool mr_h5_has_attr(const struct mr_h5 *h, const char *obj, const char *attr)
     return r;
 }
 
+/* Quiets HDF5's error printing and opens dataset name into *d (d->id -1 on failure).
+ * Errors: those of mr_h5i_open_dataset. */
+static mr_status open_dset(const struct mr_h5 *h, const char *name, struct item *d)
+{
+    mr_h5i_quiet();
+    d->id = -1;
+    d->is_attr = false;
+    snprintf(d->what, sizeof(d->what), "dataset '%s'", name);
+    return mr_h5i_open_dataset(h, name, &d->id);
+}
+
+/* Reads an open attribute or dataset into out (the type the public reader documents). */
+typedef mr_status (*item_read_fn)(const struct mr_h5 *h, const struct item *it, void *out);
+
+/* Opens attribute attr of obj (attr NULL: dataset obj), reads it with fn and closes it. */
+static mr_status read_item(const struct mr_h5 *h, const char *obj, const char *attr,
+                           item_read_fn fn, void *out)
+{
+    mr_status st = MR_OK;
+    struct item it;
+
+    MR_CHECK(attr != NULL ? open_attr(h, obj, attr, &it) : open_dset(h, obj, &it));
+    st = fn(h, &it, out);
+out:
+    mr_h5i_close_id(it.id);
+    return st;
+}
+
+/* out: a struct string_out */
+struct string_out {
+    char **s;
+    size_t *len;
+};
+
+static mr_status item_string(const struct mr_h5 *h, const struct item *it, void *out)
+{
+    const struct string_out *o = out;
+    return read_string(h, it->what, it->id, it->is_attr, o->s, o->len);
+}
+
+static mr_status item_i64(const struct mr_h5 *h, const struct item *it, void *out)
+{
+    return read_one_int(h, it->what, it->id, it->is_attr, out);
+}
+
+/* a number of any float or integer type (an enum as its integer value) as a double */
+static mr_status attr_double(const struct mr_h5 *h, const struct item *a, void *out)
+{
+    mr_status st = MR_OK;
+    hid_t type = H5Aget_type(a->id);
+    hid_t space = H5Aget_space(a->id);
+    double v = 0.0;
+
+    enum mr_h5_kind k = type >= 0 ? mr_h5i_classify(type) : MR_H5_KIND_OTHER;
+    if (k == MR_H5_KIND_ENUM) {
+        int64_t i = 0;
+        MR_CHECK(read_one_int(h, a->what, a->id, true, &i));
+        *(double *)out = (double)i;
+        goto out;
+    }
+    if (k != MR_H5_KIND_FLOAT && k != MR_H5_KIND_INT) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s': %s is %s, expected a number", h->path, a->what,
+                     mr_h5i_kind_name(k));
+        goto out;
+    }
+    if (H5Sget_simple_extent_npoints(space) != 1) {
+        st = MR_FAIL(MR_ERR_FORMAT, "'%s': %s holds %lld values, expected one number", h->path,
+                     a->what, (long long)H5Sget_simple_extent_npoints(space));
+        goto out;
+    }
+    if (H5Aread(a->id, H5T_NATIVE_DOUBLE, &v) < 0) {
+        st = MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot read %s as a double", h->path, a->what);
+        goto out;
+    }
+    *(double *)out = v;
+out:
+    mr_h5i_close_id(space);
+    mr_h5i_close_id(type);
+    return st;
+}
+
 mr_status mr_h5_read_attr_string(const struct mr_h5 *h, const char *obj, const char *attr,
                                  char **out)
 {
-    mr_status st = MR_OK;
-    hid_t a = -1;
-    char what[600];
-
-    mr_h5i_quiet();
+    struct string_out o = { out, NULL };
     *out = NULL;
-    MR_CHECK(open_attr(h, obj, attr, &a));
-    snprintf(what, sizeof(what), "attribute '%s' of '%s'", attr, obj);
-    MR_CHECK(read_string(h, what, a, true, out, NULL));
-out:
-    mr_h5i_close_id(a);
-    return st;
+    return read_item(h, obj, attr, item_string, &o);
 }
 
 mr_status mr_h5_read_attr_double(const struct mr_h5 *h, const char *obj, const char *attr,
                                  double *out)
 {
-    mr_status st = MR_OK;
-    hid_t a = -1;
-    hid_t type = -1;
-    hid_t space = -1;
-    double v = 0.0;
-
-    mr_h5i_quiet();
-    MR_CHECK(open_attr(h, obj, attr, &a));
-    type = H5Aget_type(a);
-    space = H5Aget_space(a);
-    enum mr_h5_kind k = type >= 0 ? mr_h5i_classify(type) : MR_H5_KIND_OTHER;
-    if (k == MR_H5_KIND_ENUM) {
-        int64_t i = 0;
-        char what[600];
-        snprintf(what, sizeof(what), "attribute '%s' of '%s'", attr, obj);
-        MR_CHECK(read_one_int(h, what, a, true, &i));
-        *out = (double)i;
-        goto out;
-    }
-    if (k != MR_H5_KIND_FLOAT && k != MR_H5_KIND_INT) {
-        st = MR_FAIL(MR_ERR_FORMAT, "'%s': attribute '%s' of '%s' is %s, expected a number",
-                     h->path, attr, obj, mr_h5i_kind_name(k));
-        goto out;
-    }
-    if (H5Sget_simple_extent_npoints(space) != 1) {
-        st = MR_FAIL(MR_ERR_FORMAT, "'%s': attribute '%s' of '%s' holds %lld values, expected "
-                     "one number", h->path, attr, obj,
-                     (long long)H5Sget_simple_extent_npoints(space));
-        goto out;
-    }
-    if (H5Aread(a, H5T_NATIVE_DOUBLE, &v) < 0) {
-        st = MR_H5_FAIL(MR_ERR_FORMAT, "'%s': cannot read attribute '%s' of '%s' as a double",
-                        h->path, attr, obj);
-        goto out;
-    }
-    *out = v;
-out:
-    mr_h5i_close_id(space);
-    mr_h5i_close_id(type);
-    mr_h5i_close_id(a);
-    return st;
+    return read_item(h, obj, attr, attr_double, out);
 }
 
 mr_status mr_h5_read_attr_i64(const struct mr_h5 *h, const char *obj, const char *attr,
                               int64_t *out)
 {
-    mr_status st = MR_OK;
-    hid_t a = -1;
-    char what[600];
+    return read_item(h, obj, attr, item_i64, out);
+}
 
-    mr_h5i_quiet();
-    MR_CHECK(open_attr(h, obj, attr, &a));
-    snprintf(what, sizeof(what), "attribute '%s' of '%s'", attr, obj);
-    MR_CHECK(read_one_int(h, what, a, true, out));
-out:
-    mr_h5i_close_id(a);
+mr_status mr_h5_read_entry(const struct mr_h5 *h, const char *name, bool sliced, int64_t index,
+                           struct mr_array *out)
+{
+    struct mr_array tmp = { 0 };
+    mr_status st;
+
+    if (sliced)
+        return mr_h5_read_slab(h, name, index, out);
+    st = mr_h5_read(h, name, &tmp);
+    if (st == MR_OK)
+        mr_array_copy(out, &tmp);
+    mr_array_cleanup(&tmp);
     return st;
+}
+
+mr_status mr_h5_read_i64(const struct mr_h5 *h, const char *name, int64_t *out)
+{
+    return read_item(h, name, NULL, item_i64, out);
+}
+
+mr_status mr_h5_read_string_dataset(const struct mr_h5 *h, const char *name, char **out,
+                                    size_t *len)
+{
+    struct string_out o = { out, len };
+    *out = NULL;
+    return read_item(h, name, NULL, item_string, &o);
 }

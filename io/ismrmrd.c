@@ -14,6 +14,7 @@
 #include <libxml/tree.h>
 
 #include "io/h5.h"
+#include "io/xml_read.h"
 #include "recon/array.h"
 
 /* ---- probing and checks ------------------------------------------------------------------- */
@@ -194,19 +195,12 @@ mr_status mr_ismrmrd_config_properties(const char *xml, size_t len, mr_ismrmrd_p
     pctx = xmlNewParserCtxt();
     if (pctx == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "XML parser for the configuration");
-    doc = xmlCtxtReadMemory(pctx, xml, (int)len, NULL, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    char msg[256];
+    int line = 0;
+    doc = mr_xml_read_memory(pctx, xml, len, msg, sizeof(msg), &line);
     if (doc == NULL) {
-        const xmlError *e = xmlCtxtGetLastError(pctx);
-        char msg[256] = "empty document";
-        if (e != NULL && e->message != NULL) {
-            snprintf(msg, sizeof(msg), "%s", e->message);
-            size_t k = strlen(msg);
-            if (k > 0 && msg[k - 1] == '\n')
-                msg[k - 1] = '\0';
-        }
-        st = MR_FAIL(MR_ERR_FORMAT, "configuration is not well-formed XML (line %d: %s)",
-                     e != NULL ? e->line : 0, msg);
+        st = MR_FAIL(MR_ERR_FORMAT, "configuration is not well-formed XML (line %d: %s)", line,
+                     msg);
         goto out;
     }
     st = walk_properties(xmlDocGetRootElement(doc), fn, ctx);

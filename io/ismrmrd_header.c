@@ -15,6 +15,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "io/xml_read.h"
+
 /* Parsing state: where we are (for messages) and the namespace every element must carry. */
 struct xctx {
     const char *what;
@@ -247,19 +249,12 @@ mr_status mr_ismrmrd_header_parse(const char *xml, size_t len, const char *what,
         st = MR_FAIL(MR_ERR_NOMEM, "%s: XML parser", what);
         goto out;
     }
-    doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL,
-                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    char msg[256];
+    int line = 0;
+    doc = mr_xml_read_memory(ctxt, xml, len, msg, sizeof(msg), &line);
     if (doc == NULL) {
-        const xmlError *e = xmlCtxtGetLastError(ctxt);
-        char msg[256] = "empty document";
-        if (e != NULL && e->message != NULL) {
-            snprintf(msg, sizeof(msg), "%s", e->message);
-            size_t k = strlen(msg);
-            if (k > 0 && msg[k - 1] == '\n')
-                msg[k - 1] = '\0';
-        }
         st = MR_FAIL(MR_ERR_FORMAT, "%s: ISMRMRD header is not well-formed XML (line %d: %s)",
-                     what, e != NULL ? e->line : 0, msg);
+                     what, line, msg);
         goto out;
     }
     const xmlNode *root = xmlDocGetRootElement(doc);

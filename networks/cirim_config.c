@@ -4,6 +4,7 @@
  */
 #include "networks/cirim.h"
 
+#include <string.h>
 #include <strings.h>
 
 #include "weights/config.h"
@@ -25,22 +26,28 @@ const struct mr_cirim_config mr_cirim_config_default = {
     .fft = { .centered = true, .norm = MR_FFT_NORM_ORTHO },
 };
 
-/* The first n entries of an integer list of at least n entries (more are dropped, as the
- * reference's zip does). */
-static mr_status config_ints(const struct mr_config *js, const char *key, int64_t *dst, int n)
+/* The status of reading list key into a buffer of len entries of which CIRIM needs n (more
+ * are dropped, as the reference's zip does). */
+static mr_status config_list_status(mr_status st, const char *key, int len, int n)
 {
-    int64_t v[16];
-    int len = 0;
-    mr_status st = mr_config_int_array(js, key, dst, n, v, 16, &len);
-
     if (st != MR_OK)
         return st;
     if (len < n)
         return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' has %d entries, CIRIM needs %d", key,
                        len, n);
-    for (int i = 0; i < n; i++)
-        dst[i] = v[i];
     return MR_OK;
+}
+
+/* The first n entries of an integer list of at least n entries. */
+static mr_status config_ints(const struct mr_config *js, const char *key, int64_t *dst, int n)
+{
+    int64_t v[16];
+    int len = 0;
+    mr_status st = mr_config_int_array(js, key, dst, n, v, 16, &len);
+    st = config_list_status(st, key, len, n);
+    if (st == MR_OK)
+        memcpy(dst, v, sizeof(*dst) * (size_t)n);
+    return st;
 }
 
 /* Same for a list of booleans (true / false or 0 / 1). */
@@ -49,15 +56,10 @@ static mr_status config_bools(const struct mr_config *js, const char *key, bool 
     bool v[16];
     int len = 0;
     mr_status st = mr_config_bool_array(js, key, dst, n, v, 16, &len);
-
-    if (st != MR_OK)
-        return st;
-    if (len < n)
-        return MR_FAIL(MR_ERR_WEIGHTS, "config key '%s' has %d entries, CIRIM needs %d", key,
-                       len, n);
-    for (int i = 0; i < n; i++)
-        dst[i] = v[i];
-    return MR_OK;
+    st = config_list_status(st, key, len, n);
+    if (st == MR_OK)
+        memcpy(dst, v, sizeof(*dst) * (size_t)n);
+    return st;
 }
 
 /* Keys that must hold one particular integer value for this implementation. */

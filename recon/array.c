@@ -292,6 +292,14 @@ void mr_array_copy(struct mr_array *dst, const struct mr_array *src)
         memmove(dst->data, src->data, mr_array_nbytes(src));
 }
 
+mr_status mr_dims_check_coils(const char *what, int64_t nc, int64_t h, int64_t w)
+{
+    if (nc < 1 || h < 1 || w < 1)
+        return MR_FAIL(MR_ERR_ARG, "%s size %lld coils x %lldx%lld is empty", what,
+                       (long long)nc, (long long)h, (long long)w);
+    return MR_OK;
+}
+
 const char *mr_dims_str(int ndim, const int64_t *dims, char *buf, size_t len)
 {
     size_t used = 0;

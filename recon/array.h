@@ -71,6 +71,10 @@ mr_status mr_dims_size(int ndim, const int64_t *dims, size_t elem_size, int64_t 
  * dim or an overflow. For sizes read from outside, use mr_dims_size. */
 int64_t mr_dims_numel(int ndim, const int64_t *dims);
 
+/* The size check of an operator made for nc coils of h x w: MR_OK when all three are >= 1,
+ * else MR_ERR_ARG "<what> size NC coils x HxW is empty". */
+mr_status mr_dims_check_coils(const char *what, int64_t nc, int64_t h, int64_t w);
+
 /*
  * Memory limit for allocations that file or stream contents decide (a k-space slice, a weight
  * tensor, an acquisition, a mask, a header string): readers call mr_memory_check with the

@@ -35,21 +35,6 @@ static int64_t stored(int64_t i, int64_t n, bool centered)
     return centered ? i : mr_fft_uncentred_index(i, n);
 }
 
-/* the mask as a (row stride, pointer) pair: a column pattern has row stride 0 */
-static mr_status mask_layout(const struct mr_array *mask, int64_t h, int64_t w, int64_t *stride)
-{
-    char buf[128];
-    bool full = mask->ndim == 2 && mask->dims[0] == h && mask->dims[1] == w;
-    bool cols = (mask->ndim == 1 && mask->dims[0] == w) ||
-                (mask->ndim == 2 && mask->dims[0] == 1 && mask->dims[1] == w);
-    if (mask->dtype != MR_DTYPE_F32 || !(full || cols))
-        return MR_FAIL(MR_ERR_SHAPE, "mask is %s, expected (%lld, %lld) or (%lld) float32",
-                       mr_array_shape_str(mask, buf, sizeof(buf)), (long long)h, (long long)w,
-                       (long long)w);
-    *stride = full ? w : 0;
-    return MR_OK;
-}
-
 struct mask_view {
     const float *m;
     int64_t stride;
@@ -213,7 +198,7 @@ mr_status mr_acs_detect(const struct mr_array *mask, int64_t h, int64_t w,
 {
     const bool as_stored = cfg->rule != MR_ACS_RULE_BLOCK || cfg->centered;
     struct mask_view v = { .h = h, .w = w, .centered = as_stored };
-    mr_status st = mask_layout(mask, h, w, &v.stride);
+    mr_status st = mr_sense_mask_layout(mask, h, w, &v.stride);
 
     if (st != MR_OK)
         return st;
@@ -261,9 +246,7 @@ mr_status mr_coils_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_
     struct mr_coils *c = NULL;
 
     *out = NULL;
-    if (nc < 1 || h < 1 || w < 1)
-        return MR_FAIL(MR_ERR_ARG, "coil estimation size %lld coils x %lldx%lld is empty",
-                       (long long)nc, (long long)h, (long long)w);
+    MR_CHECK(mr_dims_check_coils("coil estimation", nc, h, w));
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "coil estimator");
@@ -415,7 +398,7 @@ mr_status mr_coils_refine(struct mr_coils *c, const struct mr_coils_config *cfg,
                        "be >= 1 and the window in [0, 1]",
                        (long long)cfg->refine_size, (double)cfg->refine_window);
     if (mask != NULL) {
-        mr_status st = mask_layout(mask, h, w, &stride);
+        mr_status st = mr_sense_mask_layout(mask, h, w, &stride);
         if (st != MR_OK)
             return st;
     }

@@ -43,9 +43,7 @@ mr_status mr_sense_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_
     double s_inv;
 
     *out = NULL;
-    if (nc < 1 || h < 1 || w < 1)
-        return MR_FAIL(MR_ERR_ARG, "SENSE operator size %lld coils x %lldx%lld is empty",
-                       (long long)nc, (long long)h, (long long)w);
+    MR_CHECK(mr_dims_check_coils("SENSE operator", nc, h, w));
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return MR_FAIL(MR_ERR_NOMEM, "SENSE operator");
@@ -115,9 +113,23 @@ mr_status mr_sense_set_maps(struct mr_sense *s, const struct mr_array *sens)
     return MR_OK;
 }
 
-mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask)
+mr_status mr_sense_mask_layout(const struct mr_array *mask, int64_t h, int64_t w,
+                               int64_t *stride)
 {
     char buf[128];
+    bool full = mask->ndim == 2 && mask->dims[0] == h && mask->dims[1] == w;
+    bool cols = (mask->ndim == 1 && mask->dims[0] == w) ||
+                (mask->ndim == 2 && mask->dims[0] == 1 && mask->dims[1] == w);
+    if (mask->dtype != MR_DTYPE_F32 || !(full || cols))
+        return MR_FAIL(MR_ERR_SHAPE, "mask is %s, expected (%lld, %lld) or (%lld) float32",
+                       mr_array_shape_str(mask, buf, sizeof(buf)), (long long)h, (long long)w,
+                       (long long)w);
+    *stride = full ? w : 0;
+    return MR_OK;
+}
+
+mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask)
+{
     float *dst = mr_array_f32(&s->mask);
     const int64_t h = s->h;
     const int64_t w = s->w;
@@ -127,17 +139,14 @@ mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask)
             dst[i] = 1.0f;
         return mr_fft_linemask_sync(&s->linemask, h, w, &s->fft_cfg, dst);
     }
-    bool full = mask->ndim == 2 && mask->dims[0] == h && mask->dims[1] == w;
-    bool cols = (mask->ndim == 1 && mask->dims[0] == w) ||
-                (mask->ndim == 2 && mask->dims[0] == 1 && mask->dims[1] == w);
-    if (mask->dtype != MR_DTYPE_F32 || !(full || cols))
-        return MR_FAIL(MR_ERR_SHAPE, "mask is %s, expected (%lld, %lld) or (%lld) float32",
-                       mr_array_shape_str(mask, buf, sizeof(buf)), (long long)h, (long long)w,
-                       (long long)w);
+    int64_t stride = 0;
+    mr_status st = mr_sense_mask_layout(mask, h, w, &stride);
+    if (st != MR_OK)
+        return st;
     const float *src = mr_array_f32(mask);
     for (int64_t y = 0; y < h; y++)
         for (int64_t x = 0; x < w; x++)
-            dst[y * w + x] = src[(full ? y * w : 0) + x] != 0.0f ? 1.0f : 0.0f;
+            dst[y * w + x] = src[y * stride + x] != 0.0f ? 1.0f : 0.0f;
     return mr_fft_linemask_sync(&s->linemask, h, w, &s->fft_cfg, dst);
 }
 

@@ -53,6 +53,12 @@ mr_status mr_sense_set_maps(struct mr_sense *s, const struct mr_array *sens);
  * fully sampled. Errors: MR_ERR_SHAPE. */
 mr_status mr_sense_set_mask(struct mr_sense *s, const struct mr_array *mask);
 
+/* The layouts a sampling mask of an (h, w) k-space may have, as a row stride: (h, w) F32 ->
+ * w; (w) or (1, w) F32, one column pattern for every row -> 0. Errors: MR_ERR_SHAPE (any
+ * other shape or dtype; the message gives both). */
+mr_status mr_sense_mask_layout(const struct mr_array *mask, int64_t h, int64_t w,
+                               int64_t *stride);
+
 /* ksp (C, H, W) = A img (H, W). */
 void mr_sense_forward(struct mr_sense *s, struct mr_array *ksp, const struct mr_array *img);
 /* img (H, W) = A^H ksp (C, H, W). */

@@ -1,6 +1,7 @@
 /*
  * The inside of a maskeval run, shared by its files (not a public header): the run state, the
- * input readers (maskeval_inputs.c), and the summary and report (maskeval_report.c).
+ * input readers (maskeval_inputs.c), the task files and kept options (maskeval_files.c), and
+ * the summary and report (maskeval_report.c). The run itself is maskeval.c.
  */
 #ifndef MR_RUNS_MASKEVAL_RUN_H
 #define MR_RUNS_MASKEVAL_RUN_H
@@ -114,6 +115,28 @@ struct mr_maskeval_run {
 void mr_maskeval_gallery_name(char *buf, size_t len, const char *outdir, const char *file,
                               int64_t slice, const char *mask, const char *method,
                               const char *what);
+
+/* ---- task files and kept options (maskeval_files.c) ------------------------------------- */
+
+/* outdir/tasks/<hash of file, mask, method>.csv: the rows of task (fi, mi, ji). */
+void mr_maskeval_task_file_name(char *buf, size_t len, const struct mr_maskeval_run *R,
+                                int fi, int mi, int ji);
+
+/* Into R->rows: results.csv, then every task file (newer rows replace older ones of the same
+ * key). Errors: those of mr_results_load_csv, MR_ERR_IO (the tasks folder), MR_ERR_NOMEM. */
+mr_status mr_maskeval_load_rows(struct mr_maskeval_run *R);
+
+/* Removes the task files (their rows are in results.csv now) and the folder if empty.
+ * Errors: MR_ERR_IO (a file that cannot be removed), MR_ERR_NOMEM. */
+mr_status mr_maskeval_remove_task_files(const struct mr_maskeval_run *R);
+
+/* OUT/maskeval.args: the options of the run (cfg->args; none: nothing), for --merge.
+ * Errors: MR_ERR_ARG (task files of an unmerged run with other options remain), MR_ERR_IO. */
+mr_status mr_maskeval_keep_args(const struct mr_maskeval_run *R);
+
+/* Sort keys (mask_ord, method_ord) of rows loaded from CSV: their order in the
+ * configuration, labels not in it last. */
+void mr_maskeval_set_orders(struct mr_maskeval_run *R);
 
 /* ---- summary and report (maskeval_report.c) ---------------------------------------------- */
 

@@ -76,8 +76,16 @@ double mr_metric_ssim(const float *x, const float *y, int64_t h, int64_t w, doub
     return total / (double)((h - 2 * SSIM_PAD) * (w - 2 * SSIM_PAD));
 }
 
-static mr_status check_volumes(const struct mr_array *t, const struct mr_array *p, int64_t *ns,
-                               int64_t *h, int64_t *w)
+/* The shape of a checked (slices, H, W) volume pair: ns slices of h x w, n values. */
+struct vol_dims {
+    int64_t ns;
+    int64_t h;
+    int64_t w;
+    int64_t n;
+};
+
+static mr_status check_volumes(const struct mr_array *t, const struct mr_array *p,
+                               struct vol_dims *d)
 {
     char bt[96];
     char bp[96];
@@ -87,10 +95,11 @@ static mr_status check_volumes(const struct mr_array *t, const struct mr_array *
                        "same shape, got target %s and prediction %s",
                        mr_array_shape_str(t, bt, sizeof(bt)),
                        mr_array_shape_str(p, bp, sizeof(bp)));
-    *h = t->dims[t->ndim - 2];
-    *w = t->dims[t->ndim - 1];
-    *ns = t->ndim == 3 ? t->dims[0] : 1;
-    if (*h < SSIM_WIN || *w < SSIM_WIN || *ns < 1)
+    d->h = t->dims[t->ndim - 2];
+    d->w = t->dims[t->ndim - 1];
+    d->ns = t->ndim == 3 ? t->dims[0] : 1;
+    d->n = mr_array_numel(t);
+    if (d->h < SSIM_WIN || d->w < SSIM_WIN || d->ns < 1)
         return MR_FAIL(MR_ERR_SHAPE, "metrics: images of %s are smaller than the %dx%d SSIM "
                        "window", mr_array_shape_str(t, bt, sizeof(bt)), SSIM_WIN, SSIM_WIN);
     return MR_OK;
@@ -99,30 +108,27 @@ static mr_status check_volumes(const struct mr_array *t, const struct mr_array *
 mr_status mr_metrics_fastmri(const struct mr_array *target, const struct mr_array *pred,
                              struct mr_metrics *out)
 {
-    int64_t ns;
-    int64_t h;
-    int64_t w;
-    mr_status st = check_volumes(target, pred, &ns, &h, &w);
+    struct vol_dims d;
+    mr_status st = check_volumes(target, pred, &d);
     if (st != MR_OK)
         return st;
     const float *x = mr_array_f32(target);
     const float *y = mr_array_f32(pred);
-    const int64_t n = mr_array_numel(target);
 
     double maxval = -INFINITY;
     double energy = 0.0;
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < d.n; i++) {
         maxval = fmax(maxval, (double)x[i]);
         energy += (double)x[i] * (double)x[i];
     }
     if (energy == 0.0)
         return MR_FAIL(MR_ERR_DATA, "metrics: the target volume is all zero");
-    out->nmse = mr_metric_nmse(x, y, n);
-    out->psnr = mr_metric_psnr(x, y, n, maxval);
+    out->nmse = mr_metric_nmse(x, y, d.n);
+    out->psnr = mr_metric_psnr(x, y, d.n, maxval);
     double s = 0.0;
-    for (int64_t k = 0; k < ns; k++)
-        s += mr_metric_ssim(x + k * h * w, y + k * h * w, h, w, maxval);
-    out->ssim = s / (double)ns;
+    for (int64_t k = 0; k < d.ns; k++)
+        s += mr_metric_ssim(x + k * d.h * d.w, y + k * d.h * d.w, d.h, d.w, maxval);
+    out->ssim = s / (double)d.ns;
     return MR_OK;
 }
 
@@ -142,21 +148,18 @@ static bool normalise_slice(float *dst, const float *src, int64_t n)
 mr_status mr_metrics_atommic(const struct mr_array *target, const struct mr_array *pred,
                              struct mr_metrics *per_slice)
 {
-    int64_t ns;
-    int64_t h;
-    int64_t w;
-    mr_status st = check_volumes(target, pred, &ns, &h, &w);
+    struct vol_dims d;
+    mr_status st = check_volumes(target, pred, &d);
     if (st != MR_OK)
         return st;
-    const int64_t n = mr_array_numel(target);
-    const int64_t hw = h * w;
-    float *x = malloc(sizeof(float) * (size_t)n);
-    float *y = malloc(sizeof(float) * (size_t)n);
+    const int64_t hw = d.h * d.w;
+    float *x = malloc(sizeof(float) * (size_t)d.n);
+    float *y = malloc(sizeof(float) * (size_t)d.n);
     if (x == NULL || y == NULL) {
-        st = MR_FAIL(MR_ERR_NOMEM, "metrics: normalised copies of %lld values", (long long)n);
+        st = MR_FAIL(MR_ERR_NOMEM, "metrics: normalised copies of %lld values", (long long)d.n);
         goto out;
     }
-    for (int64_t k = 0; k < ns; k++) {
+    for (int64_t k = 0; k < d.ns; k++) {
         if (!normalise_slice(x + k * hw, mr_array_f32(target) + k * hw, hw) ||
             !normalise_slice(y + k * hw, mr_array_f32(pred) + k * hw, hw)) {
             st = MR_FAIL(MR_ERR_DATA, "metrics: slice %lld is all zero and cannot be "
@@ -168,17 +171,17 @@ mr_status mr_metrics_atommic(const struct mr_array *target, const struct mr_arra
     float xmax = x[0];
     float ymin = y[0];
     float ymax = y[0];
-    for (int64_t i = 0; i < n; i++) {
+    for (int64_t i = 0; i < d.n; i++) {
         xmin = fminf(xmin, x[i]);
         xmax = fmaxf(xmax, x[i]);
         ymin = fminf(ymin, y[i]);
         ymax = fmaxf(ymax, y[i]);
     }
     double maxval = fmax((double)(xmax - xmin), (double)(ymax - ymin));
-    for (int64_t k = 0; k < ns; k++) {
+    for (int64_t k = 0; k < d.ns; k++) {
         per_slice[k].nmse = mr_metric_nmse(x + k * hw, y + k * hw, hw);
         per_slice[k].psnr = mr_metric_psnr(x + k * hw, y + k * hw, hw, maxval);
-        per_slice[k].ssim = mr_metric_ssim(x + k * hw, y + k * hw, h, w, fmax(maxval, 1.0));
+        per_slice[k].ssim = mr_metric_ssim(x + k * hw, y + k * hw, d.h, d.w, fmax(maxval, 1.0));
     }
 out:
     free(x);

@@ -1,6 +1,8 @@
 /* Synthetic ISMRMRD raw files (see ismrmrd_synth.h). */
 #include "ismrmrd_synth.h"
 
+#include "mr_test.h"
+
 #include <complex.h>
 #include <math.h>
 #include <stdio.h>
@@ -356,3 +358,47 @@ out:
     free(xml);
     return rc;
 }
+
+void synth_read_images(const char *path, const char *group, struct mr_array *vol,
+                       ISMRMRD_ImageHeader *heads, uint32_t max_heads)
+{
+    struct mr_ismrmrd_file *f = NULL;
+    ISMRMRD_Image im;
+
+    if (mr_ismrmrd_open(path, &f) != MR_OK)
+        fail_msg("%s", mr_last_error());
+    uint32_t n = mr_ismrmrd_image_count(f, group);
+    assert_true(n >= 1);
+    ismrmrd_init_image(&im);
+    for (uint32_t i = 0; i < n; i++) {
+        assert_int_equal(mr_ismrmrd_read_image(f, group, i, &im), MR_OK);
+        assert_int_equal(im.head.data_type, ISMRMRD_FLOAT);
+        const int64_t nx = im.head.matrix_size[0];
+        const int64_t ny = im.head.matrix_size[1];
+        if (i == 0)
+            assert_int_equal(mr_array_init_dims(vol, MR_DTYPE_F32, 3, (int64_t)n, ny, nx), MR_OK);
+        assert_int_equal(nx, vol->dims[2]);
+        assert_int_equal(ny, vol->dims[1]);
+        memcpy(mr_array_f32(vol) + (int64_t)i * nx * ny, im.data,
+               sizeof(float) * (size_t)(nx * ny));
+        if (heads != NULL && i < max_heads)
+            heads[i] = im.head;
+    }
+    ismrmrd_cleanup_image(&im);
+    mr_ismrmrd_close(f);
+}
+
+void synth_volume_config(const struct mr_stage_config *cfg, struct mr_volume_config *v)
+{
+    mr_volume_config_init(v);
+    v->method = cfg->method;
+    v->image_series_index = cfg->image_series_index;
+}
+
+const char *const synth_xml_2d =
+    "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
+    "<encodedSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></encodedSpace>"
+    "<reconSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></reconSpace>"
+    "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>7</maximum>"
+    "<center>4</center></kspace_encoding_step_1></encodingLimits>"
+    "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>";

@@ -15,6 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <ismrmrd/ismrmrd.h>
+
+#include "pipeline/stage.h"
+#include "pipeline/volume.h"
 #include "recon/array.h"
 
 struct synth {
@@ -45,10 +49,24 @@ struct synth {
 };
 extern const struct synth synth_default;
 
+/* A minimal 2-D Cartesian header (16 x 8 matrix, lines 0..7, centre 4) for hand-made streams
+ * and stages. */
+extern const char *const synth_xml_2d;
+
 /* Writes the file. Returns 0 on success. */
 int synth_write(const struct synth *s, const char *path);
 
 /* ref (slices, ny, w) F32 = sqrt(Σ_c |x S_c|²) of each slice (allocated here). */
 int synth_reference(const struct synth *s, struct mr_array *ref);
+
+/* *v = the volume configuration of the file path (pipeline/volume.h) with the stage's method
+ * and image series. */
+void synth_volume_config(const struct mr_stage_config *cfg, struct mr_volume_config *v);
+
+/* The float images of group in the ISMRMRD file path as vol (n, ny, nx) F32 (allocated here;
+ * every image the same size), with the first max_heads image headers in heads (NULL: none).
+ * Fails the calling cmocka test on any error. */
+void synth_read_images(const char *path, const char *group, struct mr_array *vol,
+                       ISMRMRD_ImageHeader *heads, uint32_t max_heads);
 
 #endif

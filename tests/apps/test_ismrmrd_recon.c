@@ -22,15 +22,6 @@
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
-static char *tmp_path(const char *name)
-{
-    const char *p = mr_test_tmp(name);
-    char *d = malloc(strlen(p) + 1);
-    assert_non_null(d);
-    strcpy(d, p);
-    return d;
-}
-
 static void generate(const char *path, const char *args)
 {
     char cmd[2048];
@@ -41,33 +32,6 @@ static void generate(const char *path, const char *args)
 }
 
 /* Reads every image of /dataset/<group> into vol (n, ny, nx) F32; heads may be NULL. */
-static void read_images(const char *path, const char *group, struct mr_array *vol,
-                        ISMRMRD_ImageHeader *heads, uint32_t max_heads)
-{
-    struct mr_ismrmrd_file *f = NULL;
-    ISMRMRD_Image im;
-
-    assert_int_equal(mr_ismrmrd_open(path, &f), MR_OK);
-    uint32_t n = mr_ismrmrd_image_count(f, group);
-    assert_true(n >= 1);
-    ismrmrd_init_image(&im);
-    for (uint32_t i = 0; i < n; i++) {
-        assert_int_equal(mr_ismrmrd_read_image(f, group, i, &im), MR_OK);
-        assert_int_equal(im.head.data_type, ISMRMRD_FLOAT);
-        const int64_t nx = im.head.matrix_size[0];
-        const int64_t ny = im.head.matrix_size[1];
-        if (i == 0)
-            assert_int_equal(mr_array_init_dims(vol, MR_DTYPE_F32, 3, (int64_t)n, ny, nx), MR_OK);
-        assert_int_equal(nx, vol->dims[2]);
-        assert_int_equal(ny, vol->dims[1]);
-        memcpy(mr_array_f32(vol) + (int64_t)i * nx * ny, im.data, sizeof(float) * (size_t)(nx * ny));
-        if (heads != NULL && i < max_heads)
-            heads[i] = im.head;
-    }
-    ismrmrd_cleanup_image(&im);
-    mr_ismrmrd_close(f);
-}
-
 /* ||a s - b|| / ||b|| with the least-squares scale s (a and b of the same size). */
 static double nrmse_scaled(const float *a, const float *b, int64_t n)
 {
@@ -132,9 +96,7 @@ static mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const 
                                        const char *out)
 {
     struct mr_volume_config v;
-    mr_volume_config_init(&v);
-    v.method = cfg->method;
-    v.image_series_index = cfg->image_series_index;
+    synth_volume_config(cfg, &v);
     return mr_volume_reconstruct_ismrmrd(&v, in, out, NULL);
 }
 
@@ -142,11 +104,11 @@ static mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const 
 static void recon_images(const struct mr_stage_config *cfg, const char *in, const char *name,
                          struct mr_array *vol, ISMRMRD_ImageHeader *heads, uint32_t max_heads)
 {
-    char *out = tmp_path(name);
+    char *out = mr_test_tmp_dup(name);
     mr_status st = mr_ismrmrd_recon_file(cfg, in, out);
     if (st != MR_OK)
         fail_msg("recon of '%s' failed: %s", in, mr_last_error());
-    read_images(out, "image_0", vol, heads, max_heads);
+    synth_read_images(out, "image_0", vol, heads, max_heads);
     free(out);
 }
 
@@ -155,7 +117,7 @@ static void recon_images(const struct mr_stage_config *cfg, const char *in, cons
 static void check_generator_file(const char *args, enum mr_classic_method m, int nimages,
                                  double tol)
 {
-    char *in = tmp_path("gen.h5");
+    char *in = mr_test_tmp_dup("gen.h5");
     struct mr_array ref = { 0 };
     struct mr_array vol = { 0 };
     struct mr_stage_config cfg = method_config(m);
@@ -201,8 +163,8 @@ static void test_generator_accelerated_with_embedded_calibration_cg(void **state
 
 static void test_zf_agrees_with_ismrmrd_recon_cartesian_2d(void **state)
 {
-    char *in = tmp_path("cart2d.h5");
-    char *copy = tmp_path("cart2d_copy.h5");
+    char *in = mr_test_tmp_dup("cart2d.h5");
+    char *copy = mr_test_tmp_dup("cart2d_copy.h5");
     char cmd[4096];
     struct mr_array ours = { 0 };
     struct mr_array theirs = { 0 };
@@ -214,7 +176,7 @@ static void test_zf_agrees_with_ismrmrd_recon_cartesian_2d(void **state)
     snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && ismrmrd_recon_cartesian_2d '%s' >/dev/null", in,
              copy, copy);
     assert_int_equal(system(cmd), 0);
-    read_images(copy, "cpp", &theirs, NULL, 0); /* it appends its image to the copy */
+    synth_read_images(copy, "cpp", &theirs, NULL, 0); /* it appends its image to the copy */
     recon_images(&cfg, in, "cart2d_out.h5", &ours, NULL, 0);
     assert_int_equal(mr_array_numel(&ours), mr_array_numel(&theirs));
     /* their inverse FFT is unnormalised; ours is orthonormal over the encoded 64 x 32 */
@@ -233,7 +195,7 @@ static void test_zf_agrees_with_ismrmrd_recon_cartesian_2d(void **state)
 /* zf of the file written with s, every image, into vol. */
 static void synth_zf(const struct synth *s, const char *name, struct mr_array *vol)
 {
-    char *in = tmp_path(name);
+    char *in = mr_test_tmp_dup(name);
     struct mr_stage_config cfg = method_config(MR_CLASSIC_ZF);
     assert_int_equal(synth_write(s, in), 0);
     recon_images(&cfg, in, "synth_out.h5", vol, NULL, 0);
@@ -348,7 +310,7 @@ static void check_calibration(bool separate, enum mr_maps_source maps, double to
     struct mr_array ref = { 0 };
     struct mr_array vol = { 0 };
     struct mr_stage_config cfg = method_config(MR_CLASSIC_CG);
-    char *in = tmp_path("calib.h5");
+    char *in = mr_test_tmp_dup("calib.h5");
 
     s.nc = 6; /* R = 2 along 24 rows is well conditioned with 6 coils */
     s.accel = 2;
@@ -383,7 +345,7 @@ static void test_synthetic_slices_and_image_headers(void **state)
     struct mr_array vol = { 0 };
     ISMRMRD_ImageHeader heads[2];
     struct mr_stage_config cfg = method_config(MR_CLASSIC_ZF);
-    char *in = tmp_path("slices.h5");
+    char *in = mr_test_tmp_dup("slices.h5");
     (void)state;
 
     s.slices = 2;
@@ -428,7 +390,7 @@ static mr_status count_image(void *ctx, const ISMRMRD_Image *im)
 static void test_stage_emits_each_slice_at_its_last_line(void **state)
 {
     struct synth s = synth_default;
-    char *in = tmp_path("stream_slices.h5");
+    char *in = mr_test_tmp_dup("stream_slices.h5");
     struct mr_ismrmrd_file *f = NULL;
     struct mr_stage *stage = NULL;
     struct mr_stage_config cfg = method_config(MR_CLASSIC_ZF);
@@ -469,9 +431,9 @@ static void test_stage_emits_each_slice_at_its_last_line(void **state)
 static void test_png_and_nifti_outputs(void **state)
 {
     struct synth s = synth_default;
-    char *in = tmp_path("out_formats.h5");
-    char *png = tmp_path("sub/out.png");
-    char *nii = tmp_path("out.nii");
+    char *in = mr_test_tmp_dup("out_formats.h5");
+    char *png = mr_test_tmp_dup("sub/out.png");
+    char *nii = mr_test_tmp_dup("out.nii");
     struct mr_stage_config cfg = method_config(MR_CLASSIC_ZF);
     struct stat sb;
     (void)state;
@@ -492,9 +454,9 @@ static void test_png_and_nifti_outputs(void **state)
 static void test_probe_and_errors(void **state)
 {
     struct synth s = synth_default;
-    char *in = tmp_path("probe.h5");
-    char *txt = tmp_path("not_hdf5.h5");
-    char *out = tmp_path("err_out.h5");
+    char *in = mr_test_tmp_dup("probe.h5");
+    char *txt = mr_test_tmp_dup("not_hdf5.h5");
+    char *out = mr_test_tmp_dup("err_out.h5");
     struct mr_stage_config cfg = method_config(MR_CLASSIC_ZF);
     bool yes = false;
     (void)state;
@@ -528,13 +490,6 @@ static const char *xml_3d =
     "<encodedSpace><matrixSize><x>16</x><y>8</y><z>4</z></matrixSize></encodedSpace>"
     "<reconSpace><matrixSize><x>16</x><y>8</y><z>4</z></matrixSize></reconSpace>"
     "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>";
-static const char *xml_2d =
-    "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
-    "<encodedSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></encodedSpace>"
-    "<reconSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></reconSpace>"
-    "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>7</maximum>"
-    "<center>4</center></kspace_encoding_step_1></encodingLimits>"
-    "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>";
 
 static void test_stage_rejects_bad_geometry_and_lines(void **state)
 {
@@ -548,7 +503,7 @@ static void test_stage_rejects_bad_geometry_and_lines(void **state)
     assert_int_equal(mr_stage_create(&cfg, xml_3d, strlen(xml_3d), &sink, &stage),
                      MR_ERR_UNSUPPORTED);
     assert_int_equal(mr_stage_create(&cfg, "<nonsense", 9, &sink, &stage), MR_ERR_FORMAT);
-    assert_int_equal(mr_stage_create(&cfg, xml_2d, strlen(xml_2d), &sink, &stage), MR_OK);
+    assert_int_equal(mr_stage_create(&cfg, synth_xml_2d, strlen(synth_xml_2d), &sink, &stage), MR_OK);
 
     ismrmrd_init_acquisition(&acq);
     acq.head.number_of_samples = 16;

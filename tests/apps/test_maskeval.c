@@ -35,22 +35,6 @@ struct csvrow {
     char line[2048];
 };
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    rewind(f);
-    char *b = malloc((size_t)n + 1);
-    assert_non_null(b);
-    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
-    b[n] = '\0';
-    fclose(f);
-    return b;
-}
-
 /* splits one CSV line (RFC 4180 quotes, no embedded newlines) into at most max fields */
 static int csv_split(const char *line, char fields[][512], int max)
 {
@@ -88,7 +72,7 @@ static int read_csv(const char *dir, struct csvrow *rows, int max)
 {
     char path[1100];
     snprintf(path, sizeof(path), "%s/results.csv", dir);
-    char *text = slurp(path);
+    char *text = mr_test_slurp(path, NULL);
     assert_non_null(text);
     static const char header[] = "file,slice,mask,method,accel,status,nmse,psnr,ssim,time_s,"
                                  "error,dc_residual,trust_score,flagged\n";
@@ -210,7 +194,7 @@ static void test_maskeval_ixi_end_to_end_and_resume(void **state)
     /* summary.json: one entry per mask x method; the bad mask has no successful row */
     char path[1100];
     snprintf(path, sizeof(path), "%s/summary.json", outdir);
-    char *text = slurp(path);
+    char *text = mr_test_slurp(path, NULL);
     assert_non_null(text);
     cJSON *sum = cJSON_Parse(text);
     free(text);
@@ -236,7 +220,7 @@ static void test_maskeval_ixi_end_to_end_and_resume(void **state)
     /* report.html: four plots (NMSE, PSNR, SSIM, the trust report's DC residual), mask + PSF
      * pictures for the two good masks, a gallery */
     snprintf(path, sizeof(path), "%s/report.html", outdir);
-    text = slurp(path);
+    text = mr_test_slurp(path, NULL);
     assert_non_null(text);
     assert_int_equal(count(text, "<svg class=\"plot\""), 4);
     assert_int_equal(count(text, "class=\"mask\""), 2);
@@ -385,7 +369,7 @@ static void test_maskeval_all_rows_fail_still_reports(void **state)
     close(saved);
     fclose(err);
     assert_int_equal(rc, 0);
-    char *text = slurp(errpath);
+    char *text = mr_test_slurp(errpath, NULL);
     assert_non_null(text);
     assert_non_null(strstr(text, "ETA"));
     assert_non_null(strstr(text, "2/2 rows"));
@@ -396,7 +380,7 @@ static void test_maskeval_all_rows_fail_still_reports(void **state)
     assert_non_null(strstr(rows[1].line, "(10, 10)"));
     char path[1100];
     snprintf(path, sizeof(path), "%s/report.html", dir);
-    text = slurp(path);
+    text = mr_test_slurp(path, NULL);
     assert_non_null(text);
     assert_int_equal(count(text, "no successful rows"), 3);
     assert_non_null(strstr(text, "fits no input volume"));
@@ -443,7 +427,7 @@ static void test_maskeval_report_renders_in_chromium(void **state)
     if (!find_chromium(chrome, sizeof(chrome)) || outdir[0] == '\0')
         skip();
     snprintf(path, sizeof(path), "%s/report.html", outdir);
-    char *html = slurp(path);
+    char *html = mr_test_slurp(path, NULL);
     assert_non_null(html);
     int nimg = count(html, "<img ");
     assert_true(nimg >= 8);

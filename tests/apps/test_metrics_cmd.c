@@ -80,6 +80,15 @@ static cJSON *load_golden(void)
     return j;
 }
 
+/* The golden target and zero-filled prediction (10, 128, 128) F32 of tests/data/metrics. */
+static void read_golden_volumes(struct mr_array *tgt, struct mr_array *pred)
+{
+    assert_int_equal(mr_npy_read(mr_test_data("metrics/target_10x128x128_f32.npy"), tgt),
+                     MR_OK);
+    assert_int_equal(mr_npy_read(mr_test_data("metrics/pred_zerofilled_10x128x128_f32.npy"),
+                                 pred), MR_OK);
+}
+
 static void test_metrics_cmd_matches_goldens(void **state)
 {
     struct mr_array tgt;
@@ -88,10 +97,7 @@ static void test_metrics_cmd_matches_goldens(void **state)
     char pp[1024];
     cJSON *out = NULL;
     (void)state;
-    assert_int_equal(mr_npy_read(mr_test_data("metrics/target_10x128x128_f32.npy"), &tgt),
-                     MR_OK);
-    assert_int_equal(mr_npy_read(mr_test_data("metrics/pred_zerofilled_10x128x128_f32.npy"),
-                                 &pred), MR_OK);
+    read_golden_volumes(&tgt, &pred);
     snprintf(tp, sizeof(tp), "%s", mr_test_tmp("golden_target.h5"));
     snprintf(pp, sizeof(pp), "%s", mr_test_tmp("golden_pred.h5"));
     write_h5(tp, "reconstruction_rss", &tgt, NULL, NULL);
@@ -222,10 +228,7 @@ static void test_metrics_cmd_folders(void **state)
     char gp[1024];
     cJSON *out = NULL;
     (void)state;
-    assert_int_equal(mr_npy_read(mr_test_data("metrics/target_10x128x128_f32.npy"), &tgt),
-                     MR_OK);
-    assert_int_equal(mr_npy_read(mr_test_data("metrics/pred_zerofilled_10x128x128_f32.npy"),
-                                 &pred), MR_OK);
+    read_golden_volumes(&tgt, &pred);
     snprintf(gp, sizeof(gp), "%s", mr_test_tmp("golden_pred.h5"));
     snprintf(td, sizeof(td), "%s", mr_test_tmp("dir_t"));
     snprintf(pd, sizeof(pd), "%s", mr_test_tmp("dir_p"));

@@ -32,37 +32,6 @@ int mr_main_from_stream(int argc, char *argv[]);
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-static char *tmp_path(const char *name)
-{
-    const char *p = mr_test_tmp(name);
-    char *d = malloc(strlen(p) + 1);
-    assert_non_null(d);
-    strcpy(d, p);
-    return d;
-}
-
-static void read_images(const char *path, struct mr_array *vol)
-{
-    struct mr_ismrmrd_file *f = NULL;
-    ISMRMRD_Image im;
-
-    if (mr_ismrmrd_open(path, &f) != MR_OK)
-        fail_msg("%s", mr_last_error());
-    uint32_t n = mr_ismrmrd_image_count(f, "image_0");
-    assert_true(n >= 1);
-    ismrmrd_init_image(&im);
-    for (uint32_t i = 0; i < n; i++) {
-        assert_int_equal(mr_ismrmrd_read_image(f, "image_0", i, &im), MR_OK);
-        const int64_t nx = im.head.matrix_size[0];
-        const int64_t ny = im.head.matrix_size[1];
-        if (i == 0)
-            assert_int_equal(mr_array_init_dims(vol, MR_DTYPE_F32, 3, (int64_t)n, ny, nx), MR_OK);
-        memcpy(mr_array_f32(vol) + (int64_t)i * nx * ny, im.data, sizeof(float) * (size_t)(nx * ny));
-    }
-    ismrmrd_cleanup_image(&im);
-    mr_ismrmrd_close(f);
-}
-
 /* A two-slice synthetic file, its stream (with an optional config text), and its zf recon. */
 struct fixture {
     char *raw;
@@ -75,9 +44,7 @@ static mr_status mr_ismrmrd_recon_file(const struct mr_stage_config *cfg, const 
                                        const char *out)
 {
     struct mr_volume_config v;
-    mr_volume_config_init(&v);
-    v.method = cfg->method;
-    v.image_series_index = cfg->image_series_index;
+    synth_volume_config(cfg, &v);
     return mr_volume_reconstruct(&v, in, out, NULL);
 }
 
@@ -93,15 +60,15 @@ static void fixture_make(struct fixture *fx, const char *config)
 {
     struct synth s = synth_default;
     struct mr_stage_config cfg = zf_config();
-    char *out = tmp_path("fixture_zf.h5");
+    char *out = mr_test_tmp_dup("fixture_zf.h5");
 
     s.slices = 2;
     s.waveforms = 3; /* streamed between the acquisitions, ignored by the stage */
-    fx->raw = tmp_path("fixture_raw.h5");
-    fx->stream = tmp_path("fixture.mrd");
+    fx->raw = mr_test_tmp_dup("fixture_raw.h5");
+    fx->stream = mr_test_tmp_dup("fixture.mrd");
     assert_int_equal(synth_write(&s, fx->raw), 0);
     assert_int_equal(mr_ismrmrd_recon_file(&cfg, fx->raw, out), MR_OK);
-    read_images(out, &fx->zf);
+    synth_read_images(out, "image_0", &fx->zf, NULL, 0);
     if (config != NULL) {
         char *argv[] = { "to-stream", "-c", (char *)config, "-o", fx->stream, fx->raw };
         assert_int_equal(mr_main_to_stream(ARGC(argv), argv), 0);
@@ -195,8 +162,8 @@ static void test_pipe_to_stream_stage_from_stream_equals_recon(void **state)
 {
     struct fixture fx;
     struct mr_array vol = { 0 };
-    char *resp = tmp_path("pipe_resp.mrd");
-    char *out = tmp_path("pipe_out.h5");
+    char *resp = mr_test_tmp_dup("pipe_resp.mrd");
+    char *out = mr_test_tmp_dup("pipe_out.h5");
     (void)state;
 
     fixture_make(&fx, NULL);
@@ -204,18 +171,18 @@ static void test_pipe_to_stream_stage_from_stream_equals_recon(void **state)
     assert_int_equal(mr_main_stage(ARGC(stage), stage), 0);
     char *from[] = { "from-stream", "-q", "-i", resp, out };
     assert_int_equal(mr_main_from_stream(ARGC(from), from), 0);
-    read_images(out, &vol);
+    synth_read_images(out, "image_0", &vol, NULL, 0);
     assert_true(mr_array_same_shape(&vol, &fx.zf));
     assert_nrmse_below(&vol, &fx.zf, 1e-6);
     mr_array_cleanup(&vol);
 
     /* the raw data survive the round trip too: stream → file → same recon */
-    char *raw2 = tmp_path("pipe_raw2.h5");
+    char *raw2 = mr_test_tmp_dup("pipe_raw2.h5");
     char *from2[] = { "from-stream", "-q", "-i", fx.stream, raw2 };
     assert_int_equal(mr_main_from_stream(ARGC(from2), from2), 0);
     struct mr_stage_config cfg = zf_config();
     assert_int_equal(mr_ismrmrd_recon_file(&cfg, raw2, out), MR_OK);
-    read_images(out, &vol);
+    synth_read_images(out, "image_0", &vol, NULL, 0);
     assert_nrmse_below(&vol, &fx.zf, 1e-6);
     mr_array_cleanup(&vol);
     struct mr_ismrmrd_file *f = NULL;
@@ -246,8 +213,8 @@ static void test_stream_config_text_selects_the_method(void **state)
 {
     struct fixture fx;
     struct mr_array vol = { 0 };
-    char *resp = tmp_path("cfg_resp.mrd");
-    char *out = tmp_path("cfg_out.h5");
+    char *resp = mr_test_tmp_dup("cfg_resp.mrd");
+    char *out = mr_test_tmp_dup("cfg_out.h5");
     (void)state;
 
     /* the stage's default is CG; the stream's config text asks for zf */
@@ -256,20 +223,20 @@ static void test_stream_config_text_selects_the_method(void **state)
     assert_int_equal(mr_main_stage(ARGC(stage), stage), 0);
     char *from[] = { "from-stream", "-q", "-i", resp, out };
     assert_int_equal(mr_main_from_stream(ARGC(from), from), 0);
-    read_images(out, &vol);
+    synth_read_images(out, "image_0", &vol, NULL, 0);
     assert_nrmse_below(&vol, &fx.zf, 1e-6);
     mr_array_cleanup(&vol);
     fixture_free(&fx);
 
     /* a config file name (id 1) that names a method selects it too */
-    char *stream = tmp_path("cfgfile.mrd");
+    char *stream = mr_test_tmp_dup("cfgfile.mrd");
     fixture_make(&fx, NULL);
     char *to[] = { "to-stream", "-C", "zf.xml", "-o", stream, fx.raw };
     assert_int_equal(mr_main_to_stream(ARGC(to), to), 0);
     char *stage2[] = { "stage", "-q", "--input", stream, "--output", resp };
     assert_int_equal(mr_main_stage(ARGC(stage2), stage2), 0);
     assert_int_equal(mr_main_from_stream(ARGC(from), from), 0);
-    read_images(out, &vol);
+    synth_read_images(out, "image_0", &vol, NULL, 0);
     assert_nrmse_below(&vol, &fx.zf, 1e-6);
     mr_array_cleanup(&vol);
     fixture_free(&fx);
@@ -280,13 +247,6 @@ static void test_stream_config_text_selects_the_method(void **state)
 
 /* ---- malformed streams -------------------------------------------------------------------- */
 
-static const char *xml_2d =
-    "<ismrmrdHeader xmlns=\"http://www.ismrm.org/ISMRMRD\"><encoding>"
-    "<encodedSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></encodedSpace>"
-    "<reconSpace><matrixSize><x>16</x><y>8</y><z>1</z></matrixSize></reconSpace>"
-    "<encodingLimits><kspace_encoding_step_1><minimum>0</minimum><maximum>7</maximum>"
-    "<center>4</center></kspace_encoding_step_1></encodingLimits>"
-    "<trajectory>cartesian</trajectory></encoding></ismrmrdHeader>";
 
 static void write_acq(int fd, uint16_t ky, uint16_t nc, uint64_t flags)
 {
@@ -362,12 +322,12 @@ static void write_bad_stream(int fd, enum bad_kind kind)
     uint16_t id = 999;
     switch (kind) {
     case BAD_UNKNOWN_ID:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 1, 2, 0);
         assert_int_equal(write(fd, &id, sizeof(id)), (ssize_t)sizeof(id));
         break;
     case BAD_TRUNCATED: {
-        char *path = tmp_path("trunc_part.mrd");
+        char *path = mr_test_tmp_dup("trunc_part.mrd");
         int t = open(path, O_RDWR | O_CREAT | O_TRUNC, 0666);
         assert_true(t >= 0);
         write_acq(t, 1, 2, 0);
@@ -377,18 +337,18 @@ static void write_bad_stream(int fd, enum bad_kind kind)
         assert_int_equal(pread(t, buf, (size_t)n, 0), n);
         close(t);
         free(path);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         assert_int_equal(write(fd, buf, (size_t)n - 40), n - 40); /* cut inside the data */
         break;
     }
     case BAD_CHANNELS:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 1, 2, 0);
         write_acq(fd, 2, 3, 0);
         assert_int_equal(mr_mrd_write_close(fd), MR_OK);
         break;
     case BAD_ROW:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 9, 2, 0); /* row 9 of 8 */
         assert_int_equal(mr_mrd_write_close(fd), MR_OK);
         break;
@@ -398,7 +358,7 @@ static void write_bad_stream(int fd, enum bad_kind kind)
         h.number_of_samples = 65535;
         h.active_channels = 65535;
         id = MR_MRD_ACQUISITION;
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         assert_int_equal(write(fd, &id, sizeof(id)), (ssize_t)sizeof(id));
         assert_int_equal(write(fd, &h, sizeof(h)), (ssize_t)sizeof(h));
         break;
@@ -410,30 +370,30 @@ static void write_bad_stream(int fd, enum bad_kind kind)
         break;
     case BAD_ACQ_BEFORE_HEADER:
         write_acq(fd, 1, 2, 0);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         assert_int_equal(mr_mrd_write_close(fd), MR_OK);
         break;
     case BAD_DISCONNECT_MID_SLICE:
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         write_acq(fd, 1, 2, 0);
         write_acq(fd, 2, 2, 0);
         break; /* no LAST_IN_SLICE, no CLOSE */
     case BAD_SECOND_HEADER:
-        write_header(fd, xml_2d);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
+        write_header(fd, synth_xml_2d);
         break;
     case BAD_CONFIG:
         assert_int_equal(mr_mrd_write_text_message(fd, MR_MRD_CONFIG_TEXT, "method=fast", 11),
                          MR_OK);
-        write_header(fd, xml_2d);
+        write_header(fd, synth_xml_2d);
         break;
     }
 }
 
 static void check_bad_stream(enum bad_kind kind, const char *mention)
 {
-    char *in = tmp_path("bad.mrd");
-    char *resp = tmp_path("bad_resp.mrd");
+    char *in = mr_test_tmp_dup("bad.mrd");
+    char *resp = mr_test_tmp_dup("bad_resp.mrd");
     char *err = NULL;
     bool closed = false;
 
@@ -498,14 +458,14 @@ static void test_malformed_streams_get_error_and_close(void **state)
 
 static void test_from_stream_refuses_error_streams(void **state)
 {
-    char *in = tmp_path("err_stream.mrd");
-    char *out = tmp_path("err_stream.h5");
+    char *in = mr_test_tmp_dup("err_stream.mrd");
+    char *out = mr_test_tmp_dup("err_stream.h5");
     struct stat sb;
     (void)state;
 
     int fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0666);
     assert_true(fd >= 0);
-    write_header(fd, xml_2d);
+    write_header(fd, synth_xml_2d);
     assert_int_equal(mr_mrd_write_error(fd, "reconstruction failed"), MR_OK);
     assert_int_equal(mr_mrd_write_close(fd), MR_OK);
     close(fd);
@@ -608,7 +568,7 @@ static size_t file_size(const char *path)
 static void test_tcp_serves_good_bad_and_vanishing_clients(void **state)
 {
     struct fixture fx;
-    struct server srv = { .port_file = tmp_path("port1.txt") };
+    struct server srv = { .port_file = mr_test_tmp_dup("port1.txt") };
     char *err = NULL;
     bool closed = false;
     (void)state;
@@ -664,7 +624,7 @@ static void test_tcp_serves_good_bad_and_vanishing_clients(void **state)
 static void test_tcp_two_workers_serve_concurrent_clients(void **state)
 {
     struct fixture fx;
-    struct server srv = { .port_file = tmp_path("port2.txt") };
+    struct server srv = { .port_file = mr_test_tmp_dup("port2.txt") };
     char *err = NULL;
     bool closed = false;
     (void)state;

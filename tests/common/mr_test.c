@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void mr_test_rng_seed(struct mr_test_rng *r, uint64_t seed)
 {
@@ -110,4 +111,32 @@ const char *mr_test_data(const char *rel)
 const char *mr_test_tmp(const char *rel)
 {
     return join("MR_TEST_TMP", "/tmp", rel);
+}
+
+char *mr_test_tmp_dup(const char *rel)
+{
+    const char *p = mr_test_tmp(rel);
+    char *d = malloc(strlen(p) + 1);
+    assert_non_null(d);
+    strcpy(d, p);
+    return d;
+}
+
+char *mr_test_slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    assert_true(n >= 0);
+    char *b = malloc((size_t)n + 1);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    b[n] = '\0';
+    fclose(f);
+    if (len != NULL)
+        *len = (size_t)n;
+    return b;
 }

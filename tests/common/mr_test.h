@@ -42,5 +42,11 @@ void mr_test_assert_below(const char *what, double value, double tol, const char
  * (copy the result if you need two at once). */
 const char *mr_test_data(const char *rel);
 const char *mr_test_tmp(const char *rel);
+/* mr_test_tmp(rel) in a malloc'd copy (the caller frees). */
+char *mr_test_tmp_dup(const char *rel);
+
+/* The whole file at path, NUL-terminated (malloc'd; the caller frees), its length without the
+ * NUL in *len (len may be NULL); NULL when the file cannot be opened. */
+char *mr_test_slurp(const char *path, size_t *len);
 
 #endif

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <hdf5.h>
+
 #include "mr_test.h"
 #include "recon/status.h"
 
@@ -71,13 +73,20 @@ static inline void io_test_clean(const char *path)
     (void)io_test_scan_tmp(path, true);
 }
 
-/* The last error message mentions a (and b, when not NULL). */
+/* The last error message mentions a and b (each when not NULL). */
 static inline void io_assert_error_mentions(const char *a, const char *b)
 {
     const char *msg = mr_last_error();
-    if (strstr(msg, a) == NULL || (b != NULL && strstr(msg, b) == NULL))
-        fail_msg("error \"%s\" does not mention \"%s\" / \"%s\"", msg, a,
+    if ((a != NULL && strstr(msg, a) == NULL) || (b != NULL && strstr(msg, b) == NULL))
+        fail_msg("error \"%s\" does not mention \"%s\" / \"%s\"", msg, a != NULL ? a : "",
                  b != NULL ? b : "");
+}
+
+/* A cmocka test to run last: every HDF5 identifier the program opened was closed again. */
+static inline void io_test_no_open_h5_ids(void **state)
+{
+    (void)state;
+    assert_int_equal(H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
 }
 
 /* Runs fn(arg) in a child process whose files cannot grow past limit bytes. Returns the

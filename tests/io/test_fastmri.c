@@ -4,6 +4,7 @@
  * k-space, NaN and Inf located by slice and coil, mask and sensitivity shapes, bad XML,
  * truncated file). */
 #include "mr_test.h"
+#include "io_test.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -14,15 +15,6 @@
 
 #include "io/fastmri.h"
 #include "io/h5.h"
-
-static void assert_error_mentions(const char *a, const char *b)
-{
-    const char *msg = mr_last_error();
-    if (a != NULL && strstr(msg, a) == NULL)
-        fail_msg("error '%s' does not mention '%s'", msg, a);
-    if (b != NULL && strstr(msg, b) == NULL)
-        fail_msg("error '%s' does not mention '%s'", msg, b);
-}
 
 static void test_fastmri_reads_multicoil_fixture(void **state)
 {
@@ -118,11 +110,11 @@ static void test_fastmri_reads_multicoil_fixture(void **state)
 
     /* errors on a good file */
     assert_int_equal(mr_fastmri_read_kspace(f, 3, &ksp), MR_ERR_ARG);
-    assert_error_mentions("slice 3", "fastmri_multicoil.h5");
+    io_assert_error_mentions("slice 3", "fastmri_multicoil.h5");
     assert_int_equal(mr_fastmri_read_kspace(f, -1, &ksp), MR_ERR_ARG);
     assert_int_equal(mr_fastmri_read_kspace(f, 0, &mask), MR_ERR_SHAPE); /* F32 destination */
     assert_int_equal(mr_fastmri_read_target(f, 0, &mask), MR_ERR_ARG);
-    assert_error_mentions("reconstruction_rss", NULL);
+    io_assert_error_mentions("reconstruction_rss", NULL);
     mr_array_cleanup(&mask);
     assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 1, (int64_t)10), MR_OK);
     assert_int_equal(mr_fastmri_read_mask(f, &mask), MR_ERR_SHAPE); /* needs H*W */
@@ -295,9 +287,9 @@ static void expect_open_fails(const struct fm_spec *sp, const char *name, mr_sta
     struct mr_fastmri *f = (struct mr_fastmri *)0x1;
     assert_int_equal(mr_fastmri_open(write_fm(name, sp), &f), want);
     assert_null(f);
-    assert_error_mentions(name, m1);
+    io_assert_error_mentions(name, m1);
     if (m2 != NULL)
-        assert_error_mentions(m2, NULL);
+        io_assert_error_mentions(m2, NULL);
 }
 
 static void test_fastmri_open_rejects_malformed_files(void **state)
@@ -356,7 +348,7 @@ static void test_fastmri_reports_nonfinite_by_slice_and_coil(void **state)
                                      &f), MR_OK);
     assert_int_equal(mr_fastmri_read_kspace(f, 0, &ksp), MR_OK);
     assert_int_equal(mr_fastmri_read_kspace(f, 1, &ksp), MR_ERR_DATA);
-    assert_error_mentions("nan.h5", "slice 1 coil 2 holds NaN at (row 1, column 3)");
+    io_assert_error_mentions("nan.h5", "slice 1 coil 2 holds NaN at (row 1, column 3)");
     assert_int_equal(mr_fastmri_read_kspace(f, 2, &ksp), MR_OK);
     const struct mr_fastmri_info *in = mr_fastmri_info(f);
     assert_int_equal(in->padding_left, 0);  /* 7 // 2 - 3 */
@@ -370,7 +362,7 @@ static void test_fastmri_reports_nonfinite_by_slice_and_coil(void **state)
                                                   .bad_value = -INFINITY }),
                                      &f), MR_OK);
     assert_int_equal(mr_fastmri_read_kspace(f, 2, &ksp), MR_ERR_DATA);
-    assert_error_mentions("inf.h5", "slice 2 coil 2 holds Inf");
+    io_assert_error_mentions("inf.h5", "slice 2 coil 2 holds Inf");
     assert_false(mr_fastmri_info(f)->has_header);
     assert_int_equal(mr_fastmri_info(f)->padding_right, 5);
     mr_fastmri_close(f);
@@ -381,7 +373,7 @@ static void test_fastmri_reports_nonfinite_by_slice_and_coil(void **state)
                                                   .mask_dims = { 5 }, .mask_zero = true }),
                                      &f), MR_OK);
     assert_int_equal(mr_fastmri_read_mask(f, &mask), MR_ERR_DATA);
-    assert_error_mentions("mask_zero.h5", "all zero");
+    io_assert_error_mentions("mask_zero.h5", "all zero");
     mr_fastmri_close(f);
 
     mr_array_cleanup(&mask);
@@ -395,7 +387,7 @@ static void test_fastmri_rejects_truncated_and_missing_files(void **state)
     (void)state;
 
     assert_int_equal(mr_fastmri_open(mr_test_tmp("absent.h5"), &f), MR_ERR_IO);
-    assert_error_mentions("absent.h5", NULL);
+    io_assert_error_mentions("absent.h5", NULL);
 
     /* the multi-coil fixture cut in the middle of its k-space */
     FILE *in = fopen(mr_test_data("io/fastmri_multicoil.h5"), "rb");
@@ -410,7 +402,7 @@ static void test_fastmri_rejects_truncated_and_missing_files(void **state)
     assert_int_equal(fwrite(buf, 1, n, out), n);
     fclose(out);
     assert_int_equal(mr_fastmri_open(path, &f), MR_ERR_FORMAT);
-    assert_error_mentions("cut.h5", "truncated");
+    io_assert_error_mentions("cut.h5", "truncated");
     assert_null(f);
 }
 
@@ -482,39 +474,32 @@ static void test_fastmri_refuses_sizes_the_file_does_not_hold(void **state)
     assert_int_equal(mr_fastmri_open(write_claimed_kspace("wrap.h5", 4, wrap), &f),
                      MR_ERR_FORMAT);
     assert_null(f);
-    assert_error_mentions("wrap.h5", "'kspace'");
-    assert_error_mentions("2^63", NULL);
+    io_assert_error_mentions("wrap.h5", "'kspace'");
+    io_assert_error_mentions("2^63", NULL);
     /* one bit of a valid file flipped: W 4 -> 5, the stored bytes stay those of W = 4 */
     char path[1024];
     write_small_kspace("flip.h5", path, sizeof(path));
     patch_dims(path, 4, (const uint64_t[]){ 2, 2, 3, 4 }, (const uint64_t[]){ 2, 2, 3, 5 });
     assert_int_equal(mr_fastmri_open(path, &f), MR_ERR_FORMAT);
     assert_null(f);
-    assert_error_mentions("flip.h5", "'kspace'");
-    assert_error_mentions("needs 480 bytes but the file stores 384", NULL);
+    io_assert_error_mentions("flip.h5", "'kspace'");
+    io_assert_error_mentions("needs 480 bytes but the file stores 384", NULL);
     /* the top bit of H flipped: 2^63 + 3 reads as a negative int64 */
     write_small_kspace("neg.h5", path, sizeof(path));
     patch_dims(path, 4, (const uint64_t[]){ 2, 2, 3, 4 },
                (const uint64_t[]){ 2, 2, ((uint64_t)1 << 63) + 3, 4 });
     assert_int_equal(mr_fastmri_open(path, &f), MR_ERR_FORMAT);
     assert_null(f);
-    assert_error_mentions("neg.h5", NULL);
+    io_assert_error_mentions("neg.h5", NULL);
 
     /* a valid file over the memory limit: named, with the limit */
     mr_memory_limit_set(1000);
     assert_int_equal(mr_fastmri_open(mr_test_data("io/fastmri_multicoil.h5"), &f), MR_ERR_NOMEM);
-    assert_error_mentions("fastmri_multicoil.h5", "one slice of dataset 'kspace'");
-    assert_error_mentions("memory limit of 1000 bytes", NULL);
+    io_assert_error_mentions("fastmri_multicoil.h5", "one slice of dataset 'kspace'");
+    io_assert_error_mentions("memory limit of 1000 bytes", NULL);
     mr_memory_limit_set(0);
     assert_int_equal(mr_fastmri_open(mr_test_data("io/fastmri_multicoil.h5"), &f), MR_OK);
     mr_fastmri_close(f);
-}
-
-/* every HDF5 identifier opened by the reader was closed again */
-static void test_fastmri_leaves_no_open_ids(void **state)
-{
-    (void)state;
-    assert_int_equal(H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
 }
 
 int main(void)
@@ -527,7 +512,7 @@ int main(void)
         cmocka_unit_test(test_fastmri_reports_nonfinite_by_slice_and_coil),
         cmocka_unit_test(test_fastmri_rejects_truncated_and_missing_files),
         cmocka_unit_test(test_fastmri_refuses_sizes_the_file_does_not_hold),
-        cmocka_unit_test(test_fastmri_leaves_no_open_ids),
+        cmocka_unit_test(io_test_no_open_h5_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,15 +30,6 @@ static bool file_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-static void assert_error_mentions(const char *a, const char *b)
-{
-    const char *msg = mr_last_error();
-    if (a != NULL && strstr(msg, a) == NULL)
-        fail_msg("error '%s' does not mention '%s'", msg, a);
-    if (b != NULL && strstr(msg, b) == NULL)
-        fail_msg("error '%s' does not mention '%s'", msg, b);
-}
-
 /* Runs with stderr redirected to a file; returns how many bytes were printed. */
 static int stderr_fd = -1;
 static const char *stderr_path;
@@ -212,34 +203,34 @@ static void test_h5_type_errors_name_file_and_object(void **state)
     capture_stderr_begin();
 
     assert_int_equal(mr_h5_read(h, "missing", &a), MR_ERR_FORMAT);
-    assert_error_mentions("h5py_types.h5", "'missing'");
+    io_assert_error_mentions("h5py_types.h5", "'missing'");
     assert_null(a.data);
     assert_int_equal(mr_h5_read(h, "weights", &a), MR_ERR_FORMAT); /* a group */
-    assert_error_mentions("'weights'", "not a readable dataset");
+    io_assert_error_mentions("'weights'", "not a readable dataset");
     assert_int_equal(mr_h5_read(h, "text_bytes", &a), MR_ERR_FORMAT);
-    assert_error_mentions("'text_bytes'", "expected numbers");
+    io_assert_error_mentions("'text_bytes'", "expected numbers");
     assert_int_equal(mr_h5_dims(h, "strings", &ndim, dims, NULL), MR_ERR_FORMAT);
     assert_int_equal(mr_h5_read_i64(h, "f64", &v), MR_ERR_FORMAT);
-    assert_error_mentions("'f64'", "expected an integer");
+    io_assert_error_mentions("'f64'", "expected an integer");
     assert_int_equal(mr_h5_read_i64(h, "i16", &v), MR_ERR_FORMAT); /* 3 values */
-    assert_error_mentions("3 values", NULL);
+    io_assert_error_mentions("3 values", NULL);
     assert_int_equal(mr_h5_read_string_dataset(h, "c64", &s, NULL), MR_ERR_FORMAT);
-    assert_error_mentions("expected a string", NULL);
+    io_assert_error_mentions("expected a string", NULL);
     assert_null(s);
     assert_int_equal(mr_h5_read_string_dataset(h, "strings", &s, NULL), MR_ERR_FORMAT);
-    assert_error_mentions("2 strings", NULL);
+    io_assert_error_mentions("2 strings", NULL);
     assert_int_equal(mr_h5_read_attr_string(h, "/", "nope", &s), MR_ERR_FORMAT);
-    assert_error_mentions("no attribute 'nope'", "h5py_types.h5");
+    io_assert_error_mentions("no attribute 'nope'", "h5py_types.h5");
     assert_int_equal(mr_h5_read_attr_string(h, "/", "max", &s), MR_ERR_FORMAT);
     assert_int_equal(mr_h5_read_attr_string(h, "/absent", "max", &s), MR_ERR_FORMAT);
-    assert_error_mentions("'/absent'", NULL);
+    io_assert_error_mentions("'/absent'", NULL);
     assert_int_equal(mr_h5_read_attr_double(h, "/", "vlen_str", &d), MR_ERR_FORMAT);
-    assert_error_mentions("expected a number", NULL);
+    io_assert_error_mentions("expected a number", NULL);
     assert_int_equal(mr_h5_read_attr_double(h, "/", "vec", &d), MR_ERR_FORMAT);
     assert_int_equal(mr_h5_read_attr_i64(h, "/", "max", &v), MR_ERR_FORMAT);
     assert_int_equal(mr_h5_list(h, "/missing", &names, &count), MR_ERR_FORMAT);
     assert_int_equal(mr_h5_list(h, "c64", &names, &count), MR_ERR_FORMAT);
-    assert_error_mentions("not a group", NULL);
+    io_assert_error_mentions("not a group", NULL);
     assert_int_equal(count, 0);
 
     struct mr_array dst;
@@ -253,13 +244,24 @@ static void test_h5_type_errors_name_file_and_object(void **state)
     mr_array_cleanup(&dst);
     assert_int_equal(mr_array_init_dims(&dst, MR_DTYPE_CF32, 1, (int64_t)4), MR_OK);
     assert_int_equal(mr_h5_read_slab(h, "c64", 0, &dst), MR_ERR_SHAPE); /* 4 != 3 */
-    assert_error_mentions("h5py_types.h5", "'c64'");
+    io_assert_error_mentions("h5py_types.h5", "'c64'");
+    mr_array_cleanup(&dst);
+    /* an entry of a sliced dataset, or the whole dataset */
+    assert_int_equal(mr_array_init_dims(&dst, MR_DTYPE_CF32, 1, (int64_t)3), MR_OK);
+    assert_int_equal(mr_h5_read_entry(h, "c64", true, 1, &dst), MR_OK);
+    assert_true(mr_array_cf32(&dst)[0] == 3.0f * (1.0f + 2.0f * I));
+    assert_int_equal(mr_h5_read_entry(h, "c64", true, 2, &dst), MR_ERR_ARG);
+    mr_array_cleanup(&dst);
+    assert_int_equal(mr_array_init_dims(&dst, MR_DTYPE_CF32, 2, (int64_t)2, (int64_t)3), MR_OK);
+    assert_int_equal(mr_h5_read_entry(h, "c64", false, 1, &dst), MR_OK);
+    assert_true(mr_array_cf32(&dst)[3] == 3.0f * (1.0f + 2.0f * I));
+    assert_int_equal(mr_h5_read_entry(h, "absent", false, 0, &dst), MR_ERR_FORMAT);
     mr_array_cleanup(&dst);
 
     struct mr_array x;
     assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_F32, 1, (int64_t)2), MR_OK);
     assert_int_equal(mr_h5_write(h, "new", &x), MR_ERR_ARG); /* reader */
-    assert_error_mentions("read-only", NULL);
+    io_assert_error_mentions("read-only", NULL);
     assert_int_equal(mr_h5_write_attr_double(h, "/", "x", 1.0), MR_ERR_ARG);
     mr_array_cleanup(&x);
 
@@ -299,28 +301,28 @@ static void test_h5_open_rejects_bad_files(void **state)
     capture_stderr_begin();
     assert_int_equal(mr_h5_open(mr_test_tmp("does_not_exist.h5"), &h), MR_ERR_IO);
     assert_null(h);
-    assert_error_mentions("does_not_exist.h5", "No such file");
+    io_assert_error_mentions("does_not_exist.h5", "No such file");
 
     assert_int_equal(mr_h5_open(mr_test_tmp(""), &h), MR_ERR_IO); /* a directory */
-    assert_error_mentions("not a regular file", NULL);
+    io_assert_error_mentions("not a regular file", NULL);
 
     path = xstrdup(mr_test_tmp("empty.h5"));
     write_bytes(path, "", 0);
     assert_int_equal(mr_h5_open(path, &h), MR_ERR_FORMAT);
-    assert_error_mentions("empty.h5", "not an HDF5 file");
+    io_assert_error_mentions("empty.h5", "not an HDF5 file");
     free(path);
 
     path = xstrdup(mr_test_tmp("text.h5"));
     write_bytes(path, "kspace = [1, 2, 3]\n", 19);
     assert_int_equal(mr_h5_open(path, &h), MR_ERR_FORMAT);
-    assert_error_mentions("text.h5", "not an HDF5 file");
+    io_assert_error_mentions("text.h5", "not an HDF5 file");
     free(path);
 
     /* a real file cut short: the superblock survives, the data does not */
     path = xstrdup(mr_test_tmp("truncated.h5"));
     copy_truncated(mr_test_data("io/fastmri_multicoil.h5"), path, 3000);
     assert_int_equal(mr_h5_open(path, &h), MR_ERR_FORMAT);
-    assert_error_mentions("truncated.h5", "truncated");
+    io_assert_error_mentions("truncated.h5", "truncated");
     assert_null(h);
     free(path);
 
@@ -328,7 +330,7 @@ static void test_h5_open_rejects_bad_files(void **state)
     path = xstrdup(mr_test_tmp("truncated_sb.h5"));
     copy_truncated(mr_test_data("io/fastmri_multicoil.h5"), path, 20);
     assert_int_equal(mr_h5_open(path, &h), MR_ERR_FORMAT);
-    assert_error_mentions("truncated_sb.h5", NULL);
+    io_assert_error_mentions("truncated_sb.h5", NULL);
     free(path);
 
     assert_int_equal(capture_stderr_end(), 0);
@@ -456,7 +458,7 @@ static void test_h5_uncommitted_writer_leaves_nothing(void **state)
     /* a directory that does not exist */
     capture_stderr_begin();
     assert_int_equal(mr_h5_create(mr_test_tmp("no/such/dir/out.h5"), &h), MR_ERR_IO);
-    assert_error_mentions("no/such/dir/out.h5", NULL);
+    io_assert_error_mentions("no/such/dir/out.h5", NULL);
     assert_null(h);
     assert_int_equal(capture_stderr_end(), 0);
 
@@ -499,11 +501,11 @@ static void test_h5_rejects_odd_types(void **state)
     capture_stderr_begin();
     assert_int_equal(mr_h5_open(path, &h), MR_OK);
     assert_int_equal(mr_h5_read(h, "realimag", &a), MR_ERR_FORMAT);
-    assert_error_mentions("'realimag'", "complex {r, i}");
+    io_assert_error_mentions("'realimag'", "complex {r, i}");
     assert_int_equal(mr_h5_read(h, "null", &a), MR_ERR_FORMAT);
-    assert_error_mentions("null dataspace", NULL);
+    io_assert_error_mentions("null dataspace", NULL);
     assert_int_equal(mr_h5_read(h, "rank9", &a), MR_ERR_FORMAT);
-    assert_error_mentions("rank 9", NULL);
+    io_assert_error_mentions("rank 9", NULL);
     mr_h5_close(h);
     assert_int_equal(capture_stderr_end(), 0);
     free(path);
@@ -543,7 +545,7 @@ static void test_h5_damaged_vlen_string_length(void **state)
     capture_stderr_begin();
     assert_int_equal(mr_h5_open(path, &h), MR_OK);
     assert_int_equal(mr_h5_read_string_dataset(h, "xml", &s, NULL), MR_ERR_FORMAT);
-    assert_error_mentions("claims a string of 3195310088 bytes", "'xml'");
+    io_assert_error_mentions("claims a string of 3195310088 bytes", "'xml'");
     mr_h5_close(h);
 
     const uint8_t mib[4] = {0x00, 0x00, 0x10, 0x00};
@@ -555,19 +557,12 @@ static void test_h5_damaged_vlen_string_length(void **state)
     mr_memory_limit_set(1 << 16);
     assert_int_equal(mr_h5_open(path, &h), MR_OK);
     assert_int_equal(mr_h5_read_string_dataset(h, "xml", &s, NULL), MR_ERR_NOMEM);
-    assert_error_mentions("over the memory limit", "'xml'");
+    io_assert_error_mentions("over the memory limit", "'xml'");
     mr_h5_close(h);
     mr_memory_limit_set(old);
     assert_int_equal(capture_stderr_end(), 0);
     assert_null(s);
     free(path);
-}
-
-/* every HDF5 identifier opened through io/h5 was closed again */
-static void test_h5_leaves_no_open_ids(void **state)
-{
-    (void)state;
-    assert_int_equal(H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
 }
 
 int main(void)
@@ -580,7 +575,7 @@ int main(void)
         cmocka_unit_test(test_h5_uncommitted_writer_leaves_nothing),
         cmocka_unit_test(test_h5_rejects_odd_types),
         cmocka_unit_test(test_h5_damaged_vlen_string_length),
-        cmocka_unit_test(test_h5_leaves_no_open_ids),
+        cmocka_unit_test(io_test_no_open_h5_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

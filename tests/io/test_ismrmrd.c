@@ -602,13 +602,6 @@ static void test_ismrmrd_image_and_waveform_headers_are_bounded(void **state)
     io_assert_error_mentions("wav: waveform of 65535 channels x 65535 samples", NULL);
 }
 
-/* every HDF5 identifier opened by io/ismrmrd was closed again */
-static void test_ismrmrd_leaves_no_open_ids(void **state)
-{
-    (void)state;
-    assert_int_equal(H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -620,7 +613,7 @@ int main(void)
         cmocka_unit_test(test_ismrmrd_messages_say_what_is_wrong),
         cmocka_unit_test(test_ismrmrd_writer_on_a_full_disk),
         cmocka_unit_test(test_ismrmrd_image_and_waveform_headers_are_bounded),
-        cmocka_unit_test(test_ismrmrd_leaves_no_open_ids),
+        cmocka_unit_test(io_test_no_open_h5_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,29 +171,13 @@ static void run_model_case(const char *name)
     golden_close(&g);
 }
 
-static void test_rvn_case_1_sense_multiscale(void **state)
+/* One model-level golden case; the case name is the test's initial state (MODEL_CASE). */
+static void test_rvn_model_case(void **state)
 {
-    (void)state;
-    run_model_case("case_1_sense_multiscale");
+    run_model_case(*state);
 }
 
-static void test_rvn_case_2_noinit_shared(void **state)
-{
-    (void)state;
-    run_model_case("case_2_noinit_shared");
-}
-
-static void test_rvn_case_3_zerofilled_init(void **state)
-{
-    (void)state;
-    run_model_case("case_3_zerofilled_init");
-}
-
-static void test_rvn_case_4_inputimage_shared_normalized_L1(void **state)
-{
-    (void)state;
-    run_model_case("case_4_inputimage_shared_normalized_L1");
-}
+#define MODEL_CASE(name) { "test_rvn_" name, test_rvn_model_case, NULL, NULL, (void *)(name) }
 
 /* ---- engine case ------------------------------------------------------------------------ */
 
@@ -544,10 +528,10 @@ static void test_rvn_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rvn_case_1_sense_multiscale),
-        cmocka_unit_test(test_rvn_case_2_noinit_shared),
-        cmocka_unit_test(test_rvn_case_3_zerofilled_init),
-        cmocka_unit_test(test_rvn_case_4_inputimage_shared_normalized_L1),
+        MODEL_CASE("case_1_sense_multiscale"),
+        MODEL_CASE("case_2_noinit_shared"),
+        MODEL_CASE("case_3_zerofilled_init"),
+        MODEL_CASE("case_4_inputimage_shared_normalized_L1"),
         cmocka_unit_test(test_rvn_engine_calgary_style),
         cmocka_unit_test(test_rvn_acs_detect),
         cmocka_unit_test(test_rvn_net_ops_model),

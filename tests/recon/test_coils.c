@@ -166,6 +166,37 @@ static void test_acs_detect_direct(void **state)
     mr_array_cleanup(&fill);
 }
 
+/* The arrays of a map-estimation case with nc coils of H x W: the object rho (H, W), the true
+ * maps sens and the estimate est (nc, H, W), the mask (H, W) and the k-space ksp (nc, H, W). */
+struct maps_case {
+    struct mr_array rho;
+    struct mr_array sens;
+    struct mr_array est;
+    struct mr_array mask;
+    struct mr_array ksp;
+};
+
+static void maps_case_init(struct maps_case *m, int64_t nc)
+{
+    assert_int_equal(mr_array_init_dims(&m->rho, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W),
+                     MR_OK);
+    assert_int_equal(mr_array_init_dims(&m->sens, MR_DTYPE_CF32, 3, nc, (int64_t)H, (int64_t)W),
+                     MR_OK);
+    assert_int_equal(mr_array_init_like(&m->est, &m->sens), MR_OK);
+    assert_int_equal(mr_array_init_like(&m->ksp, &m->sens), MR_OK);
+    assert_int_equal(mr_array_init_dims(&m->mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W),
+                     MR_OK);
+}
+
+static void maps_case_cleanup(struct maps_case *m)
+{
+    mr_array_cleanup(&m->rho);
+    mr_array_cleanup(&m->sens);
+    mr_array_cleanup(&m->est);
+    mr_array_cleanup(&m->mask);
+    mr_array_cleanup(&m->ksp);
+}
+
 /* maps estimated from 24 ACS columns of a smooth phantom match the true maps inside the
  * object up to a smooth common phase (the object's, here none: rho is real and positive) */
 static void test_coils_estimate_recovers_smooth_maps(void **state)
@@ -175,33 +206,25 @@ static void test_coils_estimate_recovers_smooth_maps(void **state)
     const struct mr_fft_config cfgs[2] = { { .centered = true, .norm = MR_FFT_NORM_ORTHO },
                                            { .centered = false,
                                              .norm = MR_FFT_NORM_BACKWARD } };
-    struct mr_array rho;
-    struct mr_array sens;
-    struct mr_array est;
-    struct mr_array mask;
-    struct mr_array ksp;
-    assert_int_equal(mr_array_init_dims(&rho, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
-    assert_int_equal(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, nc, (int64_t)H, (int64_t)W),
-                     MR_OK);
-    assert_int_equal(mr_array_init_like(&est, &sens), MR_OK);
-    assert_int_equal(mr_array_init_like(&ksp, &sens), MR_OK);
-    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
+    struct maps_case mc;
+    maps_case_init(&mc, nc);
     /* a smooth positive object filling most of the FOV */
     for (int64_t y = 0; y < H; y++)
         for (int64_t x = 0; x < W; x++) {
             double u = ((double)y - H / 2.0) / (H / 2.0);
             double v = ((double)x - W / 2.0) / (W / 2.0);
-            mr_array_cf32(&rho)[y * W + x] = (float)(1.0 + 0.5 * exp(-(u * u + v * v) / 0.3));
+            mr_array_cf32(&mc.rho)[y * W + x] = (float)(1.0 + 0.5 * exp(-(u * u + v * v) / 0.3));
         }
-    mr_test_smooth_maps(&sens);
-    mr_test_column_mask(&mask, 3, 24);
+    mr_test_smooth_maps(&mc.sens);
+    mr_test_column_mask(&mc.mask, 3, 24);
     for (int k = 0; k < 2; k++) {
         struct mr_coils *c = NULL;
         if (!cfgs[k].centered) /* DC stored at (0, 0) */
-            mr_ifftshift2_f32(mr_array_f32(&mask), H, W);
-        mr_test_simulate(&ksp, &rho, &sens, &mask, &cfgs[k], 0.0, 1);
+            mr_ifftshift2_f32(mr_array_f32(&mc.mask), H, W);
+        mr_test_simulate(&mc.ksp, &mc.rho, &mc.sens, &mc.mask, &cfgs[k], 0.0, 1);
         assert_int_equal(mr_coils_create(nc, H, W, &cfgs[k], &c), MR_OK);
-        assert_int_equal(mr_coils_estimate(c, &mr_coils_config_default, &ksp, &mask, NULL, &est),
+        assert_int_equal(mr_coils_estimate(c, &mr_coils_config_default, &mc.ksp, &mc.mask, NULL,
+                                           &mc.est),
                          MR_OK);
         /* the object covers the whole FOV: no thresholding, compare everywhere but a border */
         double num = 0.0;
@@ -210,20 +233,16 @@ static void test_coils_estimate_recovers_smooth_maps(void **state)
             for (int64_t y = 3; y < H - 3; y++)
                 for (int64_t x = 3; x < W - 3; x++) {
                     int64_t i = (ch * H + y) * W + x;
-                    num += pow(cabs((double complex)(mr_array_cf32(&est)[i] -
-                                                     mr_array_cf32(&sens)[i])), 2);
-                    den += pow(cabs((double complex)mr_array_cf32(&sens)[i]), 2);
+                    num += pow(cabs((double complex)(mr_array_cf32(&mc.est)[i] -
+                                                     mr_array_cf32(&mc.sens)[i])), 2);
+                    den += pow(cabs((double complex)mr_array_cf32(&mc.sens)[i]), 2);
                 }
         assert_true(sqrt(num / den) < 0.05);
         mr_coils_free(c);
         if (!cfgs[k].centered)
-            mr_fftshift2_f32(mr_array_f32(&mask), H, W);
+            mr_fftshift2_f32(mr_array_f32(&mc.mask), H, W);
     }
-    mr_array_cleanup(&rho);
-    mr_array_cleanup(&sens);
-    mr_array_cleanup(&est);
-    mr_array_cleanup(&mask);
-    mr_array_cleanup(&ksp);
+    maps_case_cleanup(&mc);
 }
 
 static double maps_error(const struct mr_array *est, const struct mr_array *ref,
@@ -249,43 +268,31 @@ static void test_coils_refine_improves_maps(void **state)
 {
     (void)state;
     const int64_t nc = 4;
-    struct mr_array rho;
-    struct mr_array sens;
-    struct mr_array est;
-    struct mr_array mask;
-    struct mr_array ksp;
     struct mr_coils *c = NULL;
     struct mr_coils_config cfg = mr_coils_config_default;
-    assert_int_equal(mr_array_init_dims(&rho, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
-    assert_int_equal(mr_array_init_dims(&sens, MR_DTYPE_CF32, 3, nc, (int64_t)H, (int64_t)W),
-                     MR_OK);
-    assert_int_equal(mr_array_init_like(&est, &sens), MR_OK);
-    assert_int_equal(mr_array_init_like(&ksp, &sens), MR_OK);
-    assert_int_equal(mr_array_init_dims(&mask, MR_DTYPE_F32, 2, (int64_t)H, (int64_t)W), MR_OK);
-    mr_test_phantom(&rho);
-    mr_test_smooth_maps(&sens);
-    mr_test_column_mask(&mask, 4, 6);
-    mr_test_simulate(&ksp, &rho, &sens, &mask, &mr_fft_config_default, 0.0, 1);
+    struct maps_case mc;
+    maps_case_init(&mc, nc);
+    mr_test_phantom(&mc.rho);
+    mr_test_smooth_maps(&mc.sens);
+    mr_test_column_mask(&mc.mask, 4, 6);
+    mr_test_simulate(&mc.ksp, &mc.rho, &mc.sens, &mc.mask, &mr_fft_config_default, 0.0, 1);
     assert_int_equal(mr_coils_create(nc, H, W, &mr_fft_config_default, &c), MR_OK);
     cfg.threshold = 0.0f;
-    assert_int_equal(mr_coils_estimate(c, &cfg, &ksp, &mask, NULL, &est), MR_OK);
-    double e0 = maps_error(&est, &sens, &rho);
-    assert_int_equal(mr_coils_refine(c, &cfg, &ksp, &mask, &rho, &est), MR_OK);
-    double e1 = maps_error(&est, &sens, &rho);
+    assert_int_equal(mr_coils_estimate(c, &cfg, &mc.ksp, &mc.mask, NULL, &mc.est), MR_OK);
+    double e0 = maps_error(&mc.est, &mc.sens, &mc.rho);
+    assert_int_equal(mr_coils_refine(c, &cfg, &mc.ksp, &mc.mask, &mc.rho, &mc.est), MR_OK);
+    double e1 = maps_error(&mc.est, &mc.sens, &mc.rho);
     print_message("map error inside the object: ACS %.3f, refined %.3f\n", e0, e1);
     assert_true(e1 < 0.5 * e0);
 
     cfg.refine_size = 0;
-    assert_int_equal(mr_coils_refine(c, &cfg, &ksp, &mask, &rho, &est), MR_ERR_ARG);
+    assert_int_equal(mr_coils_refine(c, &cfg, &mc.ksp, &mc.mask, &mc.rho, &mc.est), MR_ERR_ARG);
     assert_non_null(strstr(mr_last_error(), "refinement"));
-    assert_int_equal(mr_coils_refine(c, &mr_coils_config_default, &ksp, &mask, &ksp, &est),
+    assert_int_equal(mr_coils_refine(c, &mr_coils_config_default, &mc.ksp, &mc.mask, &mc.ksp,
+                                     &mc.est),
                      MR_ERR_SHAPE);
     mr_coils_free(c);
-    mr_array_cleanup(&rho);
-    mr_array_cleanup(&sens);
-    mr_array_cleanup(&est);
-    mr_array_cleanup(&mask);
-    mr_array_cleanup(&ksp);
+    maps_case_cleanup(&mc);
 }
 
 static void test_coils_errors(void **state)

@@ -114,71 +114,78 @@ static void exact_solution(const struct problem *p, float tau, struct mr_array *
     mr_array_cleanup(&b);
 }
 
+/* The test problem with the Tikhonov prior, a default configuration and two (H, W) images:
+ * x (the solver's) and xs (a reference). prior points into the fixture: not copied. */
+struct fixture {
+    struct problem p;
+    struct tik t;
+    struct mr_prior prior;
+    struct mr_pnp_config cfg;
+    struct mr_pnp_info info;
+    struct mr_array x;
+    struct mr_array xs;
+};
+
+static void fixture_init(struct fixture *f)
+{
+    f->t = (struct tik){ .mu = MU };
+    f->prior = (struct mr_prior){ &tik_ops, &f->t };
+    f->cfg = mr_pnp_config_default;
+    problem_init(&f->p);
+    assert_int_equal(mr_array_init_dims(&f->x, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
+    assert_int_equal(mr_array_init_like(&f->xs, &f->x), MR_OK);
+}
+
+static void fixture_cleanup(struct fixture *f)
+{
+    mr_array_cleanup(&f->x);
+    mr_array_cleanup(&f->xs);
+    problem_cleanup(&f->p);
+}
+
 /* ---- tests ------------------------------------------------------------------------------- */
 
 static void test_pgd_converges_to_regularised_least_squares(void **state)
 {
     (void)state;
-    struct problem p;
-    struct tik t = { .mu = MU };
-    struct mr_prior prior = { &tik_ops, &t };
-    struct mr_pnp_config cfg = mr_pnp_config_default;
-    struct mr_pnp_info info;
-    struct mr_array x;
-    struct mr_array xs;
-
-    problem_init(&p);
-    assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
-    assert_int_equal(mr_array_init_like(&xs, &x), MR_OK);
-    cfg.iters = 2000;
-    cfg.step = 0.9f;
-    cfg.lambda = 0.5f;
-    cfg.tol = 1e-7f;
+    struct fixture f;
+    fixture_init(&f);
+    f.cfg.iters = 2000;
+    f.cfg.step = 0.9f;
+    f.cfg.lambda = 0.5f;
+    f.cfg.tol = 1e-7f;
     /* fixed point: ½‖Ax − y‖² + λ μ/2 ‖x‖² */
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, &info, NULL), MR_OK);
-    assert_true(info.converged);
-    assert_true(info.iters < cfg.iters);
-    assert_int_equal(t.calls, info.iters);
-    assert_true(fabsf(t.last_lambda - cfg.lambda * cfg.step) < 1e-7f);
-    exact_solution(&p, cfg.lambda * MU, &xs);
-    assert_nrmse_below(&x, &xs, 1e-5);
-
-    mr_array_cleanup(&x);
-    mr_array_cleanup(&xs);
-    problem_cleanup(&p);
+    assert_int_equal(mr_pnp_pgd(f.p.pnp, &f.cfg, f.p.A, &f.prior, &f.p.y, &f.x, &f.info, NULL),
+                     MR_OK);
+    assert_true(f.info.converged);
+    assert_true(f.info.iters < f.cfg.iters);
+    assert_int_equal(f.t.calls, f.info.iters);
+    assert_true(fabsf(f.t.last_lambda - f.cfg.lambda * f.cfg.step) < 1e-7f);
+    exact_solution(&f.p, f.cfg.lambda * MU, &f.xs);
+    assert_nrmse_below(&f.x, &f.xs, 1e-5);
+    fixture_cleanup(&f);
 }
 
 static void test_admm_converges_to_regularised_least_squares(void **state)
 {
     (void)state;
-    struct problem p;
-    struct tik t = { .mu = MU };
-    struct mr_prior prior = { &tik_ops, &t };
-    struct mr_pnp_config cfg = mr_pnp_config_default;
-    struct mr_pnp_info info;
-    struct mr_array x;
-    struct mr_array xs;
-
-    problem_init(&p);
-    assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
-    assert_int_equal(mr_array_init_like(&xs, &x), MR_OK);
-    cfg.iters = 500;
-    cfg.rho = 0.5f;
-    cfg.scale = 2.0f;
-    cfg.lambda = 0.8f;
-    cfg.cg_tol = 1e-7f;
-    cfg.cg_iters = 100;
-    cfg.tol = 1e-7f;
+    struct fixture f;
+    fixture_init(&f);
+    f.cfg.iters = 500;
+    f.cfg.rho = 0.5f;
+    f.cfg.scale = 2.0f;
+    f.cfg.lambda = 0.8f;
+    f.cfg.cg_tol = 1e-7f;
+    f.cfg.cg_iters = 100;
+    f.cfg.tol = 1e-7f;
     /* minimises s‖y − Ax‖² + λ μ/2 ‖x‖²  ⇔  (AᴴA + λμ/(2s)) x = Aᴴy */
-    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, &info, NULL), MR_OK);
-    assert_true(info.converged);
-    assert_true(fabsf(t.last_lambda - cfg.lambda / cfg.rho) < 1e-7f);
-    exact_solution(&p, cfg.lambda * MU / (2.0f * cfg.scale), &xs);
-    assert_nrmse_below(&x, &xs, 1e-4);
-
-    mr_array_cleanup(&x);
-    mr_array_cleanup(&xs);
-    problem_cleanup(&p);
+    assert_int_equal(mr_pnp_admm(f.p.pnp, &f.cfg, f.p.A, &f.prior, &f.p.y, &f.x, &f.info, NULL),
+                     MR_OK);
+    assert_true(f.info.converged);
+    assert_true(fabsf(f.t.last_lambda - f.cfg.lambda / f.cfg.rho) < 1e-7f);
+    exact_solution(&f.p, f.cfg.lambda * MU / (2.0f * f.cfg.scale), &f.xs);
+    assert_nrmse_below(&f.x, &f.xs, 1e-4);
+    fixture_cleanup(&f);
 }
 
 /* the first iterations written out by hand */
@@ -306,36 +313,28 @@ static void test_admm_first_iteration_order_132(void **state)
 static void test_warm_start_and_zero_iterations(void **state)
 {
     (void)state;
-    struct problem p;
-    struct tik t = { .mu = MU };
-    struct mr_prior prior = { &tik_ops, &t };
-    struct mr_pnp_config cfg = mr_pnp_config_default;
-    struct mr_array x;
-    struct mr_array x0;
+    struct fixture f;
     struct mr_array aty;
-
-    problem_init(&p);
-    assert_int_equal(mr_array_init_dims(&x, MR_DTYPE_CF32, 2, (int64_t)H, (int64_t)W), MR_OK);
-    assert_int_equal(mr_array_init_like(&x0, &x), MR_OK);
-    assert_int_equal(mr_array_init_like(&aty, &x), MR_OK);
-    mr_linop_adjoint(p.A, &aty, &p.y);
-    mr_test_rand(&x0, 9);
-    cfg.iters = 0;
-    mr_array_copy(&x, &x0);
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_OK);
-    assert_true(mr_test_nrmse(&x, &aty) == 0.0);
-    cfg.warm_start = true;
-    mr_array_copy(&x, &x0);
-    assert_int_equal(mr_pnp_pgd(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_OK);
-    assert_true(mr_test_nrmse(&x, &x0) == 0.0);
-    assert_int_equal(mr_pnp_admm(p.pnp, &cfg, p.A, &prior, &p.y, &x, NULL, NULL), MR_OK);
-    assert_true(mr_test_nrmse(&x, &x0) == 0.0);
-    assert_int_equal(t.calls, 0);
-
-    mr_array_cleanup(&x);
-    mr_array_cleanup(&x0);
+    fixture_init(&f);
+    struct mr_array *x = &f.x;
+    struct mr_array *x0 = &f.xs; /* the warm start */
+    struct mr_pnp_config *cfg = &f.cfg;
+    assert_int_equal(mr_array_init_like(&aty, x), MR_OK);
+    mr_linop_adjoint(f.p.A, &aty, &f.p.y);
+    mr_test_rand(x0, 9);
+    cfg->iters = 0;
+    mr_array_copy(x, x0);
+    assert_int_equal(mr_pnp_pgd(f.p.pnp, cfg, f.p.A, &f.prior, &f.p.y, x, NULL, NULL), MR_OK);
+    assert_true(mr_test_nrmse(x, &aty) == 0.0);
+    cfg->warm_start = true;
+    mr_array_copy(x, x0);
+    assert_int_equal(mr_pnp_pgd(f.p.pnp, cfg, f.p.A, &f.prior, &f.p.y, x, NULL, NULL), MR_OK);
+    assert_true(mr_test_nrmse(x, x0) == 0.0);
+    assert_int_equal(mr_pnp_admm(f.p.pnp, cfg, f.p.A, &f.prior, &f.p.y, x, NULL, NULL), MR_OK);
+    assert_true(mr_test_nrmse(x, x0) == 0.0);
+    assert_int_equal(f.t.calls, 0);
     mr_array_cleanup(&aty);
-    problem_cleanup(&p);
+    fixture_cleanup(&f);
 }
 
 static void test_argument_errors(void **state)

@@ -92,6 +92,11 @@ static void test_sense_column_mask_layouts_agree(void **state)
     }
     assert_int_equal(mr_sense_create(NC, H, W, &mr_fft_config_default, &s), MR_OK);
     assert_int_equal(mr_sense_set_maps(s, &sens), MR_OK);
+    int64_t stride = -1;
+    assert_int_equal(mr_sense_mask_layout(&full, H, W, &stride), MR_OK);
+    assert_int_equal(stride, W);
+    assert_int_equal(mr_sense_mask_layout(&cols, H, W, &stride), MR_OK);
+    assert_int_equal(stride, 0);
     assert_int_equal(mr_sense_set_mask(s, &full), MR_OK);
     mr_sense_forward(s, &k1, &x);
     assert_int_equal(mr_sense_set_mask(s, &cols), MR_OK);
@@ -153,6 +158,9 @@ static void test_sense_errors(void **state)
     assert_int_equal(mr_array_init_dims(&bad, MR_DTYPE_F32, 2, (int64_t)W, (int64_t)H), MR_OK);
     assert_int_equal(mr_sense_set_mask(s, &bad), MR_ERR_SHAPE);
     assert_non_null(strstr(mr_last_error(), "mask is (9, 7)"));
+    int64_t stride = -1;
+    assert_int_equal(mr_sense_mask_layout(&bad, H, W, &stride), MR_ERR_SHAPE);
+    assert_int_equal(stride, -1);
     mr_array_cleanup(&bad);
     assert_int_equal(mr_array_init_dims(&bad, MR_DTYPE_CF32, 3, (int64_t)NC, (int64_t)H,
                                         (int64_t)W), MR_OK);
