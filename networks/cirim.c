@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "networks/conv_weights.h"
 #include "networks/atommic.h"
 #include "networks/layout.h"
 #include "recon/combine.h"
@@ -67,27 +68,14 @@ static mr_status load_feature_conv(struct mr_conv2d *c, struct mr_weights *ws,
                                    const char *prefix, int64_t cin, int64_t cout, int64_t k,
                                    int64_t d, bool bias)
 {
-    const struct mr_array *t = NULL;
     char name[256];
-    mr_status st;
 
     *c = mr_conv2d_make(cin, cout, k, d * (k - 1) / 2);
     c->dilation[0] = d;
     c->dilation[1] = d;
     c->pad_mode = MR_PAD_MODE_REPLICATE;
-    snprintf(name, sizeof(name), "%s.conv_layer.weight", prefix);
-    st = mr_weights_get(ws, name, 4, (const int64_t[]){ cout, cin, k, k }, &t);
-    if (st != MR_OK)
-        return st;
-    c->w = mr_array_f32(t);
-    if (!bias)
-        return MR_OK;
-    snprintf(name, sizeof(name), "%s.conv_layer.bias", prefix);
-    st = mr_weights_get(ws, name, 1, (const int64_t[]){ cout }, &t);
-    if (st != MR_OK)
-        return st;
-    c->b = mr_array_f32(t);
-    return MR_OK;
+    snprintf(name, sizeof(name), "%s.conv_layer", prefix);
+    return mr_conv2d_load(c, ws, name, bias);
 }
 
 /* the 3×3 feature convs with many channels (the paper's dilated 64 → 64) run as Winograd */

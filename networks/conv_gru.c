@@ -8,6 +8,7 @@
  * the first Hc channels of one (2Hc, H, W) buffer and the state (then r ⊙ state) into the
  * second half, so the three 1×1 gate convs read [a, h] / [a, r ⊙ h] directly.
  */
+#include "networks/conv_weights.h"
 #include "networks/conv_gru.h"
 
 #include <math.h>
@@ -20,22 +21,10 @@ static mr_status load_conv(struct mr_conv2d *c, struct mr_weights *ws, const cha
                            const char *name, int64_t cin, int64_t cout, int64_t k)
 {
     char key[512];
-    const struct mr_array *w = NULL;
-    const struct mr_array *b = NULL;
-    mr_status st;
 
-    snprintf(key, sizeof(key), "%s%s.weight", prefix, name);
-    st = mr_weights_get(ws, key, 4, (const int64_t[]){ cout, cin, k, k }, &w);
-    if (st != MR_OK)
-        return st;
-    snprintf(key, sizeof(key), "%s%s.bias", prefix, name);
-    st = mr_weights_get(ws, key, 1, (const int64_t[]){ cout }, &b);
-    if (st != MR_OK)
-        return st;
+    snprintf(key, sizeof(key), "%s%s", prefix, name);
     *c = mr_conv2d_make(cin, cout, k, 0);
-    c->w = mr_array_f32(w);
-    c->b = mr_array_f32(b);
-    return MR_OK;
+    return mr_conv2d_load(c, ws, key, true);
 }
 
 mr_status mr_conv_gru_init(struct mr_conv_gru *g, struct mr_weights *ws, const char *prefix,

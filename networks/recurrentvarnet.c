@@ -9,6 +9,7 @@
  * accumulate in float from coil 0 upwards, like torch's sum over a short axis
  * (recon/combine.h MR_COIL_SUM_FLOAT).
  */
+#include "networks/conv_weights.h"
 #include "networks/recurrentvarnet.h"
 
 #include <stdio.h>
@@ -168,23 +169,8 @@ void mr_recurrentvarnet_free(struct mr_recurrentvarnet *net)
 static mr_status load_conv(struct mr_conv2d *c, struct mr_weights *ws, const char *key,
                            int64_t cin, int64_t cout, int64_t k)
 {
-    char name[512];
-    const struct mr_array *wt = NULL;
-    const struct mr_array *b = NULL;
-    mr_status st;
-
-    snprintf(name, sizeof(name), "%s.weight", key);
-    st = mr_weights_get(ws, name, 4, (const int64_t[]){ cout, cin, k, k }, &wt);
-    if (st != MR_OK)
-        return st;
-    snprintf(name, sizeof(name), "%s.bias", key);
-    st = mr_weights_get(ws, name, 1, (const int64_t[]){ cout }, &b);
-    if (st != MR_OK)
-        return st;
     *c = mr_conv2d_make(cin, cout, k, 0);
-    c->w = mr_array_f32(wt);
-    c->b = mr_array_f32(b);
-    return MR_OK;
+    return mr_conv2d_load(c, ws, key, true);
 }
 
 static mr_status load_rsi(struct mr_recurrentvarnet *net, struct mr_weights *ws,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/conv_weights.h"
 #include "networks/layers.h"
 
 #define UNET_NORM_EPS 1e-5f
@@ -55,23 +56,10 @@ static mr_status load_conv(struct mr_weights *ws, struct mr_conv2d *c, const cha
                            const char *key, int64_t cin, int64_t cout, int64_t k, bool bias)
 {
     char name[512];
-    const struct mr_array *t = NULL;
-    mr_status st;
 
     *c = mr_conv2d_make(cin, cout, k, (k - 1) / 2);
-    snprintf(name, sizeof(name), "%s%s.weight", prefix, key);
-    st = mr_weights_get(ws, name, 4, (const int64_t[]){ cout, cin, k, k }, &t);
-    if (st != MR_OK)
-        return st;
-    c->w = mr_array_f32(t);
-    if (!bias)
-        return MR_OK;
-    snprintf(name, sizeof(name), "%s%s.bias", prefix, key);
-    st = mr_weights_get(ws, name, 1, (const int64_t[]){ cout }, &t);
-    if (st != MR_OK)
-        return st;
-    c->b = mr_array_f32(t);
-    return MR_OK;
+    snprintf(name, sizeof(name), "%s%s", prefix, key);
+    return mr_conv2d_load(c, ws, name, bias);
 }
 
 static mr_status load_block(struct mr_weights *ws, struct conv_block *b, const char *prefix,

@@ -307,7 +307,17 @@ void mr_vnormalize_leaky(float *p, int64_t n, float m, float inv, float slope)
 #define VMATH_CHUNK 4096
 #define VMATH_PAR_MIN ((int64_t)1 << 17)
 
-void mr_vsigmoid(float *d, int64_t n)
+/* one in-place element-wise function: its AVX-512 kernel (all of the values), its AVX2 kernel
+ * (whole blocks of 8) and the scalar function */
+struct vmath_fn {
+#if MR_VMATH_X86
+    void (*avx512)(float *d, int64_t n);
+    int64_t (*avx2)(float *d, int64_t n);
+#endif
+    float (*scalar)(float v);
+};
+
+static void apply_chunked(const struct vmath_fn *f, float *d, int64_t n)
 {
 #pragma omp parallel for if (n > VMATH_PAR_MIN) schedule(static)
     for (int64_t c = 0; c < n; c += VMATH_CHUNK) {
@@ -315,32 +325,40 @@ void mr_vsigmoid(float *d, int64_t n)
         int64_t i = c;
 #if MR_VMATH_X86
         if (have_avx512()) {
-            sigmoid_avx512(d + c, m);
+            f->avx512(d + c, m);
             continue;
         }
         if (have_avx2())
-            i = c + mr_vsigmoid_avx2(d + c, m);
+            i = c + f->avx2(d + c, m);
 #endif
         for (; i < c + m; i++)
-            d[i] = 1.0f / (1.0f + expf(-d[i]));
+            d[i] = f->scalar(d[i]);
     }
+}
+
+static float sigmoid_scalar(float v)
+{
+    return 1.0f / (1.0f + expf(-v));
+}
+
+void mr_vsigmoid(float *d, int64_t n)
+{
+    static const struct vmath_fn f = {
+#if MR_VMATH_X86
+        .avx512 = sigmoid_avx512, .avx2 = mr_vsigmoid_avx2,
+#endif
+        .scalar = sigmoid_scalar,
+    };
+    apply_chunked(&f, d, n);
 }
 
 void mr_vtanh(float *d, int64_t n)
 {
-#pragma omp parallel for if (n > VMATH_PAR_MIN) schedule(static)
-    for (int64_t c = 0; c < n; c += VMATH_CHUNK) {
-        const int64_t m = n - c < VMATH_CHUNK ? n - c : VMATH_CHUNK;
-        int64_t i = c;
+    static const struct vmath_fn f = {
 #if MR_VMATH_X86
-        if (have_avx512()) {
-            tanh_avx512(d + c, m);
-            continue;
-        }
-        if (have_avx2())
-            i = c + mr_vtanh_avx2(d + c, m);
+        .avx512 = tanh_avx512, .avx2 = mr_vtanh_avx2,
 #endif
-        for (; i < c + m; i++)
-            d[i] = tanhf(d[i]);
-    }
+        .scalar = tanhf,
+    };
+    apply_chunked(&f, d, n);
 }
