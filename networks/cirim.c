@@ -18,8 +18,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "networks/conv_weights.h"
 #include "networks/atommic.h"
+#include "networks/conv_weights.h"
 #include "networks/layout.h"
 #include "recon/combine.h"
 #include "recon/dc.h"

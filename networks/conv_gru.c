@@ -8,12 +8,13 @@
  * the first Hc channels of one (2Hc, H, W) buffer and the state (then r ⊙ state) into the
  * second half, so the three 1×1 gate convs read [a, h] / [a, r ⊙ h] directly.
  */
-#include "networks/conv_weights.h"
 #include "networks/conv_gru.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "networks/conv_weights.h"
 
 #define MR_CONV_GRU_PAR_MIN ((int64_t)1 << 15)
 

@@ -9,13 +9,13 @@
  * accumulate in float from coil 0 upwards, like torch's sum over a short axis
  * (recon/combine.h MR_COIL_SUM_FLOAT).
  */
-#include "networks/conv_weights.h"
 #include "networks/recurrentvarnet.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "networks/conv_weights.h"
 #include "recon/combine.h"
 #include "recon/dc.h"
 
