@@ -32,9 +32,11 @@ static void *array_alloc(size_t nbytes)
 {
 #ifdef MADV_HUGEPAGE
     if (nbytes >= MR_HUGE_ALIGN) {
-        void *p = aligned_alloc(MR_HUGE_ALIGN, (nbytes + MR_ALIGN - 1) / MR_ALIGN * MR_ALIGN);
-        if (p != NULL)
-            (void)madvise(p, nbytes / MR_HUGE_ALIGN * MR_HUGE_ALIGN, MADV_HUGEPAGE);
+        /* posix_memalign: C11 aligned_alloc wants a size that is a multiple of the alignment */
+        void *p = NULL;
+        if (posix_memalign(&p, MR_HUGE_ALIGN, nbytes) != 0)
+            return NULL;
+        (void)madvise(p, nbytes / MR_HUGE_ALIGN * MR_HUGE_ALIGN, MADV_HUGEPAGE);
         return p;
     }
 #endif
