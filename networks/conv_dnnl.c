@@ -13,9 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "recon/cpu.h"
 
 #ifdef MR_DNNL
 #include <dnnl.h>
@@ -71,15 +69,6 @@ static void engine_init(void)
     engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
 }
 
-static int threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 static int64_t round16(int64_t n)
 {
     return (n + 15) / 16 * 16;
@@ -95,7 +84,7 @@ static void make_key(const struct mr_conv2d *c, int64_t h, int64_t w, int64_t ke
 {
     const int64_t k[KEY_LEN] = { c->cin, c->cout, c->kh, c->kw, c->stride[0], c->stride[1],
                                  c->dilation[0], c->dilation[1], c->pad[0], c->pad[1],
-                                 c->pad[2], c->pad[3], h, w, c->b != NULL, threads() };
+                                 c->pad[2], c->pad[3], h, w, c->b != NULL, mr_cpu_threads() };
     memcpy(key, k, sizeof k);
 }
 

@@ -12,10 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
 #include "networks/conv_direct.h"
 #include "networks/conv_dnnl.h"
 #include "networks/conv_im2col.h"
@@ -163,15 +159,6 @@ static double time_conv(const struct mr_conv2d *c, enum dir dir, struct mr_array
     return best * 1e6;
 }
 
-static int plan_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 static int64_t max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
@@ -213,7 +200,7 @@ static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_
     int64_t nscr = dir == DIR_FORWARD ? mr_conv2d_im2col_scratch_size(&c, h, w)
                                       : mr_conv2d_im2col_input_grad_scratch_size(&c, h, w);
     if (wino)
-        nscr = max64(nscr, mr_conv2d_winograd_scratch_size(&c, h, w, plan_threads()));
+        nscr = max64(nscr, mr_conv2d_winograd_scratch_size(&c, h, w, mr_cpu_threads()));
     if (p != NULL)
         nscr = max64(nscr, mr_conv_dnnl_scratch_size(p, dir == DIR_GRAD));
     const int64_t nwino = wino ? mr_conv2d_winograd_weights_size(&c) : 0;
@@ -332,7 +319,7 @@ static void header(char lines[HEADER_LINES][LINE_MAX])
     snprintf(lines[0], LINE_MAX, "mrirecon-conv-wisdom 1");
     snprintf(lines[1], LINE_MAX, "cpu %s %s", mr_cpu_get()->vendor, mr_cpu_get()->model);
     snprintf(lines[2], LINE_MAX, "features %s isa=%s", features, mr_isa_name(mr_cpu_isa()));
-    snprintf(lines[3], LINE_MAX, "threads %d", plan_threads());
+    snprintf(lines[3], LINE_MAX, "threads %d", mr_cpu_threads());
     snprintf(lines[4], LINE_MAX, "blas %s core=%s dnnl=%s", config != NULL ? config : "unknown",
              core != NULL ? core : "unknown", mr_conv_dnnl_version());
 }

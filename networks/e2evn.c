@@ -23,6 +23,7 @@
 
 #include "networks/atommic.h"
 #include "networks/unet.h"
+#include "recon/cpu.h"
 #include "recon/coils.h"
 #include "recon/combine.h"
 #include "recon/dc.h"
@@ -76,15 +77,6 @@ struct e2evn {
     struct mr_array ymask;   /* (C, H, W) IFFT([M ≠ 0] ⊙ y) */
     struct mr_atommic_inference atommic; /* ATOMMIC variant for inference: its scaling */
 };
-
-static int64_t max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
 
 static void e2evn_release_prepared(struct e2evn *e)
 {
@@ -295,7 +287,7 @@ static mr_status e2evn_prepare(void *ctx, int64_t nc, int64_t h, int64_t w, int 
     MR_CHECK(mr_array_init_dims(&e->ymask, MR_DTYPE_CF32, 3, nc, h, w));
     if (e->variant == E2EVN_FASTMRI) {
         MR_CHECK(mr_normunet_prepare_size(e->sens_net, h, w));
-        const int nwork = (int)(nc < max_threads() ? nc : max_threads());
+        const int nwork = (int)(nc < mr_cpu_threads() ? nc : mr_cpu_threads());
         e->sens_work = calloc((size_t)nwork, sizeof(*e->sens_work));
         if (e->sens_work == NULL) {
             st = MR_FAIL(MR_ERR_NOMEM, "e2evn: sensitivity buffers");
@@ -354,7 +346,7 @@ static mr_status estimate_sens(struct e2evn *e, const struct mr_net_inputs *in,
      * little from parallel layers; whole coils per thread scale with the threads. A probe sees
      * each coil's intermediates in coil order (the ordered section runs before the thread's
      * next coil reuses its buffers); the arithmetic is the same with or without a probe. */
-    const int nwork = (int)(max_threads() < e->sens_nwork ? max_threads() : e->sens_nwork);
+    const int nwork = (int)(mr_cpu_threads() < e->sens_nwork ? mr_cpu_threads() : e->sens_nwork);
 #pragma omp parallel for ordered num_threads(nwork) if (nwork > 1) schedule(static, 1)
     for (int64_t c = 0; c < nc; c++) {
         int tid = 0;

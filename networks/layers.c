@@ -22,6 +22,7 @@
 #include "networks/conv_plan.h"
 #include "networks/conv_winograd.h"
 #include "networks/vmath.h"
+#include "recon/cpu.h"
 #include "recon/settings.h"
 
 #ifdef _OPENMP
@@ -248,15 +249,6 @@ mr_status mr_conv2d_prepare_winograd_for(struct mr_conv2d *c, struct mr_array *s
     return mr_conv2d_prepare_for(c, store, h, w, false);
 }
 
-static int max_threads(void)
-{
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
 bool mr_conv2d_uses_direct(const struct mr_conv2d *c)
 {
     return c->algo != MR_CONV2D_ALGO_IM2COL && mr_conv2d_direct_supported(c);
@@ -339,7 +331,7 @@ int64_t mr_conv2d_scratch_size(const struct mr_conv2d *c, int64_t h, int64_t w)
         return nd;
     int64_t n = max64(nd, mr_conv2d_im2col_scratch_size(c, h, w));
     if (c->wino != NULL || a == MR_CONV2D_ALGO_WINOGRAD || winograd_pays(c, h, w))
-        n = max64(n, mr_conv2d_winograd_scratch_size(c, h, w, max_threads()));
+        n = max64(n, mr_conv2d_winograd_scratch_size(c, h, w, mr_cpu_threads()));
     return n;
 }
 

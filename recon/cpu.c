@@ -5,6 +5,10 @@
  */
 #include "recon/cpu.h"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -151,4 +155,13 @@ void mr_cpu_features_string(char *buf, size_t n)
             return;
         used += (size_t)k;
     }
+}
+
+int mr_cpu_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
 }

@@ -41,6 +41,10 @@ const struct mr_cpu *mr_cpu_get(void);
 /* The level kernels use: min(mr_cpu_get()->isa, mr_settings_get()->isa_max). */
 enum mr_isa mr_cpu_isa(void);
 
+/* The OpenMP threads a parallel region opened here would get (omp_get_max_threads(); 1 without
+ * OpenMP): what kernels size per-thread buffers and plans by. */
+int mr_cpu_threads(void);
+
 /* "generic", "avx2" or "avx512". */
 const char *mr_isa_name(enum mr_isa isa);
 
