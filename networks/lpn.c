@@ -74,7 +74,8 @@ struct mr_lpn {
 /*
  * torch Softplus(beta, threshold 20) and its derivative, in float as torch computes them (the
  * arrays vectorised by networks/vmath.h, within a few ulp of libm's expf / log1pf, as torch's
- * own vectorised kernels are), with one deliberate difference: results below 2^-100 are flushed to zero (and β·z < −80, where
+ * own vectorised kernels are), with one deliberate difference: results below 2^-100 are
+ * flushed to zero (and β·z < −80, where
  * both are below e^-80 ≈ 1.8e-35, gives zero directly). Saturated units (β = 100 makes that
  * every z < −0.8) otherwise fill the activations and gradients with subnormal floats, and
  * every GEMM that touches them runs 10–100 times slower on x86 (microcode assists). The
@@ -314,11 +315,12 @@ mr_status mr_lpn_create_from(const struct mr_lpn_config *cfg, mr_lpn_tensor_fn g
          * oneDNN where the plan (or the heuristics, or the settings) picks them */
         MR_CHECK(mr_conv2d_prepare_for(cv, &n->wino[i], in, in, !twin));
         scratch = max64(scratch, mr_conv2d_scratch_size(cv, in, in));
-        scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(cv, in, in));
         if (twin) {
             MR_CHECK(mr_conv2d_adjoint_make(cv, &n->adj[i], &n->adj_w[i]));
             MR_CHECK(mr_conv2d_prepare_for(&n->adj[i], &n->adj_wino[i], in, in, false));
             scratch = max64(scratch, mr_conv2d_scratch_size(&n->adj[i], in, in));
+        } else {
+            scratch = max64(scratch, mr_conv2d_input_grad_scratch_size(cv, in, in));
         }
     }
     MR_CHECK(mr_array_init_dims(&n->scratch, MR_DTYPE_F32, 1, scratch));
@@ -433,7 +435,8 @@ static void lpn_forward(struct mr_lpn *n, const struct mr_array *x)
 }
 
 /* gin (+)= ∂/∂x of conv i (lin.0…6, then res.0…5) for the output gradient gout: by its
- * adjoint twin where it has one (into n->tmp first when accumulating), else by SGEMM + col2im */
+ * adjoint twin where it has one (into n->tmp first when accumulating), else by the planned
+ * input-gradient (SGEMM + col2im, or oneDNN) */
 static void conv_input_grad(struct mr_lpn *n, int i, struct mr_array *gin,
                             const struct mr_array *gout, bool accumulate)
 {
