@@ -188,7 +188,7 @@ double mr_cs_quantile_abs(const struct mr_array *x, double q, float *scratch)
     const int64_t n = mr_array_numel(x);
     const float complex *p = mr_array_cf32(x);
     for (int64_t i = 0; i < n; i++)
-        scratch[i] = cabsf(p[i]);
+        scratch[i] = mr_cmag(p[i]);
     int64_t k = (int64_t)(q * (double)(n - 1) + 0.5);
     if (k < 0)
         k = 0;

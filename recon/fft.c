@@ -197,8 +197,9 @@ static fftwf_plan plan_2d(int64_t h, int64_t w, int sign, bool unaligned, int nt
 
 /* `lines` transforms of length n with element stride `stride` and line distance `dist`
  * (rows: stride 1, dist n; columns: stride w, dist 1); buf is scratch */
-static fftwf_plan plan_lines(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
-                             bool unaligned, fftwf_complex *buf)
+/* `lines` transforms of length n from in to out (in == out: in place) */
+static fftwf_plan plan_lines_to(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
+                                bool unaligned, fftwf_complex *in, fftwf_complex *out)
 {
     fftwf_iodim64 dims[1] = { { .n = n, .is = stride, .os = stride } };
     fftwf_iodim64 many[1] = { { .n = lines, .is = dist, .os = dist } };
@@ -208,9 +209,15 @@ static fftwf_plan plan_lines(int64_t n, int64_t stride, int64_t lines, int64_t d
     {
         threads_init_once();
         fftwf_plan_with_nthreads(1);
-        p = fftwf_plan_guru64_dft(1, dims, 1, many, buf, buf, sign, flags);
+        p = fftwf_plan_guru64_dft(1, dims, 1, many, in, out, sign, flags);
     }
     return p;
+}
+
+static fftwf_plan plan_lines(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
+                             bool unaligned, fftwf_complex *buf)
+{
+    return plan_lines_to(n, stride, lines, dist, sign, unaligned, buf, buf);
 }
 
 static fftwf_plan plan_1d(int64_t n, int sign, bool unaligned, fftwf_complex *buf)
@@ -606,6 +613,7 @@ struct mr_fft_linemask {
     float *m;                 /* n values: m' / n */
     fftwf_plan block[2][2];   /* [direction][alignment]: LINEMASK_BLOCK lines */
     fftwf_plan one[2][2];     /* one line, for the remainder */
+    fftwf_plan row_to[2][2];  /* along rows: one line out of place (mr_fft_linemask_row) */
     int planned_alignment;
 };
 
@@ -632,6 +640,7 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
     mr_status st = MR_OK;
     struct mr_fft_linemask *op = NULL;
     fftwf_complex *buf = NULL;
+    fftwf_complex *buf_to = NULL;
 
     *out = NULL;
     if (h < 1 || w < 1)
@@ -644,11 +653,12 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
     const int64_t n = rows ? w : h;
     op = calloc(1, sizeof(*op));
     buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(rows ? w * LINEMASK_BLOCK : h * w));
+    buf_to = fftwf_malloc(sizeof(fftwf_complex) * (size_t)n);
     if (op != NULL) {
         op->m = malloc(sizeof(float) * (size_t)n);
         op->src = malloc(sizeof(float) * (size_t)n);
     }
-    if (op == NULL || buf == NULL || op->m == NULL || op->src == NULL) {
+    if (op == NULL || buf == NULL || buf_to == NULL || op->m == NULL || op->src == NULL) {
         st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a masked FFT of %lldx%lld", (long long)h,
                      (long long)w);
         goto out;
@@ -675,7 +685,11 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
             const int64_t block = rows || w >= LINEMASK_BLOCK ? LINEMASK_BLOCK : 1;
             op->block[d][a] = plan_lines(n, stride, block, dist, sign, a == AL_UNALIGNED, buf);
             op->one[d][a] = plan_lines(n, stride, 1, dist, sign, a == AL_UNALIGNED, buf);
-            if (op->block[d][a] == NULL || op->one[d][a] == NULL) {
+            if (rows)
+                op->row_to[d][a] = plan_lines_to(n, 1, 1, n, sign, a == AL_UNALIGNED, buf,
+                                                 buf_to);
+            if (op->block[d][a] == NULL || op->one[d][a] == NULL ||
+                (rows && op->row_to[d][a] == NULL)) {
                 st = MR_FAIL(MR_ERR_NOMEM, "FFTW could not plan a length-%lld transform",
                              (long long)n);
                 goto out;
@@ -685,6 +699,7 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
     op = NULL;
 out:
     fftwf_free(buf);
+    fftwf_free(buf_to);
     mr_fft_linemask_free(op);
     return st;
 }
@@ -697,6 +712,7 @@ void mr_fft_linemask_free(struct mr_fft_linemask *op)
         for (int a = 0; a < 2; a++) {
             destroy_plan(op->block[d][a]);
             destroy_plan(op->one[d][a]);
+            destroy_plan(op->row_to[d][a]);
         }
     free(op->m);
     free(op->src);
@@ -764,6 +780,24 @@ void mr_fft_linemask_apply_rows(const struct mr_fft_linemask *op, float complex 
         linemask_lines(op, rows + r * op->w, LINEMASK_BLOCK);
     for (; r < n; r++)
         linemask_lines(op, rows + r * op->w, 1);
+}
+
+void mr_fft_linemask_row(const struct mr_fft_linemask *op, float complex *dst,
+                         const float complex *src, float complex *tmp)
+{
+    MR_ASSERT(op->along_rows);
+    const int pa = op->planned_alignment;
+    const bool tmp_al = fftwf_alignment_of((float *)tmp) == pa;
+    const int al_fwd = tmp_al && fftwf_alignment_of((float *)src) == pa ? AL_ALIGNED
+                                                                         : AL_UNALIGNED;
+    const int al_inv = tmp_al && fftwf_alignment_of((float *)dst) == pa ? AL_ALIGNED
+                                                                        : AL_UNALIGNED;
+    /* FFTW's new-array execute takes a non-const input; the forward plan preserves it (c2c
+     * out-of-place plans are made without FFTW_DESTROY_INPUT) */
+    fftwf_execute_dft(op->row_to[DIR_FWD][al_fwd], (fftwf_complex *)src, (fftwf_complex *)tmp);
+    for (int64_t x = 0; x < op->w; x++)
+        tmp[x] *= op->m[x];
+    fftwf_execute_dft(op->row_to[DIR_INV][al_inv], (fftwf_complex *)tmp, (fftwf_complex *)dst);
 }
 
 void mr_fft_linemask_apply(const struct mr_fft_linemask *op, float complex *z, int64_t nimg)

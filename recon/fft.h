@@ -166,6 +166,12 @@ bool mr_fft_linemask_along_rows(const struct mr_fft_linemask *op);
  * calling thread (for callers that parallelise over rows themselves). */
 void mr_fft_linemask_apply_rows(const struct mr_fft_linemask *op, float complex *rows,
                                 int64_t n);
+/* For an operator along rows: dst = the row operator on the row src (w values), out of place
+ * through tmp (w values, overwritten; must not overlap src or dst), in the calling thread. dst
+ * may equal src. Unlike the in-place transforms (which FFTW buffers, allocating on every call
+ * for lengths such as 180 = 2²·3²·5), it never allocates. */
+void mr_fft_linemask_row(const struct mr_fft_linemask *op, float complex *dst,
+                         const float complex *src, float complex *tmp);
 
 /* True if every row of the h×w mask equals its first row exactly (constant along H), resp.
  * every column its first column (constant along W). */

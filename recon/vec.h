@@ -1,7 +1,8 @@
 /*
  * BLAS-1 style helpers on CF32 arrays (any shape; only the element count matters), used by the
  * iterative solvers. Reductions accumulate in double (STYLE.md "Threads"); the kernels are
- * parallel over the flat index above MR_VEC_PAR_MIN elements and never allocate.
+ * parallel over the flat index (sums above MR_VEC_PAR_MIN elements, element-wise maps and
+ * maxima above MR_VEC_MAP_PAR_MIN; see vec.c) and never allocate.
  *
  * All functions MR_ASSERT that their arrays are CF32 with equal element counts; they cannot
  * fail otherwise. Aliasing: x and y may be the same array in every function.
@@ -13,6 +14,21 @@
 #include <stdint.h>
 
 #include "recon/array.h"
+
+#include <math.h>
+
+/*
+ * |z| of a complex float: the square root of re² + im² summed in double, rounded to float. This
+ * is what glibc's cabsf/hypotf compute for finite values (the double sum cannot overflow), inline
+ * so that loops over it vectorise; for an infinite part with a NaN other part it gives NaN where
+ * hypotf gives inf. The solvers' magnitudes (soft thresholds, maxima, quantiles) use it.
+ */
+static inline float mr_cmag(float complex z)
+{
+    const double re = (double)crealf(z);
+    const double im = (double)cimagf(z);
+    return (float)sqrt(re * re + im * im);
+}
 
 /* <x, y> = Σ_i conj(x_i) y_i, accumulated in double. */
 double complex mr_vec_dot(const struct mr_array *x, const struct mr_array *y);

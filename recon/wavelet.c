@@ -14,7 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MR_WAVELET_PAR_MIN (1 << 17)
+#include "recon/vec.h"
+
+/* values per level pass before it goes parallel (every pass is element- or row-wise, so the
+ * result does not depend on the thread count; see MR_VEC_MAP_PAR_MIN in vec.c) */
+#define MR_WAVELET_PAR_MIN (1 << 13)
 #define MR_WAVELET_MAX_TAPS 8
 
 const struct mr_wavelet_config mr_wavelet_config_default = {
@@ -348,7 +352,7 @@ void mr_wavelet_soft_threshold(struct mr_wavelet *wt, float tau, struct mr_array
             if (y < ah && x < aw)
                 continue;
             float complex v = c[y * pw + x];
-            float m = cabsf(v);
+            float m = mr_cmag(v);
             c[y * pw + x] = m > tau ? v * (1.0f - tau / m) : 0.0f;
         }
 
@@ -367,7 +371,7 @@ double mr_wavelet_max_detail(struct mr_wavelet *wt, const struct mr_array *img)
     for (int64_t y = 0; y < wt->ph; y++)
         for (int64_t x = 0; x < wt->pw; x++)
             if (y >= ah || x >= aw) {
-                float a = cabsf(wt->buf[y * wt->pw + x]);
+                float a = mr_cmag(wt->buf[y * wt->pw + x]);
                 if (a > m)
                     m = a;
             }
