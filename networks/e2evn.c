@@ -455,8 +455,7 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
         mr_coil_expand(&e->k, &e->reg_out, sens);
     } else {
         const float complex *z0 = mr_array_cf32(&e->ymask);
-        memcpy(t, xk, sizeof(*t) * (size_t)(nc * npix));
-        mr_fft_linemask_apply(e->linemask, t, nc);
+        mr_fft_linemask_apply_to(e->linemask, t, xk, nc);
 #pragma omp parallel for if (nc * npix > E2EVN_PAR_MIN) schedule(static)
         for (int64_t c = 0; c < nc; c++)
             for (int64_t p = 0; p < npix; p++) {
@@ -470,8 +469,7 @@ static void cascade_image(struct e2evn *e, int64_t i, const struct mr_array *sen
         mr_probe_emitf(probe, -1, &e->cimg, "cascade_%lld_kspace", (long long)i);
     }
     if (mr_probe_wants_values(probe)) { /* the report's numbers, by P X against IFFT(B ⊙ y) */
-        memcpy(t, xk, sizeof(*t) * (size_t)(nc * npix));
-        mr_fft_linemask_apply(e->linemask, t, nc);
+        mr_fft_linemask_apply_to(e->linemask, t, xk, nc);
         mr_dc_emit_projected(probe, i + 1, t, mr_array_cf32(&e->ymask), xk, nc * npix);
     }
 }

@@ -18,6 +18,7 @@
 #include <omp.h>
 #endif
 
+#include "recon/cpu.h"
 #include "recon/settings.h"
 
 const struct mr_fft_config mr_fft_config_default = { .centered = true,
@@ -611,9 +612,14 @@ struct mr_fft_linemask {
     struct mr_fft_config cfg;
     float *src;               /* the n mask values it was made from */
     float *m;                 /* n values: m' / n */
-    fftwf_plan block[2][2];   /* [direction][alignment]: LINEMASK_BLOCK lines */
-    fftwf_plan one[2][2];     /* one line, for the remainder */
-    fftwf_plan row_to[2][2];  /* along rows: one line out of place (mr_fft_linemask_row) */
+    fftwf_plan block[2][2];   /* [direction][alignment]: LINEMASK_BLOCK lines in place */
+    fftwf_plan one[2][2];     /* one line in place, for the remainder */
+    /* along rows: out of place between the lines and a slot of LINEMASK_BLOCK·n values (FFTW
+     * buffers the in-place plans of lengths such as 180 = 2²·3²·5, allocating on every call) */
+    fftwf_plan block_to[2][2];
+    fftwf_plan one_to[2][2];
+    fftwf_complex *slots;     /* nslots slots, one per OpenMP thread of apply's loop */
+    int nslots;
     int planned_alignment;
 };
 
@@ -640,7 +646,6 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
     mr_status st = MR_OK;
     struct mr_fft_linemask *op = NULL;
     fftwf_complex *buf = NULL;
-    fftwf_complex *buf_to = NULL;
 
     *out = NULL;
     if (h < 1 || w < 1)
@@ -653,12 +658,17 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
     const int64_t n = rows ? w : h;
     op = calloc(1, sizeof(*op));
     buf = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(rows ? w * LINEMASK_BLOCK : h * w));
-    buf_to = fftwf_malloc(sizeof(fftwf_complex) * (size_t)n);
     if (op != NULL) {
         op->m = malloc(sizeof(float) * (size_t)n);
         op->src = malloc(sizeof(float) * (size_t)n);
+        if (rows) {
+            op->nslots = mr_cpu_threads();
+            op->slots = fftwf_malloc(sizeof(fftwf_complex) * (size_t)op->nslots *
+                                     (size_t)(LINEMASK_BLOCK * n));
+        }
     }
-    if (op == NULL || buf == NULL || buf_to == NULL || op->m == NULL || op->src == NULL) {
+    if (op == NULL || buf == NULL || op->m == NULL || op->src == NULL ||
+        (rows && op->slots == NULL)) {
         st = MR_FAIL(MR_ERR_NOMEM, "cannot allocate a masked FFT of %lldx%lld", (long long)h,
                      (long long)w);
         goto out;
@@ -685,11 +695,14 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
             const int64_t block = rows || w >= LINEMASK_BLOCK ? LINEMASK_BLOCK : 1;
             op->block[d][a] = plan_lines(n, stride, block, dist, sign, a == AL_UNALIGNED, buf);
             op->one[d][a] = plan_lines(n, stride, 1, dist, sign, a == AL_UNALIGNED, buf);
-            if (rows)
-                op->row_to[d][a] = plan_lines_to(n, 1, 1, n, sign, a == AL_UNALIGNED, buf,
-                                                 buf_to);
+            if (rows) {
+                op->block_to[d][a] = plan_lines_to(n, 1, LINEMASK_BLOCK, n, sign,
+                                                   a == AL_UNALIGNED, buf, op->slots);
+                op->one_to[d][a] = plan_lines_to(n, 1, 1, n, sign, a == AL_UNALIGNED, buf,
+                                                 op->slots);
+            }
             if (op->block[d][a] == NULL || op->one[d][a] == NULL ||
-                (rows && op->row_to[d][a] == NULL)) {
+                (rows && (op->block_to[d][a] == NULL || op->one_to[d][a] == NULL))) {
                 st = MR_FAIL(MR_ERR_NOMEM, "FFTW could not plan a length-%lld transform",
                              (long long)n);
                 goto out;
@@ -699,7 +712,6 @@ mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_confi
     op = NULL;
 out:
     fftwf_free(buf);
-    fftwf_free(buf_to);
     mr_fft_linemask_free(op);
     return st;
 }
@@ -712,8 +724,10 @@ void mr_fft_linemask_free(struct mr_fft_linemask *op)
         for (int a = 0; a < 2; a++) {
             destroy_plan(op->block[d][a]);
             destroy_plan(op->one[d][a]);
-            destroy_plan(op->row_to[d][a]);
+            destroy_plan(op->block_to[d][a]);
+            destroy_plan(op->one_to[d][a]);
         }
+    fftwf_free(op->slots);
     free(op->m);
     free(op->src);
     free(op);
@@ -771,36 +785,71 @@ static void linemask_lines(const struct mr_fft_linemask *op, float complex *z, i
     fftwf_execute_dft(p[DIR_INV][al], (fftwf_complex *)z, (fftwf_complex *)z);
 }
 
-void mr_fft_linemask_apply_rows(const struct mr_fft_linemask *op, float complex *rows,
-                                int64_t n)
+/* along rows: dst = the pair on `lines` rows of src (LINEMASK_BLOCK or 1), out of place
+ * through slot (lines·w values); dst may equal src */
+static void linemask_lines_to(const struct mr_fft_linemask *op, float complex *dst,
+                              const float complex *src, int64_t lines, float complex *slot)
 {
-    MR_ASSERT(op->along_rows);
-    int64_t r = 0;
-    for (; r + LINEMASK_BLOCK <= n; r += LINEMASK_BLOCK)
-        linemask_lines(op, rows + r * op->w, LINEMASK_BLOCK);
-    for (; r < n; r++)
-        linemask_lines(op, rows + r * op->w, 1);
+    const int pa = op->planned_alignment;
+    const bool slot_al = fftwf_alignment_of((float *)slot) == pa;
+    const int al_fwd = slot_al && fftwf_alignment_of((float *)src) == pa ? AL_ALIGNED
+                                                                          : AL_UNALIGNED;
+    const int al_inv = slot_al && fftwf_alignment_of((float *)dst) == pa ? AL_ALIGNED
+                                                                         : AL_UNALIGNED;
+    fftwf_plan const(*p)[2] = lines == 1 ? op->one_to : op->block_to;
+    /* FFTW's new-array execute takes a non-const input; c2c out-of-place plans made without
+     * FFTW_DESTROY_INPUT leave it unchanged */
+    fftwf_execute_dft(p[DIR_FWD][al_fwd], (fftwf_complex *)src, (fftwf_complex *)slot);
+    for (int64_t r = 0; r < lines; r++) {
+        float complex *row = slot + r * op->w;
+        for (int64_t x = 0; x < op->w; x++)
+            row[x] *= op->m[x];
+    }
+    fftwf_execute_dft(p[DIR_INV][al_inv], (fftwf_complex *)slot, (fftwf_complex *)dst);
 }
 
 void mr_fft_linemask_row(const struct mr_fft_linemask *op, float complex *dst,
                          const float complex *src, float complex *tmp)
 {
     MR_ASSERT(op->along_rows);
-    const int pa = op->planned_alignment;
-    const bool tmp_al = fftwf_alignment_of((float *)tmp) == pa;
-    const int al_fwd = tmp_al && fftwf_alignment_of((float *)src) == pa ? AL_ALIGNED
-                                                                         : AL_UNALIGNED;
-    const int al_inv = tmp_al && fftwf_alignment_of((float *)dst) == pa ? AL_ALIGNED
-                                                                        : AL_UNALIGNED;
-    /* FFTW's new-array execute takes a non-const input; the forward plan preserves it (c2c
-     * out-of-place plans are made without FFTW_DESTROY_INPUT) */
-    fftwf_execute_dft(op->row_to[DIR_FWD][al_fwd], (fftwf_complex *)src, (fftwf_complex *)tmp);
-    for (int64_t x = 0; x < op->w; x++)
-        tmp[x] *= op->m[x];
-    fftwf_execute_dft(op->row_to[DIR_INV][al_inv], (fftwf_complex *)tmp, (fftwf_complex *)dst);
+    linemask_lines_to(op, dst, src, 1, tmp);
+}
+
+/* the calling thread's slot in apply_to's loop, or NULL when it has none (a thread of a
+ * caller's larger team) */
+static float complex *linemask_slot(const struct mr_fft_linemask *op)
+{
+    int tid = 0;
+#ifdef _OPENMP
+    tid = omp_get_thread_num();
+#endif
+    if (tid >= op->nslots)
+        return NULL;
+    return (float complex *)op->slots + (int64_t)tid * LINEMASK_BLOCK * op->n;
+}
+
+/* along rows: dst = the pair on `lines` rows of src, through the thread's slot if it has one,
+ * else in place in dst */
+static void rows_to(const struct mr_fft_linemask *op, float complex *dst,
+                    const float complex *src, int64_t lines)
+{
+    float complex *slot = linemask_slot(op);
+    if (slot != NULL) {
+        linemask_lines_to(op, dst, src, lines, slot);
+        return;
+    }
+    if (dst != src)
+        memcpy(dst, src, sizeof(*dst) * (size_t)(lines * op->w));
+    linemask_lines(op, dst, lines);
 }
 
 void mr_fft_linemask_apply(const struct mr_fft_linemask *op, float complex *z, int64_t nimg)
+{
+    mr_fft_linemask_apply_to(op, z, z, nimg);
+}
+
+void mr_fft_linemask_apply_to(const struct mr_fft_linemask *op, float complex *dst,
+                              const float complex *src, int64_t nimg)
 {
     bool par = nimg * op->h * op->w >= MR_FFT_PAR_MIN_VALUES;
 #ifdef _OPENMP
@@ -809,13 +858,23 @@ void mr_fft_linemask_apply(const struct mr_fft_linemask *op, float complex *z, i
     if (op->along_rows) {
         const int64_t rows = nimg * op->h;
         const int64_t nblocks = rows / LINEMASK_BLOCK;
-#pragma omp parallel for if (par) schedule(static)
-        for (int64_t b = 0; b < nblocks; b++)
-            linemask_lines(op, z + b * LINEMASK_BLOCK * op->w, LINEMASK_BLOCK);
+        const int64_t w = op->w;
+        const int64_t bw = LINEMASK_BLOCK * w;
+        if (par) {
+#pragma omp parallel for schedule(static)
+            for (int64_t b = 0; b < nblocks; b++)
+                rows_to(op, dst + b * bw, src + b * bw, LINEMASK_BLOCK);
+        } else { /* no region at all: inside an inactive one every thread would be number 0 */
+            for (int64_t b = 0; b < nblocks; b++)
+                rows_to(op, dst + b * bw, src + b * bw, LINEMASK_BLOCK);
+        }
         for (int64_t r = nblocks * LINEMASK_BLOCK; r < rows; r++)
-            linemask_lines(op, z + r * op->w, 1);
+            rows_to(op, dst + r * w, src + r * w, 1);
         return;
     }
+    float complex *z = dst;
+    if (dst != src)
+        memcpy(dst, src, sizeof(*dst) * (size_t)(nimg * op->h * op->w));
     /* columns: blocks of LINEMASK_BLOCK adjacent columns of one image, then single columns */
     const int64_t nb = op->w / LINEMASK_BLOCK;
     const int64_t per = nb + (op->w - nb * LINEMASK_BLOCK);

@@ -159,17 +159,22 @@ struct mr_fft_linemask;
 mr_status mr_fft_linemask_create(int64_t h, int64_t w, const struct mr_fft_config *cfg,
                                  const float *mask, struct mr_fft_linemask **out);
 void mr_fft_linemask_free(struct mr_fft_linemask *op);
+/* z = the operator on nimg h×w images, in place. */
 void mr_fft_linemask_apply(const struct mr_fft_linemask *op, float complex *z, int64_t nimg);
+/* dst = the operator on the nimg images src (dst may equal src; otherwise they must not
+ * overlap). Along rows, the transforms run out of place between the rows and a slot of the
+ * operator per OpenMP thread (FFTW buffers in-place transforms of lengths such as 180 = 2²·3²·5,
+ * allocating on every call); a thread without a slot (of a caller's team larger than the thread
+ * count at creation) transforms in place. Concurrent calls on one operator are safe only from
+ * distinct threads of one OpenMP team (each uses the slot of its thread number). */
+void mr_fft_linemask_apply_to(const struct mr_fft_linemask *op, float complex *dst,
+                              const float complex *src, int64_t nimg);
 /* True if the mask is constant along H (the transforms run along contiguous rows). */
 bool mr_fft_linemask_along_rows(const struct mr_fft_linemask *op);
-/* For an operator along rows: the row operator on n contiguous rows of length w, in the
- * calling thread (for callers that parallelise over rows themselves). */
-void mr_fft_linemask_apply_rows(const struct mr_fft_linemask *op, float complex *rows,
-                                int64_t n);
 /* For an operator along rows: dst = the row operator on the row src (w values), out of place
- * through tmp (w values, overwritten; must not overlap src or dst), in the calling thread. dst
- * may equal src. Unlike the in-place transforms (which FFTW buffers, allocating on every call
- * for lengths such as 180 = 2²·3²·5), it never allocates. */
+ * through tmp (w values, overwritten; must not overlap src or dst), in the calling thread (for
+ * callers that parallelise over rows themselves). dst may equal src. Never allocates; uses no
+ * slot. */
 void mr_fft_linemask_row(const struct mr_fft_linemask *op, float complex *dst,
                          const float complex *src, float complex *tmp);
 
