@@ -17,7 +17,11 @@
  * Every algorithm computes the same conv up to float summation order, so the choice changes
  * results by rounding only (the goldens hold for each forced algorithm).
  *
- * Wisdom file (text): a header of five lines — the format version, the CPU model, its features
+ * Each candidate is timed with its weights evicted from the caches before every run (conv_plan.c
+ * time_conv: in a network each conv's weights are read once per pass).
+ *
+ * Wisdom file (text): a header of five lines — the format version (2: weights out of cache;
+ * files of version 1 were timed with warm weights and are ignored), the CPU model, its features
  * and the instruction-set level in use, the OpenMP thread count, and the libraries (OpenBLAS
  * configuration and core type, oneDNN version) — then one "conv" (forward) or "grad"
  * (input-gradient) line per key with the chosen algorithm ("im2col", "direct", "winograd",

@@ -259,7 +259,7 @@ static void test_apply_plan_wisdom(void **state)
     assert_non_null(f);
     char line[256];
     assert_non_null(fgets(line, sizeof line, f));
-    assert_string_equal(line, "mrirecon-conv-wisdom 1\n");
+    assert_string_equal(line, "mrirecon-conv-wisdom 2\n");
     int64_t convs = 0;
     while (fgets(line, sizeof line, f) != NULL)
         convs += strncmp(line, "conv ", 5) == 0;
