@@ -472,20 +472,25 @@ void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst
                     (int)cin, 1.0f, w, (int)(cout * 4), x, (int)npix, 0.0f, t, (int)npix);
     }
 
+    /* each output row 2r + a interleaves row r of the planes (o, a, 0) and (o, a, 1): one
+     * sequential write per row */
 #pragma omp parallel for if (cout * npix * 4 > MR_LAYERS_PAR_MIN) schedule(static)
     for (int64_t o = 0; o < cout; o++) {
         const float bo = bias != NULL ? bias[o] : 0.0f;
         float *yo = y + o * 4 * npix;
-        for (int64_t a = 0; a < 2; a++)
-            for (int64_t b = 0; b < 2; b++) {
-                const float *tp = t + ((o * 2 + a) * 2 + b) * npix;
-                for (int64_t r = 0; r < h; r++) {
-                    float *yr = yo + (2 * r + a) * (2 * wd) + b;
-                    const float *tr = tp + r * wd;
-                    for (int64_t s = 0; s < wd; s++)
-                        yr[2 * s] = tr[s] + bo;
+        for (int64_t a = 0; a < 2; a++) {
+            const float *t0 = t + (o * 2 + a) * 2 * npix;
+            const float *t1 = t0 + npix;
+            for (int64_t r = 0; r < h; r++) {
+                float *yr = yo + (2 * r + a) * (2 * wd);
+                const float *r0 = t0 + r * wd;
+                const float *r1 = t1 + r * wd;
+                for (int64_t s = 0; s < wd; s++) {
+                    yr[2 * s] = r0[s] + bo;
+                    yr[2 * s + 1] = r1[s] + bo;
                 }
             }
+        }
     }
 }
 
