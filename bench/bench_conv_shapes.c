@@ -5,7 +5,8 @@
  * algorithm after the other (so they share the machine's load): im2col + SGEMM, the direct
  * kernel, Winograd, oneDNN (with its reorders), and the default estimate-mode choice (AUTO
  * without wisdom). Prints a markdown table in milliseconds (best of `reps` after a warm-up;
- * "-" where an algorithm cannot run the shape), then the number of shapes where the measured
+ * "-" where an algorithm cannot run the shape; every run with the weights evicted from the
+ * caches first, as the plan times them), then the number of shapes where the measured
  * plan's choice, the best of our own algorithms and the estimate-mode choice are slower than
  * oneDNN. Threads: OMP_NUM_THREADS.
  *
@@ -143,12 +144,14 @@ static void fill(float *p, int64_t n, float scale)
     }
 }
 
-/* best of reps runs (after one warm-up) of c in its pass, in ms */
+/* best of reps runs (after one warm-up) of c in its pass, in ms, each with the weights out of
+ * cache as the plan times them (networks/conv_plan.h) */
 static double time_pass(const struct mr_conv2d *c, bool grad, struct mr_array *x,
                         struct mr_array *y, struct mr_array *scratch, int reps)
 {
     double best = 1e30;
     for (int r = 0; r <= reps; r++) {
+        mr_conv2d_evict_weights(c);
         const double t0 = mr_clock_now_s();
         if (grad)
             mr_conv2d_input_grad(c, x, y, scratch, false);

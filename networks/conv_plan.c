@@ -145,22 +145,31 @@ static void run(const struct mr_conv2d *c, enum dir dir, struct mr_array *y, str
         mr_conv2d_input_grad(c, x, y, scratch, false);
 }
 
-/* the weight copies the runs read: spatial, Winograd-transformed, oneDNN-reordered */
-struct weight_mem {
-    const void *p[3];
-    size_t n[3];
-};
-
-/* writes the weights' cache lines back and out of every cache level */
-static void evict(const struct weight_mem *wm)
+static void flush_lines(const void *p, int64_t nfloats)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    for (int k = 0; k < 3; k++)
-        for (size_t i = 0; i < wm->n[k]; i += 64)
-            _mm_clflush((const char *)wm->p[k] + i);
-    _mm_mfence();
+    const size_t n = (size_t)nfloats * sizeof(float);
+    for (size_t i = 0; p != NULL && i < n; i += 64)
+        _mm_clflush((const char *)p + i);
 #else
-    (void)wm;
+    (void)p;
+    (void)nfloats;
+#endif
+}
+
+void mr_conv2d_evict_weights(const struct mr_conv2d *c)
+{
+    flush_lines(c->w, c->cout * c->cin * c->kh * c->kw);
+    if (c->wino != NULL)
+        flush_lines(c->wino, mr_conv2d_winograd_weights_size(c));
+    if (c->dnnl != NULL) {
+        if (c->dnnl_w != NULL)
+            flush_lines(c->dnnl_w, mr_conv_dnnl_weights_size(c->dnnl, false));
+        if (c->dnnl_gw != NULL)
+            flush_lines(c->dnnl_gw, mr_conv_dnnl_weights_size(c->dnnl, true));
+    }
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_mfence();
 #endif
 }
 
@@ -174,14 +183,13 @@ static void evict(const struct weight_mem *wm)
  * E2EVN than alone, without gaining from a second thread; oneDNN ran 1.25× slower.
  */
 static double time_conv(const struct mr_conv2d *c, enum dir dir, struct mr_array *y,
-                        struct mr_array *x, struct mr_array *scratch,
-                        const struct weight_mem *wm)
+                        struct mr_array *x, struct mr_array *scratch)
 {
     run(c, dir, y, x, scratch);
     double best = -1.0;
     double total = 0.0;
     for (int r = 0; r < 10 && (r < 3 || total < 0.02); r++) {
-        evict(wm);
+        mr_conv2d_evict_weights(c);
         const double t0 = mr_clock_now_s();
         run(c, dir, y, x, scratch);
         const double t = mr_clock_now_s() - t0;
@@ -269,10 +277,6 @@ static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_
         else
             c.dnnl_w = mr_array_f32(&u) + nwino;
     }
-    const struct weight_mem wm = {
-        .p = { mr_array_f32(&wts), nprep > 0 ? mr_array_f32(&u) : NULL, NULL },
-        .n = { mr_array_nbytes(&wts), nprep > 0 ? mr_array_nbytes(&u) : 0, 0 },
-    };
     double best_us = -1.0;
     for (int k = 0; k < NCAND; k++) {
         const enum mr_conv2d_algo a = candidates[k];
@@ -281,7 +285,7 @@ static enum mr_conv2d_algo measure(const struct mr_conv2d *c0, int64_t h, int64_
             (a == MR_CONV2D_ALGO_WINOGRAD && !wino) || (a == MR_CONV2D_ALGO_DNNL && p == NULL))
             continue;
         c.algo = a;
-        us[k] = time_conv(&c, dir, &y, &x, &scratch, &wm);
+        us[k] = time_conv(&c, dir, &y, &x, &scratch);
         if (best_us < 0.0 || us[k] < best_us) {
             best_us = us[k];
             best = a;

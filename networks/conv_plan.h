@@ -57,6 +57,11 @@ enum mr_conv2d_algo mr_conv_plan_choose_grad(const struct mr_conv2d *c, int64_t 
 /* True if the wisdom holds any size of c's shape (weights and all) with Winograd chosen. */
 bool mr_conv_plan_any_winograd(const struct mr_conv2d *c);
 
+/* Writes c's weights (spatial, and the Winograd and oneDNN copies it points at) back to memory
+ * and out of every cache level (clflush; nothing on other architectures): how a candidate is
+ * timed, and how bench/bench_conv_shapes times each algorithm. */
+void mr_conv2d_evict_weights(const struct mr_conv2d *c);
+
 /* Number of keys in the wisdom. */
 int64_t mr_conv_wisdom_count(void);
 
