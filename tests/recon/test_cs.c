@@ -1,7 +1,8 @@
 /* FISTA and L1-wavelet CS: FISTA with a quadratic test prior reaches the CG (ridge) solution,
  * so any prior plugs in through recon/prior.h; CS beats zero-filled and CG-SENSE on a
  * piecewise-constant phantom at 4x; the support constraint; invariance to the data scale;
- * the percentile and BART's scale reference; argument and data errors. */
+ * the percentile and BART's scale reference; argument and data errors; the solvers' complex
+ * magnitude equals glibc's cabsf on finite values. */
 #include "mr_test.h"
 
 #include <math.h>
@@ -13,6 +14,7 @@
 #include "recon/combine.h"
 #include "recon/cs.h"
 #include "recon/sense.h"
+#include "recon/vec.h"
 
 enum { NC = 6, H = 64, W = 60 };
 
@@ -224,6 +226,31 @@ static void test_cs_quantile(void **state)
     assert_true(mr_cs_scale_reference(&a, scratch) == 1000.0);
 }
 
+/* mr_cmag: the same float as cabsf (glibc: hypotf) for finite values over the whole range,
+ * from subnormal to near FLT_MAX, with either part zero or negative */
+static void test_cmag_matches_cabsf(void **state)
+{
+    (void)state;
+    uint64_t r = 12345;
+    for (int i = 0; i < 200000; i++) {
+        float v[2];
+        for (int k = 0; k < 2; k++) {
+            r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+            const float mant = (float)((r >> 40) & 0xffffff) / 16777216.0f;
+            const int ex = (int)((r >> 20) % 270) - 145; /* 2^-145 .. 2^124 */
+            v[k] = ldexpf(0.5f + 0.5f * mant, ex) * ((r >> 8) & 1 ? -1.0f : 1.0f);
+            if ((r >> 12) % 17 == 0)
+                v[k] = 0.0f;
+        }
+        const float complex z = CMPLXF(v[0], v[1]);
+        const float a = cabsf(z);
+        const float b = mr_cmag(z);
+        if (memcmp(&a, &b, sizeof(a)) != 0)
+            fail_msg("|%a + %a i|: cabsf %a, mr_cmag %a", (double)v[0], (double)v[1], (double)a,
+                     (double)b);
+    }
+}
+
 static void test_cs_errors(void **state)
 {
     struct phantom *p = *state;
@@ -269,6 +296,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_cs_scale_invariance_and_support, setup, teardown),
         cmocka_unit_test(test_cs_quantile),
+        cmocka_unit_test(test_cmag_matches_cabsf),
         cmocka_unit_test_setup_teardown(test_cs_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
