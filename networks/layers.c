@@ -435,12 +435,20 @@ void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,
                                 accumulate);
 }
 
-int64_t mr_tconv2x2_scratch_size(int64_t cin, int64_t cout, int64_t h, int64_t w)
+void mr_tconv2x2_weights(const float *w, int64_t cin, int64_t cout, float *wt)
 {
-    return cout * 4 * h * w + cin * cout * 4;
+    for (int64_t q = 0; q < cout * 4; q++)
+        for (int64_t i = 0; i < cin; i++)
+            wt[q * cin + i] = w[i * cout * 4 + q];
 }
 
-void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst,
+int64_t mr_tconv2x2_scratch_size(int64_t cin, int64_t cout, int64_t h, int64_t w)
+{
+    (void)cin;
+    return cout * 4 * h * w;
+}
+
+void mr_tconv2x2_forward(const float *wt, const float *bias, struct mr_array *dst,
                          const struct mr_array *src, struct mr_array *scratch)
 {
     MR_ASSERT(src->ndim == 3 && dst->ndim == 3);
@@ -457,20 +465,14 @@ void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst
     const float *x = mr_array_f32(src);
     float *y = mr_array_f32(dst);
 
-    /* t[(o·2 + a)·2 + b, p] = Σ_i w[i, (o, a, b)] · x[i, p]: a 1×1 conv with the weight
-     * viewed as (cin, cout·4) and transposed to the conv layout (cout·4, cin) */
+    /* t[(o·2 + a)·2 + b, p] = Σ_i wt[(o·2 + a)·2 + b, i] · x[i, p]: a 1×1 conv (cout·4, cin) */
     struct mr_conv2d pw = mr_conv2d_make(cin, cout * 4, 1, 0);
-    if (mr_conv2d_uses_direct(&pw)) {
-        float *wt = t + cout * 4 * npix;
-        for (int64_t q = 0; q < cout * 4; q++)
-            for (int64_t i = 0; i < cin; i++)
-                wt[q * cin + i] = w[i * cout * 4 + q];
-        pw.w = wt;
+    pw.w = wt;
+    if (mr_conv2d_uses_direct(&pw))
         mr_conv2d_direct(&pw, t, x, h, wd, h, wd);
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)(cout * 4), (int)npix,
-                    (int)cin, 1.0f, w, (int)(cout * 4), x, (int)npix, 0.0f, t, (int)npix);
-    }
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(cout * 4), (int)npix,
+                    (int)cin, 1.0f, wt, (int)cin, x, (int)npix, 0.0f, t, (int)npix);
 
     /* each output row 2r + a interleaves row r of the planes (o, a, 0) and (o, a, 1): one
      * sequential write per row */

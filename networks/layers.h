@@ -176,11 +176,17 @@ void mr_conv2d_input_grad(const struct mr_conv2d *c, struct mr_array *gin,
 /*
  * Transposed convolution with kernel 2, stride 2, padding 0 (U-Net up-sampling, no overlap):
  *   y[o, 2r + a, 2s + b] = bias[o] + Σ_i w[i, o, a, b] · x[i, r, s]
- * w (cin, cout, 2, 2) borrowed; bias (cout) or NULL. dst (cout, 2H, 2W), src (cin, H, W).
- * scratch: F32 with at least mr_tconv2x2_scratch_size floats.
+ * with PyTorch's ConvTranspose2d weight w (cin, cout, 2, 2). It runs as a 1×1 conv cin → 4·cout
+ * (the direct kernel, or SGEMM) into scratch, then a scatter into the 2×2 blocks.
+ * mr_tconv2x2_weights transposes w once, at load, into that conv's layout
+ * wt[(o·2 + a)·2 + b][i] = w[i, o, a, b] (4·cout·cin floats, the caller's).
+ * mr_tconv2x2_forward: wt as made by mr_tconv2x2_weights, borrowed; bias (cout) or NULL;
+ * dst (cout, 2H, 2W), src (cin, H, W); scratch: F32 with at least mr_tconv2x2_scratch_size
+ * floats.
  */
+void mr_tconv2x2_weights(const float *w, int64_t cin, int64_t cout, float *wt);
 int64_t mr_tconv2x2_scratch_size(int64_t cin, int64_t cout, int64_t h, int64_t w);
-void mr_tconv2x2_forward(const float *w, const float *bias, struct mr_array *dst,
+void mr_tconv2x2_forward(const float *wt, const float *bias, struct mr_array *dst,
                          const struct mr_array *src, struct mr_array *scratch);
 
 /* In place, per channel over the H×W plane: x = (x − mean) / sqrt(var + eps), var the biased

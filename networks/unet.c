@@ -32,7 +32,8 @@ struct mr_unet {
     struct conv_block down[MR_UNET_MAX_POOLS];
     struct conv_block mid;
     struct conv_block up[MR_UNET_MAX_POOLS];
-    const float *up_t[MR_UNET_MAX_POOLS]; /* (ch_{k+1}, ch_k, 2, 2) */
+    struct mr_array up_wt[MR_UNET_MAX_POOLS]; /* up_transpose_conv.j (ch_{k+1}, ch_k, 2, 2)
+                                                  as mr_tconv2x2_weights lays it out */
     struct mr_conv2d final;               /* 1x1, c → out, bias */
 };
 
@@ -127,7 +128,10 @@ mr_status mr_unet_create(struct mr_weights *ws, const char *prefix,
         snprintf(name, sizeof(name), "%sup_transpose_conv.%d.layers.0.weight", prefix, j);
         MR_CHECK(mr_weights_get(ws, name, 4, (const int64_t[]){ ch(cfg, k + 1), ch(cfg, k), 2, 2 },
                                 &t));
-        u->up_t[j] = mr_array_f32(t);
+        MR_CHECK(mr_array_init_dims(&u->up_wt[j], MR_DTYPE_F32, 2, 4 * ch(cfg, k),
+                                    ch(cfg, k + 1)));
+        mr_tconv2x2_weights(mr_array_f32(t), ch(cfg, k + 1), ch(cfg, k),
+                            mr_array_f32(&u->up_wt[j]));
     }
     snprintf(key, sizeof(key), "up_conv.%d.1", p - 1);
     MR_CHECK(load_conv(ws, &u->final, prefix, key, cfg->chans, cfg->out_chans, 1, true));
@@ -145,6 +149,7 @@ void mr_unet_free(struct mr_unet *u)
     for (int k = 0; k < MR_UNET_MAX_POOLS; k++) {
         block_cleanup(&u->down[k]);
         block_cleanup(&u->up[k]);
+        mr_array_cleanup(&u->up_wt[k]);
     }
     block_cleanup(&u->mid);
     free(u);
@@ -306,7 +311,7 @@ void mr_unet_forward(const struct mr_unet *u, struct mr_unet_work *wk, struct mr
         const int64_t hu = 2 * wk->hs[k + 1];
         const int64_t wu = 2 * wk->ws[k + 1];
         map3(&up, wk->a, ch(cfg, k), hu, wu);
-        mr_tconv2x2_forward(u->up_t[j], NULL, &up, &y, &wk->scratch);
+        mr_tconv2x2_forward(mr_array_f32(&u->up_wt[j]), NULL, &up, &y, &wk->scratch);
         mr_instance_norm_leaky_relu(&up, UNET_NORM_EPS, UNET_SLOPE);
         struct mr_array half;
         mr_channels_view(&half, &wk->cat[k], 0, ch(cfg, k));
