@@ -197,8 +197,8 @@ static fftwf_plan plan_2d(int64_t h, int64_t w, int sign, bool unaligned, int nt
 }
 
 /* `lines` transforms of length n with element stride `stride` and line distance `dist`
- * (rows: stride 1, dist n; columns: stride w, dist 1); buf is scratch */
-/* `lines` transforms of length n from in to out (in == out: in place) */
+ * (rows: stride 1, dist n; columns: stride w, dist 1) from in to out (in == out: in place);
+ * in and out are scratch for the planner */
 static fftwf_plan plan_lines_to(int64_t n, int64_t stride, int64_t lines, int64_t dist, int sign,
                                 bool unaligned, fftwf_complex *in, fftwf_complex *out)
 {
