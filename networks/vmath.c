@@ -15,22 +15,27 @@
 
 #if MR_VMATH_X86
 
+/* Σ c[k]·x^(n−1−k) by Horner's rule, c highest degree first */
+__attribute__((target("avx512f"), always_inline)) static inline __m512 horner(const float *c,
+                                                                               int n, __m512 x)
+{
+    __m512 p = _mm512_set1_ps(c[0]);
+    for (int k = 1; k < n; k++)
+        p = _mm512_fmadd_ps(p, x, _mm512_set1_ps(c[k]));
+    return p;
+}
+
 /* exp(x) for |x| <= 88.7 (callers clamp): Cephes expf */
 __attribute__((target("avx512f"), always_inline)) static inline __m512 vexp(__m512 x)
 {
-    const __m512 log2e = _mm512_set1_ps(1.44269504088896341f);
-    const __m512 c1 = _mm512_set1_ps(0.693359375f);
-    const __m512 c2 = _mm512_set1_ps(-2.12194440e-4f);
+    const __m512 log2e = _mm512_set1_ps(MR_VM_LOG2E);
+    const __m512 c1 = _mm512_set1_ps(MR_VM_LN2_HI);
+    const __m512 c2 = _mm512_set1_ps(MR_VM_LN2_LO);
     const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, log2e),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 r = _mm512_fnmadd_ps(n, c1, x);
     r = _mm512_fnmadd_ps(n, c2, r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 p = horner(mr_vm_exp_poly, MR_VM_EXP_DEG, r);
     const __m512 r2 = _mm512_mul_ps(r, r);
     p = _mm512_fmadd_ps(p, r2, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(p, n);
@@ -57,11 +62,7 @@ __attribute__((target("avx512f"), always_inline)) static inline __m512 vtanh(__m
                                                         _mm512_add_ps(e, one)));
     /* |x| < 0.625: x + x·z·P(z), z = x² */
     const __m512 z = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(-5.70498872745e-3f);
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(2.06390887954e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-5.37397155531e-2f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(1.33314422036e-1f));
-    p = _mm512_fmadd_ps(p, z, _mm512_set1_ps(-3.33332819422e-1f));
+    const __m512 p = horner(mr_vm_tanh_poly, MR_VM_TANH_DEG, z);
     const __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(p, z), x, x);
     const __mmask16 is_small = _mm512_cmp_ps_mask(ax, _mm512_set1_ps(0.625f), _CMP_LT_OQ);
     /* sign of x onto the large branch (which is computed from |x|) */
@@ -147,25 +148,17 @@ __attribute__((target("avx512f"), always_inline)) static inline __m512 vlog_ge1(
 {
     __m512 m = _mm512_getmant_ps(u, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_src); /* [1, 2) */
     __m512 k = _mm512_getexp_ps(u);
-    const __mmask16 big = _mm512_cmp_ps_mask(m, _mm512_set1_ps(1.41421356237f), _CMP_GT_OQ);
+    const __mmask16 big = _mm512_cmp_ps_mask(m, _mm512_set1_ps(MR_VM_SQRT2), _CMP_GT_OQ);
     m = _mm512_mask_mul_ps(m, big, m, _mm512_set1_ps(0.5f));
     k = _mm512_mask_add_ps(k, big, k, _mm512_set1_ps(1.0f));
     const __m512 x = _mm512_sub_ps(m, _mm512_set1_ps(1.0f));
     const __m512 z = _mm512_mul_ps(x, x);
-    __m512 y = _mm512_set1_ps(7.0376836292e-2f);
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-1.1514610310e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.1676998740e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-1.2420140846e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(1.4249322787e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-1.6668057665e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(2.0000714765e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(-2.4999993993e-1f));
-    y = _mm512_fmadd_ps(y, x, _mm512_set1_ps(3.3333331174e-1f));
+    __m512 y = horner(mr_vm_log_poly, MR_VM_LOG_DEG, x);
     y = _mm512_mul_ps(_mm512_mul_ps(y, x), z);
-    y = _mm512_fmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), y);
+    y = _mm512_fmadd_ps(k, _mm512_set1_ps(MR_VM_LN2_LO), y);
     y = _mm512_fnmadd_ps(z, _mm512_set1_ps(0.5f), y);
     const __m512 r = _mm512_add_ps(x, y);
-    return _mm512_fmadd_ps(k, _mm512_set1_ps(0.693359375f), r);
+    return _mm512_fmadd_ps(k, _mm512_set1_ps(MR_VM_LN2_HI), r);
 }
 
 /* the three regions of σ and σ' (vmath.h): above the threshold, below the cut, exp(β·z) */

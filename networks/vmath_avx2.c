@@ -11,20 +11,24 @@ AVX2 __m256 set1(float v)
     return _mm256_set1_ps(v);
 }
 
+/* Σ c[k]·x^(n−1−k) by Horner's rule, c highest degree first */
+AVX2 __m256 horner8(const float *c, int n, __m256 x)
+{
+    __m256 p = set1(c[0]);
+    for (int k = 1; k < n; k++)
+        p = _mm256_fmadd_ps(p, x, set1(c[k]));
+    return p;
+}
+
 /* exp(x), x clamped to [−87.3, 88.7] (2^n built in the exponent field stays normal): Cephes */
 AVX2 __m256 vexp8(__m256 x)
 {
     x = _mm256_max_ps(set1(-87.3f), _mm256_min_ps(set1(88.7f), x));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, set1(1.44269504088896341f)),
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, set1(MR_VM_LOG2E)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, set1(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, set1(-2.12194440e-4f), r);
-    __m256 p = set1(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, set1(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, set1(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, set1(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, set1(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, set1(5.0000001201e-1f));
+    __m256 r = _mm256_fnmadd_ps(n, set1(MR_VM_LN2_HI), x);
+    r = _mm256_fnmadd_ps(n, set1(MR_VM_LN2_LO), r);
+    __m256 p = horner8(mr_vm_exp_poly, MR_VM_EXP_DEG, r);
     p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, set1(1.0f)));
     const __m256i e = _mm256_slli_epi32(
         _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
@@ -39,24 +43,16 @@ AVX2 __m256 vlog_ge1_8(__m256 u)
         _mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127)));
     __m256 m = _mm256_castsi256_ps(_mm256_or_si256(
         _mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f800000)));
-    const __m256 big = _mm256_cmp_ps(m, set1(1.41421356237f), _CMP_GT_OQ);
+    const __m256 big = _mm256_cmp_ps(m, set1(MR_VM_SQRT2), _CMP_GT_OQ);
     m = _mm256_blendv_ps(m, _mm256_mul_ps(m, set1(0.5f)), big);
     k = _mm256_blendv_ps(k, _mm256_add_ps(k, set1(1.0f)), big);
     const __m256 x = _mm256_sub_ps(m, set1(1.0f));
     const __m256 z = _mm256_mul_ps(x, x);
-    __m256 y = set1(7.0376836292e-2f);
-    y = _mm256_fmadd_ps(y, x, set1(-1.1514610310e-1f));
-    y = _mm256_fmadd_ps(y, x, set1(1.1676998740e-1f));
-    y = _mm256_fmadd_ps(y, x, set1(-1.2420140846e-1f));
-    y = _mm256_fmadd_ps(y, x, set1(1.4249322787e-1f));
-    y = _mm256_fmadd_ps(y, x, set1(-1.6668057665e-1f));
-    y = _mm256_fmadd_ps(y, x, set1(2.0000714765e-1f));
-    y = _mm256_fmadd_ps(y, x, set1(-2.4999993993e-1f));
-    y = _mm256_fmadd_ps(y, x, set1(3.3333331174e-1f));
+    __m256 y = horner8(mr_vm_log_poly, MR_VM_LOG_DEG, x);
     y = _mm256_mul_ps(_mm256_mul_ps(y, x), z);
-    y = _mm256_fmadd_ps(k, set1(-2.12194440e-4f), y);
+    y = _mm256_fmadd_ps(k, set1(MR_VM_LN2_LO), y);
     y = _mm256_fnmadd_ps(z, set1(0.5f), y);
-    return _mm256_fmadd_ps(k, set1(0.693359375f), _mm256_add_ps(x, y));
+    return _mm256_fmadd_ps(k, set1(MR_VM_LN2_HI), _mm256_add_ps(x, y));
 }
 
 AVX2 __m256 vsigmoid8(__m256 x)
@@ -75,11 +71,7 @@ AVX2 __m256 vtanh8(__m256 x)
     const __m256 e = vexp8(_mm256_min_ps(set1(88.0f), _mm256_add_ps(ax, ax)));
     const __m256 big = _mm256_sub_ps(one, _mm256_div_ps(set1(2.0f), _mm256_add_ps(e, one)));
     const __m256 z = _mm256_mul_ps(x, x);
-    __m256 p = set1(-5.70498872745e-3f);
-    p = _mm256_fmadd_ps(p, z, set1(2.06390887954e-2f));
-    p = _mm256_fmadd_ps(p, z, set1(-5.37397155531e-2f));
-    p = _mm256_fmadd_ps(p, z, set1(1.33314422036e-1f));
-    p = _mm256_fmadd_ps(p, z, set1(-3.33332819422e-1f));
+    const __m256 p = horner8(mr_vm_tanh_poly, MR_VM_TANH_DEG, z);
     const __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(p, z), x, x);
     const __m256 is_small = _mm256_cmp_ps(ax, set1(0.625f), _CMP_LT_OQ);
     const __m256 big_signed = _mm256_or_ps(big, _mm256_and_ps(x, signbit));
