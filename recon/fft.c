@@ -808,13 +808,6 @@ static void linemask_lines_to(const struct mr_fft_linemask *op, float complex *d
     fftwf_execute_dft(p[DIR_INV][al_inv], (fftwf_complex *)slot, (fftwf_complex *)dst);
 }
 
-void mr_fft_linemask_row(const struct mr_fft_linemask *op, float complex *dst,
-                         const float complex *src, float complex *tmp)
-{
-    MR_ASSERT(op->along_rows);
-    linemask_lines_to(op, dst, src, 1, tmp);
-}
-
 /* the calling thread's slot in apply_to's loop, or NULL when it has none (a thread of a
  * caller's larger team) */
 static float complex *linemask_slot(const struct mr_fft_linemask *op)
@@ -841,6 +834,13 @@ static void rows_to(const struct mr_fft_linemask *op, float complex *dst,
     if (dst != src)
         memcpy(dst, src, sizeof(*dst) * (size_t)(lines * op->w));
     linemask_lines(op, dst, lines);
+}
+
+void mr_fft_linemask_row(const struct mr_fft_linemask *op, float complex *dst,
+                         const float complex *src)
+{
+    MR_ASSERT(op->along_rows);
+    rows_to(op, dst, src, 1);
 }
 
 void mr_fft_linemask_apply(const struct mr_fft_linemask *op, float complex *z, int64_t nimg)

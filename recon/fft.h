@@ -171,12 +171,11 @@ void mr_fft_linemask_apply_to(const struct mr_fft_linemask *op, float complex *d
                               const float complex *src, int64_t nimg);
 /* True if the mask is constant along H (the transforms run along contiguous rows). */
 bool mr_fft_linemask_along_rows(const struct mr_fft_linemask *op);
-/* For an operator along rows: dst = the row operator on the row src (w values), out of place
- * through tmp (w values, overwritten; must not overlap src or dst), in the calling thread (for
- * callers that parallelise over rows themselves). dst may equal src. Never allocates; uses no
- * slot. */
+/* For an operator along rows: dst = the row operator on the row src (w values), in the calling
+ * thread (for callers that parallelise over rows themselves), through that thread's slot as in
+ * apply_to (same concurrency rule). dst may equal src. */
 void mr_fft_linemask_row(const struct mr_fft_linemask *op, float complex *dst,
-                         const float complex *src, float complex *tmp);
+                         const float complex *src);
 
 /* True if every row of the h×w mask equals its first row exactly (constant along H), resp.
  * every column its first column (constant along W). */

@@ -30,7 +30,6 @@ struct mr_sense {
     struct mr_array mask;  /* (H, W) F32, 0/1 */
     struct mr_array sos;   /* (H, W) F32: Σ_c |S_c|² */
     struct mr_array coil;  /* (C, H, W) CF32 scratch */
-    struct mr_array rows;  /* (H, W) CF32 scratch: normal_columns' out-of-place row transforms */
 };
 
 /* ---- plan ------------------------------------------------------------------------------ */
@@ -58,7 +57,6 @@ mr_status mr_sense_create(int64_t nc, int64_t h, int64_t w, const struct mr_fft_
     s->fft_cfg = *fft;
     MR_CHECK(mr_array_init_dims(&s->maps, MR_DTYPE_CF32, 3, nc, h, w));
     MR_CHECK(mr_array_init_dims(&s->coil, MR_DTYPE_CF32, 3, nc, h, w));
-    MR_CHECK(mr_array_init_dims(&s->rows, MR_DTYPE_CF32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&s->mask, MR_DTYPE_F32, 2, h, w));
     MR_CHECK(mr_array_init_dims(&s->sos, MR_DTYPE_F32, 2, h, w));
     MR_CHECK(mr_sense_set_mask(s, NULL));
@@ -79,7 +77,6 @@ void mr_sense_free(struct mr_sense *s)
     mr_array_cleanup(&s->mask);
     mr_array_cleanup(&s->sos);
     mr_array_cleanup(&s->coil);
-    mr_array_cleanup(&s->rows);
     free(s);
 }
 
@@ -211,10 +208,9 @@ void mr_sense_adjoint(struct mr_sense *s, struct mr_array *img, const struct mr_
  * IFFT_y ∘ FFT_y = I for every normalisation (recon/fft.h mr_fft_linemask). So the normal
  * operator needs only 1-D FFTs along the rows, and every image row is independent: one
  * parallel loop over rows runs expand, the row operator and reduce for all coils of a row while
- * it is in cache (row y of every coil's scratch, and row y of the row scratch that the
- * out-of-place transforms go through, are private to the iteration); the adjoint's scale g is
- * applied in the reduce. dst may equal src: row y of src is read before row y of dst is
- * written.
+ * it is in cache (row y of every coil's scratch is private to the iteration; the row transforms
+ * go through the line-mask operator's slot of the thread); the adjoint's scale g is applied in
+ * the reduce. dst may equal src: row y of src is read before row y of dst is written.
  */
 static void normal_columns(struct mr_sense *s, float complex *dst, const float complex *src)
 {
@@ -224,7 +220,6 @@ static void normal_columns(struct mr_sense *s, float complex *dst, const float c
     const float g = s->adj_scale;
     const float complex *sm = mr_array_cf32(&s->maps);
     float complex *k = mr_array_cf32(&s->coil);
-    float complex *tmp = mr_array_cf32(&s->rows);
 
 #pragma omp parallel for if (nc * h * w >= MR_SENSE_PAR_MIN) schedule(static)
     for (int64_t y = 0; y < h; y++) {
@@ -234,7 +229,7 @@ static void normal_columns(struct mr_sense *s, float complex *dst, const float c
             float complex *r = k + (c * h + y) * w;
             for (int64_t i = 0; i < w; i++)
                 r[i] = sr[i] * x[i];
-            mr_fft_linemask_row(s->linemask, r, r, tmp + y * w);
+            mr_fft_linemask_row(s->linemask, r, r);
         }
         float complex *d = dst + y * w;
         for (int64_t i = 0; i < w; i++) {
